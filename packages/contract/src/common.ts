@@ -1,0 +1,48 @@
+import { Type, type Static } from 'typebox';
+
+/** ISO 8601 UTC with milliseconds, e.g. 2026-11-28T10:00:00.000Z. */
+export const Timestamp = Type.String({ format: 'date-time', examples: ['2026-11-28T10:00:00.000Z'] });
+
+/** A prefixed opaque ID (`dev_…`, `app_…`): prefix, underscore, base62 with ≥ 96 bits of randomness. */
+export const Id = (prefix: string) =>
+  Type.String({ pattern: `^${prefix}_[0-9A-Za-z]{16,40}$`, examples: [`${prefix}_4CjRZf7q1pTz8WkX2mYb0v`] });
+
+export const ProblemItem = Type.Object({
+  pointer: Type.String({ description: 'JSON Pointer into the request part that failed' }),
+  message: Type.String(),
+});
+
+/** RFC 9457 problem document: the one error shape of the platform. */
+export const Problem = Type.Object(
+  {
+    type: Type.String({ examples: ['/problems/invalid-request'] }),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String({ examples: ['invalid-request'] }),
+    errors: Type.Optional(Type.Array(ProblemItem)),
+    errorCount: Type.Optional(Type.Integer()),
+  },
+  { title: 'Problem' },
+);
+export type Problem = Static<typeof Problem>;
+
+/** Codes named by the contract, plus the few the platform adds where the contract is silent. */
+export const ProblemCodes = {
+  'invalid-request': 'The request is malformed or violates its schema',
+  'not-found': 'No such route',
+  'unsupported-media-type': 'The request body has a content type this route does not accept',
+  'payload-too-large': 'The request body is larger than this route accepts',
+  'rate-limited': 'Too many requests',
+  'developer-not-found': 'No such developer',
+  'application-not-found': 'No such application',
+  'solution-not-found': 'No such solution',
+  'schema-not-found': 'No such schema',
+  'registration-not-found': 'No such registration',
+  'registration-gone': 'The registration link was used or has expired',
+  'captcha-invalid': 'The captcha solution is invalid, expired or already used',
+  'not-ready': 'The platform cannot reach its store or storage',
+  'internal-error': 'The platform failed to handle the request',
+  'mail-failed': 'The e-mail could not be sent',
+} as const;
+export type ProblemCode = keyof typeof ProblemCodes;

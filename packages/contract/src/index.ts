@@ -1,0 +1,3 @@
+export * from './common.js';
+export * from './onboarding.js';
+export * from './solutions/index.js';

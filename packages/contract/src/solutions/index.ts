@@ -1,0 +1,70 @@
+import { Type, type Static, type TSchema } from 'typebox';
+import { Customer, Order, OrderResult, Product } from './ecommerce.js';
+import { CompanySetting, NominalAccount, TrialBalanceLine } from './nominal.js';
+
+export * from './ecommerce.js';
+export * from './nominal.js';
+
+export interface ScopeDefinition { name: string; title: string; record: TSchema }
+export interface UploadDefinition { type: string; title: string; record: TSchema; result: TSchema }
+export interface SolutionDefinition {
+  domain: string;
+  title: string;
+  version: string;
+  description: string;
+  scopes: ScopeDefinition[];
+  uploads: UploadDefinition[];
+}
+
+/** The built-in solutions: the one list the platform, the SDK and the connector share. */
+export const builtInSolutions: SolutionDefinition[] = [
+  {
+    domain: 'ecommerce',
+    title: 'E-Commerce',
+    version: '1.0.0',
+    description: 'Products and customers from the accounting product; orders from the web shop.',
+    scopes: [
+      { name: 'customers', title: 'Customers', record: Customer },
+      { name: 'products', title: 'Products', record: Product },
+    ],
+    uploads: [{ type: 'orders', title: 'Orders', record: Order, result: OrderResult }],
+  },
+  {
+    domain: 'comp-nominalv1',
+    title: 'Trial Balance',
+    version: '1.0.0',
+    description: 'Company settings, nominal accounts and the trial balance from the accounting product.',
+    scopes: [
+      { name: 'company-settings', title: 'Company settings', record: CompanySetting },
+      { name: 'nominal-accounts', title: 'Nominal accounts', record: NominalAccount },
+      { name: 'trial-balance', title: 'Trial balance', record: TrialBalanceLine },
+    ],
+    uploads: [],
+  },
+];
+
+export const SolutionSummary = Type.Object(
+  {
+    domain: Type.String(),
+    title: Type.String(),
+    version: Type.String(),
+    description: Type.String(),
+    scopes: Type.Array(Type.Object({ name: Type.String(), title: Type.String(), schemaUrl: Type.String({ format: 'uri' }) })),
+    uploads: Type.Array(
+      Type.Object({
+        type: Type.String(),
+        title: Type.String(),
+        schemaUrl: Type.String({ format: 'uri' }),
+        resultSchemaUrl: Type.String({ format: 'uri' }),
+      }),
+    ),
+  },
+  { title: 'Solution' },
+);
+export type SolutionSummary = Static<typeof SolutionSummary>;
+
+export const SolutionParams = Type.Object({ domain: Type.String({ maxLength: 64 }) });
+export const SchemaParams = Type.Object({
+  domain: Type.String({ maxLength: 64 }),
+  name: Type.String({ maxLength: 64, description: 'a scope name, an upload type, or `<upload type>-result`' }),
+});

@@ -1,0 +1,140 @@
+import path from 'node:path';
+
+/** The platform's configuration. This file is the only place that reads the environment (contract §10). */
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string } | undefined;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  adminToken: string | undefined;
+  /** 32 bytes; unset: generated into DATA_DIR on first start (see infra/secrets/local-keys.ts). */
+  secretsKey: Buffer | undefined;
+  allowInsecureNotificationUrls: boolean;
+  webhookRetrySchedule: number[];
+  passcodeTtl: number;
+  apikeyTtl: number;
+  apikeyGrace: number;
+  uploadLease: number;
+  /** Not from the environment: fixed by the contract, adjustable by tests. */
+  registrationTtl: number;
+  captchaMaxNumber: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const DAY = 86_400;
+
+export function loadConfig(env: Env = process.env): Config {
+  const str = (name: string) => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const int = (name: string, fallback: number, min: number, max: number) => {
+    const v = str(name);
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${v}"`);
+    }
+    return Number(v);
+  };
+  const url = (name: string, protocols: string[]) => {
+    const v = str(name);
+    if (v === undefined) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(v);
+    } catch {
+      throw new ConfigError(name, `expected an absolute URL, got "${redactUrl(v)}"`);
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL, got "${redactUrl(v)}"`);
+    }
+    return v;
+  };
+  const bool = (name: string) => {
+    const v = str(name)?.toLowerCase();
+    if (v === undefined || v === 'false' || v === '0') return false;
+    if (v === 'true' || v === '1') return true;
+    throw new ConfigError(name, `expected true or false, got "${v}"`);
+  };
+
+  const port = int('PORT', 8080, 0, 65535);
+  const host = str('HOST') ?? '127.0.0.1';
+  const publicUrl = (url('PUBLIC_URL', ['http:', 'https:']) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+
+  const s3Vars = ['S3_ENDPOINT', 'S3_BUCKET', 'S3_REGION', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const;
+  const s3Set = s3Vars.filter((n) => str(n) !== undefined);
+  if (s3Set.length > 0 && s3Set.length < s3Vars.length) {
+    const missing = s3Vars.find((n) => str(n) === undefined)!;
+    throw new ConfigError(missing, `required when any S3_* variable is set (${s3Set.join(', ')} set)`);
+  }
+  const s3 =
+    s3Set.length === s3Vars.length
+      ? {
+          endpoint: url('S3_ENDPOINT', ['http:', 'https:'])!,
+          bucket: str('S3_BUCKET')!,
+          region: str('S3_REGION')!,
+          accessKeyId: str('S3_ACCESS_KEY_ID')!,
+          secretAccessKey: str('S3_SECRET_ACCESS_KEY')!,
+        }
+      : undefined;
+
+  const schedule = str('WEBHOOK_RETRY_SCHEDULE');
+  const webhookRetrySchedule = schedule === undefined ? [0, 5, 300, 1800, 7200, 18000, 36000, 36000] : schedule.split(',').map((s) => s.trim());
+  if (webhookRetrySchedule.length === 0 || webhookRetrySchedule.some((s) => !/^\d+$/.test(String(s)))) {
+    throw new ConfigError('WEBHOOK_RETRY_SCHEDULE', `expected comma-separated whole seconds, got "${schedule}"`);
+  }
+
+  const adminToken = str('ADMIN_TOKEN');
+  if (adminToken !== undefined && adminToken.length < 24) {
+    throw new ConfigError('ADMIN_TOKEN', 'must be at least 24 characters');
+  }
+
+  return {
+    port,
+    host,
+    publicUrl,
+    dataDir: path.resolve(str('DATA_DIR') ?? './data'),
+    databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    s3,
+    smtpUrl: url('SMTP_URL', ['smtp:', 'smtps:']),
+    mailFrom: str('MAIL_FROM') ?? 'Connected Cloud <no-reply@connected-cloud.local>',
+    adminToken,
+    secretsKey: parseSecretsKey(str('SECRETS_KEY')),
+    allowInsecureNotificationUrls: bool('ALLOW_INSECURE_NOTIFICATION_URLS'),
+    webhookRetrySchedule: webhookRetrySchedule.map(Number),
+    passcodeTtl: int('PASSCODE_TTL', 15 * 60, 1, DAY),
+    apikeyTtl: int('APIKEY_TTL', 90 * DAY, 1, 10 * 365 * DAY),
+    apikeyGrace: int('APIKEY_GRACE', DAY, 0, 30 * DAY),
+    uploadLease: int('UPLOAD_LEASE', 10 * 60, 1, DAY),
+    registrationTtl: DAY,
+    captchaMaxNumber: 100_000,
+    logLevel: str('LOG_LEVEL') ?? 'info',
+  };
+}
+
+/** SECRETS_KEY: 32 bytes as 64 hex digits or base64. */
+export function parseSecretsKey(value: string | undefined): Buffer | undefined {
+  if (value === undefined) return undefined;
+  const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  if (key.length !== 32) throw new ConfigError('SECRETS_KEY', 'expected 32 bytes as 64 hex digits or base64');
+  return key;
+}
+
+function redactUrl(v: string): string {
+  return v.replace(/\/\/[^@/]*@/, '//***@');
+}

@@ -1,0 +1,159 @@
+import type { Application, ApplicationCreated, ApplicationInput, DeveloperRegistration, RegistrationAccepted } from '@connected-cloud/contract';
+import type { Platform } from '../../platform.js';
+import { invalidRequest, notFound } from '../../infra/http/problem.js';
+import { newId, newToken, newWebhookSecret, sha256Hex } from '../../infra/secrets/random.js';
+import type { ApplicationsTable } from '../../infra/store/schema.js';
+import { credentialsMail } from './mail.js';
+import { notificationUrlProblem } from './notification-url.js';
+import * as q from './queries.js';
+
+/** Onboarding: a developer registers (pending until the captcha is solved), then adds applications. */
+export class Onboarding {
+  constructor(private readonly p: Platform) {}
+
+  async register(input: DeveloperRegistration): Promise<RegistrationAccepted> {
+    const now = new Date();
+    const developerId = newId('dev');
+    const application = this.#newApplication(developerId, input.application, '/application', now);
+    const token = newToken();
+    const expires = new Date(now.getTime() + this.p.config.registrationTtl * 1000).toISOString();
+    await q.insertPendingRegistration(this.p.store.db, {
+      developer: {
+        id: developerId,
+        name: input.name,
+        email: input.email,
+        company: input.company ?? null,
+        status: 'pending',
+        created_at: now.toISOString(),
+        activated_at: null,
+      },
+      application,
+      tokenHash: sha256Hex(token),
+      expiresAt: expires,
+    });
+    return { registrationUrl: `${this.p.config.publicUrl}/register/${token}`, expires };
+  }
+
+  /** What the registration page shows for a token, or why it cannot be used. */
+  async lookUp(token: string) {
+    const registration = await q.findRegistration(this.p.store.db, sha256Hex(token));
+    if (!registration) return { state: 'unknown' as const };
+    if (registration.completed_at) return { state: 'used' as const, registration };
+    if (registration.expires_at <= new Date().toISOString()) return { state: 'expired' as const, registration };
+    return { state: 'open' as const, registration };
+  }
+
+  challenge(token: string) {
+    return this.p.captcha.challenge(sha256Hex(token));
+  }
+
+  /**
+   * Solves the registration: a fresh captcha solution bound to this link activates the developer and application
+   * and sends the credentials e-mail. If the e-mail cannot be sent, the activation is undone and the link stays usable.
+   */
+  async complete(token: string, captchaPayload: string | undefined) {
+    const found = await this.lookUp(token);
+    if (found.state !== 'open') return { state: found.state };
+    const { registration } = found;
+    const tokenHash = sha256Hex(token);
+    if (!(await this.p.captcha.verify(this.p.store.db, captchaPayload, tokenHash))) {
+      return { state: 'captcha-invalid' as const, registration };
+    }
+    const webhookSecret = newWebhookSecret();
+    const ids = { tokenHash, developerId: registration.developerId, applicationId: registration.applicationId };
+    const activated = await q.activateRegistration(this.p.store.db, {
+      ...ids,
+      now: new Date().toISOString(),
+      webhookSecretSealed: this.p.secrets.seal(webhookSecret),
+    });
+    if (!activated) return { state: 'used' as const };
+    try {
+      await this.p.mailer.send(
+        credentialsMail({
+          to: registration.email,
+          developerName: registration.developerName,
+          developerId: registration.developerId,
+          applicationId: registration.applicationId,
+          applicationName: registration.applicationName,
+          webhookSecret,
+        }),
+      );
+    } catch (error) {
+      this.p.log.error({ err: error, developerId: registration.developerId }, 'credentials e-mail failed; registration reopened');
+      await q.reopenRegistration(this.p.store.db, ids);
+      return { state: 'mail-failed' as const };
+    }
+    return { state: 'completed' as const, email: registration.email };
+  }
+
+  async createApplication(developerId: string, input: ApplicationInput): Promise<ApplicationCreated> {
+    const developer = await q.findActiveDeveloper(this.p.store.db, developerId);
+    if (!developer) throw notFound('developer-not-found', `No active developer "${developerId}"`);
+    const now = new Date();
+    const webhookSecret = newWebhookSecret();
+    const application = this.#newApplication(developerId, input, '', now);
+    application.status = 'active';
+    application.webhook_secret_sealed = this.p.secrets.seal(webhookSecret);
+    await q.insertApplication(this.p.store.db, application);
+    // The response carries everything; the e-mail is a copy, so its failure is logged, not fatal.
+    await this.p.mailer
+      .send(
+        credentialsMail({
+          to: developer.email,
+          developerName: developer.name,
+          developerId,
+          applicationId: application.id,
+          applicationName: application.name,
+          webhookSecret,
+        }),
+      )
+      .catch((error) => this.p.log.error({ err: error, developerId }, 'application e-mail failed'));
+    return {
+      applicationId: application.id,
+      name: application.name,
+      solution: application.solution,
+      notificationUrl: application.notification_url,
+      webhookSecret,
+      createdAt: application.created_at,
+    };
+  }
+
+  async getApplication(developerId: string, applicationId: string): Promise<Application> {
+    const row = await q.findActiveApplication(this.p.store.db, developerId, applicationId);
+    if (!row) throw notFound('application-not-found', `Developer "${developerId}" has no application "${applicationId}"`);
+    return {
+      applicationId: row.id,
+      developerId: row.developer_id,
+      name: row.name,
+      description: row.description,
+      solution: row.solution,
+      notificationUrl: row.notification_url,
+      createdAt: row.created_at,
+    };
+  }
+
+  /** A pending application row, after the checks the schema cannot make (known solution, acceptable URL). */
+  #newApplication(developerId: string, input: ApplicationInput, pointer: string, now: Date): ApplicationsTable {
+    if (!this.p.solutions.has(input.solution)) {
+      throw invalidRequest(`Unknown solution "${input.solution}"`, [
+        { pointer: `${pointer}/solution`, message: `is not a published solution (${this.p.solutions.list().map((s) => s.domain).join(', ')})` },
+      ]);
+    }
+    const urlProblem = notificationUrlProblem(input.notificationUrl, this.p.config.allowInsecureNotificationUrls);
+    if (urlProblem) {
+      throw invalidRequest(`notificationUrl ${urlProblem}`, [{ pointer: `${pointer}/notificationUrl`, message: urlProblem }]);
+    }
+    return {
+      id: newId('app'),
+      developer_id: developerId,
+      name: input.name,
+      description: input.description ?? null,
+      solution: input.solution,
+      notification_url: input.notificationUrl,
+      status: 'pending',
+      webhook_secret_sealed: null,
+      created_at: now.toISOString(),
+    };
+  }
+}
+

@@ -1,0 +1,73 @@
+import { builtInSolutions, type SolutionDefinition, type SolutionSummary } from '@connected-cloud/contract';
+import type { TSchema } from 'typebox';
+
+export type JsonSchemaDocument = Record<string, unknown> & { $id: string; $schema: string };
+
+/**
+ * The solutions the platform serves, with one JSON Schema document (draft 2020-12) per scope, upload type and
+ * upload result. A schema's `$id` is the URL it is served at.
+ */
+export class SolutionRegistry {
+  readonly #solutions = new Map<string, SolutionDefinition>();
+  readonly #schemas = new Map<string, JsonSchemaDocument>();
+
+  constructor(
+    private readonly publicUrl: string,
+    definitions: SolutionDefinition[] = builtInSolutions,
+  ) {
+    for (const s of definitions) {
+      this.#solutions.set(s.domain, s);
+      for (const scope of s.scopes) this.#add(s, scope.name, scope.title, scope.record, 'one record of a scope file (a JSON array of them)');
+      for (const u of s.uploads) {
+        this.#add(s, u.type, u.title, u.record, 'one record of an upload (a JSON array of them)');
+        this.#add(s, `${u.type}-result`, `${u.title}: result`, u.result, 'one record of the result file of an upload');
+      }
+    }
+  }
+
+  has(domain: string): boolean {
+    return this.#solutions.has(domain);
+  }
+
+  list(): SolutionSummary[] {
+    return [...this.#solutions.keys()].map((d) => this.get(d)!);
+  }
+
+  get(domain: string): SolutionSummary | undefined {
+    const s = this.#solutions.get(domain);
+    if (!s) return undefined;
+    return {
+      domain: s.domain,
+      title: s.title,
+      version: s.version,
+      description: s.description,
+      scopes: s.scopes.map((c) => ({ name: c.name, title: c.title, schemaUrl: this.schemaUrl(s.domain, c.name) })),
+      uploads: s.uploads.map((u) => ({
+        type: u.type,
+        title: u.title,
+        schemaUrl: this.schemaUrl(s.domain, u.type),
+        resultSchemaUrl: this.schemaUrl(s.domain, `${u.type}-result`),
+      })),
+    };
+  }
+
+  schema(domain: string, name: string): JsonSchemaDocument | undefined {
+    return this.#schemas.get(`${domain}/${name}`);
+  }
+
+  schemaUrl(domain: string, name: string): string {
+    return `${this.publicUrl}/api/solutions/${encodeURIComponent(domain)}/schemas/${encodeURIComponent(name)}.json`;
+  }
+
+  #add(s: SolutionDefinition, name: string, title: string, record: TSchema, what: string): void {
+    const key = `${s.domain}/${name}`;
+    if (this.#schemas.has(key)) throw new Error(`solution ${s.domain} names ${name} twice`);
+    this.#schemas.set(key, {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      $id: this.schemaUrl(s.domain, name),
+      title: `${s.title}: ${title}`,
+      description: `${what}; solution ${s.domain} ${s.version}`,
+      ...JSON.parse(JSON.stringify(record)),
+    });
+  }
+}

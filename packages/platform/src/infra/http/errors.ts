@@ -1,0 +1,61 @@
+import type { ErrorObject } from 'ajv';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { ProblemError, invalidRequest, sendProblem, type ProblemItem } from './problem.js';
+
+/** Every error and every unknown route leaves as one problem document (contract §1); no 5xx for bad input. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setNotFoundHandler((request, reply) => {
+    sendProblem(reply, new ProblemError(404, 'not-found', `No route ${request.method} ${request.url.split('?')[0]}`));
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    sendProblem(reply, problem);
+  });
+}
+
+function toProblem(error: FastifyError): ProblemError {
+  if (error instanceof ProblemError) return error;
+  if (error.validation) {
+    const part = error.validationContext ?? 'body';
+    return invalidRequest(
+      `The request ${part === 'querystring' ? 'query string' : part} does not match the schema`,
+      error.validation.map((e) => toItem(e as ErrorObject)),
+    );
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ProblemError(415, 'unsupported-media-type', 'Send the body as application/json');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ProblemError(413, 'payload-too-large', 'The request body is too large');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return invalidRequest(error.message);
+  }
+  if (error instanceof SyntaxError || (error.statusCode === 400 && !error.code?.startsWith('FST_ERR_'))) {
+    return invalidRequest(`The request body is not valid JSON: ${error.message}`);
+  }
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return new ProblemError(error.statusCode, 'invalid-request', error.message);
+  }
+  return new ProblemError(500, 'internal-error', 'The platform failed to handle the request; it has been logged');
+}
+
+/** Ajv's error as a JSON Pointer to the offending member, with a message a developer can act on. */
+function toItem(e: ErrorObject): ProblemItem {
+  let pointer = e.instancePath;
+  const p = e.params as Record<string, unknown>;
+  if (e.keyword === 'required') pointer += `/${escape(String(p.missingProperty))}`;
+  if (e.keyword === 'additionalProperties') pointer += `/${escape(String(p.additionalProperty))}`;
+  const message =
+    e.keyword === 'required'
+      ? 'is required'
+      : e.keyword === 'additionalProperties'
+        ? 'is not allowed'
+        : (e.message ?? 'is invalid');
+  return { pointer: pointer || '/', message };
+}
+
+const escape = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');

@@ -1,0 +1,32 @@
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './infra/log.js';
+import { startPlatform } from './server.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`Configuration error: ${error.message}\n`);
+  process.exit(1);
+}
+
+const log = createLogger(config.logLevel);
+const running = await startPlatform(config, log);
+log.info({ url: config.publicUrl, store: running.platform.store.dialect, dataDir: config.dataDir }, 'platform started');
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    running.stop().then(
+      () => process.exit(0),
+      (error) => {
+        log.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  });
+}

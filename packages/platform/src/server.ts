@@ -1,0 +1,36 @@
+import type { Logger } from 'pino';
+import { buildApp, type App } from './app.js';
+import type { Config } from './config.js';
+import { createLogger } from './infra/log.js';
+import { createPlatform, type Platform } from './platform.js';
+
+export interface RunningPlatform {
+  app: App;
+  platform: Platform;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** config → store → app → listen; stop() closes in reverse order, letting requests in flight finish. */
+export async function startPlatform(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningPlatform> {
+  const platform = await createPlatform(config, log);
+  let app: App;
+  try {
+    app = await buildApp(platform);
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await platform.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    app,
+    platform,
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    async stop() {
+      await app.close();
+      await platform.close();
+    },
+  };
+}
