@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -57,7 +56,6 @@ export async function buildApp(platform: Platform): Promise<App> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-  await app.register(formbody, { bodyLimit: 16 * 1024 });
 
   await app.register(opsRoutes);
   await app.register(solutionRoutes);

@@ -8,6 +8,7 @@ import {
   Problem,
   RegistrationAccepted,
 } from '@connected-cloud/contract';
+import formbody from '@fastify/formbody';
 import { Type } from 'typebox';
 import type { App } from '../../app.js';
 import { ProblemError } from '../../infra/http/problem.js';
@@ -68,6 +69,7 @@ export async function onboardingApiRoutes(app: App): Promise<void> {
 /** The registration page, its captcha challenge and its completion (HTML for a browser). */
 export async function registrationPageRoutes(app: App): Promise<void> {
   const { onboarding } = app.platform;
+  await app.register(formbody, { bodyLimit: 16 * 1024 }); // the form post; encapsulated here, not on the API
   const closed = { unknown: 404, used: 410, expired: 410, 'mail-failed': 503 } as const;
   const form = (token: string, r: { developerName: string; applicationName: string }, error?: string) =>
     registrationForm({ token, developerName: r.developerName, applicationName: r.applicationName, ...(error ? { error } : {}) });
