@@ -13,6 +13,7 @@ function layout(title: string, body: string, withWidget = false): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>${esc(title)} · Connected Cloud</title>
 ${withWidget ? '<script type="module" src="../assets/altcha.js"></script>' : ''}
 <style>
