@@ -21,6 +21,11 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
+    // Requests in flight may finish; a client that holds a connection open does not hold the process.
+    setTimeout(() => {
+      log.warn('requests still open after 10 s; exiting');
+      process.exit(1);
+    }, 10_000).unref();
     running.stop().then(
       () => process.exit(0),
       (error) => {

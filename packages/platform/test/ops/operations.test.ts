@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { describeEachStore } from '../support/stores.js';
+
+describeEachStore('health and readiness', (store) => {
+  let platform: TestPlatform;
+  beforeAll(async () => {
+    platform = await startTestPlatform({ store });
+  });
+  afterAll(async () => platform?.stop().catch(() => {}));
+
+  it('is alive and ready, and not ready once the store is gone', async () => {
+    expect(await platform.api('GET', '/health')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await platform.api('GET', '/ready')).toMatchObject({ status: 200, body: { status: 'ready' } });
+    await platform.platform.store.close();
+    const down = await platform.api('GET', '/ready');
+    expect(down.status).toBe(503);
+    expect(down.body.code).toBe('not-ready');
+    expect(down.headers.get('retry-after')).toBe('5');
+    expect((await platform.api('GET', '/health')).status).toBe(200);
+  });
+});
+
+describe('the OpenAPI document and the API reference', () => {
+  let platform: TestPlatform;
+  beforeAll(async () => {
+    platform = await startTestPlatform({ store: { kind: 'sqlite', databaseUrl: undefined } });
+  });
+  afterAll(async () => platform?.stop());
+
+  it('describes every route, each with a summary, its parameters and its responses', async () => {
+    const { status, body: doc } = await platform.api('GET', '/openapi.json');
+    expect(status).toBe(200);
+    expect(doc.openapi).toBe('3.1.0');
+    const operations = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([p, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ key: `${method.toUpperCase()} ${p}`, op })),
+    );
+    expect(operations.map((o) => o.key).sort()).toEqual(
+      [
+        'GET /health',
+        'GET /ready',
+        'GET /openapi.json',
+        'GET /api/solutions',
+        'GET /api/solutions/{domain}',
+        'GET /api/solutions/{domain}/schemas/{name}.json',
+        'POST /api/developers',
+        'POST /api/developers/{developerId}/applications',
+        'GET /api/developers/{developerId}/applications/{applicationId}',
+        'GET /register/{token}',
+        'GET /register/{token}/challenge',
+        'POST /register/{token}',
+      ].sort(),
+    );
+    for (const { key, op } of operations) {
+      expect(op.summary, key).toEqual(expect.any(String));
+      expect(Object.keys(op.responses).some((c) => c.startsWith('2')), key).toBe(true);
+    }
+    const register = doc.paths['/api/developers'].post;
+    expect(register.requestBody.content['application/json'].schema.required).toEqual(['name', 'email', 'application']);
+    expect(register.responses['400'].content['application/json'].schema.properties.code).toBeDefined();
+  });
+
+  it('serves the API reference UI at /docs from the platform itself', async () => {
+    const page = await fetch(`${platform.url}/docs`, { redirect: 'follow' });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('swagger');
+    const scripts = [...html.matchAll(/src="([^"]+)"/g)].map((m) => m[1]!);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const src of scripts) {
+      expect(src).not.toMatch(/^https?:/);
+      const asset = await fetch(new URL(src, page.url));
+      expect(asset.status).toBe(200);
+      expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('request logging', () => {
+  it('logs requests without their credentials', async () => {
+    const platform = await startTestPlatform({ store: { kind: 'sqlite', databaseUrl: undefined } });
+    try {
+      const secrets = { apiKey: 'cck_LoggedKeyValue0001', instanceKey: 'cci_LoggedKeyValue0002', bearer: 'cca_LoggedKeyValue0003' };
+      await platform.api('GET', '/health', undefined, {
+        'x-api-key': secrets.apiKey,
+        'x-instance-key': secrets.instanceKey,
+        authorization: `Bearer ${secrets.bearer}`,
+        cookie: 'session=LoggedCookieValue0004',
+      });
+      const logs = platform.logs.join('');
+      expect(logs).toContain('"url":"/health"');
+      expect(logs).toContain('[redacted]');
+      for (const s of [...Object.values(secrets), 'LoggedCookieValue0004']) expect(logs).not.toContain(s);
+    } finally {
+      await platform.stop();
+    }
+  });
+});

@@ -1,0 +1,97 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../support/platform.js';
+
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+/** The built platform as its own process, as `npm start` runs it. */
+function run(env: Record<string, string>) {
+  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+async function waitUp(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error('the platform exited');
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the platform did not start');
+}
+
+describe.skipIf(!fs.existsSync(MAIN))('the platform process', () => {
+  it('refuses to start on a bad variable, naming it', async () => {
+    const p = run({ PORT: 'eighty', DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cc-proc-')) });
+    expect(await p.exited).toBe(1);
+    expect(p.err()).toContain('PORT: expected a whole number');
+  });
+
+  it('starts on the embedded default, generates its keys once, and stops gracefully on SIGTERM', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-proc-'));
+    const port = await freePort();
+    const env = { PORT: String(port), DATA_DIR: dataDir };
+    const url = `http://127.0.0.1:${port}`;
+
+    const first = run(env);
+    await waitUp(url, first.child);
+    expect((await (await fetch(`${url}/ready`)).json()) as object).toEqual({ status: 'ready' });
+    const token = /generated (cca_[0-9A-Za-z]+)/.exec(first.err())?.[1];
+    expect(token).toBeDefined();
+    expect(first.out()).not.toContain(token!); // printed once to the operator, never logged
+    const hashFile = path.join(dataDir, 'admin-token.sha256');
+    expect(fs.readFileSync(hashFile, 'utf8')).not.toContain(token!);
+    expect(fs.statSync(path.join(dataDir, 'secrets.key')).mode & 0o777).toBe(0o600);
+    expect(fs.existsSync(path.join(dataDir, 'connected-cloud.db'))).toBe(true);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.out()).toContain('stopping');
+
+    const key = fs.readFileSync(path.join(dataDir, 'secrets.key'), 'utf8');
+    const second = run(env);
+    await waitUp(url, second.child);
+    expect(second.err()).not.toContain('ADMIN_TOKEN was not set'); // kept from the first start
+    expect(fs.readFileSync(path.join(dataDir, 'secrets.key'), 'utf8')).toBe(key);
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('writes e-mail as .eml files under DATA_DIR/mail when SMTP_URL is unset, and logs no secret', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-proc-'));
+    const port = await freePort();
+    const p = run({ PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN: 'x'.repeat(32) });
+    const url = `http://127.0.0.1:${port}`;
+    await waitUp(url, p.child);
+    const { solveRegistrationCaptcha, submitRegistration } = await import('../support/captcha.js');
+    const res = await fetch(`${url}/api/developers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Ada', email: 'ada@example.com', application: { name: 'S', solution: 'ecommerce', notificationUrl: 'https://s.example.com/e' } }),
+    });
+    const { registrationUrl } = (await res.json()) as { registrationUrl: string };
+    expect((await submitRegistration(registrationUrl, await solveRegistrationCaptcha(registrationUrl))).status).toBe(200);
+    const files = fs.readdirSync(path.join(dataDir, 'mail'));
+    expect(files.filter((f) => f.endsWith('.eml'))).toHaveLength(1);
+    expect(files.filter((f) => f.endsWith('.tmp'))).toHaveLength(0);
+    const eml = fs.readFileSync(path.join(dataDir, 'mail', files[0]!), 'utf8');
+    expect(eml).toMatch(/^To: ada@example\.com$/m);
+    const secret = /^Webhook signing secret: (whsec_\S+)$/m.exec(eml)?.[1];
+    expect(secret).toBeDefined();
+    expect(eml).toMatch(/^Developer ID: dev_\w+$/m);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    expect(p.out()).toContain('mail written');
+    expect(p.out()).not.toContain(secret!);
+    expect(p.out()).not.toContain(registrationUrl.split('/').pop()!);
+  });
+});
