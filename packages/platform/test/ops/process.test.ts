@@ -85,6 +85,7 @@ describe.skipIf(!fs.existsSync(MAIN))('the platform process', () => {
     expect(files.filter((f) => f.endsWith('.tmp'))).toHaveLength(0);
     const eml = fs.readFileSync(path.join(dataDir, 'mail', files[0]!), 'utf8');
     expect(eml).toMatch(/^To: ada@example\.com$/m);
+    expect(eml).toMatch(/^Content-Transfer-Encoding: 7bit$/m); // credentials readable whole in the raw file
     const secret = /^Webhook signing secret: (whsec_\S+)$/m.exec(eml)?.[1];
     expect(secret).toBeDefined();
     expect(eml).toMatch(/^Developer ID: dev_\w+$/m);

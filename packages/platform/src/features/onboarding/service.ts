@@ -71,7 +71,6 @@ export class Onboarding {
       await this.p.mailer.send(
         credentialsMail({
           to: registration.email,
-          developerName: registration.developerName,
           developerId: registration.developerId,
           applicationId: registration.applicationId,
           applicationName: registration.applicationName,
@@ -100,7 +99,6 @@ export class Onboarding {
       .send(
         credentialsMail({
           to: developer.email,
-          developerName: developer.name,
           developerId,
           applicationId: application.id,
           applicationName: application.name,
