@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { solveRegistrationCaptcha, submitRegistration } from '../support/captcha.js';
-import { MailCatcher, credentialsOf } from '../support/smtp.js';
-import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { credentialsOf } from '../support/smtp.js';
+import { startTestPlatform, usePlatformWithMail, type TestPlatform } from '../support/platform.js';
 import { describeEachStore } from '../support/stores.js';
 
 const valid = () => ({
@@ -29,18 +29,8 @@ async function counts(p: TestPlatform) {
 }
 
 describeEachStore('bad input to onboarding', (store) => {
-  let platform: TestPlatform;
-  let mail: MailCatcher;
-
-  beforeAll(async () => {
-    mail = await new MailCatcher().start();
-    // Insecure notification URLs are NOT allowed here, as in production.
-    platform = await startTestPlatform({ store, env: { SMTP_URL: mail.url } });
-  });
-  afterAll(async () => {
-    await platform?.stop();
-    await mail?.stop();
-  });
+  // Insecure notification URLs are NOT allowed here, as in production.
+  const ctx = usePlatformWithMail(store);
 
   const refusals: Array<[string, unknown, string | undefined, RegExp?]> = [
     ['a missing name', (({ name, ...rest }: Body) => rest)(valid()), '/name'],
@@ -68,8 +58,8 @@ describeEachStore('bad input to onboarding', (store) => {
 
   for (const [what, body, pointer, message] of refusals) {
     it(`refuses ${what} with 400 invalid-request and changes nothing`, async () => {
-      const before = await counts(platform);
-      const res = await platform.api('POST', '/api/developers', body);
+      const before = await counts(ctx.platform);
+      const res = await ctx.platform.api('POST', '/api/developers', body);
       expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(res.body).toMatchObject({ type: '/problems/invalid-request', code: 'invalid-request', status: 400 });
@@ -77,60 +67,60 @@ describeEachStore('bad input to onboarding', (store) => {
       expect(res.body.detail).toEqual(expect.any(String));
       if (pointer) expect(res.body.errors.map((e: { pointer: string }) => e.pointer)).toContain(pointer);
       if (message) expect(JSON.stringify(res.body.errors)).toMatch(message);
-      expect(await counts(platform)).toEqual(before);
+      expect(await counts(ctx.platform)).toEqual(before);
     });
   }
 
   it('refuses broken JSON, a wrong content type, an empty body and an oversized body, changing nothing', async () => {
-    const before = await counts(platform);
-    const broken = await platform.api('POST', '/api/developers', '{"name": "Ada",');
+    const before = await counts(ctx.platform);
+    const broken = await ctx.platform.api('POST', '/api/developers', '{"name": "Ada",');
     expect([broken.status, broken.body.code]).toEqual([400, 'invalid-request']);
-    const empty = await platform.api('POST', '/api/developers', '');
+    const empty = await ctx.platform.api('POST', '/api/developers', '');
     expect([empty.status, empty.body.code]).toEqual([400, 'invalid-request']);
-    const text = await platform.api('POST', '/api/developers', JSON.stringify(valid()), { 'content-type': 'text/plain' });
+    const text = await ctx.platform.api('POST', '/api/developers', JSON.stringify(valid()), { 'content-type': 'text/plain' });
     expect([text.status, text.body.code]).toEqual([415, 'unsupported-media-type']);
-    const form = await platform.api('POST', '/api/developers', 'name=Ada', { 'content-type': 'application/x-www-form-urlencoded' });
+    const form = await ctx.platform.api('POST', '/api/developers', 'name=Ada', { 'content-type': 'application/x-www-form-urlencoded' });
     expect([form.status, form.body.code]).toEqual([415, 'unsupported-media-type']);
-    const huge = await platform.api('POST', '/api/developers', { ...valid(), company: 'x'.repeat(2 * 1024 * 1024) });
+    const huge = await ctx.platform.api('POST', '/api/developers', { ...valid(), company: 'x'.repeat(2 * 1024 * 1024) });
     expect([huge.status, huge.body.code]).toEqual([413, 'payload-too-large']);
     for (const r of [broken, empty, text, form, huge]) expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(await counts(platform)).toEqual(before);
+    expect(await counts(ctx.platform)).toEqual(before);
   });
 
   it('answers unknown routes, developers and applications with 404 problems', async () => {
-    const route = await platform.api('GET', '/api/nothing-here');
+    const route = await ctx.platform.api('GET', '/api/nothing-here');
     expect([route.status, route.body.code, route.body.type]).toEqual([404, 'not-found', '/problems/not-found']);
-    const dev = await platform.api('POST', '/api/developers/dev_0000000000000000000000/applications', valid().application);
+    const dev = await ctx.platform.api('POST', '/api/developers/dev_0000000000000000000000/applications', valid().application);
     expect([dev.status, dev.body.code]).toEqual([404, 'developer-not-found']);
-    const app = await platform.api('GET', '/api/developers/dev_0000000000000000000000/applications/app_0000000000000000000000');
+    const app = await ctx.platform.api('GET', '/api/developers/dev_0000000000000000000000/applications/app_0000000000000000000000');
     expect([app.status, app.body.code]).toEqual([404, 'application-not-found']);
   });
 
   it('gives 404 for an unknown registration link, and 410 for a used one', async () => {
-    const unknown = await fetch(`${platform.url}/register/${'A'.repeat(43)}`);
+    const unknown = await fetch(`${ctx.platform.url}/register/${'A'.repeat(43)}`);
     expect(unknown.status).toBe(404);
     expect(await unknown.text()).toContain('does not exist');
-    expect((await fetch(`${platform.url}/register/${'A'.repeat(43)}/challenge`)).status).toBe(404);
-    expect((await submitRegistration(`${platform.url}/register/${'A'.repeat(43)}`, 'x')).status).toBe(404);
+    expect((await fetch(`${ctx.platform.url}/register/${'A'.repeat(43)}/challenge`)).status).toBe(404);
+    expect((await submitRegistration(`${ctx.platform.url}/register/${'A'.repeat(43)}`, 'x')).status).toBe(404);
 
-    const { body } = await platform.api('POST', '/api/developers', { ...valid(), email: 'used@example.com' });
+    const { body } = await ctx.platform.api('POST', '/api/developers', { ...valid(), email: 'used@example.com' });
     expect((await submitRegistration(body.registrationUrl, await solveRegistrationCaptcha(body.registrationUrl))).status).toBe(200);
-    const before = await counts(platform);
+    const before = await counts(ctx.platform);
     const page = await fetch(body.registrationUrl);
     expect(page.status).toBe(410);
     expect(await page.text()).toContain('already been used');
     const challenge = await fetch(`${body.registrationUrl}/challenge`);
     expect(challenge.status).toBe(410);
     expect(((await challenge.json()) as { code: string }).code).toBe('registration-gone');
-    expect(await counts(platform)).toEqual(before);
+    expect(await counts(ctx.platform)).toEqual(before);
   });
 
   it('refuses a failed captcha with 400 and leaves the link usable', async () => {
-    const { body } = await platform.api('POST', '/api/developers', { ...valid(), email: 'failed@example.com' });
+    const { body } = await ctx.platform.api('POST', '/api/developers', { ...valid(), email: 'failed@example.com' });
     const url: string = body.registrationUrl;
     const good = JSON.parse(Buffer.from(await solveRegistrationCaptcha(url), 'base64').toString()) as Record<string, unknown>;
     const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64');
-    const before = await counts(platform);
+    const before = await counts(ctx.platform);
     for (const bad of [
       undefined, // no solution at all
       '',
@@ -144,17 +134,17 @@ describeEachStore('bad input to onboarding', (store) => {
       expect(res.contentType).toMatch(/^text\/html/);
       expect(res.html).toContain('captcha');
     }
-    expect(await counts(platform)).toEqual(before);
-    expect(mail.to('failed@example.com')).toHaveLength(0);
+    expect(await counts(ctx.platform)).toEqual(before);
+    expect(ctx.mail.to('failed@example.com')).toHaveLength(0);
     expect((await fetch(url)).status).toBe(200);
     expect((await submitRegistration(url, b64(good))).status).toBe(200);
-    expect(credentialsOf(await mail.waitFor('failed@example.com')).developerId).toMatch(/^dev_/);
+    expect(credentialsOf(await ctx.mail.waitFor('failed@example.com')).developerId).toMatch(/^dev_/);
   });
 
   it('refuses a replayed captcha solution, and a solution made for another link', async () => {
-    const first = (await platform.api('POST', '/api/developers', { ...valid(), email: 'replay1@example.com' })).body.registrationUrl;
-    const second = (await platform.api('POST', '/api/developers', { ...valid(), email: 'replay2@example.com' })).body.registrationUrl;
-    const third = (await platform.api('POST', '/api/developers', { ...valid(), email: 'replay3@example.com' })).body.registrationUrl;
+    const first = (await ctx.platform.api('POST', '/api/developers', { ...valid(), email: 'replay1@example.com' })).body.registrationUrl;
+    const second = (await ctx.platform.api('POST', '/api/developers', { ...valid(), email: 'replay2@example.com' })).body.registrationUrl;
+    const third = (await ctx.platform.api('POST', '/api/developers', { ...valid(), email: 'replay3@example.com' })).body.registrationUrl;
 
     // A solution for the first link does not open the second.
     const forFirst = await solveRegistrationCaptcha(first);
@@ -165,11 +155,11 @@ describeEachStore('bad input to onboarding', (store) => {
     expect((await submitRegistration(second, forSecond)).status).toBe(200);
     expect((await submitRegistration(first, forFirst)).status).toBe(200);
     const forThird = await solveRegistrationCaptcha(third);
-    const spent = await counts(platform);
+    const spent = await counts(ctx.platform);
     expect((await submitRegistration(third, forThird)).status).toBe(200);
     expect((await submitRegistration(third, forThird)).status).toBe(410);
-    expect((await counts(platform)).completed).toBe(spent.completed + 1);
-    expect(mail.to('replay3@example.com')).toHaveLength(1);
+    expect((await counts(ctx.platform)).completed).toBe(spent.completed + 1);
+    expect(ctx.mail.to('replay3@example.com')).toHaveLength(1);
   });
 });
 

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { solveRegistrationCaptcha, submitRegistration } from '../support/captcha.js';
-import { MailCatcher, credentialsOf } from '../support/smtp.js';
-import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { credentialsOf } from '../support/smtp.js';
+import { usePlatformWithMail } from '../support/platform.js';
 import { describeEachStore } from '../support/stores.js';
 
 const registration = (email: string) => ({
@@ -17,24 +17,14 @@ const registration = (email: string) => ({
 });
 
 describeEachStore('registration journey over HTTP with a real SMTP server', (store) => {
-  let platform: TestPlatform;
-  let mail: MailCatcher;
-
-  beforeAll(async () => {
-    mail = await new MailCatcher().start();
-    platform = await startTestPlatform({ store, env: { SMTP_URL: mail.url } });
-  });
-  afterAll(async () => {
-    await platform?.stop();
-    await mail?.stop();
-  });
+  const ctx = usePlatformWithMail(store);
 
   it('registers a developer: URL, page, captcha, e-mail with the IDs, then the application can be read', async () => {
-    const started = await platform.api('POST', '/api/developers', registration('ada@example.com'));
+    const started = await ctx.platform.api('POST', '/api/developers', registration('ada@example.com'));
     expect(started.status).toBe(202);
     expect(Object.keys(started.body).sort()).toEqual(['expires', 'registrationUrl']); // no IDs before completion
     const { registrationUrl, expires } = started.body as { registrationUrl: string; expires: string };
-    expect(registrationUrl).toMatch(new RegExp(`^${platform.url}/register/[0-9A-Za-z]{43}$`));
+    expect(registrationUrl).toMatch(new RegExp(`^${ctx.platform.url}/register/[0-9A-Za-z]{43}$`));
     const life = Date.parse(expires) - Date.now();
     expect(life).toBeGreaterThan(23.9 * 3600_000);
     expect(life).toBeLessThanOrEqual(24 * 3600_000);
@@ -50,13 +40,13 @@ describeEachStore('registration journey over HTTP with a real SMTP server', (sto
     expect(done.status).toBe(200);
     expect(done.html).toContain('Check your e-mail');
 
-    const message = await mail.waitFor('ada@example.com');
+    const message = await ctx.mail.waitFor('ada@example.com');
     const ids = credentialsOf(message);
     expect(ids.developerId).toMatch(/^dev_[0-9A-Za-z]{22}$/);
     expect(ids.applicationId).toMatch(/^app_[0-9A-Za-z]{22}$/);
     expect(Buffer.from(ids.webhookSecret.slice('whsec_'.length), 'base64').length).toBeGreaterThanOrEqual(24);
 
-    const app = await platform.api('GET', `/api/developers/${ids.developerId}/applications/${ids.applicationId}`);
+    const app = await ctx.platform.api('GET', `/api/developers/${ids.developerId}/applications/${ids.applicationId}`);
     expect(app.status).toBe(200);
     expect(app.body).toMatchObject({
       applicationId: ids.applicationId,
@@ -72,10 +62,10 @@ describeEachStore('registration journey over HTTP with a real SMTP server', (sto
     expect((await fetch(registrationUrl)).status).toBe(410);
     const again = await submitRegistration(registrationUrl, await solveRegistrationCaptcha(registrationUrl).catch(() => 'x'));
     expect(again.status).toBe(410);
-    expect(mail.to('ada@example.com')).toHaveLength(1);
+    expect(ctx.mail.to('ada@example.com')).toHaveLength(1);
 
-    // A second application of the now active developer: 201 with its secret, and the same IDs by e-mail.
-    const created = await platform.api('POST', `/api/developers/${ids.developerId}/applications`, {
+    // A second application of the now active developer: 201 with its secret, and the same IDs by e-ctx.mail.
+    const created = await ctx.platform.api('POST', `/api/developers/${ids.developerId}/applications`, {
       name: 'LedgerLens',
       solution: 'comp-nominalv1',
       notificationUrl: 'https://lens.example.com/hooks',
@@ -85,27 +75,27 @@ describeEachStore('registration journey over HTTP with a real SMTP server', (sto
     expect(created.body.applicationId).toMatch(/^app_/);
     expect(created.body.webhookSecret).toMatch(/^whsec_/);
     expect(created.body.webhookSecret).not.toBe(ids.webhookSecret);
-    const second = await mail.waitFor('ada@example.com', (m) => (m.text ?? '').includes(created.body.applicationId));
+    const second = await ctx.mail.waitFor('ada@example.com', (m) => (m.text ?? '').includes(created.body.applicationId));
     expect(credentialsOf(second)).toEqual({
       developerId: ids.developerId,
       applicationId: created.body.applicationId,
       webhookSecret: created.body.webhookSecret,
     });
-    const fetched = await platform.api('GET', `/api/developers/${ids.developerId}/applications/${created.body.applicationId}`);
+    const fetched = await ctx.platform.api('GET', `/api/developers/${ids.developerId}/applications/${created.body.applicationId}`);
     expect(fetched.status).toBe(200);
     expect(fetched.body.name).toBe('LedgerLens');
   });
 
   it('keeps registrations apart: a pending developer cannot add applications, and IDs do not cross developers', async () => {
-    const { body } = await platform.api('POST', '/api/developers', registration('grace@example.com'));
-    const { developerId: adaId } = credentialsOf(await mail.waitFor('ada@example.com'));
-    const pendingId = await platform.platform.store.db
+    const { body } = await ctx.platform.api('POST', '/api/developers', registration('grace@example.com'));
+    const { developerId: adaId } = credentialsOf(await ctx.mail.waitFor('ada@example.com'));
+    const pendingId = await ctx.platform.platform.store.db
       .selectFrom('developers')
       .select('id')
       .where('email', '=', 'grace@example.com')
       .executeTakeFirstOrThrow();
 
-    const refused = await platform.api('POST', `/api/developers/${pendingId.id}/applications`, {
+    const refused = await ctx.platform.api('POST', `/api/developers/${pendingId.id}/applications`, {
       name: 'X',
       solution: 'ecommerce',
       notificationUrl: 'https://x.example.com/e',
@@ -113,40 +103,40 @@ describeEachStore('registration journey over HTTP with a real SMTP server', (sto
     expect(refused.status).toBe(404);
     expect(refused.body.code).toBe('developer-not-found');
 
-    const pendingApp = await platform.platform.store.db
+    const pendingApp = await ctx.platform.platform.store.db
       .selectFrom('applications')
       .select('id')
       .where('developer_id', '=', pendingId.id)
       .executeTakeFirstOrThrow();
-    const hidden = await platform.api('GET', `/api/developers/${pendingId.id}/applications/${pendingApp.id}`);
+    const hidden = await ctx.platform.api('GET', `/api/developers/${pendingId.id}/applications/${pendingApp.id}`);
     expect(hidden.status).toBe(404);
-    const crossed = await platform.api('GET', `/api/developers/${adaId}/applications/${pendingApp.id}`);
+    const crossed = await ctx.platform.api('GET', `/api/developers/${adaId}/applications/${pendingApp.id}`);
     expect(crossed.status).toBe(404);
     expect(crossed.body.code).toBe('application-not-found');
 
     // Completing Grace's registration now makes her application visible, under her ID only.
     await submitRegistration(body.registrationUrl, await solveRegistrationCaptcha(body.registrationUrl));
-    const grace = credentialsOf(await mail.waitFor('grace@example.com'));
+    const grace = credentialsOf(await ctx.mail.waitFor('grace@example.com'));
     expect(grace.developerId).toBe(pendingId.id);
-    expect((await platform.api('GET', `/api/developers/${grace.developerId}/applications/${grace.applicationId}`)).status).toBe(200);
+    expect((await ctx.platform.api('GET', `/api/developers/${grace.developerId}/applications/${grace.applicationId}`)).status).toBe(200);
   });
 
   it('keeps no registration token or webhook secret in the clear, in the store or in the log', async () => {
-    const { body } = await platform.api('POST', '/api/developers', registration('hopper@example.com'));
+    const { body } = await ctx.platform.api('POST', '/api/developers', registration('hopper@example.com'));
     const token = body.registrationUrl.split('/').pop();
     await fetch(body.registrationUrl);
     await submitRegistration(body.registrationUrl, await solveRegistrationCaptcha(body.registrationUrl));
-    const { webhookSecret } = credentialsOf(await mail.waitFor('hopper@example.com'));
+    const { webhookSecret } = credentialsOf(await ctx.mail.waitFor('hopper@example.com'));
 
-    const db = platform.platform.store.db;
+    const db = ctx.platform.platform.store.db;
     const dump = JSON.stringify(
       await Promise.all(['developers', 'applications', 'registrations', 'captcha_spent'].map((t) => db.selectFrom(t as 'developers').selectAll().execute())),
     );
     expect(dump).toContain('hopper@example.com'); // the dump is real
     for (const secret of [token, webhookSecret, webhookSecret.slice('whsec_'.length)]) {
       expect(dump).not.toContain(secret);
-      expect(platform.logs.join('')).not.toContain(secret);
+      expect(ctx.platform.logs.join('')).not.toContain(secret);
     }
-    expect(platform.logs.join('')).toContain('/register/[redacted]');
+    expect(ctx.platform.logs.join('')).toContain('/register/[redacted]');
   });
 });

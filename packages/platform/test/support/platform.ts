@@ -6,6 +6,8 @@ import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/infra/log.js';
 import { startPlatform, type RunningPlatform } from '../../src/server.js';
+import { afterAll, beforeAll } from 'vitest';
+import { MailCatcher } from './smtp.js';
 import type { TestStore } from './stores.js';
 
 export interface TestPlatform extends RunningPlatform {
@@ -79,4 +81,21 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Starts a platform wired to a real SMTP server before the suite's tests, and stops both after them. */
+export function usePlatformWithMail(
+  store: TestStore,
+  opts: { env?: Record<string, string>; configure?: (config: Config) => void } = {},
+): { platform: TestPlatform; mail: MailCatcher } {
+  const ctx = {} as { platform: TestPlatform; mail: MailCatcher };
+  beforeAll(async () => {
+    ctx.mail = await new MailCatcher().start();
+    ctx.platform = await startTestPlatform({ store, ...opts, env: { SMTP_URL: ctx.mail.url, ...opts.env } });
+  });
+  afterAll(async () => {
+    await ctx.platform?.stop();
+    await ctx.mail?.stop();
+  });
+  return ctx;
 }
