@@ -1,3 +1,4 @@
 export * from './common.js';
 export * from './onboarding.js';
 export * from './solutions/index.js';
+export * from './events.js';

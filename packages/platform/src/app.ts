@@ -2,7 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { EventTypes, eventBody } from '@connected-cloud/contract';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import { eventRoutes } from './features/events/routes.js';
 import { onboardingApiRoutes, registrationPageRoutes } from './features/onboarding/routes.js';
 import { opsRoutes } from './features/ops/routes.js';
 import { solutionRoutes } from './features/solutions/routes.js';
@@ -21,6 +23,35 @@ declare module 'fastify' {
 
 /** JSON bodies of the API are small; scope files and uploads (streamed) set their own limits. */
 const JSON_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * The events as OpenAPI 3.1 webhooks: what the platform POSTs to a notificationUrl, with the Standard Webhooks
+ * headers that sign it.
+ */
+function eventWebhooks() {
+  const header = (description: string) => ({ in: 'header' as const, required: true, schema: { type: 'string' as const }, description });
+  return Object.fromEntries(
+    EventTypes.map((type) => [
+      type,
+      {
+        post: {
+          summary: `${type} event`,
+          parameters: [
+            { name: 'webhook-id', ...header('the event ID (evt_…), the same on every retry') },
+            { name: 'webhook-timestamp', ...header('seconds since the epoch, of this attempt') },
+            { name: 'webhook-signature', ...header('v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}"> keyed with the whsec_ secret') },
+          ],
+          requestBody: { required: true, content: { 'application/json': { schema: eventBody(type) as object } } },
+          responses: {
+            '2XX': { description: 'delivered' },
+            '410': { description: 'stops all delivery to this URL' },
+            default: { description: 'retried on the schedule; Retry-After is honoured on 429 and 503' },
+          },
+        },
+      },
+    ]),
+  );
+}
 
 export async function buildApp(platform: Platform): Promise<App> {
   const app = Fastify({
@@ -48,9 +79,11 @@ export async function buildApp(platform: Platform): Promise<App> {
           'documents (application/problem+json) whose `code` names the cause.',
       },
       servers: [{ url: platform.config.publicUrl }],
+      webhooks: eventWebhooks() as never, // the plugin's types do not spell 3.1 webhooks; it passes them through
       tags: [
         { name: 'onboarding', description: 'Developers, applications and the registration page' },
         { name: 'solutions', description: 'Published solutions and their JSON Schemas' },
+        { name: 'events', description: 'Events sent to the notificationUrl, and their delivery log' },
         { name: 'operations', description: 'Health, readiness and this document' },
       ],
     },
@@ -61,5 +94,6 @@ export async function buildApp(platform: Platform): Promise<App> {
   await app.register(solutionRoutes);
   await app.register(onboardingApiRoutes);
   await app.register(registrationPageRoutes);
+  await app.register(eventRoutes);
   return app;
 }

@@ -19,9 +19,11 @@ export interface Config {
   apikeyTtl: number;
   apikeyGrace: number;
   uploadLease: number;
-  /** Not from the environment: fixed by the contract, adjustable by tests. */
+  /** Not from the environment: fixed by the contract or by design, adjustable by tests and benchmarks. */
   registrationTtl: number;
   captchaMaxNumber: number;
+  webhookTimeoutMs: number;
+  queue: { concurrency: number; pollMs: number };
   logLevel: string;
 }
 
@@ -123,6 +125,8 @@ export function loadConfig(env: Env = process.env): Config {
     uploadLease: int('UPLOAD_LEASE', 10 * 60, 1, DAY),
     registrationTtl: DAY,
     captchaMaxNumber: 100_000,
+    webhookTimeoutMs: 15_000,
+    queue: { concurrency: 64, pollMs: 5_000 },
     logLevel: str('LOG_LEVEL') ?? 'info',
   };
 }

@@ -11,13 +11,17 @@ export interface RunningPlatform {
   stop(): Promise<void>;
 }
 
-/** config → store → app → listen; stop() closes in reverse order, letting requests in flight finish. */
+/**
+ * config → store → app → listen → background work; stop() closes in reverse order, letting requests in flight
+ * and jobs in hand finish.
+ */
 export async function startPlatform(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningPlatform> {
   const platform = await createPlatform(config, log);
   let app: App;
   try {
     app = await buildApp(platform);
     await app.listen({ port: config.port, host: config.host });
+    await platform.start();
   } catch (error) {
     await platform.close();
     throw error;

@@ -49,12 +49,17 @@ describe('the OpenAPI document and the API reference', () => {
         'GET /register/{token}',
         'GET /register/{token}/challenge',
         'POST /register/{token}',
+        'POST /api/developers/{developerId}/applications/{applicationId}/events/test',
       ].sort(),
     );
     for (const { key, op } of operations) {
       expect(op.summary, key).toEqual(expect.any(String));
       expect(Object.keys(op.responses).some((c) => c.startsWith('2')), key).toBe(true);
     }
+    expect(Object.keys(doc.webhooks).sort()).toEqual(
+      ['apikey.issued', 'consent.denied', 'integration.revoked', 'file.available', 'upload.validated', 'upload.completed', 'webhook.test'].sort(),
+    );
+    expect(doc.webhooks['apikey.issued'].post.requestBody.content['application/json'].schema.properties.data.required).toContain('apikey');
     const register = doc.paths['/api/developers'].post;
     expect(register.requestBody.content['application/json'].schema.required).toEqual(['name', 'email', 'application']);
     expect(register.responses['400'].content['application/json'].schema.properties.code).toBeDefined();

@@ -4,7 +4,7 @@ import { invalidRequest, notFound } from '../../infra/http/problem.js';
 import { newId, newToken, newWebhookSecret, sha256Hex } from '../../infra/secrets/random.js';
 import type { ApplicationsTable } from '../../infra/store/schema.js';
 import { credentialsMail } from './mail.js';
-import { notificationUrlProblem } from './notification-url.js';
+import { notificationUrlProblem } from '../../infra/net/notification-url.js';
 import * as q from './queries.js';
 
 /** Onboarding: a developer registers (pending until the captcha is solved), then adds applications. */
@@ -150,6 +150,7 @@ export class Onboarding {
       notification_url: input.notificationUrl,
       status: 'pending',
       webhook_secret_sealed: null,
+      notification_gone_at: null,
       created_at: now.toISOString(),
     };
   }

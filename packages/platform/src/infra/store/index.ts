@@ -3,7 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
 import pg from 'pg';
-import { migrations } from './migrations.js';
+import { migrationsFor } from './migrations.js';
 import type { Database } from './schema.js';
 
 export type { Database } from './schema.js';
@@ -13,24 +13,39 @@ export interface Store {
   db: Db;
   dialect: 'sqlite' | 'postgres';
   ping(): Promise<void>;
+  /**
+   * Tells every process on this store that `channel` has news, when the transaction `db` commits (PostgreSQL
+   * NOTIFY). On SQLite there is no other process to tell: a no-op.
+   */
+  notify(db: Db, channel: string): Promise<void>;
+  /** Calls `onNotify` for each notify() on `channel` from any process; returns the way to stop listening. */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
 /** PostgreSQL when a URL is given, else SQLite (WAL) at DATA_DIR/connected-cloud.db; migrations applied. */
 export async function openStore(opts: { databaseUrl?: string | undefined; dataDir: string }): Promise<Store> {
-  const db = opts.databaseUrl ? postgres(opts.databaseUrl) : sqlite(opts.dataDir);
+  const { databaseUrl } = opts;
+  const db = databaseUrl ? postgres(databaseUrl) : sqlite(opts.dataDir);
   const store: Store = {
     db,
-    dialect: opts.databaseUrl ? 'postgres' : 'sqlite',
+    dialect: databaseUrl ? 'postgres' : 'sqlite',
     async ping() {
       await sql`select 1`.execute(db);
+    },
+    async notify(tx, channel) {
+      if (databaseUrl) await sql`select pg_notify(${channel}, '')`.execute(tx);
+    },
+    async listen(channel, onNotify) {
+      if (!databaseUrl) return async () => {};
+      return listenPostgres(databaseUrl, channel, onNotify);
     },
     async close() {
       await db.destroy();
     },
   };
   try {
-    await migrate(db);
+    await migrate(db, store.dialect);
   } catch (error) {
     await db.destroy();
     throw error;
@@ -54,8 +69,38 @@ function postgres(url: string): Db {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-async function migrate(db: Db): Promise<void> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations };
+/**
+ * A dedicated connection that LISTENs on a channel, reconnecting after a failure. Notifications lost while it is
+ * down are covered by the listeners' own polling.
+ */
+async function listenPostgres(url: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const reconnect = () => {
+    client?.end().catch(() => {});
+    client = undefined;
+    if (!stopped) retry = setTimeout(() => connect().catch(reconnect), 1000);
+  };
+  const connect = async () => {
+    const c = new pg.Client({ connectionString: url });
+    c.on('notification', onNotify);
+    c.on('error', reconnect);
+    client = c;
+    await c.connect();
+    await c.query(`LISTEN "${channel.replace(/"/g, '')}"`);
+    onNotify(); // whatever was sent while not listening is looked for now
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => {});
+  };
+}
+
+async function migrate(db: Db, dialect: Store['dialect']): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;

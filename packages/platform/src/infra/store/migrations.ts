@@ -1,7 +1,16 @@
-import type { Kysely, Migration } from 'kysely';
+import type { ColumnDefinitionBuilder, Kysely, Migration } from 'kysely';
 
-// One set of migrations for both dialects: only portable column types (text, integer, bigint).
-export const migrations: Record<string, Migration> = {
+type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * One set of migrations for both dialects: portable column types (text, integer, bigint), except where a
+ * dialect spells a thing its own way (an ever-increasing sequence column).
+ */
+export function migrationsFor(dialect: Dialect): Record<string, Migration> {
+  /** A sequence that orders rows by insertion. */
+  const sequence = (c: ColumnDefinitionBuilder) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey());
+  const sequenceType = dialect === 'sqlite' ? 'integer' : 'bigserial';
+  return {
   '0001_onboarding': {
     async up(db: Kysely<any>) {
       await db.schema
@@ -43,4 +52,55 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-};
+  '0002_events_and_jobs': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('jobs')
+        .addColumn('seq', sequenceType, sequence)
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('key', 'text')
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('run_at', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('locked_by', 'text')
+        .addColumn('locked_until', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('jobs_due').on('jobs').columns(['status', 'run_at']).execute();
+      await db.schema.createIndex('jobs_key').on('jobs').columns(['key', 'seq']).execute();
+
+      await db.schema
+        .createTable('events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('application_id', 'text', (c) => c.notNull().references('applications.id'))
+        .addColumn('integration_id', 'text')
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('payload_sealed', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('last_attempt_at', 'text')
+        .addColumn('next_attempt_at', 'text')
+        .addColumn('delivered_at', 'text')
+        .execute();
+      await db.schema.createIndex('events_application').on('events').columns(['application_id', 'created_at']).execute();
+      await db.schema.createIndex('events_integration').on('events').columns(['integration_id', 'created_at']).execute();
+
+      await db.schema
+        .createTable('event_attempts')
+        .addColumn('event_id', 'text', (c) => c.notNull().references('events.id'))
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('attempted_at', 'text', (c) => c.notNull())
+        .addColumn('http_status', 'integer')
+        .addColumn('duration_ms', 'integer', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addPrimaryKeyConstraint('event_attempts_pk', ['event_id', 'attempt'])
+        .execute();
+
+      await db.schema.alterTable('applications').addColumn('notification_gone_at', 'text').execute();
+    },
+  },
+  };
+}

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 // Times are ISO 8601 UTC text with milliseconds in both dialects, so they compare and sort as strings.
 type Time = string;
 
@@ -21,6 +23,8 @@ export interface ApplicationsTable {
   status: 'pending' | 'active';
   /** SecretBox-sealed whsec_ secret; null while pending. */
   webhook_secret_sealed: string | null;
+  /** Set when the notificationUrl answered 410 Gone: no delivery is attempted until a developer asks again. */
+  notification_gone_at: Time | null;
   created_at: Time;
 }
 
@@ -39,10 +43,53 @@ export interface CaptchaSpentTable {
   expires_at: Time;
 }
 
+/** The one job queue (infra/queue): background work kept in the store. */
+export interface JobsTable {
+  seq: Generated<number>;
+  kind: string;
+  /** Jobs with the same key run one at a time, in order of seq. */
+  key: string | null;
+  payload: string;
+  status: 'queued' | 'dead';
+  run_at: Time;
+  attempts: number;
+  locked_by: string | null;
+  locked_until: Time | null;
+  last_error: string | null;
+  created_at: Time;
+}
+
+export interface EventsTable {
+  id: string;
+  application_id: string;
+  integration_id: string | null;
+  type: string;
+  /** The exact body sent, sealed: some events carry credentials (apikey.issued). */
+  payload_sealed: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  created_at: Time;
+  last_attempt_at: Time | null;
+  next_attempt_at: Time | null;
+  delivered_at: Time | null;
+}
+
+export interface EventAttemptsTable {
+  event_id: string;
+  attempt: number;
+  attempted_at: Time;
+  http_status: number | null;
+  duration_ms: number;
+  error: string | null;
+}
+
 export interface Database {
   developers: DevelopersTable;
   applications: ApplicationsTable;
   registrations: RegistrationsTable;
   captcha_spent: CaptchaSpentTable;
+  jobs: JobsTable;
+  events: EventsTable;
+  event_attempts: EventAttemptsTable;
 }
 

@@ -1,0 +1,116 @@
+import { performance } from 'node:perf_hooks';
+import { Webhook } from 'standardwebhooks';
+import { request, type Agent } from 'undici';
+import type { Config } from '../../config.js';
+import { literalAddressProblem } from '../../infra/net/guarded-agent.js';
+import type { JobHandler, JobOutcome } from '../../infra/queue/index.js';
+import type { SecretBox } from '../../infra/secrets/cipher.js';
+import type { Db } from '../../infra/store/index.js';
+import * as q from './queries.js';
+
+type Response = { status: number | null; error: string | null; retryAfterMs?: number };
+
+/**
+ * Delivers one event to its application's notificationUrl, signed per Standard Webhooks, and decides what next:
+ * a 2xx ends it; a 410 ends it and every later delivery to that URL; anything else (a status, a timeout, a
+ * refused connection) is retried on the schedule, no sooner than a 429's or 503's Retry-After.
+ */
+export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: Agent; config: Config }): JobHandler {
+  const { db, secrets, agent, config } = deps;
+  const schedule = config.webhookRetrySchedule;
+
+  return async (job) => {
+    const { eventId } = job.payload as { eventId: string };
+    const event = await q.findForDelivery(db, eventId);
+    if (!event || event.status !== 'pending' || !event.webhook_secret_sealed) return { outcome: 'done' };
+    if (event.notification_gone_at) {
+      return { outcome: 'done', record: (tx) => q.failWithoutAttempt(tx, eventId) };
+    }
+
+    const attemptedAt = new Date();
+    const started = performance.now();
+    const body = secrets.open(event.payload_sealed);
+    const response = await post(event.notification_url, body, {
+      'content-type': 'application/json',
+      'user-agent': 'ConnectedCloud-Webhooks/1',
+      'webhook-id': event.id,
+      'webhook-timestamp': String(Math.floor(attemptedAt.getTime() / 1000)),
+      'webhook-signature': new Webhook(secrets.open(event.webhook_secret_sealed)).sign(event.id, attemptedAt, body),
+    });
+    const attempt = {
+      event_id: eventId,
+      attempt: event.attempts + 1,
+      attempted_at: attemptedAt.toISOString(),
+      http_status: response.status,
+      duration_ms: Math.round(performance.now() - started),
+      error: response.error,
+    };
+
+    if (response.status !== null && response.status >= 200 && response.status < 300) {
+      return settle('done', attempt, { status: 'delivered', next_attempt_at: null, delivered_at: attempt.attempted_at });
+    }
+    if (response.status === 410) {
+      return {
+        outcome: 'done',
+        record: async (tx) => {
+          await q.recordAttempt(tx, attempt, { status: 'failed', next_attempt_at: null, delivered_at: null });
+          await q.markNotificationUrlGone(tx, event.application_id, attempt.attempted_at);
+        },
+      };
+    }
+    const delaySeconds = schedule[attempt.attempt];
+    if (delaySeconds === undefined) {
+      return settle('dead', attempt, { status: 'failed', next_attempt_at: null, delivered_at: null });
+    }
+    const next = new Date(Date.now() + Math.max(delaySeconds * 1000, response.retryAfterMs ?? 0));
+    return settle('retry', attempt, { status: 'pending', next_attempt_at: next.toISOString(), delivered_at: null }, next);
+  };
+
+  function settle(
+    outcome: JobOutcome['outcome'],
+    attempt: Parameters<typeof q.recordAttempt>[1],
+    state: Parameters<typeof q.recordAttempt>[2],
+    at?: Date,
+  ): JobOutcome {
+    const record = (tx: Db) => q.recordAttempt(tx, attempt, state);
+    const error = attempt.error ?? `HTTP ${attempt.http_status}`;
+    if (outcome === 'done') return { outcome, record };
+    if (outcome === 'retry') return { outcome, at: at!, error, record };
+    return { outcome, error, record };
+  }
+
+  async function post(url: string, body: string, headers: Record<string, string>): Promise<Response> {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return { status: null, error: 'notificationUrl is not a URL' };
+    }
+    const refused = literalAddressProblem(parsed, config.allowInsecureNotificationUrls);
+    if (refused) return { status: null, error: refused };
+    try {
+      const res = await request(parsed, {
+        method: 'POST',
+        body,
+        headers,
+        dispatcher: agent,
+        signal: AbortSignal.timeout(config.webhookTimeoutMs),
+      });
+      await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
+      const retryAfter = res.statusCode === 429 || res.statusCode === 503 ? retryAfterMs(res.headers['retry-after']) : undefined;
+      return { status: res.statusCode, error: null, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
+    } catch (error) {
+      const e = error as Error & { code?: string; cause?: { code?: string; message?: string } };
+      if (e.name === 'TimeoutError' || e.name === 'AbortError') return { status: null, error: `timed out after ${config.webhookTimeoutMs} ms` };
+      return { status: null, error: [e.cause?.code ?? e.code, e.cause?.message ?? e.message].filter(Boolean).join(': ') };
+    }
+  }
+}
+
+/** Retry-After as seconds or an HTTP date, capped at a day. */
+function retryAfterMs(value: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  const ms = /^\d+$/.test(v.trim()) ? Number(v) * 1000 : Date.parse(v) - Date.now();
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), 86_400_000) : undefined;
+}

@@ -1,0 +1,52 @@
+import type { Db } from '../../infra/store/index.js';
+import type { EventAttemptsTable, EventsTable } from '../../infra/store/schema.js';
+
+export async function insertEvent(tx: Db, row: EventsTable): Promise<void> {
+  await tx.insertInto('events').values(row).execute();
+}
+
+/** An event with what delivering it needs: the application's URL, sealed secret and whether the URL is gone. */
+export function findForDelivery(db: Db, eventId: string) {
+  return db
+    .selectFrom('events as e')
+    .innerJoin('applications as a', 'a.id', 'e.application_id')
+    .select([
+      'e.id',
+      'e.type',
+      'e.status',
+      'e.attempts',
+      'e.payload_sealed',
+      'e.application_id',
+      'a.notification_url',
+      'a.webhook_secret_sealed',
+      'a.notification_gone_at',
+    ])
+    .where('e.id', '=', eventId)
+    .executeTakeFirst();
+}
+
+/** One attempt and the event's state after it, written together. */
+export async function recordAttempt(
+  tx: Db,
+  attempt: EventAttemptsTable,
+  event: Pick<EventsTable, 'status' | 'next_attempt_at' | 'delivered_at'>,
+): Promise<void> {
+  await tx.insertInto('event_attempts').values(attempt).execute();
+  await tx
+    .updateTable('events')
+    .set({ ...event, attempts: attempt.attempt, last_attempt_at: attempt.attempted_at })
+    .where('id', '=', attempt.event_id)
+    .execute();
+}
+
+export async function failWithoutAttempt(tx: Db, eventId: string): Promise<void> {
+  await tx.updateTable('events').set({ status: 'failed', next_attempt_at: null }).where('id', '=', eventId).execute();
+}
+
+export async function markNotificationUrlGone(tx: Db, applicationId: string, at: string): Promise<void> {
+  await tx.updateTable('applications').set({ notification_gone_at: at }).where('id', '=', applicationId).execute();
+}
+
+export async function clearNotificationUrlGone(tx: Db, applicationId: string): Promise<void> {
+  await tx.updateTable('applications').set({ notification_gone_at: null }).where('id', '=', applicationId).execute();
+}

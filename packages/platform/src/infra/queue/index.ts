@@ -1,0 +1,203 @@
+import os from 'node:os';
+import { sql, type Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import { randomBase62 } from '../secrets/random.js';
+import type { Database, Db, Store } from '../store/index.js';
+
+export interface Job {
+  seq: number;
+  kind: string;
+  key: string | null;
+  payload: unknown;
+  attempts: number;
+}
+
+/** What a handler decided; `record` runs in the same transaction that settles the job. */
+export type JobOutcome =
+  | { outcome: 'done'; record?: (tx: Transaction<Database>) => Promise<void> }
+  | { outcome: 'retry'; at: Date; error: string; record?: (tx: Transaction<Database>) => Promise<void> }
+  | { outcome: 'dead'; error: string; record?: (tx: Transaction<Database>) => Promise<void> };
+
+export type JobHandler = (job: Job) => Promise<JobOutcome>;
+
+export interface QueueOptions {
+  /** Jobs run at once by this process. */
+  concurrency: number;
+  /** How long a claimed job is this process's; after that (a crash) another may take it. */
+  leaseMs: number;
+  /** The fallback poll, for what no wake-up announced (another SQLite process, a lost notification). */
+  pollMs: number;
+}
+
+const CHANNEL = 'cc_jobs';
+
+/**
+ * The platform's one job queue, kept in the store. Jobs survive restarts; a claimed job is leased, so a crashed
+ * worker's jobs return when the lease ends. Jobs that share a key run one at a time in order. A job committed by
+ * this process starts at once; on PostgreSQL so does one committed by another process (LISTEN/NOTIFY), and
+ * several processes share the work without running a job twice (FOR UPDATE SKIP LOCKED).
+ */
+export class JobQueue {
+  readonly #handlers = new Map<string, JobHandler>();
+  readonly #running = new Set<Promise<void>>();
+  readonly #worker = `${os.hostname()}:${process.pid}:${randomBase62(6)}`;
+  #started = false;
+  #stopping = false;
+  #woken = false;
+  #wake: (() => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #loop: Promise<void> | undefined;
+  #unlisten: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+    private readonly opts: QueueOptions,
+  ) {}
+
+  handle(kind: string, handler: JobHandler): void {
+    this.#handlers.set(kind, handler);
+  }
+
+  /** Adds a job inside the caller's transaction: it exists exactly when the change it belongs to does. */
+  async enqueue(tx: Db, job: { kind: string; key?: string | null; payload: unknown; runAt?: Date }): Promise<void> {
+    const now = new Date().toISOString();
+    await tx
+      .insertInto('jobs')
+      .values({
+        kind: job.kind,
+        key: job.key ?? null,
+        payload: JSON.stringify(job.payload),
+        status: 'queued',
+        run_at: job.runAt?.toISOString() ?? now,
+        attempts: 0,
+        locked_by: null,
+        locked_until: null,
+        last_error: null,
+        created_at: now,
+      })
+      .execute();
+    await this.store.notify(tx, CHANNEL);
+    // After the caller's commit: on SQLite the claim queues behind the transaction on the one connection; on
+    // PostgreSQL an early claim may miss the job, and the NOTIFY sent at commit wakes the worker again.
+    setImmediate(() => this.wake());
+  }
+
+  wake(): void {
+    this.#woken = true;
+    this.#wake?.();
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    this.#unlisten = await this.store.listen(CHANNEL, () => this.wake());
+    this.#loop = this.#run();
+  }
+
+  /** Stops claiming and waits for the jobs in hand; their leases end with them. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.wake();
+    await this.#loop;
+    await Promise.allSettled([...this.#running]);
+    await this.#unlisten?.();
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      this.#woken = false;
+      const free = this.opts.concurrency - this.#running.size;
+      let claimed: Job[] = [];
+      if (free > 0) {
+        try {
+          claimed = await this.#claim(free);
+        } catch (error) {
+          if (this.#stopping) break;
+          this.log.error({ err: error }, 'job claim failed');
+        }
+      }
+      for (const job of claimed) {
+        const run = this.#execute(job).finally(() => {
+          this.#running.delete(run);
+          this.wake(); // a slot is free, and the job's successor under the same key may now run
+        });
+        this.#running.add(run);
+      }
+      if (claimed.length === free && free > 0) continue; // there may be more
+      if (!this.#woken) await this.#sleep(await this.#untilNextDue());
+    }
+  }
+
+  async #sleep(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      this.#timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(this.#timer);
+    this.#wake = undefined;
+  }
+
+  async #untilNextDue(): Promise<number> {
+    try {
+      const next = await this.store.db
+        .selectFrom('jobs')
+        .select(sql<string | null>`min(coalesce(locked_until, run_at))`.as('next'))
+        .where('status', '=', 'queued')
+        .executeTakeFirst();
+      if (next?.next) return Math.max(0, Math.min(this.opts.pollMs, Date.parse(next.next) - Date.now()));
+    } catch {}
+    return this.opts.pollMs;
+  }
+
+  async #claim(limit: number): Promise<Job[]> {
+    const now = new Date();
+    const until = new Date(now.getTime() + this.opts.leaseMs).toISOString();
+    const at = now.toISOString();
+    const lock = this.store.dialect === 'postgres' ? sql`for update skip locked` : sql``;
+    const { rows } = await sql<{ seq: number | string; kind: string; key: string | null; payload: string; attempts: number }>`
+      update jobs set locked_by = ${this.#worker}, locked_until = ${until}, attempts = attempts + 1
+      where seq in (
+        select j.seq from jobs j
+        where j.status = 'queued' and j.run_at <= ${at} and (j.locked_until is null or j.locked_until < ${at})
+          and (j.key is null or not exists (
+            select 1 from jobs p where p.key = j.key and p.status = 'queued' and p.seq < j.seq))
+        order by j.run_at, j.seq
+        limit ${limit}
+        ${lock})
+      returning seq, kind, key, payload, attempts`.execute(this.store.db);
+    return rows.map((r) => ({ ...r, seq: Number(r.seq), payload: JSON.parse(r.payload) as unknown }));
+  }
+
+  async #execute(job: Job): Promise<void> {
+    const handler = this.#handlers.get(job.kind);
+    let outcome: JobOutcome;
+    try {
+      outcome = handler ? await handler(job) : { outcome: 'dead', error: `no handler for job kind ${job.kind}` };
+    } catch (error) {
+      this.log.error({ err: error, job: { seq: job.seq, kind: job.kind } }, 'job failed');
+      outcome = { outcome: 'retry', at: new Date(Date.now() + backoffMs(job.attempts)), error: String((error as Error)?.message ?? error) };
+    }
+    try {
+      await this.store.db.transaction().execute(async (tx) => {
+        await outcome.record?.(tx);
+        const mine = tx.updateTable('jobs').where('seq', '=', job.seq).where('locked_by', '=', this.#worker);
+        if (outcome.outcome === 'done') {
+          await tx.deleteFrom('jobs').where('seq', '=', job.seq).where('locked_by', '=', this.#worker).execute();
+        } else if (outcome.outcome === 'retry') {
+          await mine.set({ run_at: outcome.at.toISOString(), locked_by: null, locked_until: null, last_error: outcome.error }).execute();
+        } else {
+          await mine.set({ status: 'dead', locked_by: null, locked_until: null, last_error: outcome.error }).execute();
+        }
+      });
+    } catch (error) {
+      // The job stays leased; when the lease ends it runs again (at least once).
+      this.log.error({ err: error, job: { seq: job.seq, kind: job.kind } }, 'job could not be settled');
+    }
+  }
+}
+
+/** For handlers that throw: 1 s, 2 s, 4 s … capped at 10 min. */
+function backoffMs(attempts: number): number {
+  return Math.min(600_000, 1000 * 2 ** Math.max(0, attempts - 1));
+}
