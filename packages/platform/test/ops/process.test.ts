@@ -1,36 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../support/platform.js';
+import { built, runPlatform as run, waitUp } from '../support/process.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
-
-/** The built platform as its own process, as `npm start` runs it. */
-function run(env: Record<string, string>) {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, out: () => stdout, err: () => stderr };
-}
-
-async function waitUp(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error('the platform exited');
-    try {
-      if ((await fetch(`${url}/health`)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('the platform did not start');
-}
-
-describe.skipIf(!fs.existsSync(MAIN))('the platform process', () => {
+describe.skipIf(!built)('the platform process', () => {
   it('refuses to start on a bad variable, naming it', async () => {
     const p = run({ PORT: 'eighty', DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cc-proc-')) });
     expect(await p.exited).toBe(1);
@@ -44,7 +19,7 @@ describe.skipIf(!fs.existsSync(MAIN))('the platform process', () => {
     const url = `http://127.0.0.1:${port}`;
 
     const first = run(env);
-    await waitUp(url, first.child);
+    await waitUp(url, first);
     expect((await (await fetch(`${url}/ready`)).json()) as object).toEqual({ status: 'ready' });
     const token = /generated (cca_[0-9A-Za-z]+)/.exec(first.err())?.[1];
     expect(token).toBeDefined();
@@ -59,7 +34,7 @@ describe.skipIf(!fs.existsSync(MAIN))('the platform process', () => {
 
     const key = fs.readFileSync(path.join(dataDir, 'secrets.key'), 'utf8');
     const second = run(env);
-    await waitUp(url, second.child);
+    await waitUp(url, second);
     expect(second.err()).not.toContain('ADMIN_TOKEN was not set'); // kept from the first start
     expect(fs.readFileSync(path.join(dataDir, 'secrets.key'), 'utf8')).toBe(key);
     second.child.kill('SIGINT');
@@ -71,7 +46,7 @@ describe.skipIf(!fs.existsSync(MAIN))('the platform process', () => {
     const port = await freePort();
     const p = run({ PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN: 'x'.repeat(32) });
     const url = `http://127.0.0.1:${port}`;
-    await waitUp(url, p.child);
+    await waitUp(url, p);
     const { solveRegistrationCaptcha, submitRegistration } = await import('../support/captcha.js');
     const res = await fetch(`${url}/api/developers`, {
       method: 'POST',
