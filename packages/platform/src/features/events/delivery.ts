@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import DataLoader from 'dataloader';
 import { Webhook } from 'standardwebhooks';
 import { request, type Agent } from 'undici';
 import type { Config } from '../../config.js';
@@ -18,10 +19,29 @@ type Response = { status: number | null; error: string | null; retryAfterMs?: nu
 export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: Agent; config: Config }): JobHandler {
   const { db, secrets, agent, config } = deps;
   const schedule = config.webhookRetrySchedule;
+  // Signers by sealed secret: opening the secret and decoding its key once per application, not per delivery.
+  // The jobs claimed together look their events up together: one query, not one per delivery.
+  const events = new DataLoader(
+    async (ids: readonly string[]) => {
+      const rows = new Map((await q.findForDelivery(db, ids)).map((r) => [r.id, r]));
+      return ids.map((id) => rows.get(id));
+    },
+    { cache: false, maxBatchSize: 500 },
+  );
+  const signers = new Map<string, Webhook>();
+  const signerFor = (sealed: string) => {
+    let signer = signers.get(sealed);
+    if (!signer) {
+      if (signers.size >= 10_000) signers.clear();
+      signer = new Webhook(secrets.open(sealed));
+      signers.set(sealed, signer);
+    }
+    return signer;
+  };
 
   return async (job) => {
     const { eventId } = job.payload as { eventId: string };
-    const event = await q.findForDelivery(db, eventId);
+    const event = await events.load(eventId);
     if (!event || event.status !== 'pending' || !event.webhook_secret_sealed) return { outcome: 'done' };
     if (event.notification_gone_at) {
       return { outcome: 'done', record: (tx) => q.failWithoutAttempt(tx, eventId) };
@@ -35,7 +55,7 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
       'user-agent': 'ConnectedCloud-Webhooks/1',
       'webhook-id': event.id,
       'webhook-timestamp': String(Math.floor(attemptedAt.getTime() / 1000)),
-      'webhook-signature': new Webhook(secrets.open(event.webhook_secret_sealed)).sign(event.id, attemptedAt, body),
+      'webhook-signature': signerFor(event.webhook_secret_sealed).sign(event.id, attemptedAt, body),
     });
     const attempt = {
       event_id: eventId,

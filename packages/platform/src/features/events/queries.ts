@@ -5,8 +5,8 @@ export async function insertEvent(tx: Db, row: EventsTable): Promise<void> {
   await tx.insertInto('events').values(row).execute();
 }
 
-/** An event with what delivering it needs: the application's URL, sealed secret and whether the URL is gone. */
-export function findForDelivery(db: Db, eventId: string) {
+/** Events with what delivering them needs: the application's URL, sealed secret and whether the URL is gone. */
+export function findForDelivery(db: Db, eventIds: readonly string[]) {
   return db
     .selectFrom('events as e')
     .innerJoin('applications as a', 'a.id', 'e.application_id')
@@ -21,8 +21,8 @@ export function findForDelivery(db: Db, eventId: string) {
       'a.webhook_secret_sealed',
       'a.notification_gone_at',
     ])
-    .where('e.id', '=', eventId)
-    .executeTakeFirst();
+    .where('e.id', 'in', eventIds)
+    .execute();
 }
 
 /** One attempt and the event's state after it, written together. */

@@ -35,7 +35,8 @@ const CHANNEL = 'cc_jobs';
  * The platform's one job queue, kept in the store. Jobs survive restarts; a claimed job is leased, so a crashed
  * worker's jobs return when the lease ends. Jobs that share a key run one at a time in order. A job committed by
  * this process starts at once; on PostgreSQL so does one committed by another process (LISTEN/NOTIFY), and
- * several processes share the work without running a job twice (FOR UPDATE SKIP LOCKED).
+ * several processes share the work without running a job twice (FOR UPDATE SKIP LOCKED). Only the head of each
+ * key is `ready`, so that claiming stays one index range however long the queues behind the heads grow.
  */
 export class JobQueue {
   readonly #handlers = new Map<string, JobHandler>();
@@ -48,6 +49,7 @@ export class JobQueue {
   #timer: NodeJS.Timeout | undefined;
   #loop: Promise<void> | undefined;
   #unlisten: (() => Promise<void>) | undefined;
+  #settling: Array<{ job: Job; outcome: JobOutcome; resolve: () => void; solo?: boolean }> = [];
 
   constructor(
     private readonly store: Store,
@@ -62,21 +64,12 @@ export class JobQueue {
   /** Adds a job inside the caller's transaction: it exists exactly when the change it belongs to does. */
   async enqueue(tx: Db, job: { kind: string; key?: string | null; payload: unknown; runAt?: Date }): Promise<void> {
     const now = new Date().toISOString();
-    await tx
-      .insertInto('jobs')
-      .values({
-        kind: job.kind,
-        key: job.key ?? null,
-        payload: JSON.stringify(job.payload),
-        status: 'queued',
-        run_at: job.runAt?.toISOString() ?? now,
-        attempts: 0,
-        locked_by: null,
-        locked_until: null,
-        last_error: null,
-        created_at: now,
-      })
-      .execute();
+    const key = job.key ?? null;
+    if (key !== null) await this.store.lock(tx, `job-key:${key}`);
+    // Ready unless jobs of the same key are queued ahead of it.
+    const ready = key === null ? sql`1` : sql`case when exists (select 1 from jobs where key = ${key} and status = 'queued') then 0 else 1 end`;
+    await sql`insert into jobs (kind, key, payload, status, ready, run_at, attempts, created_at)
+      values (${job.kind}, ${key}, ${JSON.stringify(job.payload)}, 'queued', ${ready}, ${job.runAt?.toISOString() ?? now}, 0, ${now})`.execute(tx);
     await this.store.notify(tx, CHANNEL);
     // After the caller's commit: on SQLite the claim queues behind the transaction on the one connection; on
     // PostgreSQL an early claim may miss the job, and the NOTIFY sent at commit wakes the worker again.
@@ -106,6 +99,7 @@ export class JobQueue {
 
   async #run(): Promise<void> {
     while (!this.#stopping) {
+      await new Promise((r) => setImmediate(r)); // wake-ups of one tick make one claim
       this.#woken = false;
       const free = this.opts.concurrency - this.#running.size;
       let claimed: Job[] = [];
@@ -125,7 +119,9 @@ export class JobQueue {
         this.#running.add(run);
       }
       if (claimed.length === free && free > 0) continue; // there may be more
-      if (!this.#woken) await this.#sleep(await this.#untilNextDue());
+      if (this.#woken) continue;
+      // All slots busy: a finishing job wakes the loop. Otherwise: until the next job is due, or the poll.
+      await this.#sleep(free === 0 ? this.opts.pollMs : await this.#untilNextDue());
     }
   }
 
@@ -142,8 +138,10 @@ export class JobQueue {
     try {
       const next = await this.store.db
         .selectFrom('jobs')
-        .select(sql<string | null>`min(coalesce(locked_until, run_at))`.as('next'))
+        .select((eb) => eb.fn.min('run_at').as('next'))
         .where('status', '=', 'queued')
+        .where('ready', '=', 1)
+        .where('locked_by', 'is', null) // a lease left by a crashed worker is found by the poll
         .executeTakeFirst();
       if (next?.next) return Math.max(0, Math.min(this.opts.pollMs, Date.parse(next.next) - Date.now()));
     } catch {}
@@ -159,9 +157,8 @@ export class JobQueue {
       update jobs set locked_by = ${this.#worker}, locked_until = ${until}, attempts = attempts + 1
       where seq in (
         select j.seq from jobs j
-        where j.status = 'queued' and j.run_at <= ${at} and (j.locked_until is null or j.locked_until < ${at})
-          and (j.key is null or not exists (
-            select 1 from jobs p where p.key = j.key and p.status = 'queued' and p.seq < j.seq))
+        where j.status = 'queued' and j.ready = 1 and j.run_at <= ${at}
+          and (j.locked_until is null or j.locked_until < ${at})
         order by j.run_at, j.seq
         limit ${limit}
         ${lock})
@@ -178,21 +175,71 @@ export class JobQueue {
       this.log.error({ err: error, job: { seq: job.seq, kind: job.kind } }, 'job failed');
       outcome = { outcome: 'retry', at: new Date(Date.now() + backoffMs(job.attempts)), error: String((error as Error)?.message ?? error) };
     }
-    try {
-      await this.store.db.transaction().execute(async (tx) => {
-        await outcome.record?.(tx);
-        const mine = tx.updateTable('jobs').where('seq', '=', job.seq).where('locked_by', '=', this.#worker);
-        if (outcome.outcome === 'done') {
-          await tx.deleteFrom('jobs').where('seq', '=', job.seq).where('locked_by', '=', this.#worker).execute();
-        } else if (outcome.outcome === 'retry') {
-          await mine.set({ run_at: outcome.at.toISOString(), locked_by: null, locked_until: null, last_error: outcome.error }).execute();
+    await this.#settle(job, outcome);
+  }
+
+  /**
+   * Settles finished jobs. Where the store serialises its writes anyway (SQLite), the settlements of one tick
+   * share a transaction (group commit); a batch that fails is settled again job by job, so one bad record
+   * holds back no other. On PostgreSQL each settles alone: a batch would take several keys' locks at once.
+   */
+  #settle(job: Job, outcome: JobOutcome): Promise<void> {
+    return new Promise((resolve) => {
+      this.#settling.push({ job, outcome, resolve });
+      if (this.#settling.length === 1) setImmediate(() => void this.#flush());
+    });
+  }
+
+  async #flush(): Promise<void> {
+    const size = this.store.dialect === 'sqlite' ? 128 : 1;
+    while (this.#settling.length > 0) {
+      const batch = this.#settling.splice(0, size);
+      try {
+        await this.store.db.transaction().execute(async (tx) => {
+          for (const { job, outcome } of batch) await this.#settleOne(tx, job, outcome);
+        });
+      } catch (error) {
+        if (batch.length === 1) {
+          // The job stays leased; when the lease ends it runs again (at least once).
+          this.log.error({ err: error, job: { seq: batch[0]!.job.seq, kind: batch[0]!.job.kind } }, 'job could not be settled');
         } else {
-          await mine.set({ status: 'dead', locked_by: null, locked_until: null, last_error: outcome.error }).execute();
+          this.#settling.unshift(...batch.map((b) => ({ ...b, solo: true })));
+          await this.#flushSolo();
+          continue;
         }
-      });
-    } catch (error) {
-      // The job stays leased; when the lease ends it runs again (at least once).
-      this.log.error({ err: error, job: { seq: job.seq, kind: job.kind } }, 'job could not be settled');
+      }
+      for (const b of batch) b.resolve();
+    }
+  }
+
+  async #flushSolo(): Promise<void> {
+    while (this.#settling[0]?.solo) {
+      const item = this.#settling.shift()!;
+      await this.store.db
+        .transaction()
+        .execute((tx) => this.#settleOne(tx, item.job, item.outcome))
+        .catch((error) => this.log.error({ err: error, job: { seq: item.job.seq, kind: item.job.kind } }, 'job could not be settled'));
+      item.resolve();
+    }
+  }
+
+  async #settleOne(tx: Transaction<Database>, job: Job, outcome: JobOutcome): Promise<void> {
+    await outcome.record?.(tx);
+    const mine = tx.updateTable('jobs').where('seq', '=', job.seq).where('locked_by', '=', this.#worker);
+    if (outcome.outcome === 'retry') {
+      await mine.set({ run_at: outcome.at.toISOString(), locked_by: null, locked_until: null, last_error: outcome.error }).execute();
+      return; // still the head of its key
+    }
+    if (job.key !== null) await this.store.lock(tx, `job-key:${job.key}`);
+    const settled =
+      outcome.outcome === 'done'
+        ? await tx.deleteFrom('jobs').where('seq', '=', job.seq).where('locked_by', '=', this.#worker).executeTakeFirst()
+        : await mine.set({ status: 'dead', ready: 0, locked_by: null, locked_until: null, last_error: outcome.error }).executeTakeFirst();
+    const count = 'numDeletedRows' in settled ? settled.numDeletedRows : settled.numUpdatedRows;
+    if (job.key !== null && count === 1n) {
+      // The next job of the key becomes its head.
+      await sql`update jobs set ready = 1 where seq = (
+        select min(seq) from jobs where key = ${job.key} and status = 'queued')`.execute(tx);
     }
   }
 }

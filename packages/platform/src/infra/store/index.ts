@@ -18,6 +18,11 @@ export interface Store {
    * NOTIFY). On SQLite there is no other process to tell: a no-op.
    */
   notify(db: Db, channel: string): Promise<void>;
+  /**
+   * Serialises the transactions `db` that take the same lock, until they end (a PostgreSQL advisory lock). On
+   * SQLite every write transaction is serialised already: a no-op.
+   */
+  lock(db: Db, name: string): Promise<void>;
   /** Calls `onNotify` for each notify() on `channel` from any process; returns the way to stop listening. */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -35,6 +40,9 @@ export async function openStore(opts: { databaseUrl?: string | undefined; dataDi
     },
     async notify(tx, channel) {
       if (databaseUrl) await sql`select pg_notify(${channel}, '')`.execute(tx);
+    },
+    async lock(tx, name) {
+      if (databaseUrl) await sql`select pg_advisory_xact_lock(hashtextextended(${name}, 0))`.execute(tx);
     },
     async listen(channel, onNotify) {
       if (!databaseUrl) return async () => {};
@@ -60,6 +68,17 @@ function sqlite(dataDir: string): Db {
   database.pragma('synchronous = NORMAL'); // durable across process crashes in WAL mode
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
+  // Kysely prepares every query anew; keeping prepared statements by their SQL saves that on the hot paths.
+  const statements = new Map<string, SQLite.Statement>();
+  const prepare = database.prepare.bind(database);
+  database.prepare = ((source: string) => {
+    let statement = statements.get(source);
+    if (!statement) {
+      statement = prepare(source);
+      if (statements.size < 1000) statements.set(source, statement);
+    }
+    return statement;
+  }) as typeof database.prepare;
   return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
 }
 

@@ -61,6 +61,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         .addColumn('key', 'text')
         .addColumn('payload', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('ready', 'integer', (c) => c.notNull())
         .addColumn('run_at', 'text', (c) => c.notNull())
         .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('locked_by', 'text')
@@ -68,7 +69,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         .addColumn('last_error', 'text')
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('jobs_due').on('jobs').columns(['status', 'run_at']).execute();
+      await db.schema.createIndex('jobs_due').on('jobs').columns(['status', 'ready', 'run_at']).execute();
       await db.schema.createIndex('jobs_key').on('jobs').columns(['key', 'seq']).execute();
 
       await db.schema

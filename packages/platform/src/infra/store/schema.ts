@@ -51,6 +51,8 @@ export interface JobsTable {
   key: string | null;
   payload: string;
   status: 'queued' | 'dead';
+  /** 1 for the oldest queued job of its key (or a job without key): the only ones that may be claimed. */
+  ready: number;
   run_at: Time;
   attempts: number;
   locked_by: string | null;

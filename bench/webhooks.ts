@@ -1,0 +1,140 @@
+/**
+ * Event delivery benchmark: deliveries per second to a local receiver and commit-to-receipt latency, beside a
+ * bare HTTP POST loop to the same receiver as the baseline, in the same run.
+ *
+ *   npm run bench:webhooks                      # SQLite
+ *   BENCH_DATABASE_URL=postgres://… npm run bench:webhooks   # PostgreSQL as well
+ *
+ * Goals (issue 3): ≥ 2,000 deliveries/s on SQLite; commit-to-receipt p50 < 20 ms.
+ */
+import fs from 'node:fs';
+import { fork } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
+import { loadConfig } from '../packages/platform/src/config.js';
+import { createLogger } from '../packages/platform/src/infra/log.js';
+import { newId, newWebhookSecret } from '../packages/platform/src/infra/secrets/random.js';
+import { startPlatform, type RunningPlatform } from '../packages/platform/src/server.js';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
+const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 500);
+const APPLICATIONS = Number(process.env.BENCH_APPLICATIONS ?? 256); // events of one application go in order, one at a time: the parallelism is across them
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+
+// The receiver runs in its own process, so that the platform's event loop does only the platform's work.
+const child = fork(fileURLToPath(new URL('./receiver.ts', import.meta.url)), { execArgv: ['--import', 'tsx'] });
+const fromReceiver = <T>(pick: (m: any) => T | undefined) =>
+  new Promise<T>((resolve) => {
+    const on = (m: unknown) => {
+      const v = pick(m);
+      if (v === undefined) return;
+      child.off('message', on);
+      resolve(v);
+    };
+    child.on('message', on);
+  });
+child.send({ listen: true });
+const receiverUrl = `http://127.0.0.1:${await fromReceiver((m) => m.port)}/hook`;
+const now = () => performance.timeOrigin + performance.now();
+async function collect(): Promise<Map<string, number>> {
+  child.send({ collect: true });
+  return new Map(await fromReceiver<Array<[string, number]>>((m) => m.arrivals));
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+const rows: string[][] = [];
+
+async function benchPlatform(label: string, databaseUrl?: string) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-bench-'));
+  const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, ADMIN_TOKEN: 'b'.repeat(32), ALLOW_INSECURE_NOTIFICATION_URLS: 'true', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+  config.queue.concurrency = CONCURRENCY;
+  const running: RunningPlatform = await startPlatform(config, createLogger('warn'));
+  const { db } = running.platform.store;
+  const { events, secrets } = running.platform;
+
+  const apps: string[] = [];
+  await db.transaction().execute(async (tx) => {
+    const now = new Date().toISOString();
+    const developerId = newId('dev');
+    await tx.insertInto('developers').values({ id: developerId, name: 'Bench', email: 'bench@example.com', company: null, status: 'active', created_at: now, activated_at: now }).execute();
+    for (let i = 0; i < APPLICATIONS; i++) {
+      const id = newId('app');
+      apps.push(id);
+      await tx
+        .insertInto('applications')
+        .values({ id, developer_id: developerId, name: `Bench ${i}`, description: null, solution: 'ecommerce', notification_url: receiverUrl, status: 'active', webhook_secret_sealed: secrets.seal(newWebhookSecret()), notification_gone_at: null, created_at: now })
+        .execute();
+    }
+  });
+
+  // Throughput: EVENTS committed in transactions of 100, spread over the applications.
+  await collect();
+  const committed = new Map<string, number>();
+  const t0 = now();
+  for (let b = 0; b < EVENTS / 100; b++) {
+    await db.transaction().execute(async (tx) => {
+      const ids: string[] = [];
+      for (let i = 0; i < 100; i++) ids.push(await events.record(tx, { applicationId: apps[(b * 100 + i) % APPLICATIONS]!, type: 'webhook.test', data: {} }));
+      return ids;
+    }).then((ids) => ids.forEach((id) => committed.set(id, now())));
+  }
+  const received = new Map<string, number>();
+  while (received.size < EVENTS) {
+    await new Promise((r) => setTimeout(r, 100));
+    for (const [id, at] of await collect()) received.set(id, at);
+  }
+  const seconds = (Math.max(...received.values()) - t0) / 1000;
+  const loaded = [...committed].map(([id, at]) => received.get(id)! - at);
+
+  // Latency, unloaded: one event at a time, commit to receipt.
+  const single: number[] = [];
+  child.send({ watch: true });
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const id = await db.transaction().execute((tx) => events.record(tx, { applicationId: apps[i % APPLICATIONS]!, type: 'webhook.test', data: {} }));
+    const commitAt = now();
+    const at = await fromReceiver((m) => (m.id === id ? (m.at as number) : undefined));
+    single.push(at - commitAt);
+  }
+  child.send({ watch: false });
+  rows.push([label, (EVENTS / seconds).toFixed(0), pct(single, 50).toFixed(2), pct(single, 99).toFixed(2), pct(loaded, 50).toFixed(1), pct(loaded, 99).toFixed(1)]);
+  await running.stop();
+}
+
+async function benchBaseline() {
+  const agent = new Agent({ connections: CONCURRENCY });
+  const post = async () => {
+    const res = await request(receiverUrl, { method: 'POST', body: '{"type":"webhook.test","timestamp":"2026-11-28T10:00:00.000Z","data":{}}', headers: { 'content-type': 'application/json' }, dispatcher: agent });
+    await res.body.dump();
+  };
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => { while (next++ < EVENTS) await post(); }));
+  const rate = EVENTS / ((performance.now() - t0) / 1000);
+  const single: number[] = [];
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const s = now();
+    await post();
+    single.push(now() - s); // request to response: an upper bound of send to receipt
+  }
+  rows.push(['baseline: bare POST loop', rate.toFixed(0), pct(single, 50).toFixed(2), pct(single, 99).toFixed(2), '-', '-']);
+  await agent.close();
+}
+
+await benchBaseline();
+await benchPlatform('platform, SQLite');
+if (process.env.BENCH_DATABASE_URL) await benchPlatform('platform, PostgreSQL', process.env.BENCH_DATABASE_URL);
+child.disconnect();
+
+const head = ['run', 'deliveries/s', 'p50 ms (one at a time)', 'p99 ms (one at a time)', 'p50 ms (under load)', 'p99 ms (under load)'];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+console.log(`\n${EVENTS} events over ${APPLICATIONS} applications, ${CONCURRENCY} in flight; ${LATENCY_SAMPLES} one-at-a-time samples; ${os.cpus().length} cores`);
+console.log(line(head));
+for (const r of rows) console.log(line(r));
+console.log('goals: ≥ 2000 deliveries/s on SQLite; commit-to-receipt p50 < 20 ms');
