@@ -2,3 +2,4 @@ export * from './common.js';
 export * from './onboarding.js';
 export * from './solutions/index.js';
 export * from './events.js';
+export * from './consent.js';

@@ -4,7 +4,10 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { EventTypes, eventBody } from '@connected-cloud/contract';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
-import { eventRoutes } from './features/events/routes.js';
+import { adminRoutes } from './features/admin/routes.js';
+import { apiKeyRotationRoutes, integrationRoutes } from './features/apikeys/routes.js';
+import { connectorConsentRoutes, passcodeRoutes } from './features/consent/routes.js';
+import { eventLogRoutes, eventRoutes } from './features/events/routes.js';
 import { onboardingApiRoutes, registrationPageRoutes } from './features/onboarding/routes.js';
 import { opsRoutes } from './features/ops/routes.js';
 import { solutionRoutes } from './features/solutions/routes.js';
@@ -64,6 +67,8 @@ export async function buildApp(platform: Platform): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('platform', platform);
+  app.decorateRequest('instance', null);
+  app.decorateRequest('integration', null);
   app.removeContentTypeParser('text/plain'); // the API speaks JSON; anything else is 415
   installValidation(app);
   installErrorHandling(app);
@@ -79,11 +84,22 @@ export async function buildApp(platform: Platform): Promise<App> {
           'documents (application/problem+json) whose `code` names the cause.',
       },
       servers: [{ url: platform.config.publicUrl }],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'an integration’s API key (cck_…); Authorization: Bearer also works' },
+          instanceKey: { type: 'apiKey', in: 'header', name: 'X-Instance-Key', description: 'an instance key (cci_…)' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'the operator’s admin token' },
+        },
+      },
       webhooks: eventWebhooks() as never, // the plugin's types do not spell 3.1 webhooks; it passes them through
       tags: [
         { name: 'onboarding', description: 'Developers, applications and the registration page' },
         { name: 'solutions', description: 'Published solutions and their JSON Schemas' },
+        { name: 'consent', description: 'Passcodes and the polling fallback (application side)' },
+        { name: 'connector', description: 'Routes of the accounting-product instance (X-Instance-Key)' },
+        { name: 'apikeys', description: 'API key rotation and the integration of a key' },
         { name: 'events', description: 'Events sent to the notificationUrl, and their delivery log' },
+        { name: 'admin', description: 'Operator routes (admin token)' },
         { name: 'operations', description: 'Health, readiness and this document' },
       ],
     },
@@ -95,5 +111,11 @@ export async function buildApp(platform: Platform): Promise<App> {
   await app.register(onboardingApiRoutes);
   await app.register(registrationPageRoutes);
   await app.register(eventRoutes);
+  await app.register(passcodeRoutes);
+  await app.register(connectorConsentRoutes);
+  await app.register(apiKeyRotationRoutes);
+  await app.register(integrationRoutes);
+  await app.register(eventLogRoutes);
+  await app.register(adminRoutes);
   return app;
 }

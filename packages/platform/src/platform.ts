@@ -1,11 +1,16 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { Instances } from './features/admin/service.js';
+import { ApiKeys, FORGET_SUCCESSOR } from './features/apikeys/service.js';
+import { Consent, FORGET_PASSCODE_KEY } from './features/consent/service.js';
 import { eventDeliveryHandler } from './features/events/delivery.js';
+import { EventLog } from './features/events/log.js';
 import { DELIVER_EVENT, EventOutbox } from './features/events/outbox.js';
 import { RegistrationCaptcha } from './features/onboarding/captcha.js';
 import { Onboarding } from './features/onboarding/service.js';
 import { SolutionRegistry } from './features/solutions/registry.js';
 import { createMailer, type Mailer } from './infra/mail/index.js';
+import { adminAuth, apiKeyAuth, instanceAuth } from './infra/http/auth.js';
 import { guardedAgent } from './infra/net/guarded-agent.js';
 import { JobQueue } from './infra/queue/index.js';
 import { SecretBox } from './infra/secrets/cipher.js';
@@ -24,7 +29,13 @@ export interface Platform {
   adminTokenHash: string;
   queue: JobQueue;
   events: EventOutbox;
+  eventLog: EventLog;
   onboarding: Onboarding;
+  instances: Instances;
+  apikeys: ApiKeys;
+  consent: Consent;
+  /** The one hook per credential kind: route plugins add the hook of the kind they serve. */
+  auth: { admin: ReturnType<typeof adminAuth>; instance: ReturnType<typeof instanceAuth>; apiKey: ReturnType<typeof apiKeyAuth> };
   /** Starts the background work (the queue's worker). */
   start(): Promise<void>;
   /** Stops the background work, letting jobs in hand finish, then closes the store. */
@@ -43,18 +54,22 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   const queue = new JobQueue(store, log, { ...config.queue, leaseMs: config.webhookTimeoutMs + 10_000 });
   const agent = guardedAgent({ allowPrivate: config.allowInsecureNotificationUrls, connectTimeoutMs: config.webhookTimeoutMs });
   queue.handle(DELIVER_EVENT, eventDeliveryHandler({ db: store.db, secrets, agent, config }));
-  const platform: Platform = {
+  const events = new EventOutbox(queue, secrets);
+  const solutions = new SolutionRegistry(config.publicUrl);
+  const apikeys = new ApiKeys({ db: store.db, secrets, queue, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
+  const platform = {
     config,
     log,
     store,
-    solutions: new SolutionRegistry(config.publicUrl),
+    solutions,
     mailer,
     secrets,
     captcha: new RegistrationCaptcha(secrets.derive('altcha').toString('base64'), config.captchaMaxNumber),
     adminTokenHash: keys.adminTokenHash,
     queue,
-    events: new EventOutbox(queue, secrets),
-    onboarding: undefined as unknown as Onboarding,
+    events,
+    eventLog: new EventLog({ db: store.db, secrets, outbox: events }),
+    apikeys,
     start: () => queue.start(),
     async close() {
       await queue.stop();
@@ -62,7 +77,20 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
       mailer.close();
       await store.close();
     },
-  };
+  } as Platform;
   platform.onboarding = new Onboarding(platform);
+  platform.consent = new Consent({ db: store.db, config, secrets, queue, events, apikeys, onboarding: platform.onboarding, solutions });
+  platform.instances = new Instances({ db: store.db, consent: platform.consent });
+  platform.auth = {
+    admin: adminAuth(keys.adminTokenHash),
+    instance: instanceAuth((key) => platform.instances.authenticate(key)),
+    apiKey: apiKeyAuth((key) => apikeys.check(key), 7 * 86_400_000),
+  };
+  const once = (work: (payload: unknown) => Promise<void>) => async (job: { payload: unknown }) => {
+    await work(job.payload);
+    return { outcome: 'done' as const };
+  };
+  queue.handle(FORGET_PASSCODE_KEY, once(platform.consent.forgetPasscodeKey));
+  queue.handle(FORGET_SUCCESSOR, once(apikeys.forgetSuccessor));
   return platform;
 }

@@ -5,6 +5,8 @@ export interface RegisteredApplication {
   developerId: string;
   applicationId: string;
   webhookSecret: string;
+  /** The token of the registration link, for tests that look for it where it must not be. */
+  registrationToken: string;
 }
 
 /** Registers a developer and an application the way a developer does: API, captcha, e-mail. */
@@ -27,7 +29,7 @@ export async function registerApplication(
   const { registrationUrl } = (await res.json()) as { registrationUrl: string };
   const done = await submitRegistration(registrationUrl, await solveRegistrationCaptcha(registrationUrl));
   if (done.status !== 200) throw new Error(`registration page: ${done.status}`);
-  return credentialsOf(await mail.waitFor(email));
+  return { ...credentialsOf(await mail.waitFor(email)), registrationToken: registrationUrl.split('/').pop()! };
 }
 
 export async function sendTestEvent(platformUrl: string, app: RegisteredApplication): Promise<string> {

@@ -7,6 +7,7 @@ import { literalAddressProblem } from '../../infra/net/guarded-agent.js';
 import type { JobHandler, JobOutcome } from '../../infra/queue/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
 import type { Db } from '../../infra/store/index.js';
+import { withoutSecrets, type DeliverEventJob } from './outbox.js';
 import * as q from './queries.js';
 
 type Response = { status: number | null; error: string | null; retryAfterMs?: number };
@@ -40,11 +41,11 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
   };
 
   return async (job) => {
-    const { eventId } = job.payload as { eventId: string };
+    const { eventId, firstAttempt = 1 } = job.payload as DeliverEventJob;
     const event = await events.load(eventId);
     if (!event || event.status !== 'pending' || !event.webhook_secret_sealed) return { outcome: 'done' };
     if (event.notification_gone_at) {
-      return { outcome: 'done', record: (tx) => q.failWithoutAttempt(tx, eventId) };
+      return { outcome: 'done', record: (tx) => q.failWithoutAttempt(tx, eventId, sealedWithoutSecrets(event.type, event.payload_sealed)) };
     }
 
     const attemptedAt = new Date();
@@ -66,25 +67,33 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
       error: response.error,
     };
 
+    // A final state drops the credentials an event carried (see outbox.ts).
+    const redacted = withoutSecrets(event.type, body);
+    const final = redacted === undefined ? {} : { payload_sealed: secrets.seal(redacted) };
     if (response.status !== null && response.status >= 200 && response.status < 300) {
-      return settle('done', attempt, { status: 'delivered', next_attempt_at: null, delivered_at: attempt.attempted_at });
+      return settle('done', attempt, { status: 'delivered', next_attempt_at: null, delivered_at: attempt.attempted_at, ...final });
     }
     if (response.status === 410) {
       return {
         outcome: 'done',
         record: async (tx) => {
-          await q.recordAttempt(tx, attempt, { status: 'failed', next_attempt_at: null, delivered_at: null });
+          await q.recordAttempt(tx, attempt, { status: 'failed', next_attempt_at: null, delivered_at: null, ...final });
           await q.markNotificationUrlGone(tx, event.application_id, attempt.attempted_at);
         },
       };
     }
-    const delaySeconds = schedule[attempt.attempt];
+    const delaySeconds = schedule[attempt.attempt - firstAttempt + 1];
     if (delaySeconds === undefined) {
-      return settle('dead', attempt, { status: 'failed', next_attempt_at: null, delivered_at: null });
+      return settle('dead', attempt, { status: 'failed', next_attempt_at: null, delivered_at: null, ...final });
     }
     const next = new Date(Date.now() + Math.max(delaySeconds * 1000, response.retryAfterMs ?? 0));
     return settle('retry', attempt, { status: 'pending', next_attempt_at: next.toISOString(), delivered_at: null }, next);
   };
+
+  function sealedWithoutSecrets(type: string, sealed: string): string | undefined {
+    const redacted = withoutSecrets(type, secrets.open(sealed));
+    return redacted === undefined ? undefined : secrets.seal(redacted);
+  }
 
   function settle(
     outcome: JobOutcome['outcome'],

@@ -7,6 +7,33 @@ import { insertEvent } from './queries.js';
 
 export const DELIVER_EVENT = 'deliver-event';
 
+/** Job payload: the event, and the attempt that starts this series (a resend starts the schedule over). */
+export interface DeliverEventJob {
+  eventId: string;
+  firstAttempt?: number;
+}
+
+/**
+ * Fields that carry credentials: kept (sealed) only until the event reaches a final state, then removed, so that
+ * the key lives on in the event log no longer than the contract needs it to.
+ */
+const SECRET_FIELDS: Partial<Record<EventType, string[]>> = { 'apikey.issued': ['apikey'] };
+
+export function withoutSecrets(type: string, body: string): string | undefined {
+  const fields = SECRET_FIELDS[type as EventType];
+  if (!fields) return undefined;
+  const parsed = JSON.parse(body) as { data: Record<string, unknown> };
+  for (const f of fields) parsed.data[f] = null;
+  return JSON.stringify(parsed);
+}
+
+/** Whether an event still holds everything it carried (what a resend needs). */
+export function holdsSecrets(type: string, body: string): boolean {
+  const fields = SECRET_FIELDS[type as EventType] ?? [];
+  const data = (JSON.parse(body) as { data: Record<string, unknown> }).data;
+  return fields.every((f) => data[f] !== null);
+}
+
 /**
  * The outbox: an event is written, with the job that delivers it, in the transaction of the change it announces,
  * so that there is never a change without its event nor an event without its change. Events of one integration
@@ -38,7 +65,12 @@ export class EventOutbox {
       next_attempt_at: createdAt,
       delivered_at: null,
     });
-    await this.queue.enqueue(tx, { kind: DELIVER_EVENT, key: event.integrationId ?? `app:${event.applicationId}`, payload: { eventId: id } });
+    await this.enqueueDelivery(tx, { id, integrationId: event.integrationId ?? null, applicationId: event.applicationId }, 1);
     return id;
+  }
+
+  async enqueueDelivery(tx: Db, event: { id: string; integrationId: string | null; applicationId: string }, firstAttempt: number) {
+    const payload: DeliverEventJob = { eventId: event.id, firstAttempt };
+    await this.queue.enqueue(tx, { kind: DELIVER_EVENT, key: event.integrationId ?? `app:${event.applicationId}`, payload });
   }
 }

@@ -29,7 +29,7 @@ export function findForDelivery(db: Db, eventIds: readonly string[]) {
 export async function recordAttempt(
   tx: Db,
   attempt: EventAttemptsTable,
-  event: Pick<EventsTable, 'status' | 'next_attempt_at' | 'delivered_at'>,
+  event: Pick<EventsTable, 'status' | 'next_attempt_at' | 'delivered_at'> & { payload_sealed?: string },
 ): Promise<void> {
   await tx.insertInto('event_attempts').values(attempt).execute();
   await tx
@@ -39,8 +39,31 @@ export async function recordAttempt(
     .execute();
 }
 
-export async function failWithoutAttempt(tx: Db, eventId: string): Promise<void> {
-  await tx.updateTable('events').set({ status: 'failed', next_attempt_at: null }).where('id', '=', eventId).execute();
+export async function failWithoutAttempt(tx: Db, eventId: string, payloadSealed: string | undefined): Promise<void> {
+  await tx
+    .updateTable('events')
+    .set({ status: 'failed', next_attempt_at: null, ...(payloadSealed ? { payload_sealed: payloadSealed } : {}) })
+    .where('id', '=', eventId)
+    .execute();
+}
+
+export function listEvents(db: Db, integrationId: string, filter: { status?: string; type?: string; limit: number }) {
+  let query = db.selectFrom('events').selectAll().where('integration_id', '=', integrationId);
+  if (filter.status) query = query.where('status', '=', filter.status as EventsTable['status']);
+  if (filter.type) query = query.where('type', '=', filter.type);
+  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+}
+
+export function findEventOfIntegration(db: Db, eventId: string, integrationId: string) {
+  return db.selectFrom('events').selectAll().where('id', '=', eventId).where('integration_id', '=', integrationId).executeTakeFirst();
+}
+
+export function listAttempts(db: Db, eventId: string) {
+  return db.selectFrom('event_attempts').selectAll().where('event_id', '=', eventId).orderBy('attempt').execute();
+}
+
+export async function reopenEvent(tx: Db, eventId: string, at: string): Promise<void> {
+  await tx.updateTable('events').set({ status: 'pending', next_attempt_at: at }).where('id', '=', eventId).execute();
 }
 
 export async function markNotificationUrlGone(tx: Db, applicationId: string, at: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
  * Encrypts the few secrets the platform must read back (webhook signing secrets, keys handed out again) with
@@ -6,6 +6,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
  */
 export class SecretBox {
   readonly #key: Buffer;
+  readonly #macKeys = new Map<string, Buffer>();
 
   constructor(private readonly rootKey: Buffer) {
     this.#key = this.derive('secret-box');
@@ -14,6 +15,16 @@ export class SecretBox {
   /** A sub-key for one purpose, so that no two uses share key material. */
   derive(purpose: string): Buffer {
     return Buffer.from(hkdfSync('sha256', this.rootKey, Buffer.alloc(0), `connected-cloud/${purpose}`, 32));
+  }
+
+  /**
+   * A keyed hash (HMAC-SHA256) for secrets of little entropy, such as passcodes or secrets chosen by an
+   * application: without SECRETS_KEY, a copy of the store does not let anyone test guesses against them.
+   */
+  mac(purpose: string, value: string): string {
+    let key = this.#macKeys.get(purpose);
+    if (!key) this.#macKeys.set(purpose, (key = this.derive(`mac/${purpose}`)));
+    return createHmac('sha256', key).update(value).digest('hex');
   }
 
   seal(plain: string): string {

@@ -103,5 +103,74 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
       await db.schema.alterTable('applications').addColumn('notification_gone_at', 'text').execute();
     },
   },
+    '0003_consent_and_apikeys': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('instances')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('product', 'text', (c) => c.notNull())
+          .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('deleted_at', 'text')
+          .execute();
+        await db.schema
+          .createTable('passcodes')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('application_id', 'text', (c) => c.notNull().references('applications.id'))
+          .addColumn('code_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('secret_hash', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('instance_id', 'text')
+          .addColumn('integration_id', 'text')
+          .addColumn('apikey_sealed', 'text')
+          .addColumn('apikey_kept_until', 'text')
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('passcodes_application').on('passcodes').columns(['application_id', 'created_at']).execute();
+        await db.schema
+          .createTable('consents')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('passcode_id', 'text', (c) => c.notNull().references('passcodes.id'))
+          .addColumn('instance_id', 'text', (c) => c.notNull().references('instances.id'))
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('passcode_failures')
+          .addColumn('instance_id', 'text', (c) => c.notNull())
+          .addColumn('failed_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('passcode_failures_instance').on('passcode_failures').columns(['instance_id', 'failed_at']).execute();
+        await db.schema
+          .createTable('integrations')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('application_id', 'text', (c) => c.notNull().references('applications.id'))
+          .addColumn('instance_id', 'text', (c) => c.notNull().references('instances.id'))
+          .addColumn('solution', 'text', (c) => c.notNull())
+          .addColumn('passcode_id', 'text', (c) => c.notNull())
+          .addColumn('secret_hash', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('revoked_at', 'text')
+          .execute();
+        await db.schema.createIndex('integrations_instance').on('integrations').columns(['instance_id', 'status']).execute();
+        await db.schema.createIndex('integrations_application').on('integrations').columns(['application_id', 'status']).execute();
+        await db.schema
+          .createTable('api_keys')
+          .addColumn('key_hash', 'text', (c) => c.primaryKey())
+          .addColumn('integration_id', 'text', (c) => c.notNull().references('integrations.id'))
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('replaced_at', 'text')
+          .addColumn('valid_until', 'text')
+          .addColumn('successor_hash', 'text')
+          .addColumn('successor_sealed', 'text')
+          .execute();
+        await db.schema.createIndex('api_keys_integration').on('api_keys').columns(['integration_id', 'created_at']).execute();
+      },
+    },
   };
 }

@@ -85,6 +85,70 @@ export interface EventAttemptsTable {
   error: string | null;
 }
 
+export interface InstancesTable {
+  id: string;
+  name: string;
+  product: string;
+  key_hash: string;
+  created_at: Time;
+  deleted_at: Time | null;
+}
+
+export interface PasscodesTable {
+  id: string;
+  application_id: string;
+  /** Keyed hash of the normalised code: 20^8 codes are too few for a plain hash. */
+  code_hash: string;
+  secret_hash: string;
+  /** pending → claimed (looked up by an instance) → granted | denied */
+  status: 'pending' | 'claimed' | 'granted' | 'denied';
+  instance_id: string | null;
+  integration_id: string | null;
+  /** The key handed out by the polling fallback, sealed, until apikey_kept_until. */
+  apikey_sealed: string | null;
+  apikey_kept_until: Time | null;
+  expires_at: Time;
+  created_at: Time;
+}
+
+export interface ConsentsTable {
+  id: string;
+  passcode_id: string;
+  instance_id: string;
+  status: 'open' | 'granted' | 'denied';
+  expires_at: Time;
+  created_at: Time;
+}
+
+export interface PasscodeFailuresTable {
+  instance_id: string;
+  failed_at: Time;
+}
+
+export interface IntegrationsTable {
+  id: string;
+  application_id: string;
+  instance_id: string;
+  solution: string;
+  passcode_id: string;
+  secret_hash: string;
+  status: 'active' | 'revoked';
+  created_at: Time;
+  revoked_at: Time | null;
+}
+
+export interface ApiKeysTable {
+  key_hash: string;
+  integration_id: string;
+  expires_at: Time;
+  created_at: Time;
+  /** Set when rotated: the key stays valid until valid_until, and a repeated rotation returns its successor. */
+  replaced_at: Time | null;
+  valid_until: Time | null;
+  successor_hash: string | null;
+  successor_sealed: string | null;
+}
+
 export interface Database {
   developers: DevelopersTable;
   applications: ApplicationsTable;
@@ -93,5 +157,11 @@ export interface Database {
   jobs: JobsTable;
   events: EventsTable;
   event_attempts: EventAttemptsTable;
+  instances: InstancesTable;
+  passcodes: PasscodesTable;
+  consents: ConsentsTable;
+  passcode_failures: PasscodeFailuresTable;
+  integrations: IntegrationsTable;
+  api_keys: ApiKeysTable;
 }
 

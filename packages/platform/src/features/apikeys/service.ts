@@ -1,0 +1,123 @@
+import type { Integration } from '@connected-cloud/contract';
+import type { ApiKeyCheck, IntegrationPrincipal } from '../../infra/http/auth.js';
+import { ProblemError, notFound } from '../../infra/http/problem.js';
+import type { JobQueue } from '../../infra/queue/index.js';
+import type { SecretBox } from '../../infra/secrets/cipher.js';
+import { hasValidChecksum, newKey, sha256Hex } from '../../infra/secrets/random.js';
+import type { Db } from '../../infra/store/index.js';
+import * as q from './queries.js';
+
+export const FORGET_SUCCESSOR = 'forget-key-successor';
+
+/**
+ * API keys: `cck_` keys found by their SHA-256, never kept in the clear. A rotated key stays valid for the grace
+ * period, during which a repeated rotation returns the same successor (kept sealed for that window only).
+ */
+export class ApiKeys {
+  constructor(
+    private readonly deps: { db: Db; secrets: SecretBox; queue: JobQueue; ttlSeconds: number; graceSeconds: number },
+  ) {}
+
+  /** Mints a key for an integration, inside the caller's transaction. */
+  async mint(tx: Db, integrationId: string, now = new Date()): Promise<{ apikey: string; expires: string; keyHash: string }> {
+    const apikey = newKey('cck');
+    const expires = new Date(now.getTime() + this.deps.ttlSeconds * 1000).toISOString();
+    const keyHash = sha256Hex(apikey);
+    await q.insertKey(tx, {
+      key_hash: keyHash,
+      integration_id: integrationId,
+      expires_at: expires,
+      created_at: now.toISOString(),
+      replaced_at: null,
+      valid_until: null,
+      successor_hash: null,
+      successor_sealed: null,
+    });
+    return { apikey, expires, keyHash };
+  }
+
+  async check(apikey: string): Promise<ApiKeyCheck> {
+    if (!apikey.startsWith('cck_') || !hasValidChecksum(apikey)) return { problem: 'api-key-invalid', detail: 'This is not an API key (its checksum does not match)' };
+    const key = await q.findKey(this.deps.db, sha256Hex(apikey));
+    if (!key) return { problem: 'api-key-invalid', detail: 'Unknown API key' };
+    if (key.status === 'revoked') return { problem: 'api-key-revoked', detail: 'The integration of this API key was revoked' };
+    const now = new Date().toISOString();
+    if (key.expires_at <= now) return { problem: 'api-key-expired', detail: 'The API key has expired: rotate it with PATCH /api/apikey' };
+    if (key.valid_until !== null && key.valid_until <= now) {
+      return { problem: 'api-key-expired', detail: 'The API key was replaced and its grace period is over: use its successor' };
+    }
+    const principal: IntegrationPrincipal = {
+      integrationId: key.integrationId,
+      applicationId: key.applicationId,
+      instanceId: key.instanceId,
+      solution: key.solution,
+      keyExpires: key.valid_until !== null && key.valid_until < key.expires_at ? key.valid_until : key.expires_at,
+    };
+    return { principal };
+  }
+
+  /** PATCH /api/apikey: works with an expired key; retry-safe within the grace period. */
+  async rotate(initialApikey: string, secretHash: (secret: string) => string, secret: string) {
+    const { db, secrets } = this.deps;
+    const keyHash = sha256Hex(initialApikey);
+    const key = hasValidChecksum(initialApikey) ? await q.findKey(db, keyHash) : undefined;
+    if (!key) throw unauthorized('api-key-invalid', 'initialApikey is not a key of any integration');
+    if (key.status === 'revoked') throw unauthorized('api-key-revoked', 'The integration of this API key was revoked');
+    if (secretHash(secret) !== key.secret_hash) throw unauthorized('secret-invalid', 'The secret is not the one given with the passcode');
+
+    for (;;) {
+      const current = (await q.findKey(db, keyHash))!;
+      const now = new Date();
+      if (current.replaced_at !== null) {
+        // Replaced already: within the grace period the same call gets the same answer (also for a key that had
+        // expired, whose own validity ended at once: a client that lost the answer can still ask again).
+        if (current.successor_sealed && Date.parse(current.replaced_at) + this.deps.graceSeconds * 1000 > now.getTime()) {
+          const successor = await q.findKey(db, current.successor_hash!);
+          return { apikey: secrets.open(current.successor_sealed), expires: successor!.expires_at, previousKeyValidUntil: current.valid_until! };
+        }
+        throw unauthorized('api-key-expired', 'This key was replaced and its grace period is over: rotate its successor');
+      }
+      const alreadyExpired = current.expires_at <= now.toISOString();
+      const validUntil = new Date(alreadyExpired ? now.getTime() : now.getTime() + this.deps.graceSeconds * 1000).toISOString();
+      const result = await db.transaction().execute(async (tx) => {
+        const minted = await this.mint(tx, current.integrationId, now);
+        const replaced = await q.replaceKey(tx, keyHash, {
+          replaced_at: now.toISOString(),
+          valid_until: validUntil,
+          successor_hash: minted.keyHash,
+          successor_sealed: secrets.seal(minted.apikey),
+        });
+        if (!replaced) throw new LostRace();
+        const forgetAt = new Date(now.getTime() + this.deps.graceSeconds * 1000);
+        await this.deps.queue.enqueue(tx, { kind: FORGET_SUCCESSOR, payload: { keyHash }, runAt: forgetAt });
+        return { apikey: minted.apikey, expires: minted.expires, previousKeyValidUntil: validUntil };
+      }).catch((error) => {
+        if (error instanceof LostRace) return undefined; // a concurrent rotation won: answer with its successor
+        throw error;
+      });
+      if (result) return result;
+    }
+  }
+
+  async integration(principal: IntegrationPrincipal): Promise<Integration> {
+    const row = await q.findIntegration(this.deps.db, principal.integrationId);
+    if (!row) throw notFound('integration-not-found', 'No such integration');
+    return {
+      integrationId: row.id,
+      application: { id: row.applicationId, name: row.applicationName },
+      instance: { id: row.instanceId, name: row.instanceName, product: row.instanceProduct },
+      solution: row.solution,
+      status: row.status,
+      keyExpires: principal.keyExpires,
+      createdAt: row.created_at,
+    };
+  }
+
+  /** The successor of a rotated key is kept sealed only for the grace period. */
+  forgetSuccessor = async (payload: unknown) => q.forgetSuccessor(this.deps.db, (payload as { keyHash: string }).keyHash);
+}
+
+class LostRace extends Error {}
+
+const unauthorized = (code: 'api-key-invalid' | 'api-key-expired' | 'api-key-revoked' | 'secret-invalid', detail: string) =>
+  new ProblemError(401, code, detail, undefined, { 'www-authenticate': `ApiKey error="${code}"` });

@@ -1,0 +1,89 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sha256Hex } from '../secrets/random.js';
+import { ProblemError } from './problem.js';
+
+/** The caller an instance key resolves to. */
+export interface InstancePrincipal {
+  instanceId: string;
+  name: string;
+  product: string;
+}
+
+/** The caller an API key resolves to: one integration. */
+export interface IntegrationPrincipal {
+  integrationId: string;
+  applicationId: string;
+  instanceId: string;
+  solution: string;
+  keyExpires: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    instance: InstancePrincipal | null;
+    integration: IntegrationPrincipal | null;
+  }
+}
+
+type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+// One hook per credential kind. A route plugin adds the hook of its kind; routes read the typed principal and
+// never parse credentials themselves.
+
+/** `Authorization: Bearer <admin token>`, compared by hash in constant time. */
+export function adminAuth(adminTokenHash: string): Hook {
+  const expected = Buffer.from(adminTokenHash, 'hex');
+  return async (request) => {
+    const token = bearer(request);
+    const given = token ? Buffer.from(sha256Hex(token), 'hex') : Buffer.alloc(expected.length);
+    if (!token || !timingSafeEqual(given, expected)) {
+      throw new ProblemError(401, 'admin-token-invalid', 'Send the admin token as Authorization: Bearer <token>', undefined, {
+        'www-authenticate': 'Bearer realm="admin"',
+      });
+    }
+  };
+}
+
+/** `X-Instance-Key: <instance key>`. */
+export function instanceAuth(find: (key: string) => Promise<InstancePrincipal | undefined>): Hook {
+  return async (request) => {
+    const key = header(request, 'x-instance-key');
+    const instance = key ? await find(key) : undefined;
+    if (!instance) {
+      throw new ProblemError(401, 'instance-key-invalid', key ? 'The instance key is not valid' : 'Send the instance key as X-Instance-Key', undefined, {
+        'www-authenticate': 'InstanceKey',
+      });
+    }
+    request.instance = instance;
+  };
+}
+
+export type ApiKeyProblem = 'api-key-missing' | 'api-key-invalid' | 'api-key-expired' | 'api-key-revoked';
+export type ApiKeyCheck = { principal: IntegrationPrincipal } | { problem: ApiKeyProblem; detail: string };
+
+/** `X-Api-Key: <key>` or `Authorization: Bearer <key>`; the four 401 codes of the contract, with WWW-Authenticate. */
+export function apiKeyAuth(check: (key: string) => Promise<ApiKeyCheck>, warnWithinMs: number): Hook {
+  return async (request, reply) => {
+    const key = header(request, 'x-api-key') ?? bearer(request);
+    const result: ApiKeyCheck = key
+      ? await check(key)
+      : { problem: 'api-key-missing', detail: 'Send the API key as X-Api-Key or Authorization: Bearer' };
+    if ('problem' in result) {
+      throw new ProblemError(401, result.problem, result.detail, undefined, { 'www-authenticate': `ApiKey error="${result.problem}"` });
+    }
+    if (Date.parse(result.principal.keyExpires) - Date.now() < warnWithinMs) reply.header('x-api-key-expires', result.principal.keyExpires);
+    request.integration = result.principal;
+  };
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const v = request.headers[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s && s.trim() !== '' ? s.trim() : undefined;
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header(request, 'authorization') ?? '');
+  return m?.[1];
+}
