@@ -21,6 +21,8 @@ export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerRespo
 declare module 'fastify' {
   interface FastifyInstance {
     platform: Platform;
+    /** Every route registered, as "METHOD /path" (OpenAPI spelling), but those hidden from the document. */
+    registeredRoutes: Set<string>;
   }
 }
 
@@ -67,6 +69,13 @@ export async function buildApp(platform: Platform): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('platform', platform);
+  app.decorate('registeredRoutes', new Set<string>());
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.hide || route.url.startsWith('/docs')) return;
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') app.registeredRoutes.add(`${method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
+    }
+  });
   app.decorateRequest('instance', null);
   app.decorateRequest('integration', null);
   app.removeContentTypeParser('text/plain'); // the API speaks JSON; anything else is 415
