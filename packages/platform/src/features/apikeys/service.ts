@@ -3,7 +3,7 @@ import type { ApiKeyCheck, IntegrationPrincipal } from '../../infra/http/auth.js
 import { ProblemError, notFound } from '../../infra/http/problem.js';
 import type { JobQueue } from '../../infra/queue/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
-import { hasValidChecksum, newKey, sha256Hex } from '../../infra/secrets/random.js';
+import { hasValidChecksum, newKey, sameHash, sha256Hex } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
 import * as q from './queries.js';
 
@@ -63,7 +63,7 @@ export class ApiKeys {
     const key = hasValidChecksum(initialApikey) ? await q.findKey(db, keyHash) : undefined;
     if (!key) throw unauthorized('api-key-invalid', 'initialApikey is not a key of any integration');
     if (key.status === 'revoked') throw unauthorized('api-key-revoked', 'The integration of this API key was revoked');
-    if (secretHash(secret) !== key.secret_hash) throw unauthorized('secret-invalid', 'The secret is not the one given with the passcode');
+    if (!sameHash(secretHash(secret), key.secret_hash)) throw unauthorized('secret-invalid', 'The secret is not the one given with the passcode');
 
     for (;;) {
       const current = (await q.findKey(db, keyHash))!;
@@ -97,6 +97,11 @@ export class ApiKeys {
       });
       if (result) return result;
     }
+  }
+
+  /** When a key expires, or undefined for an unknown key. */
+  async expiryOf(apikey: string): Promise<string | undefined> {
+    return (await q.findKey(this.deps.db, sha256Hex(apikey)))?.expires_at;
   }
 
   async integration(principal: IntegrationPrincipal): Promise<Integration> {

@@ -4,7 +4,7 @@ import type { InstancePrincipal } from '../../infra/http/auth.js';
 import { ProblemError, notFound } from '../../infra/http/problem.js';
 import type { JobQueue } from '../../infra/queue/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
-import { newId } from '../../infra/secrets/random.js';
+import { newId, sameHash } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
 import type { ApiKeys } from '../apikeys/service.js';
 import type { EventOutbox } from '../events/outbox.js';
@@ -191,16 +191,16 @@ export class Consent {
     const app = await this.d.onboarding.getApplication(developerId, applicationId);
     const passcode = await q.findPasscodeOfApplication(this.d.db, passcodeId, app.applicationId);
     if (!passcode) throw notFound('passcode-not-found', `Application "${applicationId}" has no passcode "${passcodeId}"`);
-    if (this.secretHash(secret) !== passcode.secret_hash) {
+    if (!sameHash(this.secretHash(secret), passcode.secret_hash)) {
       throw new ProblemError(401, 'secret-invalid', 'The secret is not the one given with the passcode');
     }
     const now = new Date().toISOString();
     if (passcode.status === 'denied') throw new ProblemError(403, 'consent-denied', 'The user denied consent');
     if (passcode.status === 'granted') {
       if (passcode.apikey_sealed && passcode.apikey_kept_until! > now) {
-        const key = await this.d.apikeys.check(this.d.secrets.open(passcode.apikey_sealed));
-        const expires = 'principal' in key ? key.principal.keyExpires : passcode.apikey_kept_until!;
-        return { status: 200 as const, body: { apikey: this.d.secrets.open(passcode.apikey_sealed), integrationId: passcode.integration_id!, expires } };
+        const apikey = this.d.secrets.open(passcode.apikey_sealed);
+        const expires = (await this.d.apikeys.expiryOf(apikey))!;
+        return { status: 200 as const, body: { apikey, integrationId: passcode.integration_id!, expires } };
       }
       throw new ProblemError(410, 'passcode-expired', 'The key was handed out and is no longer kept: rotate it, or ask for a new passcode');
     }

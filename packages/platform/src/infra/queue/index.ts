@@ -49,7 +49,7 @@ export class JobQueue {
   #timer: NodeJS.Timeout | undefined;
   #loop: Promise<void> | undefined;
   #unlisten: (() => Promise<void>) | undefined;
-  #settling: Array<{ job: Job; outcome: JobOutcome; resolve: () => void; solo?: boolean }> = [];
+  #settling: Array<{ job: Job; outcome: JobOutcome; resolve: () => void }> = [];
 
   constructor(
     private readonly store: Store,
@@ -130,6 +130,7 @@ export class JobQueue {
   }
 
   async #sleep(ms: number): Promise<void> {
+    if (this.#woken) return; // woken while the next due time was being read
     await new Promise<void>((resolve) => {
       this.#wake = resolve;
       this.#timer = setTimeout(resolve, ms);
@@ -185,7 +186,7 @@ export class JobQueue {
   /**
    * Settles finished jobs. Where the store serialises its writes anyway (SQLite), the settlements of one tick
    * share a transaction (group commit); a batch that fails is settled again job by job, so one bad record
-   * holds back no other. On PostgreSQL each settles alone: a batch would take several keys' locks at once.
+   * holds back no other. On PostgreSQL each settles alone: a batch would hold several keys' locks at once.
    */
   #settle(job: Job, outcome: JobOutcome): Promise<void> {
     return new Promise((resolve) => {
@@ -203,28 +204,16 @@ export class JobQueue {
           for (const { job, outcome } of batch) await this.#settleOne(tx, job, outcome);
         });
       } catch (error) {
-        if (batch.length === 1) {
-          // The job stays leased; when the lease ends it runs again (at least once).
-          this.log.error({ err: error, job: { seq: batch[0]!.job.seq, kind: batch[0]!.job.kind } }, 'job could not be settled');
-        } else {
-          this.#settling.unshift(...batch.map((b) => ({ ...b, solo: true })));
-          await this.#flushSolo();
-          continue;
-        }
+        if (batch.length === 1) this.#unsettled(batch[0]!.job, error);
+        else for (const { job, outcome } of batch) await this.store.db.transaction().execute((tx) => this.#settleOne(tx, job, outcome)).catch((e) => this.#unsettled(job, e));
       }
       for (const b of batch) b.resolve();
     }
   }
 
-  async #flushSolo(): Promise<void> {
-    while (this.#settling[0]?.solo) {
-      const item = this.#settling.shift()!;
-      await this.store.db
-        .transaction()
-        .execute((tx) => this.#settleOne(tx, item.job, item.outcome))
-        .catch((error) => this.log.error({ err: error, job: { seq: item.job.seq, kind: item.job.kind } }, 'job could not be settled'));
-      item.resolve();
-    }
+  /** The job stays leased; when the lease ends it runs again (at least once). */
+  #unsettled(job: Job, error: unknown): void {
+    this.log.error({ err: error, job: { seq: job.seq, kind: job.kind } }, 'job could not be settled');
   }
 
   async #settleOne(tx: Transaction<Database>, job: Job, outcome: JobOutcome): Promise<void> {
