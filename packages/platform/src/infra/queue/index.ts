@@ -143,10 +143,10 @@ export class JobQueue {
     try {
       const next = await this.store.db
         .selectFrom('jobs')
-        .select((eb) => eb.fn.min('run_at').as('next'))
+        // A leased job is next due when its lease ends: that is how a crashed worker's jobs come back.
+        .select(sql<string | null>`min(coalesce(locked_until, run_at))`.as('next'))
         .where('status', '=', 'queued')
         .where('ready', '=', 1)
-        .where('locked_by', 'is', null) // a lease left by a crashed worker is found by the poll
         .executeTakeFirst();
       if (next?.next) return Math.max(0, Math.min(this.opts.pollMs, Date.parse(next.next) - Date.now()));
     } catch {}
