@@ -61,5 +61,9 @@ export const ProblemCodes = {
   'integration-not-found': 'No such integration',
   'event-not-found': 'No such event',
   'event-not-resendable': 'This event no longer holds what it carried',
+  'schema-invalid': 'The file does not match the schema',
+  'scope-not-found': 'No such scope',
+  'file-not-found': 'No such file',
+  'range-not-satisfiable': 'The range is outside the file',
 } as const;
 export type ProblemCode = keyof typeof ProblemCodes;

@@ -3,3 +3,4 @@ export * from './onboarding.js';
 export * from './solutions/index.js';
 export * from './events.js';
 export * from './consent.js';
+export * from './files.js';

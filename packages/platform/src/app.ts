@@ -8,6 +8,7 @@ import { adminRoutes } from './features/admin/routes.js';
 import { apiKeyRotationRoutes, integrationRoutes } from './features/apikeys/routes.js';
 import { connectorConsentRoutes, passcodeRoutes } from './features/consent/routes.js';
 import { eventLogRoutes, eventRoutes } from './features/events/routes.js';
+import { connectorFileRoutes, fileRoutes } from './features/files/routes.js';
 import { onboardingApiRoutes, registrationPageRoutes } from './features/onboarding/routes.js';
 import { opsRoutes } from './features/ops/routes.js';
 import { solutionRoutes } from './features/solutions/routes.js';
@@ -107,6 +108,7 @@ export async function buildApp(platform: Platform): Promise<App> {
         { name: 'consent', description: 'Passcodes and the polling fallback (application side)' },
         { name: 'connector', description: 'Routes of the accounting-product instance (X-Instance-Key)' },
         { name: 'apikeys', description: 'API key rotation and the integration of a key' },
+        { name: 'files', description: 'Scope files: the instance’s data, downloaded by the application' },
         { name: 'events', description: 'Events sent to the notificationUrl, and their delivery log' },
         { name: 'admin', description: 'Operator routes (admin token)' },
         { name: 'operations', description: 'Health, readiness and this document' },
@@ -126,5 +128,7 @@ export async function buildApp(platform: Platform): Promise<App> {
   await app.register(integrationRoutes);
   await app.register(eventLogRoutes);
   await app.register(adminRoutes);
+  await app.register(connectorFileRoutes);
+  await app.register(fileRoutes);
   return app;
 }

@@ -19,6 +19,8 @@ export interface Config {
   apikeyTtl: number;
   apikeyGrace: number;
   uploadLease: number;
+  /** Versions of a scope file kept (the current one and those before it), so that changes can be computed. */
+  scopeFileVersions: number;
   /** Not from the environment: fixed by the contract or by design, adjustable by tests and benchmarks. */
   registrationTtl: number;
   captchaMaxNumber: number;
@@ -123,6 +125,7 @@ export function loadConfig(env: Env = process.env): Config {
     apikeyTtl: int('APIKEY_TTL', 90 * DAY, 1, 10 * 365 * DAY),
     apikeyGrace: int('APIKEY_GRACE', DAY, 0, 30 * DAY),
     uploadLease: int('UPLOAD_LEASE', 10 * 60, 1, DAY),
+    scopeFileVersions: int('SCOPE_FILE_VERSIONS', 5, 2, 1000),
     registrationTtl: DAY,
     captchaMaxNumber: 100_000,
     webhookTimeoutMs: 15_000,

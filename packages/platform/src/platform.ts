@@ -4,12 +4,14 @@ import { Instances } from './features/admin/service.js';
 import { ApiKeys, FORGET_SUCCESSOR } from './features/apikeys/service.js';
 import { Consent, FORGET_PASSCODE_KEY } from './features/consent/service.js';
 import { eventDeliveryHandler } from './features/events/delivery.js';
+import { DELETE_BLOB, ScopeFiles } from './features/files/service.js';
 import { EventLog } from './features/events/log.js';
 import { DELIVER_EVENT, EventOutbox } from './features/events/outbox.js';
 import { RegistrationCaptcha } from './features/onboarding/captcha.js';
 import { Onboarding } from './features/onboarding/service.js';
 import { SolutionRegistry } from './features/solutions/registry.js';
 import { createMailer, type Mailer } from './infra/mail/index.js';
+import { filesystemBlobs, type BlobStore } from './infra/blobs/index.js';
 import { adminAuth, apiKeyAuth, instanceAuth } from './infra/http/auth.js';
 import { guardedAgent } from './infra/net/guarded-agent.js';
 import { JobQueue } from './infra/queue/index.js';
@@ -22,6 +24,7 @@ export interface Platform {
   config: Config;
   log: Logger;
   store: Store;
+  blobs: BlobStore;
   solutions: SolutionRegistry;
   mailer: Mailer;
   secrets: SecretBox;
@@ -34,6 +37,7 @@ export interface Platform {
   instances: Instances;
   apikeys: ApiKeys;
   consent: Consent;
+  files: ScopeFiles;
   /** The one hook per credential kind: route plugins add the hook of the kind they serve. */
   auth: { admin: ReturnType<typeof adminAuth>; instance: ReturnType<typeof instanceAuth>; apiKey: ReturnType<typeof apiKeyAuth> };
   /** Starts the background work (the queue's worker). */
@@ -57,10 +61,12 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   const events = new EventOutbox(queue, secrets);
   const solutions = new SolutionRegistry(config.publicUrl);
   const apikeys = new ApiKeys({ db: store.db, secrets, queue, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
+  const blobs = filesystemBlobs(config.dataDir);
   const platform = {
     config,
     log,
     store,
+    blobs,
     solutions,
     mailer,
     secrets,
@@ -70,7 +76,11 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
     events,
     eventLog: new EventLog({ db: store.db, secrets, outbox: events }),
     apikeys,
-    start: () => queue.start(),
+    async start() {
+      const swept = await blobs.sweep(platform.files.isReferenced);
+      if (swept > 0) log.warn({ swept }, 'removed files a crash left behind');
+      await queue.start();
+    },
     async close() {
       await queue.stop();
       await agent.close();
@@ -81,6 +91,7 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   platform.onboarding = new Onboarding(platform);
   platform.consent = new Consent({ db: store.db, config, secrets, queue, events, apikeys, onboarding: platform.onboarding, solutions });
   platform.instances = new Instances({ db: store.db, consent: platform.consent });
+  platform.files = new ScopeFiles({ db: store.db, blobs, queue, events, solutions, config });
   platform.auth = {
     admin: adminAuth(keys.adminTokenHash),
     instance: instanceAuth((key) => platform.instances.authenticate(key)),
@@ -92,5 +103,6 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   };
   queue.handle(FORGET_PASSCODE_KEY, once(platform.consent.forgetPasscodeKey));
   queue.handle(FORGET_SUCCESSOR, once(apikeys.forgetSuccessor));
+  queue.handle(DELETE_BLOB, once(platform.files.deleteBlob));
   return platform;
 }

@@ -8,7 +8,7 @@ import { ProblemError } from '../../infra/http/problem.js';
 const altchaScript = fileURLToPath(import.meta.resolve('altcha'));
 
 export async function opsRoutes(app: App): Promise<void> {
-  const { store, config } = app.platform;
+  const { store, blobs } = app.platform;
 
   app.get(
     '/health',
@@ -28,7 +28,7 @@ export async function opsRoutes(app: App): Promise<void> {
     async (request) => {
       try {
         await store.ping();
-        await fs.promises.access(config.dataDir, fs.constants.W_OK);
+        await blobs.ping();
       } catch (error) {
         request.log.warn({ err: error }, 'not ready');
         throw new ProblemError(503, 'not-ready', 'The store or the file storage cannot be reached', undefined, { 'retry-after': '5' });

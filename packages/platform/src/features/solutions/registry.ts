@@ -1,4 +1,6 @@
 import { builtInSolutions, type SolutionDefinition, type SolutionSummary } from '@connected-cloud/contract';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import type { TSchema } from 'typebox';
 
 export type JsonSchemaDocument = Record<string, unknown> & { $id: string; $schema: string };
@@ -10,6 +12,12 @@ export type JsonSchemaDocument = Record<string, unknown> & { $id: string; $schem
 export class SolutionRegistry {
   readonly #solutions = new Map<string, SolutionDefinition>();
   readonly #schemas = new Map<string, JsonSchemaDocument>();
+  readonly #validators = new Map<string, ValidateFunction>();
+  readonly #ajv = (() => {
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    addFormats.default(ajv);
+    return ajv;
+  })();
 
   constructor(
     private readonly publicUrl: string,
@@ -53,6 +61,22 @@ export class SolutionRegistry {
 
   schema(domain: string, name: string): JsonSchemaDocument | undefined {
     return this.#schemas.get(`${domain}/${name}`);
+  }
+
+  /** The compiled validator of a record schema (scope, upload type or result), or undefined if there is none. */
+  validator(domain: string, name: string): ValidateFunction | undefined {
+    const key = `${domain}/${name}`;
+    let validate = this.#validators.get(key);
+    if (!validate) {
+      const schema = this.#schemas.get(key);
+      if (!schema) return undefined;
+      this.#validators.set(key, (validate = this.#ajv.compile(schema)));
+    }
+    return validate;
+  }
+
+  hasScope(domain: string, scope: string): boolean {
+    return this.#solutions.get(domain)?.scopes.some((s) => s.name === scope) ?? false;
   }
 
   schemaUrl(domain: string, name: string): string {

@@ -1,6 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { ProblemError, invalidRequest, sendProblem, type ProblemItem } from './problem.js';
+import { ProblemError, ajvErrorItem, invalidRequest, sendProblem } from './problem.js';
 
 /** Every error and every unknown route leaves as one problem document (contract §1); no 5xx for bad input. */
 export function installErrorHandling(app: FastifyInstance): void {
@@ -21,7 +21,7 @@ function toProblem(error: FastifyError): ProblemError {
     const part = error.validationContext ?? 'body';
     return invalidRequest(
       `The request ${part === 'querystring' ? 'query string' : part} does not match the schema`,
-      error.validation.map((e) => toItem(e as ErrorObject)),
+      error.validation.map((e) => ajvErrorItem(e as ErrorObject)),
     );
   }
   switch (error.code) {
@@ -42,20 +42,3 @@ function toProblem(error: FastifyError): ProblemError {
   }
   return new ProblemError(500, 'internal-error', 'The platform failed to handle the request; it has been logged');
 }
-
-/** Ajv's error as a JSON Pointer to the offending member, with a message a developer can act on. */
-function toItem(e: ErrorObject): ProblemItem {
-  let pointer = e.instancePath;
-  const p = e.params as Record<string, unknown>;
-  if (e.keyword === 'required') pointer += `/${escape(String(p.missingProperty))}`;
-  if (e.keyword === 'additionalProperties') pointer += `/${escape(String(p.additionalProperty))}`;
-  const message =
-    e.keyword === 'required'
-      ? 'is required'
-      : e.keyword === 'additionalProperties'
-        ? 'is not allowed'
-        : (e.message ?? 'is invalid');
-  return { pointer: pointer || '/', message };
-}
-
-const escape = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');

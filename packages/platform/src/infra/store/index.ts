@@ -83,6 +83,8 @@ function sqlite(dataDir: string): Db {
 }
 
 function postgres(url: string): Db {
+  // int8 (bigint, bigserial) as a number, as SQLite gives it: counts and sizes stay far below 2^53.
+  pg.types.setTypeParser(pg.types.builtins.INT8, Number);
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   pool.on('error', () => {}); // an idle client's error is reported to the query that next uses the pool
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

@@ -172,5 +172,23 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('api_keys_integration').on('api_keys').columns(['integration_id', 'created_at']).execute();
       },
     },
+    '0004_scope_files': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('scope_files')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('instance_id', 'text', (c) => c.notNull().references('instances.id'))
+          .addColumn('solution', 'text', (c) => c.notNull())
+          .addColumn('scope', 'text', (c) => c.notNull())
+          .addColumn('blob_key', 'text', (c) => c.notNull())
+          .addColumn('records', 'bigint', (c) => c.notNull())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('previous_file_id', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('scope_files_current').on('scope_files').columns(['instance_id', 'solution', 'scope', 'created_at']).execute();
+      },
+    },
   };
 }

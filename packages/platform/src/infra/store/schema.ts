@@ -149,6 +149,19 @@ export interface ApiKeysTable {
   successor_sealed: string | null;
 }
 
+export interface ScopeFilesTable {
+  id: string;
+  instance_id: string;
+  solution: string;
+  scope: string;
+  blob_key: string;
+  records: number;
+  size: number;
+  sha256: string;
+  previous_file_id: string | null;
+  created_at: Time;
+}
+
 export interface Database {
   developers: DevelopersTable;
   applications: ApplicationsTable;
@@ -163,5 +176,6 @@ export interface Database {
   passcode_failures: PasscodeFailuresTable;
   integrations: IntegrationsTable;
   api_keys: ApiKeysTable;
+  scope_files: ScopeFilesTable;
 }
 

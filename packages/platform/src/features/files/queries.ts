@@ -1,0 +1,85 @@
+import { sql } from 'kysely';
+import type { Db } from '../../infra/store/index.js';
+import type { ScopeFilesTable } from '../../infra/store/schema.js';
+
+export function currentFile(db: Db, where: { instanceId: string; solution: string; scope: string }) {
+  return db
+    .selectFrom('scope_files')
+    .selectAll()
+    .where('instance_id', '=', where.instanceId)
+    .where('solution', '=', where.solution)
+    .where('scope', '=', where.scope)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** The current (newest) file of every scope of an instance and solution. */
+export function currentFiles(db: Db, instanceId: string, solution: string) {
+  return db
+    .selectFrom('scope_files as f')
+    .selectAll()
+    .where('f.instance_id', '=', instanceId)
+    .where('f.solution', '=', solution)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('scope_files as n')
+            .select(sql`1`.as('x'))
+            .whereRef('n.instance_id', '=', 'f.instance_id')
+            .whereRef('n.solution', '=', 'f.solution')
+            .whereRef('n.scope', '=', 'f.scope')
+            .whereRef('n.created_at', '>', 'f.created_at'),
+        ),
+      ),
+    )
+    .orderBy('f.scope')
+    .execute();
+}
+
+export function findFile(db: Db, fileId: string, where: { instanceId: string; solution: string }) {
+  return db
+    .selectFrom('scope_files')
+    .selectAll()
+    .where('id', '=', fileId)
+    .where('instance_id', '=', where.instanceId)
+    .where('solution', '=', where.solution)
+    .executeTakeFirst();
+}
+
+export async function insertFile(tx: Db, row: ScopeFilesTable): Promise<void> {
+  await tx.insertInto('scope_files').values(row).execute();
+}
+
+/** Removes all but the newest `keep` versions of a scope; returns the blobs they held. */
+export async function pruneVersions(tx: Db, where: { instanceId: string; solution: string; scope: string }, keep: number): Promise<string[]> {
+  const old = await tx
+    .selectFrom('scope_files')
+    .select(['id', 'blob_key'])
+    .where('instance_id', '=', where.instanceId)
+    .where('solution', '=', where.solution)
+    .where('scope', '=', where.scope)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .offset(keep)
+    .limit(1000)
+    .execute();
+  if (old.length === 0) return [];
+  await tx.deleteFrom('scope_files').where('id', 'in', old.map((o) => o.id)).execute();
+  return old.map((o) => o.blob_key);
+}
+
+export function activeIntegrations(db: Db, instanceId: string, solution: string) {
+  return db
+    .selectFrom('integrations')
+    .select(['id', 'application_id'])
+    .where('instance_id', '=', instanceId)
+    .where('solution', '=', solution)
+    .where('status', '=', 'active')
+    .execute();
+}
+
+export async function isReferenced(db: Db, blobKey: string): Promise<boolean> {
+  return (await db.selectFrom('scope_files').select('id').where('blob_key', '=', blobKey).executeTakeFirst()) !== undefined;
+}

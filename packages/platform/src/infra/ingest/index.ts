@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { JSONParser } from '@streamparser/json';
+import type { ValidateFunction } from 'ajv';
+import type { BlobStore } from '../blobs/index.js';
+import { ProblemError, ajvErrorItem, invalidRequest, type ProblemItem } from '../http/problem.js';
+
+export interface Ingested {
+  records: number;
+  size: number;
+  sha256: string;
+}
+
+const MAX_LISTED_ERRORS = 100;
+
+/**
+ * The ingest pipeline that scope files and uploads share: the request body, a JSON array, is parsed record by
+ * record as it streams in (never held whole), each record validated against its schema and the bytes written to
+ * a blob, with the size, the record count and the SHA-256 computed on the way. The blob becomes visible only
+ * when the whole body is valid; otherwise nothing is left behind and a problem is thrown: 400 for a body that is
+ * not JSON, 422 schema-invalid (up to 100 pointers and errorCount) for records that break the schema.
+ */
+export async function ingestJsonArray(opts: { body: Readable; validate: ValidateFunction; blobs: BlobStore; key: string }): Promise<Ingested> {
+  const { body, validate } = opts;
+  const writer = await opts.blobs.create(opts.key);
+  const hash = createHash('sha256');
+  const errors: ProblemItem[] = [];
+  let errorCount = 0;
+  let records = 0;
+  let size = 0;
+  let started = false;
+
+  const parser = new JSONParser({ paths: ['$.*'], keepStack: false, stringBufferSize: 64 * 1024, numberBufferSize: 64 });
+  parser.onValue = ({ value, key }) => {
+    records++;
+    if (!validate(value)) {
+      for (const e of validate.errors ?? []) {
+        errorCount++;
+        if (errors.length < MAX_LISTED_ERRORS) errors.push(ajvErrorItem(e, `/${String(key)}`));
+      }
+    }
+  };
+
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (!started) {
+        const first = chunk.toString('latin1').match(/\S/)?.[0];
+        if (first === undefined) continue;
+        started = true;
+        if (first !== '[') throw schemaInvalid([{ pointer: '', message: 'must be an array of records' }], 1);
+      }
+      size += chunk.length;
+      hash.update(chunk);
+      try {
+        parser.write(chunk);
+      } catch (error) {
+        throw invalidRequest(`The body is not valid JSON: ${(error as Error).message}`);
+      }
+      if (errorCount === 0) await writer.write(chunk); // once a record is refused, the bytes are of no use
+    }
+    if (!started) throw invalidRequest('The body is empty: send a JSON array of records');
+    try {
+      if (!parser.isEnded) parser.end(); // it ends by itself when the array closes; else the body was cut short
+    } catch (error) {
+      throw invalidRequest(`The body is not valid JSON: ${(error as Error).message}`);
+    }
+    if (errorCount > 0) throw schemaInvalid(errors, errorCount);
+    await writer.commit();
+    return { records, size, sha256: hash.digest('hex') };
+  } catch (error) {
+    await writer.abort();
+    body.resume(); // drain what is left, so that the client reads the answer
+    throw error;
+  }
+}
+
+function schemaInvalid(errors: ProblemItem[], errorCount: number): ProblemError {
+  return new ProblemError(422, 'schema-invalid', `${errorCount} error${errorCount === 1 ? '' : 's'} against the schema`, errors, {}, errorCount);
+}
