@@ -56,19 +56,24 @@ export async function startTestPlatform(opts: {
     ...running,
     dataDir,
     logs,
-    async api(method, urlPath, body, headers = {}) {
-      const res = await fetch(running.url + urlPath, {
-        method,
-        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {}
-      return { status: res.status, headers: res.headers, body: parsed, text };
-    },
+    api: apiClient(running.url),
+  };
+}
+
+/** JSON requests to a platform: status, headers and the parsed body. */
+export function apiClient(baseUrl: string): TestPlatform['api'] {
+  return async (method, urlPath, body, headers = {}) => {
+    const res = await fetch(baseUrl + urlPath, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    return { status: res.status, headers: res.headers, body: parsed, text };
   };
 }
 
