@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { crc32 } from 'node:zlib';
-import { JSONParser } from '@streamparser/json';
 import type { BlobStore } from '../../infra/blobs/index.js';
+import { JsonArraySplitter } from '../../infra/ingest/json-array.js';
 
 const RECORDS_PER_BUCKET = 50_000;
 const FLUSH_BYTES = 1 << 20;
@@ -61,14 +60,14 @@ async function partition(blobs: BlobStore, key: string, buckets: number, prefix:
     pending[b] = '';
   };
   try {
-    const parser = new JSONParser({ paths: ['$.*'], keepStack: false, stringBufferSize: 64 * 1024, numberBufferSize: 64 });
-    parser.onValue = ({ value }) => {
-      const json = JSON.stringify(value);
+    const parser = new JsonArraySplitter((value, _index, raw) => {
+      // One line of NDJSON per record: the text as sent when it is on one line already.
+      const json = /[\n\r]/.test(raw) ? JSON.stringify(value) : raw.trim();
       const id = JSON.stringify(String((value as { id?: unknown }).id));
       const b = crc32(id) % buckets;
       const digest = createHash('sha1').update(json).digest('base64');
       pending[b] += withRecord ? `${id}\t${digest}\t${json}\n` : `${id}\t${digest}\n`;
-    };
+    });
     for await (const chunk of blobs.read(key) as AsyncIterable<Buffer>) {
       parser.write(chunk);
       for (let b = 0; b < buckets; b++) if (pending[b]!.length > FLUSH_BYTES / buckets) await flush(b);
@@ -79,6 +78,17 @@ async function partition(blobs: BlobStore, key: string, buckets: number, prefix:
   }
 }
 
-function lines(file: string): AsyncIterable<string> {
-  return readline.createInterface({ input: fs.createReadStream(file, { highWaterMark: 256 * 1024 }), crlfDelay: Infinity });
+/** The lines of a file, read in large chunks. */
+async function* lines(file: string): AsyncGenerator<string> {
+  let carry = '';
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20, encoding: 'utf8' }) as AsyncIterable<string>) {
+    const text = carry + chunk;
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
+      yield text.slice(from, nl);
+      from = nl + 1;
+    }
+    carry = text.slice(from);
+  }
+  if (carry) yield carry;
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { JSONParser } from '@streamparser/json';
 import type { ValidateFunction } from 'ajv';
 import type { BlobStore } from '../blobs/index.js';
+import { JsonArraySplitter } from './json-array.js';
 import { ProblemError, ajvErrorItem, invalidRequest, type ProblemItem } from '../http/problem.js';
 
 export interface Ingested {
@@ -30,16 +30,15 @@ export async function ingestJsonArray(opts: { body: Readable; validate: Validate
   let size = 0;
   let started = false;
 
-  const parser = new JSONParser({ paths: ['$.*'], keepStack: false, stringBufferSize: 64 * 1024, numberBufferSize: 64 });
-  parser.onValue = ({ value, key }) => {
+  const parser = new JsonArraySplitter((value, index) => {
     records++;
     if (!validate(value)) {
       for (const e of validate.errors ?? []) {
         errorCount++;
-        if (errors.length < MAX_LISTED_ERRORS) errors.push(ajvErrorItem(e, `/${String(key)}`));
+        if (errors.length < MAX_LISTED_ERRORS) errors.push(ajvErrorItem(e, `/${index}`));
       }
     }
-  };
+  });
 
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -60,7 +59,7 @@ export async function ingestJsonArray(opts: { body: Readable; validate: Validate
     }
     if (!started) throw invalidRequest('The body is empty: send a JSON array of records');
     try {
-      if (!parser.isEnded) parser.end(); // it ends by itself when the array closes; else the body was cut short
+      parser.end();
     } catch (error) {
       throw invalidRequest(`The body is not valid JSON: ${(error as Error).message}`);
     }

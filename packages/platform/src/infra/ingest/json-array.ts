@@ -1,0 +1,98 @@
+/**
+ * Splits a streamed JSON array into its elements, each handed over as parsed JSON, without holding more than one
+ * element in memory. The scan only finds where each top-level element ends (tracking strings, escapes and
+ * nesting); every element is then parsed by the engine's own JSON.parse, which is strict, so any malformed
+ * element, a missing or doubled comma, or anything after the closing bracket is an error.
+ */
+export class JsonArraySplitter {
+  #state: 'before' | 'element' | 'after' = 'before';
+  #depth = 0;
+  #inString = false;
+  #escaped = false;
+  #carry: Buffer[] = [];
+  #sawElement = false;
+  #index = 0;
+  #position = 0;
+
+  /** `raw` is the element's own text, as it was sent. */
+  constructor(private readonly onElement: (value: unknown, index: number, raw: string) => void) {}
+
+  get ended(): boolean {
+    return this.#state === 'after';
+  }
+
+  write(chunk: Buffer): void {
+    let start = 0;
+    let i = 0;
+    if (this.#escaped) {
+      this.#escaped = false; // the chunk before ended on a backslash: this character is escaped
+      i = 1;
+    }
+    for (; i < chunk.length; i++) {
+      if (this.#state === 'element') {
+        if (this.#inString) {
+          // Jump to the next quote (memchr); it ends the string unless an odd run of backslashes precedes it.
+          const q = chunk.indexOf(0x22, i);
+          const stop = q === -1 ? chunk.length : q;
+          let k = stop - 1;
+          while (k >= i && chunk[k] === 0x5c) k--;
+          const odd = (stop - 1 - k) % 2 === 1;
+          if (q === -1) {
+            this.#escaped = odd;
+            i = chunk.length;
+            break;
+          }
+          i = q;
+          if (!odd) this.#inString = false;
+          continue;
+        }
+        const c = chunk[i]!;
+        if (c === 0x22) this.#inString = true; // "
+        else if (c === 0x5b || c === 0x7b) this.#depth++; // [ {
+        else if (c === 0x5d || c === 0x7d) {
+          // ] }
+          if (this.#depth > 0) this.#depth--;
+          else {
+            this.#emit(chunk, start, i, true); // the closing bracket of the array
+            this.#state = 'after';
+          }
+        } else if (c === 0x2c && this.#depth === 0) {
+          this.#emit(chunk, start, i, false); // ,
+          start = i + 1;
+        }
+        continue;
+      }
+      const c = chunk[i]!;
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+      if (this.#state === 'before' && c === 0x5b) {
+        this.#state = 'element';
+        start = i + 1;
+        continue;
+      }
+      throw new SyntaxError(`Unexpected ${JSON.stringify(String.fromCharCode(c))} at position ${this.#position + i}`);
+    }
+    if (this.#state === 'element') this.#carry.push(chunk.subarray(start));
+    this.#position += chunk.length;
+  }
+
+  /** Throws when the array was not closed. */
+  end(): void {
+    if (this.#state !== 'after') throw new SyntaxError(`Unexpected end of JSON at position ${this.#position}`);
+  }
+
+  #emit(chunk: Buffer, start: number, end: number, closing: boolean): void {
+    const part = chunk.subarray(start, end);
+    const bytes = this.#carry.length === 0 ? part : Buffer.concat([...this.#carry, part]);
+    this.#carry = [];
+    const text = bytes.toString('utf8');
+    if (closing && !this.#sawElement && text.trim() === '') return; // []
+    this.#sawElement = true;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new SyntaxError(`Element ${this.#index} is not valid JSON: ${(error as Error).message}`);
+    }
+    this.onElement(value, this.#index++, text);
+  }
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { JsonArraySplitter } from '../../src/infra/ingest/json-array.js';
+
+/** Feeds `text` in chunks of `size` bytes; returns the elements, or 'error'. */
+function split(text: string, size: number): unknown[] | 'error' {
+  const got: unknown[] = [];
+  const splitter = new JsonArraySplitter((v) => got.push(v));
+  const bytes = Buffer.from(text);
+  try {
+    for (let i = 0; i < bytes.length; i += size) splitter.write(bytes.subarray(i, i + size));
+    splitter.end();
+    return got;
+  } catch {
+    return 'error';
+  }
+}
+
+/** What the splitter must agree with: JSON.parse of the whole text, when it is an array. */
+function reference(text: string): unknown[] | 'error' {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return Array.isArray(v) ? v : 'error';
+  } catch {
+    return 'error';
+  }
+}
+
+describe('the streaming JSON array splitter', () => {
+  const cases = [
+    '[]', ' [ ]\n', '[1,2]', '[{"a":"x,]}\\""},[1,[2]]]', '["a\\\\"]', '["\\\\\\"x"]', '[{"é":"naïve ☕"}]',
+    '[1 2]', '[1,,2]', '[1,2,]', '[1,2] x', '[1,2', '{}', '', '[', '["unterminated]',
+  ];
+  for (const text of cases) {
+    it(`agrees with JSON.parse on ${JSON.stringify(text)}, whatever the chunk size`, () => {
+      for (const size of [1, 2, 3, 5, 1024]) expect(split(text, size), `chunks of ${size}`).toEqual(reference(text));
+    });
+  }
+
+  it('agrees with JSON.parse on thousands of generated and damaged arrays', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const tricky = ['\\', '"', ',', ']', '}', '[', '{', 'é', '\n'];
+    for (let t = 0; t < 3000; t++) {
+      const value = Array.from({ length: Math.floor(rand() * 4) }, () => ({ s: `${rand()}${tricky[Math.floor(rand() * tricky.length)]}`, n: [1, { x: '\\\\' }], b: rand() < 0.5 }));
+      let text = JSON.stringify(value, null, rand() < 0.3 ? 1 : undefined);
+      if (rand() < 0.3) {
+        const at = Math.floor(rand() * text.length);
+        text = text.slice(0, at) + text.slice(at + 1); // damage it
+      }
+      const size = 1 + Math.floor(rand() * 9);
+      expect(split(text, size), `${JSON.stringify(text)} in chunks of ${size}`).toEqual(reference(text));
+    }
+  });
+});
