@@ -105,7 +105,7 @@ async function startPlatform() {
   const dataDir = fs.mkdtempSync(path.join(work, 'data-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH!, PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), MAIN], { env: { PATH: process.env.PATH!, PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn' }, stdio: 'ignore' });
   for (let i = 0; ; i++) {
     try {
       await call(base, 'GET', '/health');
