@@ -12,6 +12,7 @@ import { describeEachStore } from '../support/stores.js';
 const SECRET = 'correct horse battery staple';
 const now = '2026-11-28T10:00:00.000Z';
 const product = (i: number, price = 9.5) => ({ id: `p${i}`, name: `Product ${i}`, netPrice: price, tax: 20, discountByUnit: true, timestamp: now });
+const record = (i: number) => JSON.stringify(product(i));
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 describeEachStore('scope files: upload, announce, download, changes', (store) => {
@@ -135,6 +136,14 @@ describeEachStore('scope files: upload, announce, download, changes', (store) =>
       expect((await (await get('/api/files')).json())[0].fileId).toBe(v2.fileId);
     });
   }
+
+  it('answers a large body broken early with 400, after reading it all', async () => {
+    const body = `[${record(0)}, oops, ${Array.from({ length: 20000 }, (_, i) => record(i + 1)).join(',')}]`;
+    expect(body.length).toBeGreaterThan(2_000_000);
+    const res = await put('products', body);
+    expect([res.status, res.body.code]).toEqual([400, 'invalid-request']);
+    expect(blobFiles().temporary).toBe(0);
+  });
 
   it('lists at most 100 errors but counts them all', async () => {
     const res = await put('products', JSON.stringify(Array.from({ length: 300 }, (_, i) => ({ ...product(i), tax: -1 }))));

@@ -40,23 +40,31 @@ export async function ingestJsonArray(opts: { body: Readable; validate: Validate
     }
   });
 
+  // A problem found part way is answered once the whole body has arrived: a client sends it all before it reads.
+  let failure: ProblemError | undefined;
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (failure) continue;
       if (!started) {
         const first = chunk.toString('latin1').match(/\S/)?.[0];
         if (first === undefined) continue;
         started = true;
-        if (first !== '[') throw schemaInvalid([{ pointer: '', message: 'must be an array of records' }], 1);
+        if (first !== '[') {
+          failure = schemaInvalid([{ pointer: '', message: 'must be an array of records' }], 1);
+          continue;
+        }
       }
       size += chunk.length;
       hash.update(chunk);
       try {
         parser.write(chunk);
       } catch (error) {
-        throw invalidRequest(`The body is not valid JSON: ${(error as Error).message}`);
+        failure = invalidRequest(`The body is not valid JSON: ${(error as Error).message}`);
+        continue;
       }
       if (errorCount === 0) await writer.write(chunk); // once a record is refused, the bytes are of no use
     }
+    if (failure) throw failure;
     if (!started) throw invalidRequest('The body is empty: send a JSON array of records');
     try {
       parser.end();
@@ -68,7 +76,6 @@ export async function ingestJsonArray(opts: { body: Readable; validate: Validate
     return { records, size, sha256: hash.digest('hex') };
   } catch (error) {
     await writer.abort();
-    body.resume(); // drain what is left, so that the client reads the answer
     throw error;
   }
 }
