@@ -43,7 +43,6 @@ export const ProblemCodes = {
   'captcha-invalid': 'The captcha solution is invalid, expired or already used',
   'not-ready': 'The platform cannot reach its store or storage',
   'internal-error': 'The platform failed to handle the request',
-  'mail-failed': 'The e-mail could not be sent',
   'admin-token-invalid': 'The admin token is missing or wrong',
   'instance-key-invalid': 'The instance key is missing or wrong',
   'instance-not-found': 'No such instance',

@@ -11,6 +11,7 @@ import { RegistrationCaptcha } from './features/onboarding/captcha.js';
 import { Onboarding } from './features/onboarding/service.js';
 import { SolutionRegistry } from './features/solutions/registry.js';
 import { createMailer, type Mailer } from './infra/mail/index.js';
+import { SEND_MAIL, mailJobHandler } from './infra/mail/outbox.js';
 import { filesystemBlobs, type BlobStore } from './infra/blobs/index.js';
 import { adminAuth, apiKeyAuth, instanceAuth } from './infra/http/auth.js';
 import { guardedAgent } from './infra/net/guarded-agent.js';
@@ -104,5 +105,6 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   queue.handle(FORGET_PASSCODE_KEY, once(platform.consent.forgetPasscodeKey));
   queue.handle(FORGET_SUCCESSOR, once(apikeys.forgetSuccessor));
   queue.handle(DELETE_BLOB, once(platform.files.deleteBlob));
+  queue.handle(SEND_MAIL, mailJobHandler(mailer, secrets));
   return platform;
 }

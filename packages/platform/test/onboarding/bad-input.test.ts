@@ -159,6 +159,7 @@ describeEachStore('bad input to onboarding', (store) => {
     expect((await submitRegistration(third, forThird)).status).toBe(200);
     expect((await submitRegistration(third, forThird)).status).toBe(410);
     expect((await counts(ctx.platform)).completed).toBe(spent.completed + 1);
+    await ctx.mail.waitFor('replay3@example.com');
     expect(ctx.mail.to('replay3@example.com')).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { solveRegistrationCaptcha, submitRegistration } from '../support/captcha.js';
-import { credentialsOf } from '../support/smtp.js';
-import { usePlatformWithMail } from '../support/platform.js';
+import { MailCatcher, credentialsOf } from '../support/smtp.js';
+import { freePort, startTestPlatform, usePlatformWithMail } from '../support/platform.js';
 import { describeEachStore } from '../support/stores.js';
 
 const registration = (email: string) => ({
@@ -138,5 +138,29 @@ describeEachStore('registration journey over HTTP with a real SMTP server', (sto
       expect(ctx.platform.logs.join('')).not.toContain(secret);
     }
     expect(ctx.platform.logs.join('')).toContain('/register/[redacted]');
+  });
+});
+
+describe('the credentials e-mail when the mail server is down', () => {
+  it('is sent once the mail server is back: the registration does not lose it', async () => {
+    const smtpPort = await freePort(); // nothing listens there yet
+    const platform = await startTestPlatform({ store: { kind: 'sqlite', databaseUrl: undefined }, env: { SMTP_URL: `smtp://127.0.0.1:${smtpPort}` } });
+    let mail: MailCatcher | undefined;
+    try {
+      const { body } = await platform.api('POST', '/api/developers', registration('offline@example.com'));
+      const done = await submitRegistration(body.registrationUrl, await solveRegistrationCaptcha(body.registrationUrl));
+      expect(done.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 300));
+      const queued = await platform.platform.store.db.selectFrom('jobs').selectAll().where('kind', '=', 'send-mail').execute();
+      expect(queued).toHaveLength(1);
+      expect(queued[0]!.last_error).toMatch(/ECONNREFUSED/);
+      expect(queued[0]!.payload).not.toContain('whsec_'); // the queued copy is sealed
+      mail = await new MailCatcher().start(smtpPort);
+      const ids = credentialsOf(await mail.waitFor('offline@example.com', () => true, 20_000));
+      expect(ids.developerId).toMatch(/^dev_/);
+    } finally {
+      await platform.stop();
+      await mail?.stop();
+    }
   });
 });

@@ -55,7 +55,11 @@ describe.skipIf(!built)('the platform process', () => {
     });
     const { registrationUrl } = (await res.json()) as { registrationUrl: string };
     expect((await submitRegistration(registrationUrl, await solveRegistrationCaptcha(registrationUrl))).status).toBe(200);
-    const files = fs.readdirSync(path.join(dataDir, 'mail'));
+    const mailDir = path.join(dataDir, 'mail');
+    for (let i = 0; i < 100 && !(fs.existsSync(mailDir) && fs.readdirSync(mailDir).some((f) => f.endsWith('.eml'))); i++) {
+      await new Promise((r) => setTimeout(r, 50)); // the e-mail goes out through the job queue
+    }
+    const files = fs.readdirSync(mailDir);
     expect(files.filter((f) => f.endsWith('.eml'))).toHaveLength(1);
     expect(files.filter((f) => f.endsWith('.tmp'))).toHaveLength(0);
     const eml = fs.readFileSync(path.join(dataDir, 'mail', files[0]!), 'utf8');

@@ -54,12 +54,11 @@ signing secret to <strong>${esc(email)}</strong>.</p>`,
   );
 }
 
-export function linkProblem(kind: 'unknown' | 'used' | 'expired' | 'mail-failed'): string {
+export function linkProblem(kind: 'unknown' | 'used' | 'expired'): string {
   const text = {
     unknown: ['Registration link not found', 'This registration link does not exist. Check that you copied it whole.'],
     used: ['Registration already completed', 'This registration link has already been used. Your IDs were sent by e-mail.'],
     expired: ['Registration link expired', 'This registration link has expired. Register again to get a new one.'],
-    'mail-failed': ['E-mail could not be sent', 'Your registration could not be completed because the e-mail could not be sent. Please try again in a few minutes.'],
   }[kind];
   return layout(text[0]!, `<p role="alert">${esc(text[1]!)}</p>`);
 }

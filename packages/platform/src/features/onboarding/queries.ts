@@ -42,43 +42,28 @@ export function findRegistration(db: Db, tokenHash: string) {
 }
 
 /**
- * Completes a registration once: the token is claimed by a conditional update, so of two concurrent completions
- * only one activates. Returns false when the token was already used or has expired.
+ * Completes a registration once, inside the caller's transaction: the token is claimed by a conditional update,
+ * so of two concurrent completions only one activates. Returns false when the token was used or has expired.
  */
 export async function activateRegistration(
-  db: Db,
+  tx: Db,
   args: { tokenHash: string; now: string; developerId: string; applicationId: string; webhookSecretSealed: string },
 ): Promise<boolean> {
-  return db.transaction().execute(async (tx) => {
-    const claimed = await tx
-      .updateTable('registrations')
-      .set({ completed_at: args.now })
-      .where('token_hash', '=', args.tokenHash)
-      .where('completed_at', 'is', null)
-      .where('expires_at', '>', args.now)
-      .executeTakeFirst();
-    if (claimed.numUpdatedRows !== 1n) return false;
-    await tx.updateTable('developers').set({ status: 'active', activated_at: args.now }).where('id', '=', args.developerId).execute();
-    await tx
-      .updateTable('applications')
-      .set({ status: 'active', webhook_secret_sealed: args.webhookSecretSealed })
-      .where('id', '=', args.applicationId)
-      .execute();
-    return true;
-  });
-}
-
-/** Undoes activateRegistration when the e-mail could not be sent, so that the link can be used again. */
-export async function reopenRegistration(db: Db, args: { tokenHash: string; developerId: string; applicationId: string }) {
-  await db.transaction().execute(async (tx) => {
-    await tx.updateTable('registrations').set({ completed_at: null }).where('token_hash', '=', args.tokenHash).execute();
-    await tx.updateTable('developers').set({ status: 'pending', activated_at: null }).where('id', '=', args.developerId).execute();
-    await tx
-      .updateTable('applications')
-      .set({ status: 'pending', webhook_secret_sealed: null })
-      .where('id', '=', args.applicationId)
-      .execute();
-  });
+  const claimed = await tx
+    .updateTable('registrations')
+    .set({ completed_at: args.now })
+    .where('token_hash', '=', args.tokenHash)
+    .where('completed_at', 'is', null)
+    .where('expires_at', '>', args.now)
+    .executeTakeFirst();
+  if (claimed.numUpdatedRows !== 1n) return false;
+  await tx.updateTable('developers').set({ status: 'active', activated_at: args.now }).where('id', '=', args.developerId).execute();
+  await tx
+    .updateTable('applications')
+    .set({ status: 'active', webhook_secret_sealed: args.webhookSecretSealed })
+    .where('id', '=', args.applicationId)
+    .execute();
+  return true;
 }
 
 /** Records a captcha solution as used; false if it already was (a replay). Expired entries are pruned on the way. */

@@ -70,7 +70,7 @@ export async function onboardingApiRoutes(app: App): Promise<void> {
 export async function registrationPageRoutes(app: App): Promise<void> {
   const { onboarding } = app.platform;
   await app.register(formbody, { bodyLimit: 16 * 1024 }); // the form post; encapsulated here, not on the API
-  const closed = { unknown: 404, used: 410, expired: 410, 'mail-failed': 503 } as const;
+  const closed = { unknown: 404, used: 410, expired: 410 } as const;
   const form = (token: string, r: { developerName: string; applicationName: string }, error?: string) =>
     registrationForm({ token, developerName: r.developerName, applicationName: r.applicationName, ...(error ? { error } : {}) });
 
@@ -136,7 +136,6 @@ export async function registrationPageRoutes(app: App): Promise<void> {
           400: html('captcha failed; the form again'),
           404: html('unknown link'),
           410: html('used or expired link'),
-          503: html('the e-mail could not be sent; try again'),
         },
       },
     },

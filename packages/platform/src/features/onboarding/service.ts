@@ -3,6 +3,7 @@ import type { Platform } from '../../platform.js';
 import { invalidRequest, notFound } from '../../infra/http/problem.js';
 import { newId, newToken, newWebhookSecret, sha256Hex } from '../../infra/secrets/random.js';
 import type { ApplicationsTable } from '../../infra/store/schema.js';
+import { queueMail } from '../../infra/mail/outbox.js';
 import { credentialsMail } from './mail.js';
 import { notificationUrlProblem } from '../../infra/net/notification-url.js';
 import * as q from './queries.js';
@@ -48,8 +49,8 @@ export class Onboarding {
   }
 
   /**
-   * Solves the registration: a fresh captcha solution bound to this link activates the developer and application
-   * and sends the credentials e-mail. If the e-mail cannot be sent, the activation is undone and the link stays usable.
+   * Solves the registration: a fresh captcha solution bound to this link activates the developer and application,
+   * and the credentials e-mail is queued in the same transaction (sent at once, retried if the mail server fails).
    */
   async complete(token: string, captchaPayload: string | undefined) {
     const found = await this.lookUp(token);
@@ -60,28 +61,21 @@ export class Onboarding {
       return { state: 'captcha-invalid' as const, registration };
     }
     const webhookSecret = newWebhookSecret();
-    const ids = { tokenHash, developerId: registration.developerId, applicationId: registration.applicationId };
-    const activated = await q.activateRegistration(this.p.store.db, {
-      ...ids,
-      now: new Date().toISOString(),
-      webhookSecretSealed: this.p.secrets.seal(webhookSecret),
+    const activated = await this.p.store.db.transaction().execute(async (tx) => {
+      const done = await q.activateRegistration(tx, {
+        tokenHash,
+        developerId: registration.developerId,
+        applicationId: registration.applicationId,
+        now: new Date().toISOString(),
+        webhookSecretSealed: this.p.secrets.seal(webhookSecret),
+      });
+      if (done) {
+        const mail = credentialsMail({ to: registration.email, developerId: registration.developerId, applicationId: registration.applicationId, applicationName: registration.applicationName, webhookSecret });
+        await queueMail(tx, this.p.queue, this.p.secrets, mail);
+      }
+      return done;
     });
     if (!activated) return { state: 'used' as const };
-    try {
-      await this.p.mailer.send(
-        credentialsMail({
-          to: registration.email,
-          developerId: registration.developerId,
-          applicationId: registration.applicationId,
-          applicationName: registration.applicationName,
-          webhookSecret,
-        }),
-      );
-    } catch (error) {
-      this.p.log.error({ err: error, developerId: registration.developerId }, 'credentials e-mail failed; registration reopened');
-      await q.reopenRegistration(this.p.store.db, ids);
-      return { state: 'mail-failed' as const };
-    }
     return { state: 'completed' as const, email: registration.email };
   }
 
@@ -93,19 +87,11 @@ export class Onboarding {
     const application = this.#newApplication(developerId, input, '', now);
     application.status = 'active';
     application.webhook_secret_sealed = this.p.secrets.seal(webhookSecret);
-    await q.insertApplication(this.p.store.db, application);
-    // The response carries everything; the e-mail is a copy, so its failure is logged, not fatal.
-    await this.p.mailer
-      .send(
-        credentialsMail({
-          to: developer.email,
-          developerId,
-          applicationId: application.id,
-          applicationName: application.name,
-          webhookSecret,
-        }),
-      )
-      .catch((error) => this.p.log.error({ err: error, developerId }, 'application e-mail failed'));
+    await this.p.store.db.transaction().execute(async (tx) => {
+      await q.insertApplication(tx, application);
+      const mail = credentialsMail({ to: developer.email, developerId, applicationId: application.id, applicationName: application.name, webhookSecret });
+      await queueMail(tx, this.p.queue, this.p.secrets, mail);
+    });
     return {
       applicationId: application.id,
       name: application.name,
