@@ -30,7 +30,6 @@ export interface Platform {
   mailer: Mailer;
   secrets: SecretBox;
   captcha: RegistrationCaptcha;
-  adminTokenHash: string;
   queue: JobQueue;
   events: EventOutbox;
   eventLog: EventLog;
@@ -72,7 +71,6 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
     mailer,
     secrets,
     captcha: new RegistrationCaptcha(secrets.derive('altcha').toString('base64'), config.captchaMaxNumber),
-    adminTokenHash: keys.adminTokenHash,
     queue,
     events,
     eventLog: new EventLog({ db: store.db, secrets, outbox: events }),

@@ -177,8 +177,9 @@ export class JobQueue {
     try {
       outcome = handler ? await handler(job) : { outcome: 'dead', error: `no handler for job kind ${job.kind}` };
     } catch (error) {
-      this.log.error({ err: error, job: { seq: job.seq, kind: job.kind } }, 'job failed');
-      outcome = { outcome: 'retry', at: new Date(Date.now() + backoffMs(job.attempts)), error: String((error as Error)?.message ?? error) };
+      this.log.error({ err: error, job: { seq: job.seq, kind: job.kind, attempts: job.attempts } }, 'job failed');
+      const message = String((error as Error)?.message ?? error);
+      outcome = job.attempts >= MAX_ATTEMPTS_ON_ERROR ? { outcome: 'dead', error: message } : { outcome: 'retry', at: new Date(Date.now() + backoffMs(job.attempts)), error: message };
     }
     await this.#settle(job, outcome);
   }
@@ -236,6 +237,9 @@ export class JobQueue {
     }
   }
 }
+
+/** A handler that throws is retried this many times (about 2.5 hours with the backoff), then the job is dead. */
+const MAX_ATTEMPTS_ON_ERROR = 20;
 
 /** For handlers that throw: 1 s, 2 s, 4 s … capped at 10 min. */
 function backoffMs(attempts: number): number {
