@@ -120,7 +120,9 @@ async function startPlatform() {
   const challenge = await (await fetch(`${registrationUrl}/challenge`)).json();
   const solved = await solveChallenge(challenge.challenge, challenge.salt, challenge.algorithm, challenge.maxnumber).promise;
   await fetch(registrationUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `altcha=${encodeURIComponent(Buffer.from(JSON.stringify({ ...challenge, number: solved!.number })).toString('base64'))}` });
-  const eml = fs.readFileSync(path.join(dataDir, 'mail', fs.readdirSync(path.join(dataDir, 'mail'))[0]!), 'utf8');
+  const mailDir = path.join(dataDir, 'mail');
+  while (!fs.existsSync(mailDir) || !fs.readdirSync(mailDir).some((f) => f.endsWith('.eml'))) await new Promise((r) => setTimeout(r, 20));
+  const eml = fs.readFileSync(path.join(mailDir, fs.readdirSync(mailDir).find((f) => f.endsWith('.eml'))!), 'utf8');
   const developerId = /Developer ID: (\S+)/.exec(eml)![1];
   const applicationId = /Application ID: (\S+)/.exec(eml)![1];
   const pc = await call(base, 'POST', `/api/developers/${developerId}/applications/${applicationId}/passcodes`, { secret: SECRET });
