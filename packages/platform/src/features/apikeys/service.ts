@@ -65,8 +65,7 @@ export class ApiKeys {
     if (key.status === 'revoked') throw unauthorized('api-key-revoked', 'The integration of this API key was revoked');
     if (!sameHash(secretHash(secret), key.secret_hash)) throw unauthorized('secret-invalid', 'The secret is not the one given with the passcode');
 
-    for (;;) {
-      const current = (await q.findKey(db, keyHash))!;
+    for (let current = key; ; current = (await q.findKey(db, keyHash))!) {
       const now = new Date();
       if (current.replaced_at !== null) {
         // Replaced already: within the grace period the same call gets the same answer (also for a key that had

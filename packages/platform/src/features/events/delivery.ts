@@ -68,23 +68,25 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
     };
 
     // A final state drops the credentials an event carried (see outbox.ts).
-    const redacted = withoutSecrets(event.type, body);
-    const final = redacted === undefined ? {} : { payload_sealed: secrets.seal(redacted) };
+    const final = () => {
+      const redacted = withoutSecrets(event.type, body);
+      return redacted === undefined ? {} : { payload_sealed: secrets.seal(redacted) };
+    };
     if (response.status !== null && response.status >= 200 && response.status < 300) {
-      return settle('done', attempt, { status: 'delivered', next_attempt_at: null, delivered_at: attempt.attempted_at, ...final });
+      return settle('done', attempt, { status: 'delivered', next_attempt_at: null, delivered_at: attempt.attempted_at, ...final() });
     }
     if (response.status === 410) {
       return {
         outcome: 'done',
         record: async (tx) => {
-          await q.recordAttempt(tx, attempt, { status: 'failed', next_attempt_at: null, delivered_at: null, ...final });
+          await q.recordAttempt(tx, attempt, { status: 'failed', next_attempt_at: null, delivered_at: null, ...final() });
           await q.markNotificationUrlGone(tx, event.application_id, attempt.attempted_at);
         },
       };
     }
     const delaySeconds = schedule[attempt.attempt - firstAttempt + 1];
     if (delaySeconds === undefined) {
-      return settle('dead', attempt, { status: 'failed', next_attempt_at: null, delivered_at: null, ...final });
+      return settle('dead', attempt, { status: 'failed', next_attempt_at: null, delivered_at: null, ...final() });
     }
     const next = new Date(Date.now() + Math.max(delaySeconds * 1000, response.retryAfterMs ?? 0));
     return settle('retry', attempt, { status: 'pending', next_attempt_at: next.toISOString(), delivered_at: null }, next);
