@@ -40,7 +40,6 @@ export const ProblemCodes = {
   'schema-not-found': 'No such schema',
   'registration-not-found': 'No such registration',
   'registration-gone': 'The registration link was used or has expired',
-  'captcha-invalid': 'The captcha solution is invalid, expired or already used',
   'not-ready': 'The platform cannot reach its store or storage',
   'internal-error': 'The platform failed to handle the request',
   'admin-token-invalid': 'The admin token is missing or wrong',

@@ -44,9 +44,7 @@ export class Consent {
     const app = await this.d.onboarding.getApplication(developerId, applicationId);
     const now = new Date();
     const recent = await q.countPasscodesSince(this.d.db, app.applicationId, new Date(now.getTime() - HOUR).toISOString());
-    if (Number(recent.n) >= MAX_PASSCODES_PER_HOUR) {
-      throw rateLimited(`At most ${MAX_PASSCODES_PER_HOUR} passcodes an hour per application`, Date.parse(recent.oldest!) + HOUR - now.getTime());
-    }
+    enforceLimit(recent, MAX_PASSCODES_PER_HOUR, HOUR, now, `At most ${MAX_PASSCODES_PER_HOUR} passcodes an hour per application`);
     const expires = new Date(now.getTime() + this.d.config.passcodeTtl * 1000).toISOString();
     for (let attempt = 0; ; attempt++) {
       const code = newPasscode();
@@ -78,9 +76,7 @@ export class Consent {
     const now = new Date();
     const windowStart = new Date(now.getTime() - LOOKUP_WINDOW).toISOString();
     const failures = await q.failuresSince(this.d.db, instance.instanceId, windowStart);
-    if (Number(failures.n) >= MAX_FAILED_LOOKUPS) {
-      throw rateLimited(`More than ${MAX_FAILED_LOOKUPS} failed passcode look-ups in 15 minutes`, Date.parse(failures.oldest!) + LOOKUP_WINDOW - now.getTime());
-    }
+    enforceLimit(failures, MAX_FAILED_LOOKUPS, LOOKUP_WINDOW, now, `More than ${MAX_FAILED_LOOKUPS} failed passcode look-ups in 15 minutes`);
     const code = normalisePasscode(typed);
     const found = code ? await q.findOpenPasscode(this.d.db, this.d.secrets.mac('passcode', code), now.toISOString()) : undefined;
     const consentId = newId('con');
@@ -226,6 +222,9 @@ export class Consent {
 
 const consentClosed = () => new ProblemError(409, 'consent-closed', 'The consent was already granted or denied, or it has expired');
 
-function rateLimited(detail: string, retryAfterMs: number) {
-  return new ProblemError(429, 'rate-limited', detail, undefined, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) });
+/** A sliding-window limit: 429 with Retry-After (until the oldest counted entry leaves the window) once reached. */
+function enforceLimit(counted: { n: number | string; oldest: string | null }, max: number, windowMs: number, now: Date, detail: string): void {
+  if (Number(counted.n) < max) return;
+  const retryAfterMs = Date.parse(counted.oldest!) + windowMs - now.getTime();
+  throw new ProblemError(429, 'rate-limited', detail, undefined, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) });
 }
