@@ -54,7 +54,7 @@ describe.skipIf(!built)('a scope file upload killed half way', () => {
         req.write('[');
         for (let i = 0; i < 2000; i++) req.write(`${i ? ',' : ''}${record(i)}`);
         for (let i = 0; i < 200 && fs.readdirSync(tmp).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
-        expect(fs.readdirSync(tmp)).toHaveLength(1); // the half-written file exists, out of sight
+        expect(fs.readdirSync(tmp)).toHaveLength(2); // the half-written file and its index exist, out of sight
         proc.child.kill('SIGKILL');
         await proc.exited;
         req.destroy();
@@ -65,7 +65,7 @@ describe.skipIf(!built)('a scope file upload killed half way', () => {
         expect(files.body).toEqual([expect.objectContaining({ fileId: put.body.fileId, records: 1 })]);
         expect(fs.readdirSync(tmp)).toEqual([]);
         const committed = fs.readdirSync(path.join(dataDir, 'files'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-        expect(committed.map((e) => e.name)).toEqual([`${put.body.fileId}.json`]);
+        expect(committed.map((e) => e.name).sort()).toEqual([`${put.body.fileId}.json`, `${put.body.fileId}.json.index`]); // the file and its record index
       } finally {
         proc.child.kill('SIGKILL');
       }

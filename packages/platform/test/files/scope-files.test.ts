@@ -112,6 +112,13 @@ describeEachStore('scope files: upload, announce, download, changes', (store) =>
     ]);
     const none = await get(`/api/files/${v2.fileId}/changes?since=${v2.fileId}`);
     expect(await none.text()).toBe('');
+
+    // Files whose record index is missing (stored before indexes were kept) get one, and the same answer.
+    const indexes = fs.readdirSync(path.join(ctx.platform.dataDir, 'files'), { recursive: true }).map(String).filter((f) => f.endsWith('.index'));
+    expect(indexes).toHaveLength(2);
+    for (const f of indexes) fs.rmSync(path.join(ctx.platform.dataDir, 'files', f));
+    const rebuilt = await get(`/api/files/${v2.fileId}/changes?since=${v1.fileId}`);
+    expect((await rebuilt.text()).trim().split('\n').map((l) => JSON.parse(l)).sort((a, b) => a.id.localeCompare(b.id))).toEqual(lines);
   });
 
   const refused: Array<[string, string, number, string, string[]?, number?]> = [
@@ -181,7 +188,30 @@ describeEachStore('scope files: upload, announce, download, changes', (store) =>
     expect((await get(`/api/files/${v2.fileId}`)).status).toBe(200);
     const changes = await get(`/api/files/${v3.fileId}/changes?since=${v1.fileId}`);
     expect(changes.status).toBe(404);
-    for (let i = 0; i < 100 && blobFiles().committed !== 2; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(blobFiles()).toEqual({ committed: 2, temporary: 0 });
+    // Two versions kept, each a file and its record index.
+    for (let i = 0; i < 100 && blobFiles().committed !== 4; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(blobFiles()).toEqual({ committed: 4, temporary: 0 });
+  });
+
+  it('serves a file of many chunks whole, by ranges across chunk boundaries and to HEAD, and outlives a client that leaves', async () => {
+    const body = JSON.stringify(Array.from({ length: 8000 }, (_, i) => product(i)));
+    expect(body.length).toBeGreaterThan(3 * 256 * 1024); // the server reads in chunks of 256 KiB
+    const big = (await put('products', body)).body;
+    const url = `/api/files/${big.fileId}/content`;
+    const whole = await get(url, { 'accept-encoding': 'identity' });
+    expect(sha(Buffer.from(await whole.arrayBuffer()))).toBe(sha(body));
+    const [from, to] = [256 * 1024 - 10, 2 * 256 * 1024 + 10];
+    const part = await get(url, { range: `bytes=${from}-${to}` });
+    expect(part.status).toBe(206);
+    expect(Buffer.from(await part.arrayBuffer()).toString()).toBe(body.slice(from, to + 1));
+    const head = await fetch(`${ctx.platform.url}${url}`, { method: 'HEAD', headers: { 'x-api-key': apikey, 'accept-encoding': 'identity' } });
+    expect([head.status, head.headers.get('content-length'), await head.text()]).toEqual([200, String(body.length), '']);
+
+    // A client that reads a little and goes away: the server carries on serving others.
+    const { request } = await import('undici');
+    const leaving = await request(`${ctx.platform.url}${url}`, { headers: { 'x-api-key': apikey } });
+    for await (const _ of leaving.body) break;
+    const after = await get(url, { 'accept-encoding': 'identity' });
+    expect(sha(Buffer.from(await after.arrayBuffer()))).toBe(sha(body));
   });
 });

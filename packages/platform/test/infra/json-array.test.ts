@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { JsonArraySplitter } from '../../src/infra/ingest/json-array.js';
 
-/** Feeds `text` in chunks of `size` bytes; returns the elements, or 'error'. */
+/** Feeds `text` in chunks of `size` bytes; returns the elements, or 'error'. An element whose offset and length do
+ * not point at its own text in the input, or called compact wrongly, shows as a marker that no reference has. */
 function split(text: string, size: number): unknown[] | 'error' {
   const got: unknown[] = [];
-  const splitter = new JsonArraySplitter((v) => got.push(v));
   const bytes = Buffer.from(text);
+  const splitter = new JsonArraySplitter((v, _i, raw, offset, length, compact) => {
+    const spaced = /\s/.test(raw.trim().replace(/"(?:[^"\\]|\\.)*"/g, ''));
+    got.push(bytes.subarray(offset, offset + length).toString('utf8') !== raw ? '<offset or length wrong>' : compact === spaced ? '<compact wrong>' : v);
+  });
   try {
     for (let i = 0; i < bytes.length; i += size) splitter.write(bytes.subarray(i, i + size));
     splitter.end();

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+/** The platform's command, with its Node flags: what `npm start` runs. */
+export const BIN = fileURLToPath(new URL('../../bin/platform.js', import.meta.url));
 export const built = fs.existsSync(MAIN);
 
 export interface PlatformProcess {
@@ -14,7 +16,7 @@ export interface PlatformProcess {
 
 /** The built platform as its own process, as `npm start` runs it. */
 export function runPlatform(env: Record<string, string>): PlatformProcess {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(BIN, [], { env: { PATH: process.env.PATH!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

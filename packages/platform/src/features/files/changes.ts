@@ -1,58 +1,108 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { BlobStore } from '../../infra/blobs/index.js';
-import { JsonArraySplitter } from '../../infra/ingest/json-array.js';
+import { blobLines, buildRecordIndex, indexKeyOf, textLines } from '../../infra/ingest/record-index.js';
 
 const RECORDS_PER_BUCKET = 50_000;
-const FLUSH_BYTES = 1 << 20;
+const FLUSH_CHARS = 1 << 20;
 
+interface Version {
+  key: string;
+  records: number;
+}
 
 /**
- * The changes from an older full snapshot to a newer one, matched by `id`, with memory that does not grow with
- * the files: both are split by a hash of the id into buckets on disk, and each bucket pair is compared alone
- * (at most RECORDS_PER_BUCKET ids in memory). Yields NDJSON lines.
+ * The changes from an older full snapshot to a newer one, matched by `id`, as NDJSON lines, with memory that does
+ * not grow with the files. Only the record indexes written at ingest are compared: both are split by a hash of
+ * the id into buckets on disk and each bucket pair is compared alone (at most RECORDS_PER_BUCKET ids in memory);
+ * the added and updated records are marked in a bitmap (two bits a record) and then copied, as sent, from one
+ * sequential read of the newer file. Removed records come first, then the others in file order.
  */
-export async function* changesBetween(blobs: BlobStore, older: { key: string; records: number }, newer: { key: string; records: number }, tmpRoot = os.tmpdir()): AsyncGenerator<string> {
+export async function* changesBetween(blobs: BlobStore, older: Version, newer: Version, tmpRoot = os.tmpdir()): AsyncGenerator<string> {
+  for (const v of [older, newer]) if (!(await exists(blobs, indexKeyOf(v.key)))) await buildRecordIndex(blobs, v.key);
   const buckets = Math.max(1, Math.ceil(Math.max(older.records, newer.records) / RECORDS_PER_BUCKET));
   const dir = await fs.promises.mkdtemp(path.join(tmpRoot, 'cc-changes-'));
   try {
-    await partition(blobs, older.key, buckets, path.join(dir, 'old'), false);
-    await partition(blobs, newer.key, buckets, path.join(dir, 'new'), true);
+    // Lines `<id>\t<digest>` for the older file, `<id>\t<digest>\t<record number>` for the newer.
+    await partition(blobLines(blobs, indexKeyOf(older.key)), buckets, path.join(dir, 'old'), (l) => l.slice(0, l.indexOf('\t', l.indexOf('\t') + 1)));
+    let n = 0;
+    await partition(blobLines(blobs, indexKeyOf(newer.key)), buckets, path.join(dir, 'new'), (l) => `${l.slice(0, l.indexOf('\t', l.indexOf('\t') + 1))}\t${n++}`);
+
+    const added = new Uint8Array(Math.ceil(newer.records / 8));
+    const updated = new Uint8Array(added.length);
     for (let b = 0; b < buckets; b++) {
-      const seen = new Map<string, string>();
-      for await (const line of lines(path.join(dir, `old.${b}`))) {
-        const [id, digest] = line.split('\t') as [string, string];
-        seen.set(id, digest);
+      const before = new Map<string, string>();
+      for await (const line of fileLines(path.join(dir, `old.${b}`))) {
+        const tab = line.indexOf('\t');
+        before.set(line.slice(0, tab), line.slice(tab + 1));
+      }
+      for await (const line of fileLines(path.join(dir, `new.${b}`))) {
+        const [id, digest, number] = line.split('\t') as [string, string, string];
+        const was = before.get(id);
+        before.delete(id);
+        if (was === digest) continue;
+        const i = Number(number);
+        (was === undefined ? added : updated)[i >> 3]! |= 1 << (i & 7);
       }
       let out = '';
-      for await (const line of lines(path.join(dir, `new.${b}`))) {
-        const tab1 = line.indexOf('\t');
-        const tab2 = line.indexOf('\t', tab1 + 1);
-        const id = line.slice(0, tab1);
-        const digest = line.slice(tab1 + 1, tab2);
-        const before = seen.get(id);
-        seen.delete(id);
-        if (before === digest) continue;
-        out += `{"op":"${before === undefined ? 'added' : 'updated'}","id":${id},"record":${line.slice(tab2 + 1)}}\n`;
-        if (out.length > FLUSH_BYTES) {
-          yield out;
-          out = '';
-        }
-      }
-      for (const id of seen.keys()) out += `{"op":"removed","id":${id}}\n`;
+      for (const id of before.keys()) out += `{"op":"removed","id":${id}}\n`;
       if (out) yield out;
     }
+
+    yield* copyMarked(blobs, newer.key, added, updated);
   } finally {
     await fs.promises.rm(dir, { recursive: true, force: true });
   }
 }
 
+/** The marked records of a file, read from it in one pass (its index gives where each one is). */
+async function* copyMarked(blobs: BlobStore, key: string, added: Uint8Array, updated: Uint8Array): AsyncGenerator<string> {
+  const content = (blobs.read(key) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let chunk: Buffer = Buffer.alloc(0);
+  let chunkStart = 0;
+  let i = -1;
+  let out = '';
+  try {
+    for await (const line of blobLines(blobs, indexKeyOf(key))) {
+      i++;
+      const bit = 1 << (i & 7);
+      const op = added[i >> 3]! & bit ? 'added' : updated[i >> 3]! & bit ? 'updated' : undefined;
+      if (!op) continue;
+      const [id, , offset, length] = line.split('\t') as [string, string, string, string];
+      const parts: Buffer[] = [];
+      let from = Number(offset);
+      const to = from + Number(length);
+      while (from < to) {
+        if (from >= chunkStart + chunk.length) {
+          chunkStart += chunk.length;
+          const next = await content.next();
+          if (next.done) throw new Error(`${key} ends before its index says`);
+          chunk = next.value;
+          continue;
+        }
+        const end = Math.min(to - chunkStart, chunk.length);
+        parts.push(chunk.subarray(from - chunkStart, end));
+        from = chunkStart + end;
+      }
+      const raw = Buffer.concat(parts).toString('utf8').trim();
+      // One line of NDJSON per record: the text as sent when it is on one line already.
+      const record = /[\n\r]/.test(raw) ? JSON.stringify(JSON.parse(raw)) : raw;
+      out += `{"op":"${op}","id":${id},"record":${record}}\n`;
+      if (out.length > FLUSH_CHARS) {
+        yield out;
+        out = '';
+      }
+    }
+    if (out) yield out;
+  } finally {
+    await content.return?.();
+  }
+}
 
-/** Writes one line per record, `<id as JSON>\t<digest>[\t<record>]`, into the bucket of its id. */
-async function partition(blobs: BlobStore, key: string, buckets: number, prefix: string, withRecord: boolean): Promise<void> {
+/** Appends `shape(line)` of every line to the bucket file of its id (the text before the first tab). */
+async function partition(lines: AsyncIterable<string>, buckets: number, prefix: string, shape: (line: string) => string): Promise<void> {
   const files = await Promise.all(Array.from({ length: buckets }, (_, b) => fs.promises.open(`${prefix}.${b}`, 'w')));
   const pending: string[] = Array.from({ length: buckets }, () => '');
   const flush = async (b: number) => {
@@ -60,17 +110,10 @@ async function partition(blobs: BlobStore, key: string, buckets: number, prefix:
     pending[b] = '';
   };
   try {
-    const parser = new JsonArraySplitter((value, _index, raw) => {
-      // One line of NDJSON per record: the text as sent when it is on one line already.
-      const json = /[\n\r]/.test(raw) ? JSON.stringify(value) : raw.trim();
-      const id = JSON.stringify(String((value as { id?: unknown }).id));
-      const b = crc32(id) % buckets;
-      const digest = createHash('sha1').update(json).digest('base64');
-      pending[b] += withRecord ? `${id}\t${digest}\t${json}\n` : `${id}\t${digest}\n`;
-    });
-    for await (const chunk of blobs.read(key) as AsyncIterable<Buffer>) {
-      parser.write(chunk);
-      for (let b = 0; b < buckets; b++) if (pending[b]!.length > FLUSH_BYTES / buckets) await flush(b);
+    for await (const line of lines) {
+      const b = crc32(line.slice(0, line.indexOf('\t'))) % buckets;
+      pending[b] += `${shape(line)}\n`;
+      if (pending[b]!.length > FLUSH_CHARS / buckets) await flush(b);
     }
     for (let b = 0; b < buckets; b++) await flush(b);
   } finally {
@@ -78,17 +121,15 @@ async function partition(blobs: BlobStore, key: string, buckets: number, prefix:
   }
 }
 
-/** The lines of a file, read in large chunks. */
-async function* lines(file: string): AsyncGenerator<string> {
-  let carry = '';
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20, encoding: 'utf8' }) as AsyncIterable<string>) {
-    const text = carry + chunk;
-    let from = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
-      yield text.slice(from, nl);
-      from = nl + 1;
-    }
-    carry = text.slice(from);
+function fileLines(file: string): AsyncGenerator<string> {
+  return textLines(fs.createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>);
+}
+
+async function exists(blobs: BlobStore, key: string): Promise<boolean> {
+  try {
+    await blobs.size(key);
+    return true;
+  } catch {
+    return false;
   }
-  if (carry) yield carry;
 }

@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { App } from '../../app.js';
 import { ProblemError } from '../../infra/http/problem.js';
+import { sendFileRange } from '../../infra/http/send-file.js';
 import type { ScopeFilesTable } from '../../infra/store/schema.js';
 
 /** Bodies up to 2 GiB are streamed through the ingest pipeline, never buffered. */
@@ -108,7 +109,7 @@ export async function fileRoutes(app: App): Promise<void> {
     },
   );
 
-  function serve(request: FastifyRequest, reply: FastifyReply, file: ScopeFilesTable) {
+  async function serve(request: FastifyRequest, reply: FastifyReply, file: ScopeFilesTable) {
     const etag = `"${file.sha256}"`;
     reply.header('etag', etag).header('accept-ranges', 'bytes').header('cache-control', 'private, no-cache').type('application/json');
     if (request.headers['if-none-match'] === etag) return reply.code(304).send();
@@ -116,17 +117,17 @@ export async function fileRoutes(app: App): Promise<void> {
     if (range === 'unsatisfiable') {
       throw new ProblemError(416, 'range-not-satisfiable', `The file has ${file.size} bytes`, undefined, { 'content-range': `bytes */${file.size}` });
     }
-    if (range) {
-      return reply
-        .code(206)
-        .header('content-range', `bytes ${range.start}-${range.end}/${file.size}`)
-        .header('content-length', range.end - range.start + 1)
-        .send(files.read(file, range));
-    }
-    if (/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''))) {
+    if (/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? '')) && !range) {
       return reply.header('content-encoding', 'gzip').header('vary', 'accept-encoding').send(files.read(file).pipe(createGzip({ level: 1 })));
     }
-    return reply.header('content-length', file.size).send(files.read(file));
+    const { start, end } = range ?? { start: 0, end: file.size - 1 };
+    if (range) reply.code(206).header('content-range', `bytes ${start}-${end}/${file.size}`);
+    reply.header('content-length', end - start + 1);
+    const local = files.localPath(file);
+    if (!local || end < start) return reply.send(range ? files.read(file, range) : files.read(file));
+    reply.hijack();
+    reply.raw.writeHead(reply.statusCode, reply.getHeaders() as Record<string, string>);
+    await sendFileRange(reply.raw, local, start, end).catch((error: Error) => request.log.debug({ err: error }, 'download ended early'));
   }
 }
 

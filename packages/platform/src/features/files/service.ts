@@ -5,6 +5,7 @@ import type { BlobStore } from '../../infra/blobs/index.js';
 import type { InstancePrincipal, IntegrationPrincipal } from '../../infra/http/auth.js';
 import { notFound } from '../../infra/http/problem.js';
 import { ingestJsonArray } from '../../infra/ingest/index.js';
+import { indexKeyOf, indexedKeyOf } from '../../infra/ingest/record-index.js';
 import type { JobQueue } from '../../infra/queue/index.js';
 import { newId } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
@@ -28,7 +29,7 @@ export class ScopeFiles {
     if (!validate) throw notFound('scope-not-found', `Solution "${domain}" has no scope "${scope}"`);
     const fileId = newId('file');
     const key = `scopes/${instance.instanceId}/${fileId}.json`;
-    const ingested = await ingestJsonArray({ body, validate, blobs: this.d.blobs, key });
+    const ingested = await ingestJsonArray({ body, validate, blobs: this.d.blobs, key, indexed: true });
     const row: ScopeFilesTable = {
       id: fileId,
       instance_id: instance.instanceId,
@@ -57,7 +58,7 @@ export class ScopeFiles {
         }
       });
     } catch (error) {
-      await this.d.blobs.delete(key).catch(() => {});
+      await this.deleteBlob({ key }).catch(() => {});
       throw error;
     }
     const { previousFileId: _, ...created } = this.#metadata(row);
@@ -85,6 +86,11 @@ export class ScopeFiles {
     return this.d.blobs.read(row.blob_key, range);
   }
 
+  /** The file on local disk that holds a file's content, when the blob store keeps one. */
+  localPath(row: ScopeFilesTable): string | undefined {
+    return this.d.blobs.localPath?.(row.blob_key);
+  }
+
   async changes(principal: IntegrationPrincipal, fileId: string, since: string): Promise<AsyncIterable<string>> {
     const newer = await this.#file(principal, fileId);
     const older = await this.#file(principal, since);
@@ -92,9 +98,14 @@ export class ScopeFiles {
     return changesBetween(this.d.blobs, { key: older.blob_key, records: older.records }, { key: newer.blob_key, records: newer.records });
   }
 
-  deleteBlob = async (payload: unknown) => this.d.blobs.delete((payload as { key: string }).key);
+  /** A file's blob goes with its record index. */
+  deleteBlob = async (payload: unknown) => {
+    const { key } = payload as { key: string };
+    await this.d.blobs.delete(indexKeyOf(key));
+    await this.d.blobs.delete(key);
+  };
 
-  isReferenced = (key: string) => q.isReferenced(this.d.db, key);
+  isReferenced = (key: string) => q.isReferenced(this.d.db, indexedKeyOf(key));
 
   async #file(principal: IntegrationPrincipal, fileId: string): Promise<ScopeFilesTable> {
     const row = await q.findFile(this.d.db, fileId, { instanceId: principal.instanceId, solution: principal.solution });

@@ -19,6 +19,8 @@ export interface BlobStore {
   /** The bytes of a blob, or of the inclusive range start..end. */
   read(key: string, range?: { start: number; end: number }): Readable;
   size(key: string): Promise<number>;
+  /** The local file that holds a blob, for drivers that keep blobs on this machine's disk (served without copies). */
+  localPath?(key: string): string;
   delete(key: string): Promise<void>;
   /** Removes what a crash left: unfinished writes, and blobs no record refers to. Returns how many. */
   sweep(isReferenced: (key: string) => Promise<boolean>): Promise<number>;
@@ -71,6 +73,7 @@ export function filesystemBlobs(dataDir: string): BlobStore {
     async size(key) {
       return (await fs.promises.stat(pathOf(key))).size;
     },
+    localPath: pathOf,
     async delete(key) {
       await fs.promises.rm(pathOf(key), { force: true });
     },

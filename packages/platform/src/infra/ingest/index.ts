@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { ValidateFunction } from 'ajv';
 import type { BlobStore } from '../blobs/index.js';
 import { JsonArraySplitter } from './json-array.js';
+import { RecordIndexWriter, indexKeyOf } from './record-index.js';
 import { ProblemError, ajvErrorItem, invalidRequest, type ProblemItem } from '../http/problem.js';
 
 export interface Ingested {
@@ -19,10 +20,12 @@ const MAX_LISTED_ERRORS = 100;
  * a blob, with the size, the record count and the SHA-256 computed on the way. The blob becomes visible only
  * when the whole body is valid; otherwise nothing is left behind and a problem is thrown: 400 for a body that is
  * not JSON, 422 schema-invalid (up to 100 pointers and errorCount) for records that break the schema.
+ * With `indexed`, the record index (record-index.ts) is written beside the blob and committed before it.
  */
-export async function ingestJsonArray(opts: { body: Readable; validate: ValidateFunction; blobs: BlobStore; key: string }): Promise<Ingested> {
+export async function ingestJsonArray(opts: { body: Readable; validate: ValidateFunction; blobs: BlobStore; key: string; indexed?: boolean }): Promise<Ingested> {
   const { body, validate } = opts;
   const writer = await opts.blobs.create(opts.key);
+  const index = opts.indexed ? new RecordIndexWriter(await opts.blobs.create(indexKeyOf(opts.key))) : undefined;
   const hash = createHash('sha256');
   const errors: ProblemItem[] = [];
   let errorCount = 0;
@@ -30,14 +33,15 @@ export async function ingestJsonArray(opts: { body: Readable; validate: Validate
   let size = 0;
   let started = false;
 
-  const parser = new JsonArraySplitter((value, index) => {
+  const parser = new JsonArraySplitter((value, i, raw, offset, length, compact) => {
     records++;
     if (!validate(value)) {
       for (const e of validate.errors ?? []) {
         errorCount++;
-        if (errors.length < MAX_LISTED_ERRORS) errors.push(ajvErrorItem(e, `/${index}`));
+        if (errors.length < MAX_LISTED_ERRORS) errors.push(ajvErrorItem(e, `/${i}`));
       }
     }
+    if (errorCount === 0) index?.add(value, raw, offset, length, compact);
   });
 
   // A problem found part way is answered once the whole body has arrived: a client sends it all before it reads.
@@ -62,7 +66,10 @@ export async function ingestJsonArray(opts: { body: Readable; validate: Validate
         failure = invalidRequest(`The body is not valid JSON: ${(error as Error).message}`);
         continue;
       }
-      if (errorCount === 0) await writer.write(chunk); // once a record is refused, the bytes are of no use
+      if (errorCount === 0) {
+        await writer.write(chunk); // once a record is refused, the bytes are of no use
+        await index?.flush();
+      }
     }
     if (failure) throw failure;
     if (!started) throw invalidRequest('The body is empty: send a JSON array of records');
@@ -72,10 +79,12 @@ export async function ingestJsonArray(opts: { body: Readable; validate: Validate
       throw invalidRequest(`The body is not valid JSON: ${(error as Error).message}`);
     }
     if (errorCount > 0) throw schemaInvalid(errors, errorCount);
+    await index?.commit();
     await writer.commit();
     return { records, size, sha256: hash.digest('hex') };
   } catch (error) {
     await writer.abort();
+    await index?.abort();
     throw error;
   }
 }

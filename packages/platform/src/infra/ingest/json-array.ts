@@ -13,9 +13,14 @@ export class JsonArraySplitter {
   #sawElement = false;
   #index = 0;
   #position = 0;
+  #elementStart = 0;
+  #spaced = false;
 
-  /** `raw` is the element's own text, as it was sent. */
-  constructor(private readonly onElement: (value: unknown, index: number, raw: string) => void) {}
+  /**
+   * `raw` is the element's own text, as it was sent: `length` bytes from byte `offset` of the stream; `compact`
+   * when it has no whitespace but around it and in strings.
+   */
+  constructor(private readonly onElement: (value: unknown, index: number, raw: string, offset: number, length: number, compact: boolean) => void) {}
 
   get ended(): boolean {
     return this.#state === 'after';
@@ -59,7 +64,8 @@ export class JsonArraySplitter {
         } else if (c === 0x2c && this.#depth === 0) {
           this.#emit(chunk, start, i, false); // ,
           start = i + 1;
-        }
+          this.#elementStart = this.#position + start;
+        } else if (c <= 0x20 && this.#depth > 0) this.#spaced = true;
         continue;
       }
       const c = chunk[i]!;
@@ -67,6 +73,7 @@ export class JsonArraySplitter {
       if (this.#state === 'before' && c === 0x5b) {
         this.#state = 'element';
         start = i + 1;
+        this.#elementStart = this.#position + start;
         continue;
       }
       throw new SyntaxError(`Unexpected ${JSON.stringify(String.fromCharCode(c))} at position ${this.#position + i}`);
@@ -93,6 +100,8 @@ export class JsonArraySplitter {
     } catch (error) {
       throw new SyntaxError(`Element ${this.#index} is not valid JSON: ${(error as Error).message}`);
     }
-    this.onElement(value, this.#index++, text);
+    const compact = !this.#spaced;
+    this.#spaced = false;
+    this.onElement(value, this.#index++, text, this.#elementStart, bytes.length, compact);
   }
 }

@@ -1,0 +1,88 @@
+import { hash } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
+import type { BlobStore, BlobWriter } from '../blobs/index.js';
+import { JsonArraySplitter } from './json-array.js';
+
+// Small, so that the lines gathered are written before they live long enough to be promoted to the old generation.
+const FLUSH_CHARS = 16 * 1024;
+
+const INDEX_SUFFIX = '.index';
+/** Where the record index of a blob lives. */
+export const indexKeyOf = (key: string) => key + INDEX_SUFFIX;
+/** The blob an index belongs to; a key that is not an index's is its own. */
+export const indexedKeyOf = (key: string) => (key.endsWith(INDEX_SUFFIX) ? key.slice(0, -INDEX_SUFFIX.length) : key);
+
+/**
+ * The record index of a JSON array of records, written beside it: one line per record, in file order,
+ * `<id as JSON string>\t<digest of the record's text>\t<offset>\t<length>`. What changed between two versions is
+ * found from their indexes alone, and only the changed records are read back, by offset, from the newer file.
+ * The digest is of the record's compact text: as sent when it is compact already (cheap, and the common case),
+ * else as JSON.stringify writes it. Equal digests so mean equal records; a record written once with escapes or
+ * number forms of its own and once not (`1.0`, `1`) counts as updated, which is harmless.
+ */
+export class RecordIndexWriter {
+  #pending = '';
+
+  constructor(private readonly writer: BlobWriter) {}
+
+  add(record: unknown, raw: string, offset: number, length: number, compact: boolean): void {
+    const id = JSON.stringify(String((record as { id?: unknown } | null)?.id));
+    const digest = hash('sha1', compact ? raw.trim() : JSON.stringify(record), 'base64');
+    this.#pending += `${id}\t${digest}\t${offset}\t${length}\n`;
+  }
+
+  /** Writes what has gathered once there is enough of it (or all of it, when `all`). */
+  async flush(all = false): Promise<void> {
+    if (this.#pending.length === 0 || (!all && this.#pending.length < FLUSH_CHARS)) return;
+    const text = this.#pending;
+    this.#pending = '';
+    await this.writer.write(Buffer.from(text));
+  }
+
+  async commit(): Promise<void> {
+    await this.flush(true);
+    await this.writer.commit();
+  }
+
+  abort(): Promise<void> {
+    return this.writer.abort();
+  }
+}
+
+/** Writes the index of a blob that has none (one stored before indexes were kept). */
+export async function buildRecordIndex(blobs: BlobStore, key: string): Promise<void> {
+  const index = new RecordIndexWriter(await blobs.create(indexKeyOf(key)));
+  try {
+    const parser = new JsonArraySplitter((value, _i, raw, offset, length, compact) => index.add(value, raw, offset, length, compact));
+    for await (const chunk of blobs.read(key) as AsyncIterable<Buffer>) {
+      parser.write(chunk);
+      await index.flush();
+    }
+    parser.end();
+    await index.commit();
+  } catch (error) {
+    await index.abort();
+    throw error;
+  }
+}
+
+/** The lines of a blob, read in large chunks. */
+export async function* blobLines(blobs: BlobStore, key: string): AsyncGenerator<string> {
+  yield* textLines(blobs.read(key) as AsyncIterable<Buffer>);
+}
+
+export async function* textLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8'); // a character may be split between chunks
+  let carry = '';
+  for await (const chunk of chunks) {
+    const text = carry + decoder.write(chunk);
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
+      yield text.slice(from, nl);
+      from = nl + 1;
+    }
+    carry = text.slice(from);
+  }
+  carry += decoder.end();
+  if (carry) yield carry;
+}
