@@ -63,5 +63,12 @@ export const ProblemCodes = {
   'scope-not-found': 'No such scope',
   'file-not-found': 'No such file',
   'range-not-satisfiable': 'The range is outside the file',
+  'upload-type-invalid': 'The solution offers no such upload type',
+  'upload-not-found': 'No such upload',
+  'digest-mismatch': 'The body does not match its Content-Digest',
+  'idempotency-conflict': 'The Idempotency-Key was used before with another body',
+  'lease-required': 'The instance holds no lease on this upload',
+  'status-conflict': 'The upload’s status does not allow this',
+  'result-not-found': 'The upload has no result yet',
 } as const;
 export type ProblemCode = keyof typeof ProblemCodes;

@@ -4,3 +4,4 @@ export * from './solutions/index.js';
 export * from './events.js';
 export * from './consent.js';
 export * from './files.js';
+export * from './uploads.js';

@@ -9,6 +9,7 @@ import { apiKeyRotationRoutes, integrationRoutes } from './features/apikeys/rout
 import { connectorConsentRoutes, passcodeRoutes } from './features/consent/routes.js';
 import { eventLogRoutes, eventRoutes } from './features/events/routes.js';
 import { connectorFileRoutes, fileRoutes } from './features/files/routes.js';
+import { connectorUploadRoutes, uploadRoutes } from './features/uploads/routes.js';
 import { onboardingApiRoutes, registrationPageRoutes } from './features/onboarding/routes.js';
 import { opsRoutes } from './features/ops/routes.js';
 import { solutionRoutes } from './features/solutions/routes.js';
@@ -109,6 +110,7 @@ export async function buildApp(platform: Platform): Promise<App> {
         { name: 'connector', description: 'Routes of the accounting-product instance (X-Instance-Key)' },
         { name: 'apikeys', description: 'API key rotation and the integration of a key' },
         { name: 'files', description: 'Scope files: the instance’s data, downloaded by the application' },
+        { name: 'uploads', description: 'Uploads: files the application sends for the instance to process, tracked to their result' },
         { name: 'events', description: 'Events sent to the notificationUrl, and their delivery log' },
         { name: 'admin', description: 'Operator routes (admin token)' },
         { name: 'operations', description: 'Health, readiness and this document' },
@@ -130,5 +132,7 @@ export async function buildApp(platform: Platform): Promise<App> {
   await app.register(adminRoutes);
   await app.register(connectorFileRoutes);
   await app.register(fileRoutes);
+  await app.register(uploadRoutes);
+  await app.register(connectorUploadRoutes);
   return app;
 }

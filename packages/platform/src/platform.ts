@@ -10,6 +10,8 @@ import { DELIVER_EVENT, EventOutbox } from './features/events/outbox.js';
 import { RegistrationCaptcha } from './features/onboarding/captcha.js';
 import { Onboarding } from './features/onboarding/service.js';
 import { SolutionRegistry } from './features/solutions/registry.js';
+import { InboxSignal } from './features/uploads/inbox.js';
+import { EXPIRE_UPLOAD_LEASE, Uploads, VALIDATE_UPLOAD } from './features/uploads/service.js';
 import { createMailer, type Mailer } from './infra/mail/index.js';
 import { SEND_MAIL, mailJobHandler } from './infra/mail/outbox.js';
 import { filesystemBlobs, type BlobStore } from './infra/blobs/index.js';
@@ -38,6 +40,7 @@ export interface Platform {
   apikeys: ApiKeys;
   consent: Consent;
   files: ScopeFiles;
+  uploads: Uploads;
   /** The one hook per credential kind: route plugins add the hook of the kind they serve. */
   auth: { admin: ReturnType<typeof adminAuth>; instance: ReturnType<typeof instanceAuth>; apiKey: ReturnType<typeof apiKeyAuth> };
   /** Starts the background work (the queue's worker). */
@@ -62,6 +65,7 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   const solutions = new SolutionRegistry(config.publicUrl);
   const apikeys = new ApiKeys({ db: store.db, secrets, queue, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
   const blobs = filesystemBlobs(config.dataDir);
+  const inbox = new InboxSignal(store);
   const platform = {
     config,
     log,
@@ -76,11 +80,13 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
     eventLog: new EventLog({ db: store.db, secrets, outbox: events }),
     apikeys,
     async start() {
-      const swept = await blobs.sweep(platform.files.isReferenced);
+      const swept = await blobs.sweep(async (key) => (await platform.files.isReferenced(key)) || (await platform.uploads.isReferenced(key)));
       if (swept > 0) log.warn({ swept }, 'removed files a crash left behind');
+      await inbox.start();
       await queue.start();
     },
     async close() {
+      await inbox.stop();
       await queue.stop();
       await agent.close();
       mailer.close();
@@ -91,6 +97,7 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   platform.consent = new Consent({ db: store.db, config, secrets, queue, events, apikeys, onboarding: platform.onboarding, solutions });
   platform.instances = new Instances({ db: store.db, consent: platform.consent });
   platform.files = new ScopeFiles({ db: store.db, blobs, queue, events, solutions, config });
+  platform.uploads = new Uploads({ db: store.db, blobs, queue, events, solutions, inbox, config, log });
   platform.auth = {
     admin: adminAuth(keys.adminTokenHash),
     instance: instanceAuth((key) => platform.instances.authenticate(key)),
@@ -103,6 +110,8 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   queue.handle(FORGET_PASSCODE_KEY, once(platform.consent.forgetPasscodeKey));
   queue.handle(FORGET_SUCCESSOR, once(apikeys.forgetSuccessor));
   queue.handle(DELETE_BLOB, once(platform.files.deleteBlob));
+  queue.handle(VALIDATE_UPLOAD, platform.uploads.validateJob);
+  queue.handle(EXPIRE_UPLOAD_LEASE, platform.uploads.expireLeaseJob);
   queue.handle(SEND_MAIL, mailJobHandler(mailer, secrets));
   return platform;
 }

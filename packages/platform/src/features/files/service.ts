@@ -4,6 +4,7 @@ import type { Config } from '../../config.js';
 import type { BlobStore } from '../../infra/blobs/index.js';
 import type { InstancePrincipal, IntegrationPrincipal } from '../../infra/http/auth.js';
 import { notFound } from '../../infra/http/problem.js';
+import type { Stored } from '../../infra/http/streaming.js';
 import { ingestJsonArray } from '../../infra/ingest/index.js';
 import { indexKeyOf, indexedKeyOf } from '../../infra/ingest/record-index.js';
 import type { JobQueue } from '../../infra/queue/index.js';
@@ -74,21 +75,12 @@ export class ScopeFiles {
   }
 
   /** The row whose content to serve: a file by ID, or the current file of a scope. */
-  async contentOf(principal: IntegrationPrincipal, ref: { fileId: string } | { scope: string }): Promise<ScopeFilesTable> {
-    if ('fileId' in ref) return this.#file(principal, ref.fileId);
+  async contentOf(principal: IntegrationPrincipal, ref: { fileId: string } | { scope: string }): Promise<Stored> {
+    if ('fileId' in ref) return stored(await this.#file(principal, ref.fileId));
     if (!this.d.solutions.hasScope(principal.solution, ref.scope)) throw notFound('scope-not-found', `Solution "${principal.solution}" has no scope "${ref.scope}"`);
     const row = await q.currentFile(this.d.db, { instanceId: principal.instanceId, solution: principal.solution, scope: ref.scope });
     if (!row) throw notFound('file-not-found', `No file of scope "${ref.scope}" yet`);
-    return row;
-  }
-
-  read(row: ScopeFilesTable, range?: { start: number; end: number }): Readable {
-    return this.d.blobs.read(row.blob_key, range);
-  }
-
-  /** The file on local disk that holds a file's content, when the blob store keeps one. */
-  localPath(row: ScopeFilesTable): string | undefined {
-    return this.d.blobs.localPath?.(row.blob_key);
+    return stored(row);
   }
 
   async changes(principal: IntegrationPrincipal, fileId: string, since: string): Promise<AsyncIterable<string>> {
@@ -121,3 +113,5 @@ export class ScopeFiles {
     return `${this.d.config.publicUrl}/api/files/${fileId}/content`;
   }
 }
+
+const stored = (row: ScopeFilesTable): Stored => ({ key: row.blob_key, size: row.size, sha256: row.sha256 });

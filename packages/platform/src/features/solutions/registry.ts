@@ -75,6 +75,10 @@ export class SolutionRegistry {
     return validate;
   }
 
+  hasUploadType(domain: string, type: string): boolean {
+    return this.#solutions.get(domain)?.uploads.some((u) => u.type === type) ?? false;
+  }
+
   hasScope(domain: string, scope: string): boolean {
     return this.#solutions.get(domain)?.scopes.some((s) => s.name === scope) ?? false;
   }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { processAlive } from '../os.js';
 
 /** A blob being written: invisible until commit(), gone after abort(). */
 export interface BlobWriter {
@@ -81,7 +82,7 @@ export function filesystemBlobs(dataDir: string): BlobStore {
       let removed = 0;
       for (const name of await fs.promises.readdir(tmp)) {
         const pid = Number(name.split('-')[0]);
-        if (pid !== process.pid && !alive(pid)) {
+        if (pid !== process.pid && !processAlive(pid)) {
           await fs.promises.rm(path.join(tmp, name), { force: true });
           removed++;
         }
@@ -104,14 +105,4 @@ export function filesystemBlobs(dataDir: string): BlobStore {
       await fs.promises.access(root, fs.constants.W_OK);
     },
   };
-}
-
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

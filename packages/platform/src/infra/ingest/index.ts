@@ -15,73 +15,95 @@ export interface Ingested {
 const MAX_LISTED_ERRORS = 100;
 
 /**
- * The ingest pipeline that scope files and uploads share: the request body, a JSON array, is parsed record by
- * record as it streams in (never held whole), each record validated against its schema and the bytes written to
- * a blob, with the size, the record count and the SHA-256 computed on the way. The blob becomes visible only
- * when the whole body is valid; otherwise nothing is left behind and a problem is thrown: 400 for a body that is
- * not JSON, 422 schema-invalid (up to 100 pointers and errorCount) for records that break the schema.
+ * Validates a streamed JSON array record by record, never holding more than one: each record against its schema.
+ * Fed chunk by chunk; `verdict()` at the end is undefined for a valid array, else the problem: 400 for bytes that
+ * are not JSON (or no body), 422 schema-invalid (up to 100 pointers and errorCount) for records that break the
+ * schema, or for a body that is not an array. Once a problem is found the rest is only counted, not parsed.
+ */
+export class JsonArrayValidator {
+  records = 0;
+  bytes = 0;
+  errorCount = 0;
+  readonly errors: ProblemItem[] = [];
+  #failure: ProblemError | undefined;
+  #started = false;
+  readonly #parser: JsonArraySplitter;
+
+  constructor(validate: ValidateFunction, onRecord?: (value: unknown, raw: string, offset: number, length: number, compact: boolean) => void) {
+    this.#parser = new JsonArraySplitter((value, i, raw, offset, length, compact) => {
+      this.records++;
+      if (!validate(value)) {
+        for (const e of validate.errors ?? []) {
+          this.errorCount++;
+          if (this.errors.length < MAX_LISTED_ERRORS) this.errors.push(ajvErrorItem(e, `/${i}`));
+        }
+      }
+      if (this.errorCount === 0) onRecord?.(value, raw, offset, length, compact);
+    });
+  }
+
+  /** Still worth keeping the bytes: no problem found so far. */
+  get ok(): boolean {
+    return !this.#failure && this.errorCount === 0;
+  }
+
+  write(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    if (this.#failure) return;
+    if (!this.#started) {
+      const first = chunk.toString('latin1').match(/\S/)?.[0];
+      if (first === undefined) return;
+      this.#started = true;
+      if (first !== '[') {
+        this.#failure = schemaInvalid([{ pointer: '', message: 'must be an array of records' }], 1);
+        return;
+      }
+    }
+    try {
+      this.#parser.write(chunk);
+    } catch (error) {
+      this.#failure = invalidRequest(`The body is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+
+  verdict(): ProblemError | undefined {
+    if (this.#failure) return this.#failure;
+    if (!this.#started) return invalidRequest('The body is empty: send a JSON array of records');
+    try {
+      this.#parser.end();
+    } catch (error) {
+      return invalidRequest(`The body is not valid JSON: ${(error as Error).message}`);
+    }
+    if (this.errorCount > 0) return schemaInvalid(this.errors, this.errorCount);
+    return undefined;
+  }
+}
+
+/**
+ * The ingest pipeline that scope files and upload results share: the request body, a JSON array, is validated
+ * as it streams in (JsonArrayValidator) and written to a blob, with the size, the record count and the SHA-256
+ * computed on the way. The blob becomes visible only when the whole body is valid; otherwise nothing is left
+ * behind and the problem is thrown, once the whole body has arrived (a client sends it all before it reads).
  * With `indexed`, the record index (record-index.ts) is written beside the blob and committed before it.
  */
 export async function ingestJsonArray(opts: { body: Readable; validate: ValidateFunction; blobs: BlobStore; key: string; indexed?: boolean }): Promise<Ingested> {
-  const { body, validate } = opts;
   const writer = await opts.blobs.create(opts.key);
   const index = opts.indexed ? new RecordIndexWriter(await opts.blobs.create(indexKeyOf(opts.key))) : undefined;
   const hash = createHash('sha256');
-  const errors: ProblemItem[] = [];
-  let errorCount = 0;
-  let records = 0;
-  let size = 0;
-  let started = false;
-
-  const parser = new JsonArraySplitter((value, i, raw, offset, length, compact) => {
-    records++;
-    if (!validate(value)) {
-      for (const e of validate.errors ?? []) {
-        errorCount++;
-        if (errors.length < MAX_LISTED_ERRORS) errors.push(ajvErrorItem(e, `/${i}`));
-      }
-    }
-    if (errorCount === 0) index?.add(value, raw, offset, length, compact);
-  });
-
-  // A problem found part way is answered once the whole body has arrived: a client sends it all before it reads.
-  let failure: ProblemError | undefined;
+  const validator = new JsonArrayValidator(opts.validate, index && ((value, raw, offset, length, compact) => index.add(value, raw, offset, length, compact)));
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      if (failure) continue;
-      if (!started) {
-        const first = chunk.toString('latin1').match(/\S/)?.[0];
-        if (first === undefined) continue;
-        started = true;
-        if (first !== '[') {
-          failure = schemaInvalid([{ pointer: '', message: 'must be an array of records' }], 1);
-          continue;
-        }
-      }
-      size += chunk.length;
+    for await (const chunk of opts.body as AsyncIterable<Buffer>) {
+      validator.write(chunk);
+      if (!validator.ok) continue; // once the file is refused, the bytes are of no use
       hash.update(chunk);
-      try {
-        parser.write(chunk);
-      } catch (error) {
-        failure = invalidRequest(`The body is not valid JSON: ${(error as Error).message}`);
-        continue;
-      }
-      if (errorCount === 0) {
-        await writer.write(chunk); // once a record is refused, the bytes are of no use
-        await index?.flush();
-      }
+      await writer.write(chunk);
+      await index?.flush();
     }
-    if (failure) throw failure;
-    if (!started) throw invalidRequest('The body is empty: send a JSON array of records');
-    try {
-      parser.end();
-    } catch (error) {
-      throw invalidRequest(`The body is not valid JSON: ${(error as Error).message}`);
-    }
-    if (errorCount > 0) throw schemaInvalid(errors, errorCount);
+    const problem = validator.verdict();
+    if (problem) throw problem;
     await index?.commit();
     await writer.commit();
-    return { records, size, sha256: hash.digest('hex') };
+    return { records: validator.records, size: validator.bytes, sha256: hash.digest('hex') };
   } catch (error) {
     await writer.abort();
     await index?.abort();
@@ -89,6 +111,24 @@ export async function ingestJsonArray(opts: { body: Readable; validate: Validate
   }
 }
 
-function schemaInvalid(errors: ProblemItem[], errorCount: number): ProblemError {
+/** Stores a body as it comes, with its size and SHA-256, without looking inside; `commit` makes it visible. */
+export async function storeStream(body: Readable, blobs: BlobStore, key: string): Promise<{ size: number; sha256: Buffer; commit(): Promise<void>; abort(): Promise<void> }> {
+  const writer = await blobs.create(key);
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      hash.update(chunk);
+      await writer.write(chunk);
+    }
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  return { size, sha256: hash.digest(), commit: () => writer.commit(), abort: () => writer.abort() };
+}
+
+export function schemaInvalid(errors: ProblemItem[], errorCount: number): ProblemError {
   return new ProblemError(422, 'schema-invalid', `${errorCount} error${errorCount === 1 ? '' : 's'} against the schema`, errors, {}, errorCount);
 }

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
+import { processAlive } from '../os.js';
 import { randomBase62 } from '../secrets/random.js';
 import type { Database, Db, Store } from '../store/index.js';
 
@@ -84,6 +85,7 @@ export class JobQueue {
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
+    await this.#releaseDeadWorkers();
     this.#unlisten = await this.store.listen(CHANNEL, () => this.wake());
     this.#loop = this.#run();
   }
@@ -174,14 +176,44 @@ export class JobQueue {
   async #execute(job: Job): Promise<void> {
     const handler = this.#handlers.get(job.kind);
     let outcome: JobOutcome;
+    // A long job (validating a large upload) keeps its lease while it runs.
+    const heartbeat = setInterval(() => void this.#extendLease(job), this.opts.leaseMs / 3);
     try {
       outcome = handler ? await handler(job) : { outcome: 'dead', error: `no handler for job kind ${job.kind}` };
     } catch (error) {
       this.log.error({ err: error, job: { seq: job.seq, kind: job.kind, attempts: job.attempts } }, 'job failed');
       const message = String((error as Error)?.message ?? error);
       outcome = job.attempts >= MAX_ATTEMPTS_ON_ERROR ? { outcome: 'dead', error: message } : { outcome: 'retry', at: new Date(Date.now() + backoffMs(job.attempts)), error: message };
+    } finally {
+      clearInterval(heartbeat);
     }
     await this.#settle(job, outcome);
+  }
+
+  async #extendLease(job: Job): Promise<void> {
+    const until = new Date(Date.now() + this.opts.leaseMs).toISOString();
+    await this.store.db
+      .updateTable('jobs')
+      .set({ locked_until: until })
+      .where('seq', '=', job.seq)
+      .where('locked_by', '=', this.#worker)
+      .execute()
+      .catch((error: unknown) => this.log.warn({ err: error, job: { seq: job.seq, kind: job.kind } }, 'job lease not extended'));
+  }
+
+  /**
+   * Frees at once the jobs that processes of this host which are gone still hold, rather than at the end of their
+   * leases: a restart after a crash carries on without waiting. (Other hosts' jobs come back when their leases end.)
+   */
+  async #releaseDeadWorkers(): Promise<void> {
+    const prefix = `${os.hostname()}:`;
+    const holders = await this.store.db.selectFrom('jobs').select('locked_by').distinct().where('locked_by', 'like', `${prefix}%`).execute();
+    for (const { locked_by: holder } of holders) {
+      const pid = Number(holder!.slice(prefix.length).split(':')[0]);
+      if (holder === this.#worker || processAlive(pid)) continue;
+      await this.store.db.updateTable('jobs').set({ locked_by: null, locked_until: null }).where('locked_by', '=', holder).execute();
+      this.log.warn({ worker: holder }, 'took back the jobs of a worker that is gone');
+    }
   }
 
   /**

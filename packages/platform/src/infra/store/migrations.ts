@@ -190,5 +190,36 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('scope_files_current').on('scope_files').columns(['instance_id', 'solution', 'scope', 'created_at']).execute();
       },
     },
+    '0005_uploads': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('uploads')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('integration_id', 'text', (c) => c.notNull().references('integrations.id'))
+          .addColumn('application_id', 'text', (c) => c.notNull())
+          .addColumn('instance_id', 'text', (c) => c.notNull().references('instances.id'))
+          .addColumn('solution', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('progress', 'integer', (c) => c.notNull())
+          .addColumn('blob_key', 'text', (c) => c.notNull())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('records', 'bigint')
+          .addColumn('error_count', 'integer', (c) => c.notNull())
+          .addColumn('errors', 'text', (c) => c.notNull())
+          .addColumn('idempotency_key', 'text')
+          .addColumn('lease_until', 'text')
+          .addColumn('result_blob_key', 'text')
+          .addColumn('result_size', 'bigint')
+          .addColumn('result_sha256', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('uploads_idempotency').on('uploads').columns(['integration_id', 'idempotency_key']).unique().execute();
+        await db.schema.createIndex('uploads_integration').on('uploads').columns(['integration_id', 'created_at']).execute();
+        await db.schema.createIndex('uploads_inbox').on('uploads').columns(['instance_id', 'status', 'created_at']).execute();
+      },
+    },
   };
 }

@@ -1,3 +1,4 @@
+import type { UploadStatus } from '@connected-cloud/contract';
 import type { Generated } from 'kysely';
 
 // Times are ISO 8601 UTC text with milliseconds in both dialects, so they compare and sort as strings.
@@ -177,5 +178,32 @@ export interface Database {
   integrations: IntegrationsTable;
   api_keys: ApiKeysTable;
   scope_files: ScopeFilesTable;
+  uploads: UploadsTable;
 }
 
+
+export interface UploadsTable {
+  id: string;
+  integration_id: string;
+  application_id: string;
+  instance_id: string;
+  solution: string;
+  type: string;
+  status: UploadStatus;
+  /** Within the current stage, 0–100: bytes validated, or what the instance last reported. */
+  progress: number;
+  blob_key: string;
+  size: number;
+  sha256: string;
+  records: number | null;
+  error_count: number;
+  /** JSON: up to 100 { pointer, message }. */
+  errors: string;
+  idempotency_key: string | null;
+  lease_until: Time | null;
+  result_blob_key: string | null;
+  result_size: number | null;
+  result_sha256: string | null;
+  created_at: Time;
+  updated_at: Time;
+}

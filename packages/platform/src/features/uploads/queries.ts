@@ -1,0 +1,50 @@
+import type { UploadStatus } from '@connected-cloud/contract';
+import type { Db } from '../../infra/store/index.js';
+import type { UploadsTable } from '../../infra/store/schema.js';
+
+export function insertUpload(tx: Db, row: UploadsTable) {
+  return tx.insertInto('uploads').values(row).execute();
+}
+
+export function findUpload(db: Db, id: string) {
+  return db.selectFrom('uploads').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function findByIdempotencyKey(db: Db, integrationId: string, key: string) {
+  return db.selectFrom('uploads').selectAll().where('integration_id', '=', integrationId).where('idempotency_key', '=', key).executeTakeFirst();
+}
+
+/** Moves an upload from the status it was read in; false when it has moved meanwhile (nothing changed). */
+export async function moveUpload(tx: Db, id: string, from: UploadStatus, changes: Partial<UploadsTable>): Promise<boolean> {
+  const result = await tx.updateTable('uploads').set(changes).where('id', '=', id).where('status', '=', from).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+export function listUploads(db: Db, integrationId: string, opts: { status?: UploadStatus | undefined; limit: number }) {
+  let q = db.selectFrom('uploads').selectAll().where('integration_id', '=', integrationId);
+  if (opts.status) q = q.where('status', '=', opts.status);
+  return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
+}
+
+/** Valid uploads waiting for an instance, oldest first, from integrations that are still active. */
+export function inbox(db: Db, instanceId: string, limit: number) {
+  return db
+    .selectFrom('uploads as u')
+    .innerJoin('integrations as i', 'i.id', 'u.integration_id')
+    .select(['u.id', 'u.integration_id', 'u.type', 'u.records', 'u.size'])
+    .where('u.instance_id', '=', instanceId)
+    .where('u.status', '=', 'pending')
+    .where('i.status', '=', 'active')
+    .orderBy('u.created_at')
+    .orderBy('u.id')
+    .limit(limit)
+    .execute();
+}
+
+/** Whether a blob is an upload's content or result; the key names the upload (`uploads/<instance>/<id>…`). */
+export async function isReferenced(db: Db, blobKey: string): Promise<boolean> {
+  const id = /^uploads\/[^/]+\/(upl_[0-9A-Za-z]+)\./.exec(blobKey)?.[1];
+  if (!id) return false;
+  const row = await db.selectFrom('uploads').select(['blob_key', 'result_blob_key']).where('id', '=', id).executeTakeFirst();
+  return row !== undefined && (row.blob_key === blobKey || row.result_blob_key === blobKey);
+}

@@ -1,0 +1,362 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { UploadCreated, UploadLease, UploadStatus, UploadTracking, ValidationReport } from '@connected-cloud/contract';
+import type { Logger } from 'pino';
+import type { Config } from '../../config.js';
+import type { BlobStore } from '../../infra/blobs/index.js';
+import type { InstancePrincipal, IntegrationPrincipal } from '../../infra/http/auth.js';
+import { ProblemError, invalidRequest, notFound, type ProblemItem } from '../../infra/http/problem.js';
+import { JsonArrayValidator, ingestJsonArray, storeStream } from '../../infra/ingest/index.js';
+import type { Job, JobOutcome, JobQueue } from '../../infra/queue/index.js';
+import { newId, randomBase62 } from '../../infra/secrets/random.js';
+import type { Db } from '../../infra/store/index.js';
+import type { UploadsTable } from '../../infra/store/schema.js';
+import type { EventOutbox } from '../events/outbox.js';
+import type { SolutionRegistry } from '../solutions/registry.js';
+import type { InboxSignal } from './inbox.js';
+import * as q from './queries.js';
+import { LEASED, allowed, isFinal, journeyProgress, stageOf } from './status.js';
+
+export const VALIDATE_UPLOAD = 'validate-upload';
+export const EXPIRE_UPLOAD_LEASE = 'expire-upload-lease';
+
+const INBOX_LIMIT = 100;
+const done = { outcome: 'done' } as const;
+const now = () => new Date().toISOString();
+
+interface Deps {
+  db: Db;
+  blobs: BlobStore;
+  queue: JobQueue;
+  events: EventOutbox;
+  solutions: SolutionRegistry;
+  inbox: InboxSignal;
+  config: Config;
+  log: Logger;
+}
+
+/**
+ * Uploads (contract §6): files an application sends for its instance to process. The bytes are stored as they
+ * come and acknowledged; a job validates them; a valid upload waits in the instance's inbox until claimed under
+ * a lease, and ends with the result file the instance uploads. Every status change goes through #move.
+ */
+export class Uploads {
+  constructor(private readonly d: Deps) {}
+
+  // --- the application's side ---
+
+  async create(
+    principal: IntegrationPrincipal,
+    query: { type: string; validateOnly?: boolean | undefined },
+    headers: { idempotencyKey?: string | undefined; contentDigest?: string | undefined },
+    body: Readable,
+  ): Promise<{ code: 200; body: ValidationReport } | { code: 202; body: UploadCreated; replayed?: boolean }> {
+    const { type } = query;
+    if (!this.d.solutions.hasUploadType(principal.solution, type)) {
+      throw new ProblemError(400, 'upload-type-invalid', `Solution "${principal.solution}" takes no upload of type "${type}"`);
+    }
+    const digest = headers.contentDigest === undefined ? undefined : parseContentDigest(headers.contentDigest);
+    if (query.validateOnly) {
+      const validator = new JsonArrayValidator(this.d.solutions.validator(principal.solution, type)!);
+      const hash = createHash('sha256');
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        validator.write(chunk);
+      }
+      if (digest && !digest.equals(hash.digest())) throw digestMismatch();
+      return { code: 200 as const, body: { type, ...reportOf(validator) } };
+    }
+
+    const id = newId('upl');
+    const key = `uploads/${principal.instanceId}/${id}.json`;
+    const stored = await storeStream(body, this.d.blobs, key);
+    const sha256 = stored.sha256.toString('hex');
+    try {
+      if (digest && !digest.equals(stored.sha256)) throw digestMismatch();
+      const earlier = headers.idempotencyKey && (await q.findByIdempotencyKey(this.d.db, principal.integrationId, headers.idempotencyKey));
+      if (earlier) {
+        await stored.abort();
+        return this.#replay(earlier, sha256);
+      }
+      await stored.commit();
+    } catch (error) {
+      await stored.abort();
+      throw error;
+    }
+    const at = now();
+    const row: UploadsTable = {
+      id,
+      integration_id: principal.integrationId,
+      application_id: principal.applicationId,
+      instance_id: principal.instanceId,
+      solution: principal.solution,
+      type,
+      status: 'uploaded',
+      progress: 0,
+      blob_key: key,
+      size: stored.size,
+      sha256,
+      records: null,
+      error_count: 0,
+      errors: '[]',
+      idempotency_key: headers.idempotencyKey ?? null,
+      lease_until: null,
+      result_blob_key: null,
+      result_size: null,
+      result_sha256: null,
+      created_at: at,
+      updated_at: at,
+    };
+    try {
+      await this.d.db.transaction().execute(async (tx) => {
+        await q.insertUpload(tx, row);
+        await this.d.queue.enqueue(tx, { kind: VALIDATE_UPLOAD, payload: { uploadId: id } });
+      });
+    } catch (error) {
+      await this.d.blobs.delete(key).catch(() => {});
+      // The same key sent twice at once: one insert wins, the other answers with its upload.
+      const winner = headers.idempotencyKey && (await q.findByIdempotencyKey(this.d.db, principal.integrationId, headers.idempotencyKey));
+      if (winner) return this.#replay(winner, sha256);
+      throw error;
+    }
+    return { code: 202 as const, body: this.#created(row) };
+  }
+
+  async tracking(principal: IntegrationPrincipal, fileId: string): Promise<UploadTracking> {
+    return this.#tracking(await this.#ofIntegration(principal, fileId));
+  }
+
+  async list(principal: IntegrationPrincipal, query: { status?: UploadStatus | undefined; limit?: number | undefined }): Promise<UploadTracking[]> {
+    const rows = await q.listUploads(this.d.db, principal.integrationId, { status: query.status, limit: query.limit ?? 50 });
+    return rows.map((r) => this.#tracking(r));
+  }
+
+  /** What the result route serves. */
+  async resultOf(principal: IntegrationPrincipal, fileId: string) {
+    const row = await this.#ofIntegration(principal, fileId);
+    if (!row.result_blob_key) throw notFound('result-not-found', `Upload "${fileId}" is ${row.status}: it has no result yet`);
+    return { key: row.result_blob_key, size: row.result_size!, sha256: row.result_sha256! };
+  }
+
+  // --- the instance's side ---
+
+  /** Valid uploads waiting for the instance; with `wait`, answers as soon as one arrives. */
+  async inbox(instance: InstancePrincipal, waitSeconds = 0) {
+    const deadline = Date.now() + waitSeconds * 1000;
+    for (;;) {
+      const next = waitSeconds > 0 ? this.d.inbox.next(Math.max(0, deadline - Date.now())) : undefined;
+      const rows = await q.inbox(this.d.db, instance.instanceId, INBOX_LIMIT);
+      if (rows.length > 0 || !next || Date.now() >= deadline || this.d.inbox.closed) {
+        next?.cancel();
+        return rows.map((r) => ({ fileId: r.id, integrationId: r.integration_id, type: r.type, records: r.records ?? 0, size: r.size }));
+      }
+      await next.woken;
+    }
+  }
+
+  async claim(instance: InstancePrincipal, fileId: string): Promise<UploadLease> {
+    const leaseUntil = this.#leaseEnd();
+    return this.d.db.transaction().execute(async (tx) => {
+      const row = await this.#ofInstance(tx, instance, fileId);
+      const moved = await this.#move(tx, row, 'downloaded', { lease_until: leaseUntil, progress: 0 });
+      await this.d.queue.enqueue(tx, { kind: EXPIRE_UPLOAD_LEASE, payload: { uploadId: fileId }, runAt: new Date(leaseUntil) });
+      return this.#lease(moved);
+    });
+  }
+
+  /** The uploaded content, for the instance (once valid). */
+  async contentOf(instance: InstancePrincipal, fileId: string) {
+    const row = await this.#ofInstance(this.d.db, instance, fileId);
+    return { key: row.blob_key, size: row.size, sha256: row.sha256 };
+  }
+
+  async progress(instance: InstancePrincipal, fileId: string, report: { status: 'processing'; progress: number }): Promise<UploadLease> {
+    return this.d.db.transaction().execute(async (tx) => {
+      const row = this.#leased(await this.#ofInstance(tx, instance, fileId));
+      return this.#lease(await this.#move(tx, row, report.status, { progress: report.progress, lease_until: this.#leaseEnd() }));
+    });
+  }
+
+  /** The result file ends the journey: validated against the result schema, stored, and announced. */
+  async result(instance: InstancePrincipal, fileId: string, status: 'accepted' | 'failed', body: Readable): Promise<UploadTracking> {
+    const row = this.#leased(await this.#ofInstance(this.d.db, instance, fileId));
+    // A key of its own per attempt: a refused attempt removes only what it wrote.
+    const key = `uploads/${instance.instanceId}/${fileId}.result-${randomBase62(8)}.json`;
+    const ingested = await ingestJsonArray({ body, validate: this.d.solutions.validator(row.solution, `${row.type}-result`)!, blobs: this.d.blobs, key });
+    try {
+      const moved = await this.d.db.transaction().execute(async (tx) => {
+        const fresh = this.#leased(await this.#ofInstance(tx, instance, fileId));
+        return this.#move(tx, fresh, status, { result_blob_key: key, result_size: ingested.size, result_sha256: ingested.sha256, lease_until: null, progress: 100 });
+      });
+      return this.#tracking(moved);
+    } catch (error) {
+      await this.d.blobs.delete(key).catch(() => {});
+      throw error;
+    }
+  }
+
+  // --- jobs ---
+
+  validateJob = async (job: Job): Promise<JobOutcome> => {
+    const { uploadId } = job.payload as { uploadId: string };
+    const found = await q.findUpload(this.d.db, uploadId);
+    if (!found || (found.status !== 'uploaded' && found.status !== 'validating')) return done;
+    const row = await this.d.db.transaction().execute((tx) => this.#move(tx, found, 'validating', { progress: 0 }));
+    const validator = new JsonArrayValidator(this.d.solutions.validator(row.solution, row.type)!);
+    let reported = Date.now();
+    for await (const chunk of this.d.blobs.read(row.blob_key) as AsyncIterable<Buffer>) {
+      validator.write(chunk);
+      if (Date.now() - reported > 1000) {
+        reported = Date.now();
+        const progress = Math.floor((100 * validator.bytes) / Math.max(1, row.size));
+        await q.moveUpload(this.d.db, row.id, 'validating', { progress, updated_at: now() });
+      }
+    }
+    const report = reportOf(validator);
+    await this.d.db.transaction().execute(async (tx) => {
+      const fresh = await q.findUpload(tx, uploadId);
+      if (fresh?.status !== 'validating') return; // another run finished it
+      const outcome = { records: report.records, error_count: report.errorCount, errors: JSON.stringify(report.errors), progress: 100 };
+      const validated = await this.#move(tx, fresh, report.status, outcome);
+      if (report.status === 'valid') await this.#move(tx, validated, 'pending', { progress: 0 });
+    });
+    return done;
+  };
+
+  /** Runs when a lease should end: an upload still leased and not renewed goes back to pending. */
+  expireLeaseJob = async (job: Job): Promise<JobOutcome> => {
+    const { uploadId } = job.payload as { uploadId: string };
+    const row = await q.findUpload(this.d.db, uploadId);
+    if (!row || !LEASED.includes(row.status) || !row.lease_until) return done;
+    if (row.lease_until > now()) {
+      // Renewed by progress: look again when the new lease ends.
+      return { outcome: 'done', record: (tx) => this.d.queue.enqueue(tx, { kind: EXPIRE_UPLOAD_LEASE, payload: { uploadId }, runAt: new Date(row.lease_until!) }) };
+    }
+    return {
+      outcome: 'done',
+      record: async (tx) => {
+        const fresh = await q.findUpload(tx, uploadId);
+        if (fresh && LEASED.includes(fresh.status) && fresh.lease_until && fresh.lease_until <= now()) {
+          await this.#move(tx, fresh, 'pending', { lease_until: null, progress: 0 });
+        }
+      },
+    };
+  };
+
+  isReferenced = (key: string) => q.isReferenced(this.d.db, key);
+
+  // --- the one way a status changes ---
+
+  /**
+   * Moves an upload to `to` if the machine allows it and nobody moved it meanwhile, with the event the new status
+   * sends, in the caller's transaction; otherwise 409 status-conflict and nothing changes.
+   */
+  async #move(tx: Db, row: UploadsTable, to: UploadStatus, changes: Partial<UploadsTable> = {}): Promise<UploadsTable> {
+    const conflict = (status: UploadStatus) => new ProblemError(409, 'status-conflict', `Upload "${row.id}" is ${status}: it cannot become ${to}`);
+    if (!allowed(row.status, to)) throw conflict(row.status);
+    const next: UploadsTable = { ...row, ...changes, status: to, updated_at: now() };
+    if (!(await q.moveUpload(tx, row.id, row.status, { ...changes, status: to, updated_at: next.updated_at }))) {
+      throw conflict((await q.findUpload(tx, row.id))?.status ?? row.status);
+    }
+    const common = { applicationId: row.application_id, integrationId: row.integration_id };
+    if (to === 'valid' || to === 'invalid') {
+      await this.d.events.record(tx, { ...common, type: 'upload.validated', data: { integrationId: row.integration_id, fileId: row.id, type: row.type, status: to, errorCount: next.error_count } });
+    } else if (to === 'accepted' || to === 'failed') {
+      await this.d.events.record(tx, { ...common, type: 'upload.completed', data: { integrationId: row.integration_id, fileId: row.id, type: row.type, status: to, downloadResultUrl: this.#resultUrl(row.id) } });
+    } else if (to === 'pending') {
+      await this.d.inbox.announce(tx);
+    }
+    return next;
+  }
+
+  // --- lookups and shapes ---
+
+  async #ofIntegration(principal: IntegrationPrincipal, fileId: string): Promise<UploadsTable> {
+    const row = await q.findUpload(this.d.db, fileId);
+    if (!row || row.integration_id !== principal.integrationId) throw notFound('upload-not-found', `No upload "${fileId}"`);
+    return row;
+  }
+
+  /** An upload of this instance that it may see: one that passed validation. */
+  async #ofInstance(db: Db, instance: InstancePrincipal, fileId: string): Promise<UploadsTable> {
+    const row = await q.findUpload(db, fileId);
+    if (!row || row.instance_id !== instance.instanceId || stageOf(row.status) === 'validation') throw notFound('upload-not-found', `No upload "${fileId}"`);
+    return row;
+  }
+
+  /** The upload, if the instance holds a live lease on it; else 409 (status-conflict once final). */
+  #leased(row: UploadsTable): UploadsTable {
+    if (isFinal(row.status)) throw new ProblemError(409, 'status-conflict', `Upload "${row.id}" is ${row.status}, a final status`);
+    if (!LEASED.includes(row.status) || !row.lease_until || row.lease_until <= now()) {
+      throw new ProblemError(409, 'lease-required', `Upload "${row.id}" is ${row.status}: claim it first`);
+    }
+    return row;
+  }
+
+  #leaseEnd(): string {
+    return new Date(Date.now() + this.d.config.uploadLease * 1000).toISOString();
+  }
+
+  #replay(earlier: UploadsTable, sha256: string) {
+    if (earlier.sha256 !== sha256) throw new ProblemError(409, 'idempotency-conflict', 'This Idempotency-Key was used with another body');
+    return { code: 202 as const, body: this.#created(earlier), replayed: true };
+  }
+
+  #created(row: UploadsTable): UploadCreated {
+    return { fileId: row.id, type: row.type, status: row.status, trackingUrl: `${this.d.config.publicUrl}/api/uploads/${row.id}/tracking` };
+  }
+
+  #tracking(row: UploadsTable): UploadTracking {
+    const final = row.result_blob_key !== null && isFinal(row.status);
+    return {
+      fileId: row.id,
+      type: row.type,
+      stage: stageOf(row.status) as UploadTracking['stage'],
+      status: row.status,
+      progress: journeyProgress(row.status, row.progress),
+      records: row.records,
+      size: row.size,
+      errorCount: row.error_count,
+      errors: JSON.parse(row.errors) as ProblemItem[],
+      downloadResultUrl: final ? this.#resultUrl(row.id) : null,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
+  }
+
+  #lease(row: UploadsTable): UploadLease {
+    return {
+      fileId: row.id,
+      integrationId: row.integration_id,
+      type: row.type,
+      status: row.status,
+      progress: row.progress,
+      records: row.records ?? 0,
+      size: row.size,
+      sha256: row.sha256,
+      leaseExpires: row.lease_until!,
+      contentUrl: `${this.d.config.publicUrl}/api/connector/uploads/${row.id}/content`,
+    };
+  }
+
+  #resultUrl(id: string): string {
+    return `${this.d.config.publicUrl}/api/uploads/${id}/result`;
+  }
+}
+
+/** The outcome of a validation as the tracking and validateOnly report it; a body that is not JSON is invalid too. */
+function reportOf(validator: JsonArrayValidator) {
+  const problem = validator.verdict();
+  const errors: ProblemItem[] = problem ? (problem.errors ?? [{ pointer: '', message: problem.detail }]) : [];
+  return { status: problem ? ('invalid' as const) : ('valid' as const), records: validator.records, errorCount: problem ? (problem.errorCount ?? errors.length) : 0, errors };
+}
+
+/** `Content-Digest: sha-256=:<base64>:` (RFC 9530); other algorithms listed beside it are ignored. */
+function parseContentDigest(header: string): Buffer {
+  const m = /(?:^|,)\s*sha-256=:([A-Za-z0-9+/]+={0,2}):\s*(?:,|$)/.exec(header);
+  const digest = m ? Buffer.from(m[1]!, 'base64') : undefined;
+  if (!digest || digest.length !== 32) throw invalidRequest('Content-Digest must carry sha-256=:<base64 of the SHA-256 of the body>:', [{ pointer: '/headers/content-digest', message: 'no sha-256 digest' }]);
+  return digest;
+}
+
+const digestMismatch = () => new ProblemError(400, 'digest-mismatch', 'The SHA-256 of the body is not the one Content-Digest gives');

@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { createGzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Problem } from '@connected-cloud/contract';
+import { Type } from 'typebox';
+import type { BlobStore } from '../blobs/index.js';
+import { ProblemError } from './problem.js';
+
+/** Files are streamed, never buffered, up to 2 GiB. */
+export const MAX_FILE = 2 * 1024 ** 3;
+
+/**
+ * In the plugin that calls it, JSON bodies reach the routes as the request stream itself (for the ingest
+ * pipeline), up to MAX_FILE; the routes set `bodyLimit: MAX_FILE` too.
+ */
+export function acceptStreamedJson(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/json', 'application/octet-stream'], { bodyLimit: MAX_FILE }, (_request, payload, done) => done(null, payload));
+}
+
+/** A streamed body or response, documented by its media type (and so not serialised against a schema). */
+export const streamed = (description: string, mediaType: string, schema: object) => Type.Unsafe<Readable>({ description, content: { [mediaType]: { schema } } });
+
+/** The responses of a route that answers with sendStored, for its schema. */
+export function storedResponses(what: string) {
+  const content = streamed(what, 'application/json', { type: 'array' });
+  return { 200: content, 206: content, 304: Type.Unsafe<undefined>({ description: 'not modified' }), 401: Problem, 404: Problem, 416: Problem };
+}
+
+export const STORED_DESCRIPTION =
+  'Streamed, with ETag (the SHA-256) and Content-Length; gzip when asked with Accept-Encoding; one byte range ' +
+  'with Range (206; 416 when outside the file).';
+
+/** A stored file as the routes that serve one know it. */
+export interface Stored {
+  key: string;
+  size: number;
+  sha256: string;
+}
+
+/**
+ * Serves a stored JSON file: ETag (its SHA-256) and If-None-Match, Content-Length, one byte range with Range (206;
+ * 416 when outside the file), gzip when asked with Accept-Encoding (whole files only). What every download route
+ * of the platform answers with.
+ */
+export async function sendStored(request: FastifyRequest, reply: FastifyReply, blobs: BlobStore, file: Stored, type = 'application/json') {
+  const etag = `"${file.sha256}"`;
+  reply.header('etag', etag).header('accept-ranges', 'bytes').header('cache-control', 'private, no-cache').type(type);
+  if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+  const range = parseRange(request.headers.range, file.size);
+  if (range === 'unsatisfiable') {
+    throw new ProblemError(416, 'range-not-satisfiable', `The file has ${file.size} bytes`, undefined, { 'content-range': `bytes */${file.size}` });
+  }
+  if (/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? '')) && !range) {
+    return reply.header('content-encoding', 'gzip').header('vary', 'accept-encoding').send(blobs.read(file.key).pipe(createGzip({ level: 1 })));
+  }
+  const { start, end } = range ?? { start: 0, end: file.size - 1 };
+  if (range) reply.code(206).header('content-range', `bytes ${start}-${end}/${file.size}`);
+  reply.header('content-length', end - start + 1);
+  const local = blobs.localPath?.(file.key);
+  if (!local || end < start) return reply.send(blobs.read(file.key, range));
+  reply.hijack();
+  reply.raw.writeHead(reply.statusCode, reply.getHeaders() as Record<string, string>);
+  await sendFileRange(reply.raw, local, start, end).catch((error: Error) => request.log.debug({ err: error }, 'download ended early'));
+}
+
+/** One range of `bytes=a-b`, `a-` or `-n`; anything else (several ranges, other units) is ignored: the whole file. */
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header?.trim() ?? '');
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start >= size || start > end) return 'unsatisfiable';
+  return { start, end };
+}
+
+const CHUNK = 256 * 1024;
+
+/**
+ * Writes bytes start..end (inclusive) of a local file to a response whose head is written, through two buffers
+ * used in turn: one is filled while the other is on its way out. A stream would allocate a buffer per chunk, and
+ * V8 frees such memory only at its next collection, which a long download of few JS objects rarely causes (up to
+ * 64 MB lingered). A buffer is refilled only once its write has completed, which also keeps to the pace of the
+ * client. Resolves when all is written; rejects (and destroys the response) when the client goes away.
+ */
+async function sendFileRange(res: ServerResponse, file: string, start: number, end: number): Promise<void> {
+  const handle = await fs.promises.open(file, 'r');
+  const buffers = [Buffer.allocUnsafeSlow(CHUNK), Buffer.allocUnsafeSlow(CHUNK)];
+  const written: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
+  // A write to a connection that closes may never call back: its close ends the wait as well.
+  let onClose = () => {};
+  const gone = new Promise<never>((_, reject) => (onClose = () => reject(new Error('the client went away'))));
+  gone.catch(() => {});
+  res.once('close', onClose);
+  try {
+    for (let position = start, turn = 0; position <= end; turn ^= 1) {
+      await Promise.race([written[turn], gone]);
+      const { bytesRead } = await handle.read(buffers[turn]!, 0, Math.min(CHUNK, end - position + 1), position);
+      if (bytesRead === 0) throw new Error(`${file} is shorter than expected`);
+      position += bytesRead;
+      written[turn] = new Promise((resolve, reject) => {
+        res.write(buffers[turn]!.subarray(0, bytesRead), (error) => (error ? reject(error) : resolve()));
+      });
+      written[turn]!.catch(() => {}); // awaited in turn; a failure is seen there or below
+    }
+    await Promise.race([Promise.all(written), gone]);
+    res.end();
+  } catch (error) {
+    res.destroy();
+    throw error;
+  } finally {
+    res.off('close', onClose);
+    await handle.close();
+  }
+}
