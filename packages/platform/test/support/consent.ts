@@ -33,3 +33,12 @@ export async function consentWith(platform: Platform, instanceKey: string, passc
   if (granted.status !== 201) throw new Error(`grant: ${granted.status} ${granted.text}`);
   return { consentId: challenge.body.consentId, integrationId: granted.body.integrationId };
 }
+
+/** A passcode, the instance's consent and the key: the application integrated with the instance. */
+export async function integrate(platform: Platform, app: RegisteredApplication, instanceKey: string, secret = 'correct horse battery staple') {
+  const pc = await newPasscode(platform, app, secret);
+  const { integrationId } = await consentWith(platform, instanceKey, pc.passcode);
+  const key = await pollApiKey(platform, app, pc.passcodeId, secret);
+  if (key.status !== 200) throw new Error(`apikey: ${key.status} ${key.text}`);
+  return { integrationId, apikey: key.body.apikey as string };
+}
