@@ -1,0 +1,117 @@
+/**
+ * What the benchmarks share: the platform as its own process (as `npm start` runs it) with an instance and an
+ * integration, its peak RSS from /proc, deterministic JSON array files, and small HTTP helpers.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { solveChallenge } from 'altcha-lib';
+import { request } from 'undici';
+
+const MAIN = fileURLToPath(new URL('../packages/platform/dist/main.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../packages/platform/bin/platform.js', import.meta.url));
+const ADMIN = 'bench-admin-token-0123456789abcdef';
+const SECRET = 'benchmark secret, long enough';
+
+export async function call(base: string, method: string, p: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await request(base + p, { method: method as 'GET', headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, body: body ? JSON.stringify(body) : undefined });
+  const text = await res.body.text();
+  if (res.statusCode >= 300) throw new Error(`${method} ${p}: ${res.statusCode} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function timed(work: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await work();
+  return (performance.now() - t0) / 1000;
+}
+
+export type BenchPlatform = Awaited<ReturnType<typeof startPlatform>>;
+
+/**
+ * A platform process in a fresh folder under `work`, with an instance and an integration of an application whose
+ * notificationUrl is given (default: one that never answers). BENCH_NODE_FLAGS runs it with other Node flags.
+ */
+export async function startPlatform(work: string, opts: { notificationUrl?: string } = {}) {
+  const dataDir = fs.mkdtempSync(path.join(work, 'data-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const flags = process.env.BENCH_NODE_FLAGS;
+  const [command, args] = flags === undefined ? [BIN, []] : [process.execPath, [...flags.split(' ').filter(Boolean), MAIN]];
+  const env = { PATH: process.env.PATH!, PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn', ALLOW_INSECURE_NOTIFICATION_URLS: 'true' };
+  const child = spawn(command, args, { env, stdio: 'ignore' });
+  for (let i = 0; ; i++) {
+    try {
+      await call(base, 'GET', '/health');
+      break;
+    } catch {
+      if (i > 200) throw new Error('platform did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const notificationUrl = opts.notificationUrl ?? 'http://127.0.0.1:9/events';
+  const instance = await call(base, 'POST', '/api/admin/instances', { name: 'Bench', product: 'Sage 50' }, { authorization: `Bearer ${ADMIN}` });
+  const { registrationUrl } = await call(base, 'POST', '/api/developers', { name: 'Bench', email: 'bench@example.com', application: { name: 'Bench', solution: 'ecommerce', notificationUrl } });
+  const challenge = await (await fetch(`${registrationUrl}/challenge`)).json();
+  const solved = await solveChallenge(challenge.challenge, challenge.salt, challenge.algorithm, challenge.maxnumber).promise;
+  await fetch(registrationUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `altcha=${encodeURIComponent(Buffer.from(JSON.stringify({ ...challenge, number: solved!.number })).toString('base64'))}` });
+  const mailDir = path.join(dataDir, 'mail');
+  while (!fs.existsSync(mailDir) || !fs.readdirSync(mailDir).some((f) => f.endsWith('.eml'))) await new Promise((r) => setTimeout(r, 20));
+  const eml = fs.readFileSync(path.join(mailDir, fs.readdirSync(mailDir).find((f) => f.endsWith('.eml'))!), 'utf8');
+  const developerId = /Developer ID: (\S+)/.exec(eml)![1];
+  const applicationId = /Application ID: (\S+)/.exec(eml)![1];
+  const pc = await call(base, 'POST', `/api/developers/${developerId}/applications/${applicationId}/passcodes`, { secret: SECRET });
+  const consent = await call(base, 'POST', '/api/connector/consents', { passcode: pc.passcode }, { 'x-instance-key': instance.instanceKey });
+  await call(base, 'POST', `/api/connector/consents/${consent.consentId}/grant`, undefined, { 'x-instance-key': instance.instanceKey });
+  const { apikey } = await call(base, 'POST', `/api/developers/${developerId}/applications/${applicationId}/passcodes/${pc.passcodeId}/apikey`, { secret: SECRET });
+  const peakRssMb = () => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
+  return { base, instanceKey: instance.instanceKey as string, apikey: apikey as string, peakRssMb, stop: () => child.kill('SIGTERM') };
+}
+
+/** A seeded PRNG (mulberry32): the same files on every run. */
+export function prng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Writes a JSON array of `record(i)` for i = 0, 1, … until about `mb` megabytes or `records` records (a record
+ * that gives undefined is left out), then the `extra` ones; returns the path, the record count and the size.
+ */
+export async function writeJsonArray(file: string, target: { mb?: number; records?: number }, record: (i: number) => unknown, extra: unknown[] = []) {
+  const out = fs.createWriteStream(file, { highWaterMark: 1 << 20 });
+  let size = 0;
+  let records = 0;
+  let chunk = '[';
+  const limit = target.mb ? target.mb * 1e6 : Infinity;
+  for (let i = 0; (target.records === undefined || i < target.records) && size + chunk.length < limit; i++) {
+    const r = record(i);
+    if (r === undefined) continue;
+    chunk += (records++ ? ',' : '') + JSON.stringify(r);
+    if (chunk.length > 1 << 20) {
+      size += chunk.length;
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      chunk = '';
+    }
+  }
+  for (const r of extra) chunk += (records++ ? ',' : '') + JSON.stringify(r);
+  chunk += ']';
+  out.end(chunk);
+  await new Promise<void>((r) => out.on('finish', () => r()));
+  return { file, records, bytes: fs.statSync(file).size };
+}
