@@ -41,6 +41,12 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-running = await startPlatform(config, log);
+try {
+  running = await startPlatform(config, log);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`Configuration error: ${error.message}\n`);
+  process.exit(1);
+}
 log.info({ url: config.publicUrl, store: running.platform.store.dialect, dataDir: config.dataDir }, 'platform started');
 stop();

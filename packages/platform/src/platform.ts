@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { Instances } from './features/admin/service.js';
 import { ApiKeys, FORGET_SUCCESSOR } from './features/apikeys/service.js';
 import { Consent, FORGET_PASSCODE_KEY } from './features/consent/service.js';
@@ -50,6 +50,8 @@ export interface Platform {
 }
 
 export async function createPlatform(config: Config, log: Logger): Promise<Platform> {
+  // Refused rather than ignored: files must not land on local disk when the operator asked for S3.
+  if (config.s3) throw new ConfigError('S3_ENDPOINT', 'S3 storage is not available in this version yet; unset the S3_* variables to keep files under DATA_DIR');
   const keys = resolveLocalKeys(config.dataDir, config, (token, file) => {
     // The one time the admin token is shown: to the operator's terminal, never to the log.
     process.stderr.write(`\nADMIN_TOKEN was not set: generated ${token}\nKeep it: only its hash is kept (${file}).\n\n`);
