@@ -70,6 +70,7 @@ export const InboxItem = Type.Object(
   { fileId: UploadId, integrationId: Id('int'), type: Type.String(), records: Type.Integer(), size: Type.Integer() },
   { title: 'InboxItem' },
 );
+export type InboxItem = Static<typeof InboxItem>;
 
 export const UploadLease = Type.Object(
   {

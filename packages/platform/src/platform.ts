@@ -41,6 +41,8 @@ export interface Platform {
   consent: Consent;
   files: ScopeFiles;
   uploads: Uploads;
+  /** What the inbox's long polls wait on; stopped first when the platform stops, so that no poll holds it up. */
+  inbox: InboxSignal;
   /** The one hook per credential kind: route plugins add the hook of the kind they serve. */
   auth: { admin: ReturnType<typeof adminAuth>; instance: ReturnType<typeof instanceAuth>; apiKey: ReturnType<typeof apiKeyAuth> };
   /** Starts the background work (the queue's worker). */
@@ -78,6 +80,7 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
     secrets,
     captcha: new RegistrationCaptcha(secrets.derive('altcha').toString('base64'), config.captchaMaxNumber),
     queue,
+    inbox,
     events,
     eventLog: new EventLog({ db: store.db, secrets, outbox: events }),
     apikeys,

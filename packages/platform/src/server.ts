@@ -33,6 +33,7 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
     platform,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     async stop() {
+      await platform.inbox.stop(); // long polls answer now rather than hold the close up
       await app.close();
       await platform.close();
     },

@@ -92,11 +92,15 @@ export const Order = Type.Object({
 });
 export type Order = Static<typeof Order>;
 
-export const OrderRejectionCode = Type.Union(
-  ['unknown-product', 'unknown-customer', 'insufficient-stock', 'totals-mismatch', 'duplicate-order', 'invalid-order', 'other'].map(
-    (c) => Type.Literal(c),
-  ),
-);
+export const OrderRejectionCode = Type.Union([
+  Type.Literal('unknown-product'),
+  Type.Literal('unknown-customer'),
+  Type.Literal('insufficient-stock'),
+  Type.Literal('totals-mismatch'),
+  Type.Literal('duplicate-order'),
+  Type.Literal('invalid-order'),
+  Type.Literal('other'),
+]);
 
 export const OrderResult = Type.Union(
   [

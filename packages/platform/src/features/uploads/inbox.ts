@@ -21,7 +21,9 @@ export class InboxSignal {
   async stop(): Promise<void> {
     this.#closed = true;
     this.#wakeAll();
-    await this.#unlisten?.();
+    const unlisten = this.#unlisten;
+    this.#unlisten = undefined;
+    await unlisten?.();
   }
 
   /** Called in the transaction that makes an upload pending. */
