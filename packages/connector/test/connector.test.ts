@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newPasscode, provisionInstance, withKey } from '../../platform/test/support/consent.js';
+import { consentWith, newPasscode, pollApiKey, provisionInstance, withKey } from '../../platform/test/support/consent.js';
 import { registerApplication, type RegisteredApplication } from '../../platform/test/support/onboarding.js';
 import { freePort, startTestPlatform, type TestPlatform } from '../../platform/test/support/platform.js';
 import { Receiver, verify } from '../../platform/test/support/receiver.js';
@@ -124,6 +124,19 @@ describe.skipIf(!built || (!haveChromium && !process.env.CI))('the reference con
     expect(((await asApp('GET', '/api/files')).body as Array<{ fileId: string }>).map((f) => f.fileId)).toEqual(files.map((f) => f.fileId));
   });
 
+  it('processes the README’s example orders as the README says', async () => {
+    const body = fs.readFileSync(new URL('../examples/orders.json', import.meta.url), 'utf8');
+    const id = (await asApp('POST', '/api/uploads?type=orders', body, { 'content-type': 'application/json' })).body.fileId;
+    await completed(id);
+    const results = (await asApp('GET', `/api/uploads/${id}/result`)).body as Array<{ id: string; outcome: string; documentNumber?: string; reasons?: Array<{ code: string }> }>;
+    expect(results.map((r) => [r.id, r.documentNumber ?? r.reasons!.map((x) => x.code).join()])).toEqual([
+      ['SHOP-1001', 'SO-000001'],
+      ['SHOP-1002', 'SO-000002'],
+      ['SHOP-1003', 'unknown-product'],
+      ['SHOP-1004', 'insufficient-stock'],
+    ]);
+  });
+
   it('processes an orders upload: accepted and rejected orders, a correct result file, stock taken from the ledger', async () => {
     const stock = (id: string) => ledger<{ stock: number }>('select stock from products where id = ?', id)[0]!.stock;
     const inStock = ledger<{ id: string; stock: number }>('select id, stock from products where stock >= 3 order by id limit 2');
@@ -143,22 +156,22 @@ describe.skipIf(!built || (!haveChromium && !process.env.CI))('the reference con
     expect(tracking).toMatchObject({ status: 'accepted', progress: 100 });
     const results = (await asApp('GET', `/api/uploads/${id}/result`)).body as Array<{ id: string; outcome: string; documentNumber?: string; reasons?: Array<{ code: string }> }>;
     expect(results.map((r) => [r.id, r.outcome, r.documentNumber ?? r.reasons!.map((x) => x.code).join()])).toEqual([
-      ['WEB-1', 'accepted', 'SO-000001'],
+      ['WEB-1', 'accepted', 'SO-000003'],
       ['WEB-2', 'rejected', 'unknown-product'],
       ['WEB-3', 'rejected', 'insufficient-stock'],
       ['WEB-4', 'rejected', 'totals-mismatch'],
-      ['WEB-5', 'accepted', 'SO-000002'],
+      ['WEB-5', 'accepted', 'SO-000004'],
     ]);
     expect([stock(a.id), stock(b.id)]).toEqual([a.stock - 2, b.stock - 2]);
     expect(ledger('select id, first_name from customers where id = ?', 'SHOP-CUSTOMER-9')).toEqual([{ id: 'SHOP-CUSTOMER-9', first_name: 'Grace' }]);
     const journal = ledger<{ debit: number; credit: number }>('select sum(debit) as debit, sum(credit) as credit from journal')[0]!;
     expect(journal.debit).toBeCloseTo(journal.credit, 2); // the books balance
 
-    // Stock changed and a customer was added: the next run sends new products and customers files.
-    await receiver.waitFor(() => events('file.available').length === 4, 10_000);
-    expect(events('file.available').slice(2).map((e) => e.data.scope).sort()).toEqual(['customers', 'products']);
-    const products = (await asApp('GET', '/api/scopes/products/content')).body as Array<{ id: string; stockQuantity: number }>;
-    expect(products.find((p) => p.id === a.id)!.stockQuantity).toBe(a.stock - 2);
+    // Stock changed and a customer was added: a following run sends new products and customers files.
+    const stockDelivered = async () => ((await asApp('GET', '/api/scopes/products/content')).body as Array<{ id: string; stockQuantity: number }>).find((p) => p.id === a.id)!.stockQuantity;
+    for (let i = 0; i < 100 && (await stockDelivered()) !== a.stock - 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await stockDelivered()).toBe(a.stock - 2);
+    await receiver.waitFor(() => events('file.available').filter((e) => e.data.scope === 'customers').length >= 2);
   });
 
   it('applies no order twice when it is killed in the middle of an upload and started again', async () => {
@@ -196,5 +209,23 @@ describe.skipIf(!built || (!haveChromium && !process.env.CI))('the reference con
     expect((await asApp('GET', `/api/uploads/${id}/tracking`)).body.status).toBe('accepted');
     expect(connector.logs()).toMatch(/platform not reachable; trying again/);
     expect(connector.logs()).not.toContain(connectorEnv.CONNECTOR_INSTANCE_KEY);
+  });
+
+  it('delivers the trial balance solution too, from the same books, balanced', async () => {
+    const ledgerApp = await registerApplication(platform.url, mail, { notificationUrl: receiver.url('/ledger'), solution: 'comp-nominalv1' });
+    const pc = await newPasscode(platform, ledgerApp, SECRET);
+    const { integrationId } = await consentWith(platform, connectorEnv.CONNECTOR_INSTANCE_KEY!, pc.passcode);
+    const key = (await pollApiKey(platform, ledgerApp, pc.passcodeId, SECRET)).body.apikey as string;
+    let files: Array<{ scope: string; records: number }> = [];
+    for (let i = 0; i < 100 && files.length < 3; i++) {
+      files = (await platform.api('GET', '/api/files', undefined, withKey(key))).body;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(files.map((f) => f.scope)).toEqual(['company-settings', 'nominal-accounts', 'trial-balance']);
+    const lines = (await platform.api('GET', '/api/scopes/trial-balance/content', undefined, withKey(key))).body as Array<{ accountCode: string; debit: number; credit: number }>;
+    const sum = (k: 'debit' | 'credit') => lines.reduce((s, l) => s + l[k], 0);
+    expect(sum('debit')).toBeCloseTo(sum('credit'), 2);
+    expect(lines.find((l) => l.accountCode === '4000')!.credit).toBeGreaterThan(0); // the sales taken in above
+    expect(integrationId).toMatch(/^int_/);
   });
 });
