@@ -28,6 +28,7 @@ export const InstanceCreated = Type.Object(
   },
   { title: 'InstanceCreated' },
 );
+export type InstanceCreated = Static<typeof InstanceCreated>;
 export const InstanceParams = Type.Object({ instanceId: Type.String({ maxLength: 64 }) });
 
 // Passcodes (application side)
@@ -40,6 +41,7 @@ export const PasscodeCreated = Type.Object(
   },
   { title: 'PasscodeCreated' },
 );
+export type PasscodeCreated = Static<typeof PasscodeCreated>;
 export const PasscodeParams = Type.Object({
   developerId: Type.String({ maxLength: 64 }),
   applicationId: Type.String({ maxLength: 64 }),
@@ -49,6 +51,7 @@ export const ApiKeyPending = Type.Object({ status: Type.Literal('pending') });
 export const ApiKeyIssued = Type.Object({ apikey: Type.String({ pattern: '^cck_' }), integrationId: IntegrationId, expires: Timestamp });
 
 // Consent (instance side)
+export type ApiKeyIssued = Static<typeof ApiKeyIssued>;
 export const ConsentLookup = Type.Object(
   { passcode: Type.String({ minLength: 1, maxLength: 64, description: 'as the user typed it: case, spaces and dashes are ignored' }) },
   { additionalProperties: false },
@@ -81,6 +84,7 @@ export const ConnectorIntegration = Type.Object(
   },
   { title: 'ConnectorIntegration' },
 );
+export type ConnectorIntegration = Static<typeof ConnectorIntegration>;
 export const IntegrationParams = Type.Object({ integrationId: Type.String({ maxLength: 64 }) });
 
 // API keys (application side)
@@ -93,6 +97,7 @@ export const ApiKeyRotated = Type.Object({
   expires: Timestamp,
   previousKeyValidUntil: Timestamp,
 });
+export type ApiKeyRotated = Static<typeof ApiKeyRotated>;
 export const Integration = Type.Object(
   {
     integrationId: IntegrationId,

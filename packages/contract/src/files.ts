@@ -35,3 +35,5 @@ export const Change = Type.Union(
   ],
   { title: 'Change', description: 'one line of application/x-ndjson' },
 );
+
+export type Change = Static<typeof Change>;
