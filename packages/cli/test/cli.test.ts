@@ -1,0 +1,190 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, asInstance, consentWith } from '../../platform/test/support/consent.js';
+import { registerApplication, type RegisteredApplication } from '../../platform/test/support/onboarding.js';
+import { order, orderResult } from '../../platform/test/support/orders.js';
+import { freePort, usePlatformWithMail } from '../../platform/test/support/platform.js';
+import { Receiver } from '../../platform/test/support/receiver.js';
+
+const BIN = fileURLToPath(new URL('../bin/ccloud.js', import.meta.url));
+const built = fs.existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url)));
+const SECRET = 'correct horse battery staple';
+const at = '2026-11-28T10:00:00.000Z';
+const product = (i: number, price = 9.5) => ({ id: `p${i}`, name: `Product ${i}`, netPrice: price, tax: 20, discountByUnit: true, timestamp: at });
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  json: any;
+}
+
+/** Runs ccloud as a user would; `whileRunning` acts while it runs (the other side of a wait). */
+function spawnCli(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(BIN, args, { env: { PATH: process.env.PATH!, HOME: os.tmpdir(), ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<Ran>((resolve) =>
+    child.on('exit', (code) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(stdout);
+      } catch {}
+      resolve({ code, stdout, stderr, json });
+    }),
+  );
+  return { child, done, stdout: () => stdout, stderr: () => stderr };
+}
+
+describe.skipIf(!built)('the ccloud command against a running platform', () => {
+  const ctx = usePlatformWithMail({ kind: 'sqlite', databaseUrl: undefined }, { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } });
+  let receiver: Receiver;
+  let app: RegisteredApplication;
+  let instanceKey: string;
+  let keyFile: string;
+  let dir: string;
+  const cli = (...args: string[]) => spawnCli(['--url', ctx.platform.url, '--key-file', keyFile, '--secret', SECRET, ...args]).done;
+  const instance = (method: string, p: string, body?: string) =>
+    fetch(ctx.platform.url + p, { method, headers: { ...asInstance(instanceKey), ...(body ? { 'content-type': 'application/json' } : {}) }, body }).then((r) => r.json() as Promise<any>);
+
+  beforeAll(async () => {
+    receiver = await new Receiver().start();
+    app = await registerApplication(ctx.platform.url, ctx.mail, { notificationUrl: receiver.url() });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-cli-'));
+    keyFile = path.join(dir, 'apikey');
+  });
+  afterAll(async () => receiver?.stop());
+
+  it('exits 2 on a usage error and 1 on a refusal, with the problem as JSON under --json', async () => {
+    expect((await cli('frobnicate')).code).toBe(2);
+    expect((await cli('upload')).code).toBe(2);
+    const refused = await cli('--json', 'application', 'get', app.developerId, 'app_0000000000000000000000');
+    expect(refused.code).toBe(1);
+    expect(refused.json).toMatchObject({ status: 404, code: 'application-not-found' });
+    expect(refused.stderr).toMatch(/error: 404 application-not-found/);
+  });
+
+  it('registers, creates an instance, reads and adds applications', async () => {
+    const registered = await cli('--json', 'register', '--name', 'Ada', '--email', 'ada-cli@example.com', '--app-name', 'Shop', '--solution', 'ecommerce', '--notification-url', receiver.url());
+    expect([registered.code, registered.json.registrationUrl]).toEqual([0, expect.stringMatching(/\/register\//)]);
+    expect((await cli('admin', 'instance', 'create', '--name', 'X', '--product', 'Sage 50')).code).toBe(1); // no admin token
+    const created = await cli('--json', '--admin-token', ADMIN.authorization.slice(7), 'admin', 'instance', 'create', '--name', 'Acme Ltd', '--product', 'Sage 50');
+    expect(created.code).toBe(0);
+    instanceKey = created.json.instanceKey;
+    expect(instanceKey).toMatch(/^cci_/);
+    const got = await cli('--json', 'application', 'get', app.developerId, app.applicationId);
+    expect(got.json.applicationId).toBe(app.applicationId);
+    const human = await cli('application', 'get', app.developerId, app.applicationId);
+    expect(human.stdout).toMatch(new RegExp(`^${app.applicationId}  Test App  ecommerce`));
+    const added = await cli('--json', 'application', 'create', app.developerId, '--name', 'Lens', '--solution', 'comp-nominalv1', '--notification-url', receiver.url('/lens'));
+    expect(added.json.webhookSecret).toMatch(/^whsec_/);
+  });
+
+  it('shows a passcode and, with --wait, keeps the key once the user consents', async () => {
+    const shown = await cli('passcode', app.developerId, app.applicationId);
+    expect([shown.code, shown.stdout]).toEqual([0, expect.stringMatching(/^[A-Z]{4}-[A-Z]{4}  \(expires /)]);
+
+    const waiting = spawnCli(['--url', ctx.platform.url, '--key-file', keyFile, '--secret', SECRET, '--json', 'passcode', app.developerId, app.applicationId, '--wait']);
+    let passcode: string | undefined;
+    for (let i = 0; i < 400 && !passcode; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      passcode = /Passcode ([A-Z]{4}-[A-Z]{4})/.exec(waiting.stderr())?.[1]; // for the user, on stderr under --json
+    }
+    expect(passcode).toBeDefined();
+    await consentWith(ctx.platform, instanceKey, passcode!);
+    const done = await waiting.done;
+    expect(done.code).toBe(0);
+    expect(done.json.integrationId).toMatch(/^int_/);
+    expect(fs.readFileSync(keyFile, 'utf8').trim()).toMatch(/^cck_/);
+    const integration = await cli('--json', 'integration');
+    expect(integration.json.integrationId).toBe(done.json.integrationId);
+  });
+
+  it('rotates the key and keeps the new one', async () => {
+    const before = fs.readFileSync(keyFile, 'utf8').trim();
+    const rotated = await cli('--json', 'key', 'rotate');
+    expect(rotated.code).toBe(0);
+    expect(rotated.json.apikey).not.toBe(before);
+    expect(fs.readFileSync(keyFile, 'utf8').trim()).toBe(rotated.json.apikey);
+  });
+
+  it('lists, downloads and diffs scope files', async () => {
+    const v1 = await instance('PUT', '/api/connector/solutions/ecommerce/scopes/products', JSON.stringify([product(1), product(2)]));
+    const v2 = await instance('PUT', '/api/connector/solutions/ecommerce/scopes/products', JSON.stringify([product(1), product(2, 11), product(3)]));
+    const list = await cli('--json', 'files', 'list');
+    expect(list.json.map((f: { fileId: string }) => f.fileId)).toEqual([v2.fileId]);
+    const target = path.join(dir, 'products.json');
+    const downloaded = await cli('--json', 'files', 'download', v1.fileId, '-o', target);
+    expect(downloaded.json).toEqual({ output: target, bytes: fs.statSync(target).size });
+    expect(JSON.parse(fs.readFileSync(target, 'utf8'))).toEqual([product(1), product(2)]);
+    const toStdout = await cli('files', 'download', '--scope', 'products');
+    expect(JSON.parse(toStdout.stdout)).toHaveLength(3);
+    const changes = await cli('--json', 'files', 'changes', v2.fileId, '--since', v1.fileId);
+    expect(changes.json.map((c: { op: string; id: string }) => `${c.op} ${c.id}`).sort()).toEqual(['added p3', 'updated p2']);
+    const ndjson = await cli('files', 'changes', v2.fileId, '--since', v1.fileId);
+    expect(ndjson.stdout.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('uploads, follows to the end, and exits 3 for an upload that ends invalid', async () => {
+    const file = path.join(dir, 'orders.json');
+    fs.writeFileSync(file, JSON.stringify([order(1), order(2)]));
+    const sent = await cli('--json', 'upload', file, '--type', 'orders', '--idempotency-key', 'cli-1');
+    expect([sent.code, sent.json.status]).toEqual([0, 'uploaded']);
+    const id = sent.json.fileId;
+
+    const tracking = spawnCli(['--url', ctx.platform.url, '--key-file', keyFile, '--json', 'track', id]);
+    let inbox: Array<{ fileId: string }> = [];
+    while (inbox.length === 0) inbox = await instance('GET', '/api/connector/inbox?wait=5');
+    await instance('POST', `/api/connector/uploads/${id}/claim`);
+    await instance('PUT', `/api/connector/uploads/${id}/result?status=accepted`, JSON.stringify([orderResult('o1', true), orderResult('o2', false)]));
+    const tracked = await tracking.done;
+    expect([tracked.code, tracked.json.status, tracked.json.downloadResultUrl]).toEqual([0, 'accepted', `${ctx.platform.url}/api/uploads/${id}/result`]);
+
+    const bad = path.join(dir, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify([{ id: 'nope' }]));
+    const invalid = await cli('--json', 'upload', bad, '--type', 'orders', '--wait');
+    expect([invalid.code, invalid.json.status, invalid.json.errorCount]).toEqual([3, 'invalid', expect.any(Number)]);
+    const report = await cli('upload', bad, '--type', 'orders', '--validate-only');
+    expect(report.code).toBe(3);
+    expect(report.stdout).toMatch(/^invalid: 1 records/);
+  });
+
+  it('lists and resends events', async () => {
+    const list = await cli('--json', 'events', 'list', '--type', 'upload.completed');
+    expect(list.json).toHaveLength(1);
+    const resent = await cli('--json', 'events', 'resend', list.json[0].eventId);
+    expect([resent.code, resent.json.eventId]).toEqual([0, list.json[0].eventId]);
+    expect((await cli('events', 'list')).stdout).toMatch(/upload\.validated/);
+  });
+
+  it('starts the platform and the connector, and passes a stop on to them', async () => {
+    const port = await freePort();
+    const platform = spawnCli(['platform', 'start'], { PORT: String(port), DATA_DIR: path.join(dir, 'platform'), ADMIN_TOKEN: 'cli-admin-token-0123456789abcdef-x', LOG_LEVEL: 'warn' });
+    let up = false;
+    for (let i = 0; i < 200 && !up; i++) {
+      up = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+      if (!up) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(up).toBe(true);
+    const key = (await (await fetch(`http://127.0.0.1:${port}/api/admin/instances`, { method: 'POST', headers: { authorization: 'Bearer cli-admin-token-0123456789abcdef-x', 'content-type': 'application/json' }, body: '{"name":"Shop","product":"Sage 50"}' })).json()) as { instanceKey: string };
+    const connectorPort = await freePort();
+    const connector = spawnCli(['connector', 'start'], { CONNECTOR_INSTANCE_KEY: key.instanceKey, CONNECTOR_PLATFORM_URL: `http://127.0.0.1:${port}`, CONNECTOR_DATA_DIR: path.join(dir, 'connector'), CONNECTOR_PORT: String(connectorPort) });
+    let page = 0;
+    for (let i = 0; i < 200 && page !== 200; i++) {
+      page = await fetch(`http://127.0.0.1:${connectorPort}/`).then((r) => r.status, () => 0);
+      if (page !== 200) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(page).toBe(200);
+    connector.child.kill('SIGTERM');
+    platform.child.kill('SIGTERM');
+    expect((await connector.done).code).toBe(0);
+    expect((await platform.done).code).toBe(0);
+  });
+});
+
