@@ -13,6 +13,8 @@ const BINS = { platform: root('packages/platform/bin/platform.js'), connector: r
 const built = ['packages/platform/dist/main.js', 'packages/connector/dist/main.js', 'examples/webshop/dist/main.js'].every((p) => fs.existsSync(root(p)));
 const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = 'story-admin-token-0123456789abcdef';
+/** The story's programs, as started: their logs go into a failure's message. */
+const procs: Array<{ child: ChildProcess; logs: () => string }> = [];
 
 /** A program of the story as its own process; resolves once `url` answers. */
 async function start(name: keyof typeof BINS, env: Record<string, string>, url: string): Promise<{ child: ChildProcess; logs: () => string }> {
@@ -28,13 +30,19 @@ async function start(name: keyof typeof BINS, env: Record<string, string>, url: 
   }
 }
 
+/** The text of what `selector` finds on the page as it is now, or null (no waiting for it to appear). */
+async function textNow(page: Page, selector: string): Promise<string | null> {
+  const found = page.locator(selector);
+  return (await found.count()) > 0 ? found.first().textContent() : null;
+}
+
 /** Opens `url` again until `check` holds (what the shop shows comes from webhooks, a moment later). */
 async function until(page: Page, url: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     await page.goto(url);
     if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`not met within ${timeoutMs} ms: ${await page.locator('main').textContent()}`);
+    if (Date.now() > deadline) throw new Error(`not met within ${timeoutMs} ms: ${await page.locator('main').textContent()}\n${procs.map((p) => p.logs().slice(-4000)).join('\n---\n')}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -42,7 +50,6 @@ async function until(page: Page, url: string, check: () => Promise<boolean>, tim
 describe.skipIf(!built || (!fs.existsSync(CHROMIUM) && !process.env.CI))('the whole story: platform, connector and web shop, consent clicked in Chromium', () => {
   let mail: MailCatcher;
   let browser: Browser;
-  const procs: Array<{ child: ChildProcess; logs: () => string }> = [];
   let urls: { platform: string; connector: string; shop: string };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-story-'));
 
@@ -50,7 +57,7 @@ describe.skipIf(!built || (!fs.existsSync(CHROMIUM) && !process.env.CI))('the wh
     mail = await new MailCatcher().start();
     const [p, c, s] = [await freePort(), await freePort(), await freePort()];
     urls = { platform: `http://127.0.0.1:${p}`, connector: `http://127.0.0.1:${c}`, shop: `http://127.0.0.1:${s}` };
-    procs.push(await start('platform', { PORT: String(p), DATA_DIR: path.join(dir, 'platform'), ADMIN_TOKEN: ADMIN, SMTP_URL: mail.url, ALLOW_INSECURE_NOTIFICATION_URLS: 'true', LOG_LEVEL: 'warn' }, `${urls.platform}/health`));
+    procs.push(await start('platform', { PORT: String(p), DATA_DIR: path.join(dir, 'platform'), ADMIN_TOKEN: ADMIN, SMTP_URL: mail.url, ALLOW_INSECURE_NOTIFICATION_URLS: 'true', LOG_LEVEL: 'info' }, `${urls.platform}/health`));
     const instance = (await (await fetch(`${urls.platform}/api/admin/instances`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: '{"name":"Acme Garden Supplies Ltd","product":"Sage 50"}' })).json()) as { instanceKey: string };
     procs.push(await start('connector', { CONNECTOR_INSTANCE_KEY: instance.instanceKey, CONNECTOR_PLATFORM_URL: urls.platform, CONNECTOR_DATA_DIR: path.join(dir, 'connector'), CONNECTOR_PORT: String(c), CONNECTOR_INTERVAL: '1' }, urls.connector));
     procs.push(await start('shop', { SHOP_PLATFORM_URL: urls.platform, SHOP_DATA_DIR: path.join(dir, 'shop'), SHOP_PORT: String(s) }, urls.shop));
@@ -100,7 +107,7 @@ describe.skipIf(!built || (!fs.existsSync(CHROMIUM) && !process.env.CI))('the wh
     await accounting.getByRole('status').waitFor();
 
     // The key came by webhook; the catalogue follows, a full load.
-    await until(shop, urls.shop, async () => (await shop.locator('#product-count').textContent().catch(() => null)) === '200' && (await shop.locator('#customer-count').textContent()) === '200');
+    await until(shop, urls.shop, async () => (await textNow(shop, '#product-count')) === '200' && (await textNow(shop, '#customer-count')) === '200');
     expect(await shop.locator('main').textContent()).toMatch(/Connected to Acme Garden Supplies Ltd \(Sage 50\)/);
 
     // One order that the books take, and one they cannot (more than is in stock).
@@ -120,7 +127,7 @@ describe.skipIf(!built || (!fs.existsSync(CHROMIUM) && !process.env.CI))('the wh
     expect(rejected).toMatch(/^rejected\|insufficient-stock: /);
 
     // The books' stock moved; the connector sends the new products file, which the shop applies as changes.
-    await until(shop, urls.shop, async () => Number(await shop.locator(`#products tr[data-product="${productId}"] td.stock`).textContent()) === stockBefore - 1);
+    await until(shop, urls.shop, async () => Number(await textNow(shop, `#products tr[data-product="${productId}"] td.stock`)) === stockBefore - 1);
     expect(procs[2]!.logs()).toMatch(/"msg":"applied changes"/);
   });
 });

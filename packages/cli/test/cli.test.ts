@@ -155,6 +155,22 @@ describe.skipIf(!built)('the ccloud command against a running platform', () => {
     expect(report.stdout).toMatch(/^invalid: 1 records/);
   });
 
+  it('draws a progress bar on a terminal', async () => {
+    // `script` gives the command a terminal, as a person's shell would.
+    const file = path.join(dir, 'many-orders.json');
+    fs.writeFileSync(file, JSON.stringify(Array.from({ length: 2000 }, (_, i) => order(i))));
+    const command = [BIN, '--url', ctx.platform.url, '--key-file', keyFile, 'upload', file, '--type', 'orders'].map((a) => `'${a}'`).join(' ');
+    const ran = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH!, HOME: os.tmpdir(), TERM: 'xterm' } });
+      let text = '';
+      child.stdout.on('data', (d) => (text += d));
+      child.on('exit', (code) => resolve({ code, stdout: text }));
+    });
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).toMatch(/100% \d+\/\d+ bytes/);
+    expect(ran.stdout).toMatch(/upl_\w+  uploaded/);
+  });
+
   it('lists and resends events', async () => {
     const list = await cli('--json', 'events', 'list', '--type', 'upload.completed');
     expect(list.json).toHaveLength(1);

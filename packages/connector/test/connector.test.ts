@@ -41,7 +41,7 @@ describe.skipIf(!built || (!haveChromium && !process.env.CI))('the reference con
   let connectorEnv: Record<string, string>;
   let dataDir: string;
   let apikey: string;
-  const events = (type: string) => receiver.delivered.map((d) => verify(app.webhookSecret, d)).filter((e) => e.type === type);
+  const events = (type: string) => receiver.delivered.filter((d) => d.path === '/hook').map((d) => verify(app.webhookSecret, d)).filter((e) => e.type === type);
   const asApp = (method: string, p: string, body?: unknown, headers: Record<string, string> = {}) => platform.api(method, p, body, { ...withKey(apikey), ...headers });
   const startPlatform = () =>
     startTestPlatform({ store: { kind: 'sqlite', databaseUrl: undefined }, dataDir: platformDir, env: { PORT: String(platformPort), SMTP_URL: mail.url, ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } });
@@ -227,5 +227,24 @@ describe.skipIf(!built || (!haveChromium && !process.env.CI))('the reference con
     expect(sum('debit')).toBeCloseTo(sum('credit'), 2);
     expect(lines.find((l) => l.accountCode === '4000')!.credit).toBeGreaterThan(0); // the sales taken in above
     expect(integrationId).toMatch(/^int_/);
+  });
+
+  it('lets its user deny a request and disable an integration, in Chromium', async () => {
+    const page = await browser.newPage();
+    const pc = await newPasscode(platform, app, SECRET);
+    await page.goto(connector.url);
+    await page.getByLabel('Passcode').fill(pc.passcode);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Deny' }).click();
+    expect(await page.getByRole('status').textContent()).toMatch(/Denied/);
+    await receiver.waitFor(() => events('consent.denied').some((e) => e.data.passcodeId === pc.passcodeId));
+
+    const shopRow = () => page.getByRole('row').filter({ hasText: 'ecommerce' }); // the trial balance application is a Test App too
+    await shopRow().getByRole('button', { name: 'Disable Test App' }).click();
+    expect(await page.getByRole('status').textContent()).toMatch(/Disabled/);
+    expect(await shopRow().textContent()).toMatch(/revoked/);
+    await receiver.waitFor(() => events('integration.revoked').length === 1);
+    expect((await asApp('GET', '/api/files')).body.code).toBe('api-key-revoked');
+    await page.close();
   });
 });
