@@ -115,7 +115,13 @@ files
     const body = await client.files.download(fileId ?? { scope: o.scope! });
     const bar = o.output ? out().bar(size, 'bytes') : { update() {}, stop() {} };
     let seen = 0;
-    const counting = new Transform({ transform: (c: Buffer, _e, done) => (bar.update((seen += c.length)), done(null, c)) });
+    const counting = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        seen += chunk.length;
+        bar.update(seen);
+        done(null, chunk);
+      },
+    });
     await pipeline(body, counting, o.output ? fs.createWriteStream(o.output) : process.stdout);
     bar.stop();
     if (o.output) out().result({ output: o.output, bytes: seen }, (r) => `${r.bytes} bytes → ${r.output}`);

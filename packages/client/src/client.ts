@@ -28,7 +28,7 @@ import { MemoryKeyStore, type KeyStore } from './keys.js';
 export interface ClientOptions {
   /** The platform, e.g. https://cloud.example.com */
   baseUrl: string;
-  /** The integration's API key, or where it is kept (a rotated key is written back there). */
+  /** The integration's API key; or, instead, where it is kept (a rotated key is written back there). */
   apikey?: string;
   keyStore?: KeyStore;
   /** The secret the passcode was asked with: what rotating the key needs. */
@@ -58,7 +58,6 @@ export class ConnectedCloud {
   constructor(opts: ClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.keys = opts.keyStore ?? new MemoryKeyStore(opts.apikey);
-    if (opts.keyStore && opts.apikey) void opts.keyStore.set(opts.apikey);
     this.#secret = opts.secret;
   }
 

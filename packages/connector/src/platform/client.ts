@@ -64,8 +64,8 @@ export class PlatformClient {
   async #send(method: string, path: string, opts: CallOptions) {
     const tries = opts.persistent ? Infinity : 3;
     for (let attempt = 1; ; attempt++) {
-      let retryAfter: number | undefined;
       let why: string;
+      let retryAfter: number | undefined;
       try {
         const headers: Record<string, string> = { 'x-instance-key': this.instanceKey, 'accept-encoding': 'identity' };
         let body: string | Readable | undefined;
@@ -74,21 +74,14 @@ export class PlatformClient {
         if (body !== undefined) headers['content-type'] = 'application/json';
         const res = await request(this.baseUrl + path, { method: method as 'GET', headers, body, signal: this.#stop.signal });
         if (res.statusCode < 400) return res;
-        const text = await res.body.text();
-        let problem: { code?: string; detail?: string } = {};
-        try {
-          problem = JSON.parse(text);
-        } catch {}
-        retryAfter = Number(res.headers['retry-after']) || undefined;
-        const error = new PlatformError(res.statusCode, problem.code ?? 'unknown', problem.detail ?? text.slice(0, 200), retryAfter);
-        if (res.statusCode < 500 && res.statusCode !== 429) throw error;
+        const error = problemOf(res.statusCode, res.headers['retry-after'], await res.body.text());
+        // A refusal is final; a busy or failing platform is asked again.
+        if ((error.status < 500 && error.status !== 429) || attempt >= tries) throw error;
         why = error.message;
-        if (attempt >= tries) throw error;
+        retryAfter = error.retryAfter;
       } catch (error) {
-        if (error instanceof PlatformError && (error.status < 500 && error.status !== 429)) throw error;
-        if (this.#stopped) throw error;
-        if (attempt >= tries) throw error;
-        why = (error as Error).message;
+        if (error instanceof PlatformError || this.#stopped || attempt >= tries) throw error;
+        why = (error as Error).message; // not reachable
       }
       const delay = Math.min(MAX_DELAY_MS, retryAfter !== undefined ? retryAfter * 1000 : 500 * 2 ** Math.min(attempt - 1, 6));
       this.log.warn({ method, path, attempt, delayMs: delay, why }, 'platform not reachable; trying again');
@@ -99,4 +92,12 @@ export class PlatformClient {
       }
     }
   }
+}
+
+function problemOf(status: number, retryAfterHeader: string | string[] | undefined, text: string): PlatformError {
+  let problem: { code?: string; detail?: string } = {};
+  try {
+    problem = JSON.parse(text) as typeof problem;
+  } catch {}
+  return new PlatformError(status, problem.code ?? 'unknown', problem.detail ?? text.slice(0, 200), Number(retryAfterHeader) || undefined);
 }
