@@ -73,7 +73,8 @@ export class Shop {
   /** Brings the copy of a scope to `fileId`: its changes when the copy holds the version before it, else a full load. */
   #sync(scope: string, fileId: string, previousFileId: string | null): Promise<void> {
     if (!(SCOPES as readonly string[]).includes(scope)) return Promise.resolve();
-    this.#syncing = this.#syncing.then(async () => {
+    // One sync at a time, in the order the events came; a failed one (its webhook is delivered again) stops no other.
+    this.#syncing = this.#syncing.catch(() => {}).then(async () => {
       const have = this.store.version(scope);
       if (have === fileId) return; // a repeated delivery
       if (have && have === previousFileId) {
