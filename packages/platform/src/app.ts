@@ -78,6 +78,9 @@ export async function buildApp(platform: Platform): Promise<App> {
       if (method !== 'HEAD') app.registeredRoutes.add(`${method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
     }
   });
+  app.addHook('onResponse', async (request, reply) => {
+    platform.metrics.request(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
   app.decorateRequest('instance', null);
   app.decorateRequest('integration', null);
   app.removeContentTypeParser('text/plain'); // the API speaks JSON; anything else is 415

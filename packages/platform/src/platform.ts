@@ -17,6 +17,7 @@ import { SEND_MAIL, mailJobHandler } from './infra/mail/outbox.js';
 import { filesystemBlobs, type BlobStore } from './infra/blobs/index.js';
 import { adminAuth, apiKeyAuth, instanceAuth } from './infra/http/auth.js';
 import { guardedAgent } from './infra/net/guarded-agent.js';
+import { Metrics } from './infra/metrics.js';
 import { JobQueue } from './infra/queue/index.js';
 import { SecretBox } from './infra/secrets/cipher.js';
 import { resolveLocalKeys } from './infra/secrets/local-keys.js';
@@ -43,6 +44,7 @@ export interface Platform {
   uploads: Uploads;
   /** What the inbox's long polls wait on; stopped first when the platform stops, so that no poll holds it up. */
   inbox: InboxSignal;
+  metrics: Metrics;
   /** The one hook per credential kind: route plugins add the hook of the kind they serve. */
   auth: { admin: ReturnType<typeof adminAuth>; instance: ReturnType<typeof instanceAuth>; apiKey: ReturnType<typeof apiKeyAuth> };
   /** Starts the background work (the queue's worker). */
@@ -64,7 +66,8 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   // A claimed delivery is this process's for the HTTP timeout and a margin; a crash frees it after that.
   const queue = new JobQueue(store, log, { ...config.queue, leaseMs: config.webhookTimeoutMs + 10_000 });
   const agent = guardedAgent({ allowPrivate: config.allowInsecureNotificationUrls, connectTimeoutMs: config.webhookTimeoutMs });
-  queue.handle(DELIVER_EVENT, eventDeliveryHandler({ db: store.db, secrets, agent, config }));
+  const metrics = new Metrics(store.db);
+  queue.handle(DELIVER_EVENT, eventDeliveryHandler({ db: store.db, secrets, agent, config, metrics }));
   const events = new EventOutbox(queue, secrets);
   const solutions = new SolutionRegistry(config.publicUrl);
   const apikeys = new ApiKeys({ db: store.db, secrets, queue, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
@@ -81,6 +84,7 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
     captcha: new RegistrationCaptcha(secrets.derive('altcha').toString('base64'), config.captchaMaxNumber),
     queue,
     inbox,
+    metrics,
     events,
     eventLog: new EventLog({ db: store.db, secrets, outbox: events }),
     apikeys,

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { registerApplication, sendTestEvent } from '../support/onboarding.js';
+import { startTestPlatform, usePlatformWithMail, type TestPlatform } from '../support/platform.js';
+import { Receiver } from '../support/receiver.js';
 import { describeEachStore } from '../support/stores.js';
 
 describeEachStore('health and readiness', (store) => {
@@ -98,5 +100,48 @@ describe('request logging', () => {
     } finally {
       await platform.stop();
     }
+  });
+});
+
+describe('metrics and the Postman collection', () => {
+  const ctx = usePlatformWithMail({ kind: 'sqlite', databaseUrl: undefined }, { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } });
+
+  it('counts requests by route, webhook attempts by outcome, and reads the queue at each scrape', async () => {
+    const receiver = await new Receiver().start();
+    try {
+      const app = await registerApplication(ctx.platform.url, ctx.mail, { notificationUrl: receiver.url() });
+      await ctx.platform.api('GET', '/health');
+      await sendTestEvent(ctx.platform.url, app);
+      await receiver.waitFor((r) => r.delivered.length === 1);
+      // The attempt is counted once the platform has the receiver's answer, a moment after the receiver has the event.
+      let metrics = await ctx.platform.api('GET', '/metrics');
+      for (let i = 0; i < 100 && !metrics.text.includes('cc_webhook_attempts_total{outcome="delivered"}'); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        metrics = await ctx.platform.api('GET', '/metrics');
+      }
+      expect(metrics.status).toBe(200);
+      expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(metrics.text).toMatch(/^process_resident_memory_bytes \d+/m);
+      expect(metrics.text).toMatch(/^cc_http_requests_total\{method="GET",route="\/health",status="200"\} 1$/m);
+      expect(metrics.text).toMatch(/^cc_http_request_duration_seconds_count\{method="POST",route="\/api\/developers"\} 1$/m);
+      expect(metrics.text).toMatch(/^cc_webhook_attempts_total\{outcome="delivered"\} 1$/m);
+      expect(metrics.text).toMatch(/^# TYPE cc_jobs gauge$/m);
+      expect(metrics.text).toMatch(/^# TYPE cc_uploads gauge$/m);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it('serves a Postman collection with a request for every operation of the OpenAPI document', async () => {
+    const doc = (await ctx.platform.api('GET', '/openapi.json')).body;
+    const { status, body: collection } = await ctx.platform.api('GET', '/postman.json');
+    expect(status).toBe(200);
+    expect(collection.info.name).toBe(doc.info.title);
+    const requests: Array<{ request: { method: string } }> = [];
+    const walk = (items: any[]) => items.forEach((i) => (i.item ? walk(i.item) : requests.push(i)));
+    walk(collection.item);
+    const operations = Object.values(doc.paths as Record<string, object>).flatMap((ops) => Object.keys(ops));
+    expect(requests).toHaveLength(operations.length);
+    expect(collection.item.map((f: { name: string }) => f.name)).toEqual(expect.arrayContaining(['uploads', 'files', 'connector']));
   });
 });

@@ -6,6 +6,7 @@ import type { Config } from '../../config.js';
 import { literalAddressProblem } from '../../infra/net/guarded-agent.js';
 import type { JobHandler, JobOutcome } from '../../infra/queue/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
+import type { Metrics } from '../../infra/metrics.js';
 import type { Db } from '../../infra/store/index.js';
 import { withoutSecrets, type DeliverEventJob } from './outbox.js';
 import * as q from './queries.js';
@@ -17,8 +18,8 @@ type Response = { status: number | null; error: string | null; retryAfterMs?: nu
  * a 2xx ends it; a 410 ends it and every later delivery to that URL; anything else (a status, a timeout, a
  * refused connection) is retried on the schedule, no sooner than a 429's or 503's Retry-After.
  */
-export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: Agent; config: Config }): JobHandler {
-  const { db, secrets, agent, config } = deps;
+export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: Agent; config: Config; metrics: Metrics }): JobHandler {
+  const { db, secrets, agent, config, metrics } = deps;
   const schedule = config.webhookRetrySchedule;
   // Signers by sealed secret: opening the secret and decoding its key once per application, not per delivery.
   // The jobs claimed together look their events up together: one query, not one per delivery.
@@ -73,9 +74,11 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
       return redacted === undefined ? {} : { payload_sealed: secrets.seal(redacted) };
     };
     if (response.status !== null && response.status >= 200 && response.status < 300) {
+      metrics.webhookAttempt('delivered');
       return settle('done', attempt, { status: 'delivered', next_attempt_at: null, delivered_at: attempt.attempted_at, ...final() });
     }
     if (response.status === 410) {
+      metrics.webhookAttempt('gone');
       return {
         outcome: 'done',
         record: async (tx) => {
@@ -86,8 +89,10 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
     }
     const delaySeconds = schedule[attempt.attempt - firstAttempt + 1];
     if (delaySeconds === undefined) {
+      metrics.webhookAttempt('failed');
       return settle('dead', attempt, { status: 'failed', next_attempt_at: null, delivered_at: null, ...final() });
     }
+    metrics.webhookAttempt('retry');
     const next = new Date(Date.now() + Math.max(delaySeconds * 1000, response.retryAfterMs ?? 0));
     return settle('retry', attempt, { status: 'pending', next_attempt_at: next.toISOString(), delivered_at: null }, next);
   };
