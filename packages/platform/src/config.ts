@@ -21,6 +21,8 @@ export interface Config {
   uploadLease: number;
   /** Versions of a scope file kept (the current one and those before it), so that changes can be computed. */
   scopeFileVersions: number;
+  /** Days that delivered or failed events, dead jobs and finished uploads are kept. */
+  retentionDays: number;
   /** Not from the environment: fixed by the contract or by design, adjustable by tests and benchmarks. */
   registrationTtl: number;
   captchaMaxNumber: number;
@@ -126,6 +128,7 @@ export function loadConfig(env: Env = process.env): Config {
     apikeyGrace: int('APIKEY_GRACE', DAY, 0, 30 * DAY),
     uploadLease: int('UPLOAD_LEASE', 10 * 60, 1, DAY),
     scopeFileVersions: int('SCOPE_FILE_VERSIONS', 5, 2, 1000),
+    retentionDays: int('RETENTION_DAYS', 30, 1, 3650),
     registrationTtl: DAY,
     captchaMaxNumber: 100_000,
     webhookTimeoutMs: 15_000,

@@ -9,6 +9,7 @@ import { EventLog } from './features/events/log.js';
 import { DELIVER_EVENT, EventOutbox } from './features/events/outbox.js';
 import { RegistrationCaptcha } from './features/onboarding/captcha.js';
 import { Onboarding } from './features/onboarding/service.js';
+import { RETENTION, Retention } from './features/ops/retention.js';
 import { SolutionRegistry } from './features/solutions/registry.js';
 import { InboxSignal } from './features/uploads/inbox.js';
 import { EXPIRE_UPLOAD_LEASE, Uploads, VALIDATE_UPLOAD } from './features/uploads/service.js';
@@ -45,6 +46,7 @@ export interface Platform {
   /** What the inbox's long polls wait on; stopped first when the platform stops, so that no poll holds it up. */
   inbox: InboxSignal;
   metrics: Metrics;
+  retention: Retention;
   /** The one hook per credential kind: route plugins add the hook of the kind they serve. */
   auth: { admin: ReturnType<typeof adminAuth>; instance: ReturnType<typeof instanceAuth>; apiKey: ReturnType<typeof apiKeyAuth> };
   /** Starts the background work (the queue's worker). */
@@ -92,6 +94,7 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
       const swept = await blobs.sweep(async (key) => (await platform.files.isReferenced(key)) || (await platform.uploads.isReferenced(key)));
       if (swept > 0) log.warn({ swept }, 'removed files a crash left behind');
       await inbox.start();
+      await platform.retention.schedule();
       await queue.start();
     },
     async close() {
@@ -121,6 +124,8 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   queue.handle(DELETE_BLOB, once(platform.files.deleteBlob));
   queue.handle(VALIDATE_UPLOAD, platform.uploads.validateJob);
   queue.handle(EXPIRE_UPLOAD_LEASE, platform.uploads.expireLeaseJob);
+  platform.retention = new Retention({ store, queue, uploads: platform.uploads, days: config.retentionDays, log });
+  queue.handle(RETENTION, platform.retention.job);
   queue.handle(SEND_MAIL, mailJobHandler(mailer, secrets));
   return platform;
 }

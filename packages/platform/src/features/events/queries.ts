@@ -73,3 +73,13 @@ export async function markNotificationUrlGone(tx: Db, applicationId: string, at:
 export async function clearNotificationUrlGone(tx: Db, applicationId: string): Promise<void> {
   await tx.updateTable('applications').set({ notification_gone_at: null }).where('id', '=', applicationId).execute();
 }
+
+/** Removes delivered and failed events created before `before`, with their attempts. */
+export async function pruneFinalEvents(db: Db, before: string): Promise<number> {
+  return db.transaction().execute(async (tx) => {
+    const old = tx.selectFrom('events').select('id').where('status', 'in', ['delivered', 'failed']).where('created_at', '<', before);
+    await tx.deleteFrom('event_attempts').where('event_id', 'in', old).execute();
+    const deleted = await tx.deleteFrom('events').where('status', 'in', ['delivered', 'failed']).where('created_at', '<', before).executeTakeFirst();
+    return Number(deleted.numDeletedRows);
+  });
+}

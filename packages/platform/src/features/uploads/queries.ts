@@ -48,3 +48,12 @@ export async function isReferenced(db: Db, blobKey: string): Promise<boolean> {
   const row = await db.selectFrom('uploads').select(['blob_key', 'result_blob_key']).where('id', '=', id).executeTakeFirst();
   return row !== undefined && (row.blob_key === blobKey || row.result_blob_key === blobKey);
 }
+
+/** Uploads in a final status last changed before `before`: what retention removes. */
+export function finishedBefore(db: Db, before: string, limit: number) {
+  return db.selectFrom('uploads').select(['id', 'blob_key', 'result_blob_key']).where('status', 'in', ['invalid', 'accepted', 'failed']).where('updated_at', '<', before).limit(limit).execute();
+}
+
+export async function deleteUploads(tx: Db, ids: string[]): Promise<void> {
+  await tx.deleteFrom('uploads').where('id', 'in', ids).execute();
+}

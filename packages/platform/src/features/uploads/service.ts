@@ -12,6 +12,7 @@ import { newId, randomBase62 } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
 import type { UploadsTable } from '../../infra/store/schema.js';
 import type { EventOutbox } from '../events/outbox.js';
+import { DELETE_BLOB } from '../files/service.js';
 import type { SolutionRegistry } from '../solutions/registry.js';
 import type { InboxSignal } from './inbox.js';
 import * as q from './queries.js';
@@ -244,6 +245,21 @@ export class Uploads {
   };
 
   isReferenced = (key: string) => q.isReferenced(this.d.db, key);
+
+  /** Removes finished uploads last changed before `before`; their files go by the blob deletion job. */
+  async prune(before: string): Promise<number> {
+    let removed = 0;
+    for (let batch = await q.finishedBefore(this.d.db, before, 500); batch.length > 0; batch = await q.finishedBefore(this.d.db, before, 500)) {
+      await this.d.db.transaction().execute(async (tx) => {
+        await q.deleteUploads(tx, batch.map((u) => u.id));
+        for (const key of batch.flatMap((u) => [u.blob_key, u.result_blob_key])) {
+          if (key) await this.d.queue.enqueue(tx, { kind: DELETE_BLOB, payload: { key } });
+        }
+      });
+      removed += batch.length;
+    }
+    return removed;
+  }
 
   // --- the one way a status changes ---
 

@@ -77,6 +77,12 @@ export class JobQueue {
     setImmediate(() => this.wake());
   }
 
+  /** Removes dead jobs created before `before` (kept till then for an operator to look at). */
+  async pruneDead(before: string): Promise<number> {
+    const deleted = await this.store.db.deleteFrom('jobs').where('status', '=', 'dead').where('created_at', '<', before).executeTakeFirst();
+    return Number(deleted.numDeletedRows);
+  }
+
   wake(): void {
     this.#woken = true;
     this.#wake?.();
