@@ -55,7 +55,7 @@ function generate(name: string, target: { mb?: number; records?: number }, vary?
     if (v === 'change') p.netPrice += 1;
     return p;
   };
-  return writeJsonArray(path.join(work, name), target, record, Array.from({ length: extra }, (_, i) => product(10_000_000 + i, rand)));
+  return writeJsonArray(path.join(work, name), target, record, () => Array.from({ length: extra }, (_, i) => product(10_000_000 + i, rand)));
 }
 
 async function upload(p: BenchPlatform, file: string) {
@@ -104,7 +104,10 @@ for (const mb of SIZES) {
 // Changes between two versions of 1,000,000 records: 1% changed, 0.5% removed, 5,000 added.
 const n = Number(process.env.BENCH_CHANGES_RECORDS ?? 1_000_000);
 const older = await generate('v1.json', { records: n });
-const newer = await generate('v2.json', { records: n }, (i) => (i % 200 === 7 ? 'drop' : i % 100 === 3 ? 'change' : 'keep'), n / 200);
+const vary = (i: number) => (i % 200 === 7 ? 'drop' : i % 100 === 3 ? 'change' : 'keep');
+const newer = await generate('v2.json', { records: n }, vary, n / 200);
+// What the changes must hold: one line per dropped, changed and added record.
+const expectedLines = Array.from({ length: n }, (_, i) => vary(i)).filter((v) => v !== 'keep').length + n / 200;
 const p = await startPlatform(work);
 const a = await upload(p, older.file);
 const b = await upload(p, newer.file);
@@ -114,6 +117,7 @@ const changesSeconds = await timed(async () => {
   for await (const chunk of res.body) for (const c of chunk as Buffer) if (c === 10) lines++;
 });
 const changesRss = p.peakRssMb();
+if (lines !== expectedLines) throw new Error(`changes: ${lines} lines, expected ${expectedLines}`);
 p.stop();
 fs.rmSync(work, { recursive: true, force: true });
 

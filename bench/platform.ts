@@ -91,9 +91,9 @@ export function prng(seed: number) {
 
 /**
  * Writes a JSON array of `record(i)` for i = 0, 1, … until about `mb` megabytes or `records` records (a record
- * that gives undefined is left out), then the `extra` ones; returns the path, the record count and the size.
+ * that gives undefined is left out), then those `extra` makes; returns the path, the record count and the size.
  */
-export async function writeJsonArray(file: string, target: { mb?: number; records?: number }, record: (i: number) => unknown, extra: unknown[] = []) {
+export async function writeJsonArray(file: string, target: { mb?: number; records?: number }, record: (i: number) => unknown, extra: () => unknown[] = () => []) {
   const out = fs.createWriteStream(file, { highWaterMark: 1 << 20 });
   let size = 0;
   let records = 0;
@@ -109,7 +109,7 @@ export async function writeJsonArray(file: string, target: { mb?: number; record
       chunk = '';
     }
   }
-  for (const r of extra) chunk += (records++ ? ',' : '') + JSON.stringify(r);
+  for (const r of extra()) chunk += (records++ ? ',' : '') + JSON.stringify(r); // made after the others: a seeded PRNG gives them in order
   chunk += ']';
   out.end(chunk);
   await new Promise<void>((r) => out.on('finish', () => r()));
