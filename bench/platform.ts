@@ -31,6 +31,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The time now in epoch milliseconds, below the millisecond: comparable across the benchmarks' processes. */
+export const epochMs = () => performance.timeOrigin + performance.now();
+
+/** The p-th percentile (0–100) of some figures. */
+export function pct(xs: number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
 export async function timed(work: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   await work();

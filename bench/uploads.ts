@@ -13,12 +13,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { call, prng, startPlatform, writeJsonArray, type BenchPlatform } from './platform.js';
+import { call, epochMs, pct, prng, startPlatform, writeJsonArray, type BenchPlatform } from './platform.js';
 
 const MB = Number(process.env.BENCH_UPLOAD_MB ?? 100);
 const RESULTS = Number(process.env.BENCH_RESULTS ?? 200);
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-bench-uploads-'));
-const now = () => performance.timeOrigin + performance.now();
+const now = epochMs;
 
 // The receiver: every arrival, as it happens.
 const receiver = fork(fileURLToPath(new URL('./receiver.ts', import.meta.url)), { execArgv: ['--import', 'tsx'] });
@@ -114,7 +114,6 @@ p.stop();
 receiver.kill();
 fs.rmSync(work, { recursive: true, force: true });
 
-const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((q / 100) * xs.length))]!;
 console.log(`\n${os.cpus().length} cores; the platform is a process of its own`);
 console.log(
   `orders upload: ${(big.bytes / 1e6).toFixed(0)} MB, ${big.records.toLocaleString('en')} orders, acknowledged in ${acknowledged.toFixed(1)} s, ` +

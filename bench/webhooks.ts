@@ -19,6 +19,7 @@ import { createLogger } from '../packages/platform/src/infra/log.js';
 import { newId, newWebhookSecret } from '../packages/platform/src/infra/secrets/random.js';
 import type { Db } from '../packages/platform/src/infra/store/index.js';
 import { createPlatform } from '../packages/platform/src/platform.js';
+import { epochMs, pct } from './platform.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 500);
@@ -39,16 +40,12 @@ const fromReceiver = <T>(pick: (m: any) => T | undefined) =>
   });
 child.send({ listen: true });
 const receiverUrl = `http://127.0.0.1:${await fromReceiver((m) => m.port)}/hook`;
-const now = () => performance.timeOrigin + performance.now();
+const now = epochMs;
 async function collect(): Promise<Map<string, number>> {
   child.send({ collect: true });
   return new Map(await fromReceiver<Array<[string, number]>>((m) => m.arrivals));
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-};
 const rows: string[][] = [];
 
 async function benchPlatform(label: string, databaseUrl?: string) {
