@@ -85,7 +85,7 @@ export async function startPlatform(work: string, opts: { notificationUrl?: stri
   await call(base, 'POST', `/api/connector/consents/${consent.consentId}/grant`, undefined, { 'x-instance-key': instance.instanceKey });
   const { apikey } = await call(base, 'POST', `/api/developers/${developerId}/applications/${applicationId}/passcodes/${pc.passcodeId}/apikey`, { secret: SECRET });
   const peakRssMb = () => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
-  return { base, instanceKey: instance.instanceKey as string, apikey: apikey as string, peakRssMb, stop: () => child.kill('SIGTERM') };
+  return { base, pid: child.pid!, instanceKey: instance.instanceKey as string, apikey: apikey as string, peakRssMb, stop: () => child.kill('SIGTERM') };
 }
 
 /** A seeded PRNG (mulberry32): the same files on every run. */

@@ -6,7 +6,9 @@ import { JsonArraySplitter } from '../../src/infra/ingest/json-array.js';
 function split(text: string, size: number): unknown[] | 'error' {
   const got: unknown[] = [];
   const bytes = Buffer.from(text);
-  const splitter = new JsonArraySplitter((v, _i, raw, offset, length, compact) => {
+  const splitter = new JsonArraySplitter((v, _i, bytesOfIt, offset, compact) => {
+    const raw = bytesOfIt.toString('utf8');
+    const length = bytesOfIt.length;
     const spaced = /\s/.test(raw.trim().replace(/"(?:[^"\\]|\\.)*"/g, ''));
     got.push(bytes.subarray(offset, offset + length).toString('utf8') !== raw ? '<offset or length wrong>' : compact === spaced ? '<compact wrong>' : v);
   });

@@ -1,7 +1,7 @@
 import { builtInSolutions, type SolutionDefinition, type SolutionSummary } from '@connected-cloud/contract';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import type { TSchema } from 'typebox';
+import { addRecordFormats } from './formats.js';
 
 export type JsonSchemaDocument = Record<string, unknown> & { $id: string; $schema: string };
 
@@ -13,11 +13,7 @@ export class SolutionRegistry {
   readonly #solutions = new Map<string, SolutionDefinition>();
   readonly #schemas = new Map<string, JsonSchemaDocument>();
   readonly #validators = new Map<string, ValidateFunction>();
-  readonly #ajv = (() => {
-    const ajv = new Ajv2020({ allErrors: true, strict: false });
-    addFormats.default(ajv);
-    return ajv;
-  })();
+  readonly #ajv = addRecordFormats(new Ajv2020({ allErrors: true, strict: false }));
 
   constructor(
     private readonly publicUrl: string,

@@ -29,8 +29,8 @@ export class JsonArrayValidator {
   #started = false;
   readonly #parser: JsonArraySplitter;
 
-  constructor(validate: ValidateFunction, onRecord?: (value: unknown, raw: string, offset: number, length: number, compact: boolean) => void) {
-    this.#parser = new JsonArraySplitter((value, i, raw, offset, length, compact) => {
+  constructor(validate: ValidateFunction, onRecord?: (value: unknown, raw: Buffer, offset: number, compact: boolean) => void) {
+    this.#parser = new JsonArraySplitter((value, i, raw, offset, compact) => {
       this.records++;
       if (!validate(value)) {
         for (const e of validate.errors ?? []) {
@@ -38,7 +38,7 @@ export class JsonArrayValidator {
           if (this.errors.length < MAX_LISTED_ERRORS) this.errors.push(ajvErrorItem(e, `/${i}`));
         }
       }
-      if (this.errorCount === 0) onRecord?.(value, raw, offset, length, compact);
+      if (this.errorCount === 0) onRecord?.(value, raw, offset, compact);
     });
   }
 
@@ -90,21 +90,26 @@ export async function ingestJsonArray(opts: { body: Readable; validate: Validate
   const writer = await opts.blobs.create(opts.key);
   const index = opts.indexed ? new RecordIndexWriter(await opts.blobs.create(indexKeyOf(opts.key))) : undefined;
   const hash = createHash('sha256');
-  const validator = new JsonArrayValidator(opts.validate, index && ((value, raw, offset, length, compact) => index.add(value, raw, offset, length, compact)));
+  const validator = new JsonArrayValidator(opts.validate, index && ((value, raw, offset, compact) => index.add(value, raw, offset, compact)));
+  // One write in flight while the next chunk is validated: the disk and the parser work at the same time.
+  let writing: Promise<unknown> = Promise.resolve();
   try {
     for await (const chunk of opts.body as AsyncIterable<Buffer>) {
       validator.write(chunk);
       if (!validator.ok) continue; // once the file is refused, the bytes are of no use
       hash.update(chunk);
-      await writer.write(chunk);
-      await index?.flush();
+      await writing;
+      writing = Promise.all([writer.write(chunk), index?.flush()]);
+      writing.catch(() => {}); // awaited above or below; never left unhandled
     }
+    await writing;
     const problem = validator.verdict();
     if (problem) throw problem;
     await index?.commit();
     await writer.commit();
     return { records: validator.records, size: validator.bytes, sha256: hash.digest('hex') };
   } catch (error) {
+    await writing.catch(() => {});
     await writer.abort();
     await index?.abort();
     throw error;

@@ -17,10 +17,10 @@ export class JsonArraySplitter {
   #spaced = false;
 
   /**
-   * `raw` is the element's own text, as it was sent: `length` bytes from byte `offset` of the stream; `compact`
-   * when it has no whitespace but around it and in strings.
+   * `raw` is the element's own bytes, as they were sent, from byte `offset` of the stream (valid only during the
+   * call); `compact` when it has no whitespace but around it and in strings.
    */
-  constructor(private readonly onElement: (value: unknown, index: number, raw: string, offset: number, length: number, compact: boolean) => void) {}
+  constructor(private readonly onElement: (value: unknown, index: number, raw: Buffer, offset: number, compact: boolean) => void) {}
 
   get ended(): boolean {
     return this.#state === 'after';
@@ -102,6 +102,6 @@ export class JsonArraySplitter {
     }
     const compact = !this.#spaced;
     this.#spaced = false;
-    this.onElement(value, this.#index++, text, this.#elementStart, bytes.length, compact);
+    this.onElement(value, this.#index++, bytes, this.#elementStart, compact);
   }
 }

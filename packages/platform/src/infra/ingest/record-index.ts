@@ -25,10 +25,10 @@ export class RecordIndexWriter {
 
   constructor(private readonly writer: BlobWriter) {}
 
-  add(record: unknown, raw: string, offset: number, length: number, compact: boolean): void {
+  add(record: unknown, raw: Buffer, offset: number, compact: boolean): void {
     const id = JSON.stringify(String((record as { id?: unknown } | null)?.id));
-    const digest = hash('sha1', compact ? raw.trim() : JSON.stringify(record), 'base64');
-    this.#pending += `${id}\t${digest}\t${offset}\t${length}\n`;
+    const digest = hash('sha1', compact ? trimmed(raw) : JSON.stringify(record), 'base64');
+    this.#pending += `${id}\t${digest}\t${offset}\t${raw.length}\n`;
   }
 
   /** Writes what has gathered once there is enough of it (or all of it, when `all`). */
@@ -49,11 +49,22 @@ export class RecordIndexWriter {
   }
 }
 
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/** The bytes without the JSON whitespace around them (the UTF-8 of `raw.toString().trim()`, without decoding). */
+function trimmed(raw: Buffer): Buffer {
+  let from = 0;
+  let to = raw.length;
+  while (from < to && isSpace(raw[from]!)) from++;
+  while (to > from && isSpace(raw[to - 1]!)) to--;
+  return from === 0 && to === raw.length ? raw : raw.subarray(from, to);
+}
+
 /** Writes the index of a blob that has none (one stored before indexes were kept). */
 export async function buildRecordIndex(blobs: BlobStore, key: string): Promise<void> {
   const index = new RecordIndexWriter(await blobs.create(indexKeyOf(key)));
   try {
-    const parser = new JsonArraySplitter((value, _i, raw, offset, length, compact) => index.add(value, raw, offset, length, compact));
+    const parser = new JsonArraySplitter((value, _i, raw, offset, compact) => index.add(value, raw, offset, compact));
     for await (const chunk of blobs.read(key) as AsyncIterable<Buffer>) {
       parser.write(chunk);
       await index.flush();
