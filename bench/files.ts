@@ -125,15 +125,17 @@ for (const mb of SIZES) {
   const ingest: number[] = [];
   const curl: number[] = [];
   const undici: number[] = [];
+  // Each timed step starts with no dirty pages: what the one before wrote is not flushed during it.
+  const settled = <T>(step: () => T) => (execFileSync('sync'), step());
   for (let r = 0; r < ROUNDS; r++) {
-    copy.push(await timed(async () => execFileSync('cp', [file, copyTo])));
+    copy.push(await settled(() => timed(async () => execFileSync('cp', [file, copyTo]))));
     fs.rmSync(copyTo);
-    socket.push(await socketCopy(file, bytes, copyTo));
-    const up = await upload(p, file);
+    socket.push(await settled(() => socketCopy(file, bytes, copyTo)));
+    const up = await settled(() => upload(p, file));
     ingest.push(up.seconds);
     const url = `${p.base}/api/files/${up.fileId}/content`;
-    curl.push(await download('curl', url, p.apikey, copyTo, bytes));
-    undici.push(await download('undici', url, p.apikey, copyTo, bytes));
+    curl.push(await settled(() => download('curl', url, p.apikey, copyTo, bytes)));
+    undici.push(await settled(() => download('undici', url, p.apikey, copyTo, bytes)));
   }
   const rss = p.peakRssMb();
   p.stop();

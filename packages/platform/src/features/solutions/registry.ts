@@ -61,14 +61,7 @@ export class SolutionRegistry {
 
   /** The compiled validator of a record schema (scope, upload type or result), or undefined if there is none. */
   validator(domain: string, name: string): ValidateFunction | undefined {
-    const key = `${domain}/${name}`;
-    let validate = this.#validators.get(key);
-    if (!validate) {
-      const schema = this.#schemas.get(key);
-      if (!schema) return undefined;
-      this.#validators.set(key, (validate = this.#ajv.compile(schema)));
-    }
-    return validate;
+    return this.#validators.get(`${domain}/${name}`);
   }
 
   hasUploadType(domain: string, type: string): boolean {
@@ -86,12 +79,15 @@ export class SolutionRegistry {
   #add(s: SolutionDefinition, name: string, title: string, record: TSchema, what: string): void {
     const key = `${s.domain}/${name}`;
     if (this.#schemas.has(key)) throw new Error(`solution ${s.domain} names ${name} twice`);
-    this.#schemas.set(key, {
+    const schema: JsonSchemaDocument = {
       $schema: 'https://json-schema.org/draft/2020-12/schema',
       $id: this.schemaUrl(s.domain, name),
       title: `${s.title}: ${title}`,
       description: `${what}; solution ${s.domain} ${s.version}`,
       ...JSON.parse(JSON.stringify(record)),
-    });
+    };
+    this.#schemas.set(key, schema);
+    // Compiled at start: a schema Ajv refuses stops the start, and no upload waits for a compile.
+    this.#validators.set(key, this.#ajv.compile(schema));
   }
 }
