@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { integrate, provisionInstance } from '../support/consent.js';
 import { registerApplication, sendTestEvent } from '../support/onboarding.js';
 import { startTestPlatform, usePlatformWithMail, type TestPlatform } from '../support/platform.js';
 import { Receiver } from '../support/receiver.js';
@@ -130,6 +131,27 @@ describe('metrics and the Postman collection', () => {
     } finally {
       await receiver.stop();
     }
+  });
+
+  it('counts file downloads too, which are written past Fastify', async () => {
+    const app = await registerApplication(ctx.platform.url, ctx.mail, { notificationUrl: 'http://127.0.0.1:9/events' });
+    const { instanceKey } = await provisionInstance(ctx.platform);
+    const { apikey } = await integrate(ctx.platform, app, instanceKey);
+    const body = JSON.stringify([{ id: 'p1', name: 'Spade', netPrice: 9.5, tax: 20, discountByUnit: true, timestamp: '2026-11-28T10:00:00.000Z' }]);
+    const put = await fetch(`${ctx.platform.url}/api/connector/solutions/ecommerce/scopes/products`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'x-instance-key': instanceKey },
+      body,
+    });
+    expect(put.status).toBe(201);
+    const { fileId } = (await put.json()) as { fileId: string };
+    const download = await fetch(`${ctx.platform.url}/api/files/${fileId}/content`, { headers: { 'x-api-key': apikey } });
+    expect(await download.text()).toBe(body);
+    const ranged = await fetch(`${ctx.platform.url}/api/files/${fileId}/content`, { headers: { 'x-api-key': apikey, range: 'bytes=0-9' } });
+    expect(await ranged.text()).toBe(body.slice(0, 10));
+    const metrics = (await ctx.platform.api('GET', '/metrics')).text;
+    expect(metrics).toMatch(/^cc_http_requests_total\{method="GET",route="\/api\/files\/:fileId\/content",status="200"\} 1$/m);
+    expect(metrics).toMatch(/^cc_http_requests_total\{method="GET",route="\/api\/files\/:fileId\/content",status="206"\} 1$/m);
   });
 
   it('serves a Postman collection with a request for every operation of the OpenAPI document', async () => {
