@@ -24,7 +24,7 @@ import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
 import { pct, prng, startPlatform, timed, writeJsonArray, type BenchPlatform } from './platform.js';
 
-const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number);
+const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number).filter((mb) => mb > 0); // BENCH_SIZES= runs only the changes
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-bench-files-'));
 
 function product(i: number, rand: () => number, version = 0) {
