@@ -113,8 +113,8 @@ async function* copyMarked(blobs: BlobStore, key: string, added: Uint8Array, upd
 }
 
 /**
- * Appends `shape(line)` of every line to the bucket file of its id (the text before the first tab), gathered in
- * a buffer per bucket: strings gathered until a write would live long enough to fill V8's old generation.
+ * Appends `shape(line)` of every line to the bucket file of its id (the text before the first tab), through a
+ * buffer per bucket: strings kept until a write would live long enough to be moved to V8's old generation.
  */
 async function partition(batches: AsyncIterable<string[]>, buckets: number, prefix: string, shape: (line: string) => string): Promise<void> {
   const files = await Promise.all(Array.from({ length: buckets }, (_, b) => fs.promises.open(`${prefix}.${b}`, 'w')));

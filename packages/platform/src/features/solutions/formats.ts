@@ -26,6 +26,7 @@ export function isDateTime(s: string): boolean {
   let zoneHour = 0;
   let zoneMinute = 0;
   if ((s.charCodeAt(zone) | 0x20) !== 0x7a) {
+    // not Z: an offset, ±hh, ±hhmm or ±hh:mm
     sign = s.charCodeAt(zone) === 0x2d ? -1 : 1;
     zoneHour = two(s, zone + 1);
     zoneMinute = s.length - zone > 3 ? two(s, s.length - 2) : 0;

@@ -3,6 +3,11 @@
  * element in memory. The scan only finds where each top-level element ends (tracking strings, escapes and
  * nesting); every element is then parsed by the engine's own JSON.parse, which is strict, so any malformed
  * element, a missing or doubled comma, or anything after the closing bracket is an error.
+ *
+ * Not a streaming parser from npm: those tokenize every value in JavaScript. On a 100 MB products file here,
+ * stream-json's array streamer parsed 14 MB/s and @streamparser/json 32 MB/s, against 96 MB/s for this split
+ * and JSON.parse, where ingest is to reach 50 MB/s with validation (issue 5). A property test holds it to
+ * JSON.parse on thousands of generated and damaged arrays (test/infra/json-array.test.ts).
  */
 export class JsonArraySplitter {
   #state: 'before' | 'element' | 'after' = 'before';
