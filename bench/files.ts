@@ -74,7 +74,6 @@ async function upload(p: BenchPlatform, file: string) {
 }
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const best = (xs: number[]) => Math.min(...xs);
 const median = (xs: number[]) => pct(xs, 50);
 
 async function download(tool: 'curl' | 'undici', url: string, apikey: string, to: string, bytes: number) {
