@@ -67,7 +67,7 @@ export async function startPlatform(work: string, opts: { notificationUrl?: stri
       await call(base, 'GET', '/health');
       break;
     } catch {
-      if (i > 200) throw new Error('platform did not start');
+      if (i > 1200) throw new Error('platform did not start'); // a minute: a loaded machine is slow to migrate
       await new Promise((r) => setTimeout(r, 50));
     }
   }
