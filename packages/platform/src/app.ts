@@ -11,7 +11,8 @@ import { onboardingApiRoutes, registrationPageRoutes } from './features/onboardi
 import { opsRoutes } from './features/ops/routes.js';
 import { referenceRoutes } from './features/reference/routes.js';
 import { solutionRoutes } from './features/solutions/routes.js';
-import { installErrorHandling } from './infra/http/errors.js';
+import { installContentDecoding } from './infra/http/encoding.js';
+import { MAX_PARAM_LENGTH, clientErrorHandler, frameworkErrors, installErrorHandling } from './infra/http/errors.js';
 import { installValidation } from './infra/http/validation.js';
 import { newToken } from './infra/secrets/random.js';
 import type { Platform } from './platform.js';
@@ -36,7 +37,9 @@ export async function buildApp(platform: Platform): Promise<App> {
     genReqId: () => `req_${newToken().slice(0, 16)}`,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrors((method, status, seconds) => platform.metrics.request(method, 'unmatched', status, seconds)),
+    clientErrorHandler: clientErrorHandler(platform.log as FastifyBaseLogger, (status) => platform.metrics.request('UNKNOWN', 'unparsed', status, 0)),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('platform', platform);
@@ -55,6 +58,7 @@ export async function buildApp(platform: Platform): Promise<App> {
   app.removeContentTypeParser('text/plain'); // the API speaks JSON; anything else is 415
   installValidation(app);
   installErrorHandling(app);
+  installContentDecoding(app);
 
   await app.register(opsRoutes);
   await app.register(referenceRoutes);
