@@ -12,9 +12,10 @@ export async function apiKeyRotationRoutes(app: App): Promise<void> {
         summary: 'Rotate an API key, expired or not',
         description:
           'The replaced key stays valid for APIKEY_GRACE (24 h; 0 if it had expired). Repeating the call within ' +
-          'APIKEY_GRACE returns the same new key. 401 secret-invalid for a wrong secret, api-key-revoked for a revoked integration.',
+          'APIKEY_GRACE returns the same new key. 401 secret-invalid for a wrong secret, api-key-revoked for a revoked integration; ' +
+          'after RATE_LIMIT_SECRET_ATTEMPTS wrong secrets for one integration, 429 rate-limited.',
         body: ApiKeyRotation,
-        response: { 200: ApiKeyRotated, 400: Problem, 401: Problem },
+        response: { 200: ApiKeyRotated, 400: Problem, 401: Problem, 429: Problem },
       },
     },
     async (request, reply) =>

@@ -45,10 +45,11 @@ export async function passcodeRoutes(app: App): Promise<void> {
         summary: 'Polling fallback: the API key once the user consented',
         description:
           '202 while the user has not decided; 200 with the key that apikey.issued carried, for PASSCODE_TTL after the ' +
-          'grant; 403 consent-denied; 410 passcode-expired; 401 secret-invalid.',
+          'grant; 403 consent-denied; 410 passcode-expired; 401 secret-invalid; after RATE_LIMIT_SECRET_ATTEMPTS wrong ' +
+          'secrets for one passcode, 429 rate-limited.',
         params: PasscodeParams,
         body: PasscodeInput,
-        response: { 200: ApiKeyIssued, 202: ApiKeyPending, 401: Problem, 403: Problem, 404: Problem, 410: Problem },
+        response: { 200: ApiKeyIssued, 202: ApiKeyPending, 401: Problem, 403: Problem, 404: Problem, 410: Problem, 429: Problem },
       },
     },
     async (request, reply) => {

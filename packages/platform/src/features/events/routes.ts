@@ -4,7 +4,7 @@ import type { App } from '../../app.js';
 import { clearNotificationUrlGone } from './queries.js';
 
 export async function eventRoutes(app: App): Promise<void> {
-  const { onboarding, events, store } = app.platform;
+  const { onboarding, events, store, limits } = app.platform;
 
   app.post(
     '/api/developers/:developerId/applications/:applicationId/events/test',
@@ -14,16 +14,18 @@ export async function eventRoutes(app: App): Promise<void> {
         summary: 'Send a webhook.test event to the application’s notificationUrl',
         description:
           'Delivered like every event (signed, retried, logged). Asking for it also lifts a stop that an earlier ' +
-          '410 Gone put on the notificationUrl.',
+          '410 Gone put on the notificationUrl. Limited per developer (RATE_LIMIT_TEST_EVENTS): 429 rate-limited.',
         params: ApplicationParams,
         response: {
           202: Type.Object({ eventId: Type.String(), type: Type.Literal('webhook.test'), status: EventStatus }),
           404: Problem,
+          429: Problem,
         },
       },
     },
     async (request, reply) => {
       const application = await onboarding.getApplication(request.params.developerId, request.params.applicationId);
+      await limits.consume('testEventsPerDeveloper', application.developerId, 'This developer asked for too many test events: try again later');
       const eventId = await store.db.transaction().execute(async (tx) => {
         await clearNotificationUrlGone(tx, application.applicationId);
         return events.record(tx, { applicationId: application.applicationId, type: 'webhook.test', data: {} });
@@ -81,10 +83,10 @@ export async function eventLogRoutes(app: App): Promise<void> {
         summary: 'Deliver an event again (same webhook-id, fresh retry schedule)',
         description:
           'Also lifts a stop that a 410 put on the notificationUrl. An apikey.issued event no longer holds its key once ' +
-          'delivered or failed: resending it gives 409 event-not-resendable.',
+          'delivered or failed: resending it gives 409 event-not-resendable. Limited per event (RATE_LIMIT_RESENDS): 429 rate-limited.',
         security,
         params: EventParams,
-        response: { 202: EventSummary, 401: Problem, 404: Problem, 409: Problem },
+        response: { 202: EventSummary, 401: Problem, 404: Problem, 409: Problem, 429: Problem },
       },
     },
     async (request, reply) => reply.code(202).send(await eventLog.resend(request.integration!.integrationId, request.params.eventId)),

@@ -12,6 +12,7 @@ import formbody from '@fastify/formbody';
 import { Type } from 'typebox';
 import type { App } from '../../app.js';
 import { ProblemError } from '../../infra/http/problem.js';
+import { clientAddress } from '../../infra/ratelimit/index.js';
 import { PAGE_CSP, checkYourEmail, linkProblem, registrationForm } from './page.js';
 
 const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
@@ -19,7 +20,7 @@ const TokenParams = Type.Object({ token: Type.String({ maxLength: 128 }) });
 
 /** The developer-facing API of onboarding (contract §2). */
 export async function onboardingApiRoutes(app: App): Promise<void> {
-  const { onboarding } = app.platform;
+  const { onboarding, limits } = app.platform;
 
   app.post(
     '/api/developers',
@@ -29,12 +30,17 @@ export async function onboardingApiRoutes(app: App): Promise<void> {
         summary: 'Start a registration: returns the URL of the page that completes it',
         description:
           'The developer and the application stay pending until the registration page is completed; the IDs then ' +
-          'arrive by e-mail. An unknown solution or an unacceptable notificationUrl gives 400 invalid-request.',
+          'arrive by e-mail. An unknown solution or an unacceptable notificationUrl gives 400 invalid-request. ' +
+          'Limited per client address (RATE_LIMIT_REGISTRATIONS) and in all (RATE_LIMIT_REGISTRATIONS_GLOBAL): 429 rate-limited.',
         body: DeveloperRegistration,
-        response: { 202: RegistrationAccepted, 400: Problem, 413: Problem, 415: Problem },
+        response: { 202: RegistrationAccepted, 400: Problem, 413: Problem, 415: Problem, 429: Problem },
       },
     },
-    async (request, reply) => reply.code(202).send(await onboarding.register(request.body)),
+    async (request, reply) => {
+      await limits.consume('registrationsPerAddress', clientAddress(request), 'Too many registrations from this address: try again later');
+      await limits.consume('registrationsGlobal', 'all', 'Too many registrations at the moment: try again later');
+      return reply.code(202).send(await onboarding.register(request.body));
+    },
   );
 
   app.post(
@@ -43,10 +49,12 @@ export async function onboardingApiRoutes(app: App): Promise<void> {
       schema: {
         tags: ['onboarding'],
         summary: 'Register another application of an active developer',
-        description: 'The webhook signing secret is returned once, and sent by e-mail with the IDs.',
+        description:
+          'The webhook signing secret is returned once, and sent by e-mail with the IDs. Limited per developer ' +
+          '(RATE_LIMIT_APPLICATIONS): 429 rate-limited.',
         params: DeveloperParams,
         body: ApplicationInput,
-        response: { 201: ApplicationCreated, 400: Problem, 404: Problem },
+        response: { 201: ApplicationCreated, 400: Problem, 404: Problem, 429: Problem },
       },
     },
     async (request, reply) => reply.code(201).send(await onboarding.createApplication(request.params.developerId, request.body)),

@@ -23,7 +23,7 @@ const instanceSecurity = [{ instanceKey: [] }];
 
 /** The application sends uploads and tracks them (contract §6). */
 export async function uploadRoutes(app: App): Promise<void> {
-  const { uploads, auth, blobs } = app.platform;
+  const { uploads, auth, blobs, limits } = app.platform;
   app.addHook('onRequest', auth.apiKey);
   acceptStreamedJson(app);
 
@@ -47,10 +47,11 @@ export async function uploadRoutes(app: App): Promise<void> {
           'content-digest': Type.Optional(Type.String({ maxLength: 1000, examples: ['sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:'] })),
         }),
         consumes: ['application/json'],
-        response: { 200: ValidationReport, 202: UploadCreated, 400: Problem, 401: Problem, 409: Problem, 413: Problem, 415: Problem },
+        response: { 200: ValidationReport, 202: UploadCreated, 400: Problem, 401: Problem, 409: Problem, 413: Problem, 415: Problem, 429: Problem },
       },
     },
     async (request, reply) => {
+      await limits.consume('uploadsPerIntegration', request.integration!.integrationId, 'This integration sent too many uploads: try again later');
       const headers = { idempotencyKey: request.headers['idempotency-key'], contentDigest: request.headers['content-digest'] };
       const created = await uploads.create(request.integration!, request.query, headers, request.body as Readable);
       if (created.code === 200) return reply.code(200).send(created.body);
