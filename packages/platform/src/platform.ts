@@ -21,6 +21,7 @@ import { adminAuth, apiKeyAuth, instanceAuth, type AuthHook } from './infra/http
 import { guardedAgent } from './infra/net/guarded-agent.js';
 import { Metrics } from './infra/metrics.js';
 import { JobQueue } from './infra/queue/index.js';
+import { RateLimits } from './infra/ratelimit/index.js';
 import { SecretBox } from './infra/secrets/cipher.js';
 import { resolveLocalKeys } from './infra/secrets/local-keys.js';
 import { openStore, type Store } from './infra/store/index.js';
@@ -47,6 +48,8 @@ export interface Platform {
   /** What the inbox's long polls wait on; stopped first when the platform stops, so that no poll holds it up. */
   inbox: InboxSignal;
   metrics: Metrics;
+  /** Store-backed rate limits, named in config.rateLimits. */
+  limits: RateLimits;
   retention: Retention;
   /** The one hook per credential kind (the contract's words); a route's kind in the table picks it. */
   auth: Record<Exclude<Credential, 'none'>, AuthHook>;
@@ -70,10 +73,11 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   const queue = new JobQueue(store, log, { ...config.queue, leaseMs: config.webhookTimeoutMs + 10_000 });
   const agent = guardedAgent({ allowPrivate: config.allowInsecureNotificationUrls, connectTimeoutMs: config.webhookTimeoutMs });
   const metrics = new Metrics(store.db);
+  const limits = new RateLimits(store, config.rateLimits);
   queue.handle(DELIVER_EVENT, eventDeliveryHandler({ db: store.db, secrets, agent, config, metrics }));
   const events = new EventOutbox(queue, secrets);
   const solutions = new SolutionRegistry(config.publicUrl);
-  const apikeys = new ApiKeys({ db: store.db, secrets, queue, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
+  const apikeys = new ApiKeys({ db: store.db, secrets, queue, limits, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
   const blobs = filesystemBlobs(config.dataDir);
   const inbox = new InboxSignal(store);
   const platform = {
@@ -88,8 +92,9 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
     queue,
     inbox,
     metrics,
+    limits,
     events,
-    eventLog: new EventLog({ db: store.db, secrets, outbox: events }),
+    eventLog: new EventLog({ db: store.db, secrets, outbox: events, limits }),
     apikeys,
     async start() {
       const swept = await blobs.sweep(async (key) => (await platform.files.isReferenced(key)) || (await platform.uploads.isReferenced(key)));
@@ -102,12 +107,13 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
       await inbox.stop();
       await queue.stop();
       await agent.close();
+      limits.close();
       mailer.close();
       await store.close();
     },
   } as Platform;
   platform.onboarding = new Onboarding(platform);
-  platform.consent = new Consent({ db: store.db, config, secrets, queue, events, apikeys, onboarding: platform.onboarding, solutions });
+  platform.consent = new Consent({ db: store.db, config, secrets, queue, limits, events, apikeys, onboarding: platform.onboarding, solutions });
   platform.instances = new Instances({ db: store.db, consent: platform.consent });
   platform.files = new ScopeFiles({ db: store.db, blobs, queue, events, solutions, config });
   platform.uploads = new Uploads({ db: store.db, blobs, queue, events, solutions, inbox, config, log });

@@ -36,7 +36,7 @@ export const uploadRoutes = {
       'upload type’s schema follows at once, then upload.validated. The same Idempotency-Key with the same body ' +
       'answers with the upload it made (Idempotent-Replayed: true); with another body, 409 idempotency-conflict. ' +
       'Content-Digest (sha-256, RFC 9530) is checked: 400 digest-mismatch. validateOnly=true answers 200 with ' +
-      'the validation report and stores nothing.',
+      'the validation report and stores nothing. Limited per integration (RATE_LIMIT_UPLOADS): 429 rate-limited.',
     query: UploadQuery,
     headers: UploadHeaders,
     body: records('upload', 'The records of the upload type: a JSON array'),
@@ -44,7 +44,7 @@ export const uploadRoutes = {
       200: json(ValidationReport, 'validateOnly=true: the validation report; nothing was stored'),
       202: json(UploadCreated, 'Stored; validation follows'),
     },
-    problems: { 400: ['upload-type-invalid', 'digest-mismatch'], 409: ['idempotency-conflict'] },
+    problems: { 429: ['rate-limited'], 400: ['upload-type-invalid', 'digest-mismatch'], 409: ['idempotency-conflict'] },
   }),
   listUploads: defineRoute({
     operationId: 'listUploads',

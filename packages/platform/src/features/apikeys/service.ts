@@ -2,6 +2,7 @@ import type { Integration } from '@connected-cloud/contract';
 import type { ApiKeyCheck, IntegrationPrincipal } from '../../infra/http/auth.js';
 import { ProblemError, notFound } from '../../infra/http/problem.js';
 import type { JobQueue } from '../../infra/queue/index.js';
+import type { RateLimits } from '../../infra/ratelimit/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
 import { hasValidChecksum, newKey, sameHash, sha256Hex } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
@@ -15,7 +16,7 @@ export const FORGET_SUCCESSOR = 'forget-key-successor';
  */
 export class ApiKeys {
   constructor(
-    private readonly deps: { db: Db; secrets: SecretBox; queue: JobQueue; ttlSeconds: number; graceSeconds: number },
+    private readonly deps: { db: Db; secrets: SecretBox; queue: JobQueue; limits: RateLimits; ttlSeconds: number; graceSeconds: number },
   ) {}
 
   /** Mints a key for an integration, inside the caller's transaction. */
@@ -63,7 +64,8 @@ export class ApiKeys {
     const key = hasValidChecksum(initialApikey) ? await q.findKey(db, keyHash) : undefined;
     if (!key) throw unauthorized('api-key-invalid', 'initialApikey is not a key of any integration');
     if (key.status === 'revoked') throw unauthorized('api-key-revoked', 'The integration of this API key was revoked');
-    if (!sameHash(secretHash(secret), key.secret_hash)) throw unauthorized('secret-invalid', 'The secret is not the one given with the passcode');
+    const right = await this.deps.limits.guess('secretAttempts', [`integration:${key.integrationId}`], () => sameHash(secretHash(secret), key.secret_hash));
+    if (!right) throw unauthorized('secret-invalid', 'The secret is not the one given with the passcode');
 
     for (let current = key; ; current = (await q.findKey(db, keyHash))!) {
       const now = new Date();

@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import type { InstancePrincipal } from '../../infra/http/auth.js';
 import { ProblemError, notFound } from '../../infra/http/problem.js';
 import type { JobQueue } from '../../infra/queue/index.js';
+import type { RateLimits } from '../../infra/ratelimit/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
 import { newId, sameHash } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
@@ -24,6 +25,7 @@ type Deps = {
   config: Config;
   secrets: SecretBox;
   queue: JobQueue;
+  limits: RateLimits;
   events: EventOutbox;
   apikeys: ApiKeys;
   onboarding: Onboarding;
@@ -187,7 +189,7 @@ export class Consent {
     const app = await this.d.onboarding.getApplication(developerId, applicationId);
     const passcode = await q.findPasscodeOfApplication(this.d.db, passcodeId, app.applicationId);
     if (!passcode) throw notFound('passcode-not-found', `Application "${applicationId}" has no passcode "${passcodeId}"`);
-    if (!sameHash(this.secretHash(secret), passcode.secret_hash)) {
+    if (!(await this.d.limits.guess('secretAttempts', [`passcode:${passcode.id}`], () => sameHash(this.secretHash(secret), passcode.secret_hash)))) {
       throw new ProblemError(401, 'secret-invalid', 'The secret is not the one given with the passcode');
     }
     const now = new Date().toISOString();
