@@ -13,7 +13,9 @@ import { connectorUploadRoutes, uploadRoutes } from './features/uploads/routes.j
 import { onboardingApiRoutes, registrationPageRoutes } from './features/onboarding/routes.js';
 import { opsRoutes } from './features/ops/routes.js';
 import { solutionRoutes } from './features/solutions/routes.js';
+import { homeRoutes } from './features/portal/routes.js';
 import { installErrorHandling } from './infra/http/errors.js';
+import { installPages } from './infra/http/pages/index.js';
 import { installValidation } from './infra/http/validation.js';
 import { newToken } from './infra/secrets/random.js';
 import type { Platform } from './platform.js';
@@ -86,6 +88,7 @@ export async function buildApp(platform: Platform): Promise<App> {
   app.removeContentTypeParser('text/plain'); // the API speaks JSON; anything else is 415
   installValidation(app);
   installErrorHandling(app);
+  installPages(app);
 
   await app.register(swagger, {
     openapi: {
@@ -117,12 +120,14 @@ export async function buildApp(platform: Platform): Promise<App> {
         { name: 'events', description: 'Events sent to the notificationUrl, and their delivery log' },
         { name: 'admin', description: 'Operator routes (admin token)' },
         { name: 'operations', description: 'Health, readiness and this document' },
+        { name: 'portal', description: 'The home page, the developer console (HTML) and the developer API (developer tokens)' },
       ],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   await app.register(opsRoutes);
+  await app.register(homeRoutes);
   await app.register(solutionRoutes);
   await app.register(onboardingApiRoutes);
   await app.register(registrationPageRoutes);

@@ -12,7 +12,7 @@ import formbody from '@fastify/formbody';
 import { Type } from 'typebox';
 import type { App } from '../../app.js';
 import { ProblemError } from '../../infra/http/problem.js';
-import { PAGE_CSP, checkYourEmail, linkProblem, registrationForm } from './page.js';
+import { checkYourEmail, linkProblem, registrationForm } from './page.js';
 
 const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
 const TokenParams = Type.Object({ token: Type.String({ maxLength: 128 }) });
@@ -73,13 +73,6 @@ export async function registrationPageRoutes(app: App): Promise<void> {
   const closed = { unknown: 404, used: 410, expired: 410 } as const;
   const form = (token: string, r: { developerName: string; applicationName: string }, error?: string) =>
     registrationForm({ token, developerName: r.developerName, applicationName: r.applicationName, ...(error ? { error } : {}) });
-
-  app.addHook('onSend', async (_request, reply, payload) => {
-    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
-      reply.header('content-security-policy', PAGE_CSP).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
-    }
-    return payload;
-  });
 
   app.get(
     '/register/:token',
