@@ -2,21 +2,22 @@ import type { Credential } from '@connected-cloud/contract';
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from './config.js';
 import { Instances } from './features/admin/service.js';
-import { ApiKeys, FORGET_SUCCESSOR } from './features/apikeys/service.js';
-import { Consent, FORGET_PASSCODE_KEY } from './features/consent/service.js';
+import { ApiKeys } from './features/apikeys/service.js';
+import { Consent } from './features/consent/service.js';
 import { eventDeliveryHandler } from './features/events/delivery.js';
-import { DELETE_BLOB, ScopeFiles } from './features/files/service.js';
+import { ScopeFiles } from './features/files/service.js';
 import { EventLog } from './features/events/log.js';
 import { DELIVER_EVENT, EventOutbox } from './features/events/outbox.js';
 import { RegistrationCaptcha } from './features/onboarding/captcha.js';
 import { Onboarding } from './features/onboarding/service.js';
-import { RETENTION, Retention } from './features/ops/retention.js';
+import { Retention } from './features/ops/retention.js';
 import { SolutionRegistry } from './features/solutions/registry.js';
 import { InboxSignal } from './features/uploads/inbox.js';
-import { EXPIRE_UPLOAD_LEASE, Uploads, VALIDATE_UPLOAD } from './features/uploads/service.js';
+import { Uploads } from './features/uploads/service.js';
 import { createMailer, type Mailer } from './infra/mail/index.js';
-import { SEND_MAIL, mailJobHandler } from './infra/mail/outbox.js';
+import { mailJobs } from './infra/mail/outbox.js';
 import { filesystemBlobs, type BlobStore } from './infra/blobs/index.js';
+import { blobJobs } from './infra/blobs/jobs.js';
 import { adminAuth, apiKeyAuth, instanceAuth, type AuthHook } from './infra/http/auth.js';
 import { guardedAgent } from './infra/net/guarded-agent.js';
 import { Metrics } from './infra/metrics.js';
@@ -100,7 +101,6 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
       const swept = await blobs.sweep(async (key) => (await platform.files.isReferenced(key)) || (await platform.uploads.isReferenced(key)));
       if (swept > 0) log.warn({ swept }, 'removed files a crash left behind');
       await inbox.start();
-      await platform.retention.schedule();
       await queue.start();
     },
     async close() {
@@ -122,17 +122,7 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
     instanceKey: instanceAuth((key) => platform.instances.authenticate(key)),
     apiKey: apiKeyAuth((key) => apikeys.check(key), 7 * 86_400_000),
   };
-  const once = (work: (payload: unknown) => Promise<void>) => async (job: { payload: unknown }) => {
-    await work(job.payload);
-    return { outcome: 'done' as const };
-  };
-  queue.handle(FORGET_PASSCODE_KEY, once(platform.consent.forgetPasscodeKey));
-  queue.handle(FORGET_SUCCESSOR, once(apikeys.forgetSuccessor));
-  queue.handle(DELETE_BLOB, once(platform.files.deleteBlob));
-  queue.handle(VALIDATE_UPLOAD, platform.uploads.validateJob);
-  queue.handle(EXPIRE_UPLOAD_LEASE, platform.uploads.expireLeaseJob);
   platform.retention = new Retention({ store, queue, uploads: platform.uploads, days: config.retentionDays, log });
-  queue.handle(RETENTION, platform.retention.job);
-  queue.handle(SEND_MAIL, mailJobHandler(mailer, secrets));
+  queue.register(...platform.consent.jobs, ...apikeys.jobs, ...blobJobs(blobs), ...platform.uploads.jobs, ...platform.retention.jobs, ...mailJobs(mailer, secrets));
   return platform;
 }
