@@ -11,8 +11,10 @@ import { onboardingApiRoutes, registrationPageRoutes } from './features/onboardi
 import { opsRoutes } from './features/ops/routes.js';
 import { referenceRoutes } from './features/reference/routes.js';
 import { solutionRoutes } from './features/solutions/routes.js';
+import { homeRoutes } from './features/portal/routes.js';
 import { installContentDecoding } from './infra/http/encoding.js';
 import { MAX_PARAM_LENGTH, clientErrorHandler, frameworkErrors, installErrorHandling } from './infra/http/errors.js';
+import { installPages } from './infra/http/pages/index.js';
 import { installValidation } from './infra/http/validation.js';
 import { newToken } from './infra/secrets/random.js';
 import type { Platform } from './platform.js';
@@ -59,9 +61,11 @@ export async function buildApp(platform: Platform): Promise<App> {
   installValidation(app);
   installErrorHandling(app);
   installContentDecoding(app);
+  installPages(app);
 
   await app.register(opsRoutes);
   await app.register(referenceRoutes);
+  await app.register(homeRoutes);
   await app.register(solutionRoutes);
   await app.register(onboardingApiRoutes);
   await app.register(registrationPageRoutes);

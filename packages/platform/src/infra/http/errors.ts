@@ -2,18 +2,28 @@ import type { ErrorObject } from 'ajv';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errorPage, wantsPage } from './pages/index.js';
 import { ProblemError, ajvErrorItem, invalidRequest, sendProblem, type ProblemItem } from './problem.js';
 
-/** Every error and every unknown route leaves as one problem document (contract §1); no 5xx for bad input. */
+/**
+ * Every error and every unknown route leaves as one problem document (contract §1); no 5xx for bad input. A person
+ * in a browser (outside /api) gets the same error as a page.
+ */
 export function installErrorHandling(app: FastifyInstance): void {
+  const send = (request: FastifyRequest, reply: FastifyReply, problem: ProblemError) => {
+    if (!wantsPage(request)) return sendProblem(reply, problem);
+    return reply.code(problem.status).headers(problem.headers).type('text/html; charset=utf-8').send(errorPage(problem.status, problem.toProblem().title, problem.detail));
+  };
   app.setNotFoundHandler((request, reply) => {
-    sendProblem(reply, new ProblemError(404, 'not-found', `No route ${request.method} ${request.url.split('?')[0]}`));
+    const path = request.url.split('?')[0];
+    const detail = wantsPage(request) ? `There is no page at ${path}.` : `No route ${request.method} ${path}`;
+    send(request, reply, new ProblemError(404, 'not-found', detail));
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toProblem(error);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-    sendProblem(reply, problem);
+    send(request, reply, problem);
   });
 }
 
