@@ -96,12 +96,14 @@ describe('the client SDK against a running platform', () => {
     let inbox: Array<{ fileId: string }> = [];
     while (inbox.length === 0) inbox = (await instance('GET', '/api/connector/inbox?wait=5')).body;
     await instance('POST', `/api/connector/uploads/${created.fileId}/claim`);
-    await instance('PUT', `/api/connector/uploads/${created.fileId}/result?status=accepted`, JSON.stringify([orderResult('o0', true)]));
+    const results = Array.from({ length: 200 }, (_, i) => orderResult(`o${i}`, true));
+    await instance('PUT', `/api/connector/uploads/${created.fileId}/result?status=accepted`, JSON.stringify(results));
     const done = await finished;
     expect(done.status).toBe('accepted');
     expect(seen.at(-1)).toBe('accepted');
     expect(seen.length).toBeGreaterThanOrEqual(2);
-    expect(await sdk.uploads.result(created.fileId)).toEqual([orderResult('o0', true)]);
+    expect(done.summary).toEqual({ records: 200, accepted: 200, rejected: 0 });
+    expect(await sdk.uploads.result(created.fileId)).toEqual(results);
     expect((await sdk.uploads.list({ status: 'accepted' })).map((u) => u.fileId)).toEqual([created.fileId]);
     expect((await sdk.uploads.tracking(created.fileId)).downloadResultUrl).toMatch(/\/result$/);
   });

@@ -185,8 +185,11 @@ export async function connectorUploadRoutes(app: App): Promise<void> {
           tags: ['connector'],
           summary: 'Upload the result file: the upload becomes accepted or failed and upload.completed is sent',
           description:
-            'The body, a JSON array, is validated against the upload type’s result schema (422 schema-invalid, nothing ' +
-            'changes). 409 lease-required when the instance holds no lease on the upload; 409 status-conflict once final.',
+            'The body, a JSON array of one result per uploaded record, is validated against the upload type’s result ' +
+            'schema (422 schema-invalid) and counted into the summary. status must be accepted when no record was ' +
+            'rejected and failed when any was; a result whose count or ids differ from the upload’s, or whose status ' +
+            'contradicts its counts, is refused with 422 result-mismatch. A refused result changes nothing and the lease ' +
+            'stays. 409 lease-required when the instance holds no lease on the upload; 409 status-conflict once final.',
           security: instanceSecurity,
           params: UploadParams,
           querystring: ResultQuery,

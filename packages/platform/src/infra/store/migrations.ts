@@ -221,5 +221,13 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('uploads_inbox').on('uploads').columns(['instance_id', 'status', 'created_at']).execute();
       },
     },
+    '0006_upload_summary': {
+      async up(db: Kysely<any>) {
+        // ids_digest: the uploaded records' ids, summed as a multiset hash, to check the result answers each once.
+        await db.schema.alterTable('uploads').addColumn('ids_digest', 'text').execute();
+        await db.schema.alterTable('uploads').addColumn('result_accepted', 'bigint').execute();
+        await db.schema.alterTable('uploads').addColumn('result_rejected', 'bigint').execute();
+      },
+    },
   };
 }
