@@ -15,7 +15,7 @@ import { opsRoutes } from './features/ops/routes.js';
 import { solutionRoutes } from './features/solutions/routes.js';
 import { installErrorHandling } from './infra/http/errors.js';
 import { installValidation } from './infra/http/validation.js';
-import { newToken } from './infra/secrets/random.js';
+import { RequestLog, requestIds } from './infra/log.js';
 import type { Platform } from './platform.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -64,7 +64,8 @@ export async function buildApp(platform: Platform): Promise<App> {
   const app = Fastify({
     loggerInstance: platform.log as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
-    genReqId: () => `req_${newToken().slice(0, 16)}`,
+    genReqId: requestIds(),
+    logController: new RequestLog(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
