@@ -98,5 +98,5 @@ describeEachStore('credentials take effect at once, cached or not', (store) => {
       other.child.kill('SIGTERM');
       await other.exited;
     }
-  });
+  }, 120_000); // a second process starting on a loaded machine
 });
