@@ -168,6 +168,8 @@ describeEachStore('uploads: from the application to the instance and back', (sto
     expect((await until(broken, 'invalid')).body).toMatchObject({ errorCount: 1, errors: [{ pointer: '', message: expect.stringMatching(/not valid JSON/) }] });
     const notArray = (await send('{"id": "o1"}')).body.fileId;
     expect((await until(notArray, 'invalid')).body.errors).toEqual([{ pointer: '', message: 'must be an array of records' }]);
+    // Their events arrive before the next test counts deliveries.
+    await receiver.waitFor(() => eventsOf('upload.validated', broken).length === 1 && eventsOf('upload.validated', notArray).length === 1);
   });
 
   it('validates only, storing and sending nothing, when asked', async () => {

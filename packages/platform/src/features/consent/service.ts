@@ -14,6 +14,7 @@ import type { Onboarding } from '../onboarding/service.js';
 import type { SolutionRegistry } from '../solutions/registry.js';
 import { displayPasscode, newPasscode, normalisePasscode } from './passcode.js';
 import * as q from './queries.js';
+import type { CredentialCache } from '../../infra/http/credential-cache.js';
 
 /** A granted passcode's key is kept sealed (for the polling fallback) only until then. */
 export const FORGET_PASSCODE_KEY = defineJob('forget-passcode-key', Type.Object({ passcodeId: Type.String() }));
@@ -32,6 +33,7 @@ type Deps = {
   apikeys: ApiKeys;
   onboarding: Onboarding;
   solutions: SolutionRegistry;
+  credentials: CredentialCache;
 };
 
 /**
@@ -149,7 +151,7 @@ export class Consent {
           solution: consent.solution,
         },
       });
-    });
+    }).finally(() => this.d.credentials.forget()); // it may have revoked the previous integration
     return { integrationId };
   }
 
@@ -179,9 +181,13 @@ export class Consent {
   async revoke(instance: InstancePrincipal, integrationId: string): Promise<void> {
     const integration = await q.findIntegrationOfInstance(this.d.db, integrationId, instance.instanceId);
     if (!integration) throw notFound('integration-not-found', `This instance has no integration "${integrationId}"`);
-    await this.d.db.transaction().execute((tx) => this.#revoke(tx, integration.id, integration.application_id, new Date()));
+    await this.d.db
+      .transaction()
+      .execute((tx) => this.#revoke(tx, integration.id, integration.application_id, new Date()))
+      .finally(() => this.d.credentials.forget());
   }
 
+  /** Inside the caller's transaction, which must call `credentials.forget()` once it has ended. */
   async revokeAllOfInstance(tx: Db, instanceId: string): Promise<void> {
     for (const i of await q.findActiveIntegrations(tx, { instanceId })) await this.#revoke(tx, i.id, i.application_id, new Date());
   }
@@ -219,6 +225,7 @@ export class Consent {
 
   async #revoke(tx: Db, integrationId: string, applicationId: string, at: Date): Promise<void> {
     if (await q.revokeIntegration(tx, integrationId, at.toISOString())) {
+      await this.d.credentials.changing(tx);
       await this.d.events.record(tx, { applicationId, integrationId, type: 'integration.revoked', data: { integrationId } });
     }
   }
