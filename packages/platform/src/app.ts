@@ -64,7 +64,11 @@ export async function buildApp(platform: Platform): Promise<App> {
   const app = Fastify({
     loggerInstance: platform.log as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
-    genReqId: () => `req_${newToken().slice(0, 16)}`,
+    // A client's X-Request-Id (the SDK sends one per call) names the request in both sides' logs.
+    genReqId: (req) => {
+      const sent = req.headers['x-request-id'];
+      return typeof sent === 'string' && /^[\w.-]{8,64}$/.test(sent) ? sent : `req_${newToken().slice(0, 16)}`;
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
@@ -77,6 +81,10 @@ export async function buildApp(platform: Platform): Promise<App> {
     for (const method of [route.method].flat()) {
       if (method !== 'HEAD') app.registeredRoutes.add(`${method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
     }
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
   });
   app.addHook('onResponse', async (request, reply) => {
     platform.metrics.request(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
