@@ -42,7 +42,7 @@ export async function pageServer(d: { db: Ledger; client: PlatformClient; delive
       if (!(error instanceof PlatformError)) throw error;
       const message =
         error.code === 'rate-limited'
-          ? `Too many attempts. Try again in ${error.retryAfter ?? 60} seconds.`
+          ? `Too many attempts. Try again in ${Math.ceil((error.retryAfterMs ?? 60_000) / 1000)} seconds.`
           : error.status === 400 || error.code === 'passcode-invalid'
             ? 'That passcode is wrong, used or expired. Ask the application for a new one.'
             : `The platform refused: ${error.message}`;

@@ -148,7 +148,7 @@ export class Processor {
   }
 
   #progress(uploadId: string, progress: number): Promise<UploadLease> {
-    return this.d.client.json<UploadLease>('PATCH', `/api/connector/uploads/${uploadId}`, { body: { status: 'processing', progress }, persistent: true });
+    return this.d.client.json<UploadLease>('PATCH', `/api/connector/uploads/${uploadId}`, { body: { status: 'processing', progress }, persistent: true, idempotent: true });
   }
 }
 
