@@ -52,23 +52,26 @@ export type BenchPlatform = Awaited<ReturnType<typeof startPlatform>>;
  * A platform process in a fresh folder under `work`, with an instance and an integration of an application whose
  * notificationUrl is given (default: one that never answers). BENCH_NODE_FLAGS runs it with other Node flags.
  */
-export async function startPlatform(work: string, opts: { notificationUrl?: string } = {}) {
+export async function startPlatform(work: string, opts: { notificationUrl?: string; env?: Record<string, string> } = {}) {
   const dataDir = fs.mkdtempSync(path.join(work, 'data-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const flags = process.env.BENCH_NODE_FLAGS;
   const [command, args] = flags === undefined ? [BIN, []] : [process.execPath, [...flags.split(' ').filter(Boolean), MAIN]];
-  const env = { PATH: process.env.PATH!, PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn', ALLOW_INSECURE_NOTIFICATION_URLS: 'true' };
-  const child = spawn(command, args, { env, stdio: 'ignore' });
-  for (let i = 0; ; i++) {
-    try {
-      await call(base, 'GET', '/health');
-      break;
-    } catch {
-      if (i > 200) throw new Error('platform did not start');
-      await new Promise((r) => setTimeout(r, 50));
+  const env = { PATH: process.env.PATH!, PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn', ALLOW_INSECURE_NOTIFICATION_URLS: 'true', ...opts.env };
+  let child = spawn(command, args, { env, stdio: 'ignore' });
+  const ready = async () => {
+    for (let i = 0; ; i++) {
+      try {
+        await call(base, 'GET', '/ready'); // answers 503 until the platform has started
+        break;
+      } catch {
+        if (i > 400) throw new Error('platform did not start');
+        await new Promise((r) => setTimeout(r, 50));
+      }
     }
-  }
+  };
+  await ready();
   const notificationUrl = opts.notificationUrl ?? 'http://127.0.0.1:9/events';
   const instance = await call(base, 'POST', '/api/admin/instances', { name: 'Bench', product: 'Sage 50' }, { authorization: `Bearer ${ADMIN}` });
   const { registrationUrl } = await call(base, 'POST', '/api/developers', { name: 'Bench', email: 'bench@example.com', application: { name: 'Bench', solution: 'ecommerce', notificationUrl } });
@@ -85,7 +88,28 @@ export async function startPlatform(work: string, opts: { notificationUrl?: stri
   await call(base, 'POST', `/api/connector/consents/${consent.consentId}/grant`, undefined, { 'x-instance-key': instance.instanceKey });
   const { apikey } = await call(base, 'POST', `/api/developers/${developerId}/applications/${applicationId}/passcodes/${pc.passcodeId}/apikey`, { secret: SECRET });
   const peakRssMb = () => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
-  return { base, pid: child.pid!, instanceKey: instance.instanceKey as string, apikey: apikey as string, peakRssMb, stop: () => child.kill('SIGTERM') };
+  /** kill -9, then the same platform (folder, port, store) again, once it is ready. */
+  const killAndRestart = async () => {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    child = spawn(command, args, { env, stdio: 'ignore' });
+    await ready();
+  };
+  const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+  return {
+    base,
+    get pid() {
+      return child.pid!;
+    },
+    developerId: developerId!,
+    instanceKey: instance.instanceKey as string,
+    apikey: apikey as string,
+    peakRssMb,
+    rssMb,
+    killAndRestart,
+    stop: () => child.kill('SIGTERM'),
+  };
 }
 
 /** A seeded PRNG (mulberry32): the same files on every run. */

@@ -14,6 +14,7 @@ import { onboardingApiRoutes, registrationPageRoutes } from './features/onboardi
 import { opsRoutes } from './features/ops/routes.js';
 import { solutionRoutes } from './features/solutions/routes.js';
 import { installErrorHandling } from './infra/http/errors.js';
+import { ProblemError } from './infra/http/problem.js';
 import { installValidation } from './infra/http/validation.js';
 import { newToken } from './infra/secrets/random.js';
 import type { Platform } from './platform.js';
@@ -80,6 +81,13 @@ export async function buildApp(platform: Platform): Promise<App> {
   });
   app.addHook('onResponse', async (request, reply) => {
     platform.metrics.request(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+  // Until the platform has started (the blob sweep, the queue), only the operations routes answer: the API says
+  // 503 with Retry-After, so that no request races the start (and /ready says 503 too, features/ops/routes.ts).
+  app.addHook('onRequest', async (request) => {
+    if (!platform.started && /^\/(api|register)\//.test(request.url)) {
+      throw new ProblemError(503, 'not-ready', 'The platform is starting: try again in a moment', undefined, { 'retry-after': '1' });
+    }
   });
   app.decorateRequest('instance', null);
   app.decorateRequest('integration', null);

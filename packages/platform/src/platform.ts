@@ -12,7 +12,7 @@ import { Onboarding } from './features/onboarding/service.js';
 import { RETENTION, Retention } from './features/ops/retention.js';
 import { SolutionRegistry } from './features/solutions/registry.js';
 import { InboxSignal } from './features/uploads/inbox.js';
-import { EXPIRE_UPLOAD_LEASE, Uploads, VALIDATE_UPLOAD } from './features/uploads/service.js';
+import { DROP_INVALID_BODY, EXPIRE_UPLOAD_LEASE, Uploads, VALIDATE_UPLOAD } from './features/uploads/service.js';
 import { createMailer, type Mailer } from './infra/mail/index.js';
 import { SEND_MAIL, mailJobHandler } from './infra/mail/outbox.js';
 import { filesystemBlobs, type BlobStore } from './infra/blobs/index.js';
@@ -52,6 +52,8 @@ export interface Platform {
   retention: Retention;
   /** The one hook per credential kind: route plugins add the hook of the kind they serve. */
   auth: { admin: ReturnType<typeof adminAuth>; instance: ReturnType<typeof instanceAuth>; apiKey: ReturnType<typeof apiKeyAuth> };
+  /** Set once start() has finished: until then /ready and the API answer 503 (app.ts). */
+  started: boolean;
   /** Starts the background work (the queue's worker). */
   start(): Promise<void>;
   /** Stops the background work, letting jobs in hand finish, then closes the store. */
@@ -95,12 +97,14 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
     events,
     eventLog: new EventLog({ db: store.db, secrets, outbox: events, limits }),
     apikeys,
+    started: false,
     async start() {
-      const swept = await blobs.sweep(async (key) => (await platform.files.isReferenced(key)) || (await platform.uploads.isReferenced(key)));
+      const swept = await blobs.sweep(async (keys) => new Set([...(await platform.files.referencedKeys(keys)), ...(await platform.uploads.referencedKeys(keys))]));
       if (swept > 0) log.warn({ swept }, 'removed files a crash left behind');
       await inbox.start();
       await platform.retention.schedule();
       await queue.start();
+      platform.started = true;
     },
     async close() {
       await inbox.stop();
@@ -130,6 +134,7 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   queue.handle(DELETE_BLOB, once(platform.files.deleteBlob));
   queue.handle(VALIDATE_UPLOAD, platform.uploads.validateJob);
   queue.handle(EXPIRE_UPLOAD_LEASE, platform.uploads.expireLeaseJob);
+  queue.handle(DROP_INVALID_BODY, platform.uploads.dropInvalidBodyJob);
   platform.retention = new Retention({ store, queue, uploads: platform.uploads, days: config.retentionDays, log });
   queue.handle(RETENTION, platform.retention.job);
   queue.handle(SEND_MAIL, mailJobHandler(mailer, secrets));

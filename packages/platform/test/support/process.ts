@@ -29,7 +29,7 @@ export async function waitUp(url: string, p: PlatformProcess): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (p.child.exitCode !== null) throw new Error(`the platform exited: ${p.err()}`);
     try {
-      if ((await fetch(`${url}/health`)).ok) return;
+      if ((await fetch(`${url}/ready`)).ok) return; // /health answers while the start is still under way
     } catch {}
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -45,7 +45,9 @@ export async function passcodeRoutes(app: App): Promise<void> {
         summary: 'Polling fallback: the API key once the user consented',
         description:
           '202 while the user has not decided; 200 with the key that apikey.issued carried, for PASSCODE_TTL after the ' +
-          'grant; 403 consent-denied; 410 passcode-expired; 401 secret-invalid; after RATE_LIMIT_SECRET_ATTEMPTS wrong ' +
+          'grant, as long as that key is alive: 401 api-key-revoked once the integration was revoked, api-key-expired ' +
+          'once the key was rotated and its grace ended (or it expired); 403 consent-denied; 410 passcode-expired; ' +
+          '401 secret-invalid; after RATE_LIMIT_SECRET_ATTEMPTS wrong ' +
           'secrets for one passcode, 429 rate-limited.',
         params: PasscodeParams,
         body: PasscodeInput,

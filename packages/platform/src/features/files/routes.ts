@@ -20,7 +20,10 @@ export async function connectorFileRoutes(app: App): Promise<void> {
         description:
           'Every record is validated against the scope’s JSON Schema while the body streams in. An invalid file is ' +
           'refused with 422 schema-invalid (up to 100 pointers such as /12/email, and errorCount) and changes nothing; ' +
-          'a body that is not JSON gives 400. The new file becomes current and file.available is sent to every ' +
+          'a body that is not JSON gives 400. A record larger than MAX_RECORD_BYTES ends the request at once with 422 ' +
+          'record-too-large (its pointer); text that is not UTF-8 or a number too large for a double (1e400) gives 422 ' +
+          'schema-invalid with its pointer. The files an instance keeps are bounded by SCOPE_FILE_QUOTA_BYTES: 413 ' +
+          'quota-exceeded. The new file becomes current and file.available is sent to every ' +
           'active integration of this instance on the solution.',
         security: [{ instanceKey: [] }],
         params: ScopeParams,

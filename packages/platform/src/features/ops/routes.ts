@@ -21,11 +21,12 @@ export async function opsRoutes(app: App): Promise<void> {
     {
       schema: {
         tags: ['operations'],
-        summary: 'The store and the file storage are reachable',
+        summary: 'The platform has started, and the store and the file storage are reachable',
         response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: Problem },
       },
     },
     async (request) => {
+      if (!app.platform.started) throw new ProblemError(503, 'not-ready', 'The platform is starting', undefined, { 'retry-after': '1' });
       try {
         await store.ping();
         await blobs.ping();

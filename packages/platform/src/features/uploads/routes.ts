@@ -39,7 +39,10 @@ export async function uploadRoutes(app: App): Promise<void> {
           'upload type’s schema follows at once, then upload.validated. The same Idempotency-Key with the same body ' +
           'answers with the upload it made (Idempotent-Replayed: true); with another body, 409 idempotency-conflict. ' +
           'Content-Digest (sha-256, RFC 9530) is checked: 400 digest-mismatch. validateOnly=true answers 200 with ' +
-          'the validation report and stores nothing.',
+          'the validation report and stores nothing. The upload bodies an integration keeps are bounded by ' +
+          'UPLOAD_QUOTA_BYTES: 413 quota-exceeded (before a byte is stored when Content-Length says so). A record ' +
+          'larger than MAX_RECORD_BYTES makes the upload invalid (record-too-large at its pointer); an invalid ' +
+          'upload’s body is removed after INVALID_UPLOAD_RETENTION, its tracking stays.',
         security,
         querystring: UploadQuery,
         headers: Type.Object({
@@ -47,7 +50,7 @@ export async function uploadRoutes(app: App): Promise<void> {
           'content-digest': Type.Optional(Type.String({ maxLength: 1000, examples: ['sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:'] })),
         }),
         consumes: ['application/json'],
-        response: { 200: ValidationReport, 202: UploadCreated, 400: Problem, 401: Problem, 409: Problem, 413: Problem, 415: Problem, 429: Problem },
+        response: { 200: ValidationReport, 202: UploadCreated, 400: Problem, 401: Problem, 409: Problem, 413: Problem, 415: Problem, 422: Problem, 429: Problem },
       },
     },
     async (request, reply) => {

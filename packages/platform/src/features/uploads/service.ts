@@ -6,7 +6,7 @@ import type { Config } from '../../config.js';
 import type { BlobStore } from '../../infra/blobs/index.js';
 import type { InstancePrincipal, IntegrationPrincipal } from '../../infra/http/auth.js';
 import { ProblemError, invalidRequest, notFound, type ProblemItem } from '../../infra/http/problem.js';
-import { JsonArrayValidator, ingestJsonArray, storeStream } from '../../infra/ingest/index.js';
+import { JsonArrayValidator, chunksOf, ingestJsonArray, storeStream } from '../../infra/ingest/index.js';
 import type { Job, JobOutcome, JobQueue } from '../../infra/queue/index.js';
 import { newId, randomBase62 } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
@@ -20,6 +20,7 @@ import { LEASED, allowed, isFinal, journeyProgress, stageOf } from './status.js'
 
 export const VALIDATE_UPLOAD = 'validate-upload';
 export const EXPIRE_UPLOAD_LEASE = 'expire-upload-lease';
+export const DROP_INVALID_BODY = 'drop-invalid-upload-body';
 
 const INBOX_LIMIT = 100;
 const done = { outcome: 'done' } as const;
@@ -58,11 +59,12 @@ export class Uploads {
     }
     const digest = headers.contentDigest === undefined ? undefined : parseContentDigest(headers.contentDigest);
     if (query.validateOnly) {
-      const validator = new JsonArrayValidator(this.d.solutions.validator(principal.solution, type)!);
+      const validator = new JsonArrayValidator(this.d.solutions.validator(principal.solution, type)!, { maxRecordBytes: this.d.config.maxRecordBytes });
       const hash = digest && createHash('sha256'); // only to check a Content-Digest
-      for await (const chunk of body as AsyncIterable<Buffer>) {
+      for await (const chunk of chunksOf(body)) {
         hash?.update(chunk);
         validator.write(chunk);
+        if (validator.fatal) throw validator.verdict()!; // a record too large: answered now
       }
       if (digest && hash && !digest.equals(hash.digest())) throw digestMismatch();
       return { code: 200 as const, body: { type, ...reportOf(validator) } };
@@ -70,7 +72,8 @@ export class Uploads {
 
     const id = newId('upl');
     const key = `uploads/${principal.instanceId}/${id}.json`;
-    const stored = await storeStream(body, this.d.blobs, key);
+    const room = this.d.config.quotas.uploadBytesPerIntegration - (await q.bytesKept(this.d.db, principal.integrationId));
+    const stored = await storeStream(body, this.d.blobs, key, room);
     const sha256 = stored.sha256.toString('hex');
     try {
       if (digest && !digest.equals(stored.sha256)) throw digestMismatch();
@@ -105,6 +108,7 @@ export class Uploads {
       result_blob_key: null,
       result_size: null,
       result_sha256: null,
+      body_removed_at: null,
       created_at: at,
       updated_at: at,
     };
@@ -183,7 +187,8 @@ export class Uploads {
     const row = this.#leased(await this.#ofInstance(this.d.db, instance, fileId));
     // A key of its own per attempt: a refused attempt removes only what it wrote.
     const key = `uploads/${instance.instanceId}/${fileId}.result-${randomBase62(8)}.json`;
-    const ingested = await ingestJsonArray({ body, validate: this.d.solutions.validator(row.solution, `${row.type}-result`)!, blobs: this.d.blobs, key });
+    const validate = this.d.solutions.validator(row.solution, `${row.type}-result`)!;
+    const ingested = await ingestJsonArray({ body, validate, blobs: this.d.blobs, key, maxRecordBytes: this.d.config.maxRecordBytes });
     try {
       const moved = await this.d.db.transaction().execute(async (tx) => {
         const fresh = this.#leased(await this.#ofInstance(tx, instance, fileId));
@@ -203,10 +208,11 @@ export class Uploads {
     const found = await q.findUpload(this.d.db, uploadId);
     if (!found || (found.status !== 'uploaded' && found.status !== 'validating')) return done;
     const row = await this.d.db.transaction().execute((tx) => this.#move(tx, found, 'validating', { progress: 0 }));
-    const validator = new JsonArrayValidator(this.d.solutions.validator(row.solution, row.type)!);
+    const validator = new JsonArrayValidator(this.d.solutions.validator(row.solution, row.type)!, { maxRecordBytes: this.d.config.maxRecordBytes });
     let reported = Date.now();
     for await (const chunk of this.d.blobs.read(row.blob_key) as AsyncIterable<Buffer>) {
       validator.write(chunk);
+      if (validator.fatal) break; // a record too large: the rest is not read
       if (Date.now() - reported > 1000) {
         reported = Date.now();
         const progress = Math.floor((100 * validator.bytes) / Math.max(1, row.size));
@@ -220,7 +226,21 @@ export class Uploads {
       const outcome = { records: report.records, error_count: report.errorCount, errors: JSON.stringify(report.errors), progress: 100 };
       const validated = await this.#move(tx, fresh, report.status, outcome);
       if (report.status === 'valid') await this.#move(tx, validated, 'pending', { progress: 0 });
+      else {
+        const runAt = new Date(Date.now() + this.d.config.invalidUploadRetention * 1000);
+        await this.d.queue.enqueue(tx, { kind: DROP_INVALID_BODY, payload: { uploadId }, runAt });
+      }
     });
+    return done;
+  };
+
+  /** An invalid upload's body is of no use for long: removed (out of its quota), while its tracking stays. */
+  dropInvalidBodyJob = async (job: Job): Promise<JobOutcome> => {
+    const { uploadId } = job.payload as { uploadId: string };
+    const row = await q.findUpload(this.d.db, uploadId);
+    if (!row || row.status !== 'invalid' || row.body_removed_at) return done;
+    await this.d.blobs.delete(row.blob_key);
+    await this.d.db.updateTable('uploads').set({ body_removed_at: now() }).where('id', '=', uploadId).execute();
     return done;
   };
 
@@ -244,7 +264,7 @@ export class Uploads {
     };
   };
 
-  isReferenced = (key: string) => q.isReferenced(this.d.db, key);
+  referencedKeys = (keys: string[]) => q.referencedKeys(this.d.db, keys);
 
   /** Removes finished uploads last changed before `before`; their files go by the blob deletion job. */
   async prune(before: string): Promise<number> {

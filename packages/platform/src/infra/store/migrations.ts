@@ -233,5 +233,10 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('rate_limits_expire').on('rate_limits').column('expire').execute();
       },
     },
+    '0007_upload_bodies_removed': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('uploads').addColumn('body_removed_at', 'text').execute();
+      },
+    },
   };
 }

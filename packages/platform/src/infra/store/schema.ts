@@ -213,6 +213,8 @@ export interface UploadsTable {
   result_blob_key: string | null;
   result_size: number | null;
   result_sha256: string | null;
+  /** When an invalid upload's body was removed (INVALID_UPLOAD_RETENTION); its tracking stays. */
+  body_removed_at: string | null;
   created_at: Time;
   updated_at: Time;
 }
