@@ -20,7 +20,7 @@ type Response = { status: number | null; error: string | null; retryAfterMs?: nu
  * refused connection) is retried on the schedule, no sooner than a 429's or 503's Retry-After. A delivery to an
  * endpoint that is busy, or paused by its circuit breaker, is put off without an attempt (endpoints.ts).
  */
-export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: Agent; config: Config; metrics: Metrics }): JobHandler {
+export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: Agent; config: Config; metrics: Metrics }): JobHandler<DeliverEventJob> {
   const { db, secrets, agent, config, metrics } = deps;
   const schedule = config.webhookRetrySchedule;
   const gate = new EndpointGate(config.webhookEndpoints);
@@ -44,8 +44,7 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
     return signer;
   };
 
-  return async (job) => {
-    const { eventId, firstAttempt = 1 } = job.payload as DeliverEventJob;
+  return async ({ eventId, firstAttempt = 1 }) => {
     const event = await events.load(eventId);
     if (!event || event.status !== 'pending' || !event.webhook_secret_sealed) return { outcome: 'done' };
     if (event.notification_gone_at) {
