@@ -62,6 +62,11 @@ export async function startPlatform(work: string, opts: { notificationUrl?: stri
   if (opts.databaseUrl) Object.assign(env, { DATABASE_URL: opts.databaseUrl, SECRETS_KEY: '11'.repeat(32) });
   let child = spawn(command, args, { env, stdio: 'ignore' });
   let exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping = false;
+  /** Exits that neither stop() nor killAndRestart() asked for: crashes. */
+  let crashes = 0;
+  const watch = () => child.once('exit', () => (stopping ? undefined : crashes++));
+  watch();
   const ready = async () => {
     for (let i = 0; ; i++) {
       try {
@@ -90,17 +95,23 @@ export async function startPlatform(work: string, opts: { notificationUrl?: stri
   await call(base, 'POST', `/api/connector/consents/${consent.consentId}/grant`, undefined, { 'x-instance-key': instance.instanceKey });
   const { apikey } = await call(base, 'POST', `/api/developers/${developerId}/applications/${applicationId}/passcodes/${pc.passcodeId}/apikey`, { secret: SECRET });
   const peakRssMb = () => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
-  const stop = () => child.kill('SIGTERM');
+  const stop = () => {
+    stopping = true;
+    child.kill('SIGTERM');
+  };
   const stopped = async () => {
     stop();
     await exited;
   };
   /** kill -9, then the same platform (folder, port, store) again, once it is ready. */
   const killAndRestart = async () => {
+    stopping = true;
     child.kill('SIGKILL');
     await exited;
+    stopping = false;
     child = spawn(command, args, { env, stdio: 'ignore' });
     exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    watch();
     await ready();
   };
   const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
@@ -115,6 +126,9 @@ export async function startPlatform(work: string, opts: { notificationUrl?: stri
     peakRssMb,
     rssMb,
     killAndRestart,
+    get crashes() {
+      return crashes;
+    },
     stop,
     stopped,
   };

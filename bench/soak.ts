@@ -60,7 +60,9 @@ async function attempt(url: string, init: RequestInit & { duplex?: 'half' }): Pr
     const res = await fetch(url, { ...init, signal: AbortSignal.timeout(60_000) });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  } catch {
+  } catch (error) {
+    const e = error as Error & { cause?: { code?: string } };
+    count(`  (no answer: ${e.cause?.code ?? e.name})`);
     return { status: 0, body: undefined };
   }
 }
@@ -163,7 +165,8 @@ const loops = [
   (async () => {
     while (!stopping) {
       try {
-        rssMax = Math.max(rssMax, p.rssMb());
+        const rss = p.rssMb(); // NaN for a process that is gone (its /proc entry has no VmRSS)
+        if (Number.isFinite(rss)) rssMax = Math.max(rssMax, rss);
       } catch {}
       await sleep(500);
     }
@@ -191,6 +194,7 @@ for (const [fileId, digest] of acceptedFiles) {
   const res = await attempt(`${p.base}/api/files/${fileId}`, { headers });
   if (res.status !== 200 || res.body.sha256 !== digest) problems.push(`scope file ${fileId}: ${res.status} ${res.body?.sha256 ?? ''}`);
 }
+if (p.crashes > 0) problems.push(`the platform exited by itself ${p.crashes} times`);
 if (rssMax > RSS_LIMIT) problems.push(`RSS reached ${rssMax.toFixed(0)} MB, over ${RSS_LIMIT} MB`);
 
 console.log(`soak: ${SECONDS} s on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'}`);

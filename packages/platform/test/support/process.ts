@@ -26,7 +26,8 @@ export function runPlatform(env: Record<string, string>): PlatformProcess {
 }
 
 export async function waitUp(url: string, p: PlatformProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1200; i++) {
+    // Up to a minute: on a loaded machine /ready (the start done) comes well after /health.
     if (p.child.exitCode !== null) throw new Error(`the platform exited: ${p.err()}`);
     try {
       if ((await fetch(`${url}/ready`)).ok) return; // /health answers while the start is still under way

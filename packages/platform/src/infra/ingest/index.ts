@@ -172,7 +172,11 @@ export async function storeStream(
  * would close the connection before the answer is sent; the answer's Connection: close ends it instead.
  */
 export function chunksOf(body: Readable): AsyncIterable<Buffer> {
-  return typeof body.iterator === 'function' ? body.iterator({ destroyOnReturn: false }) : (body as AsyncIterable<Buffer>);
+  if (typeof body.iterator !== 'function') return body as AsyncIterable<Buffer>;
+  // Once the loop has left, nothing listens: a client that goes on sending into the closed connection must not
+  // make its request's 'error' an uncaught exception (it would stop the process).
+  body.on('error', () => {});
+  return body.iterator({ destroyOnReturn: false });
 }
 
 /** 413 quota-exceeded before a byte is written, when the body says it is longer than there is room for. */
