@@ -67,17 +67,25 @@ export async function startPlatform(
       : [process.execPath, [...flags.split(' ').filter(Boolean), path.join(root, 'packages/platform/dist/main.js')]];
   const env = { PATH: process.env.PATH!, PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn', ALLOW_INSECURE_NOTIFICATION_URLS: 'true', ...opts.env };
   if (opts.databaseUrl) Object.assign(env, { DATABASE_URL: opts.databaseUrl, SECRETS_KEY: '11'.repeat(32) });
-  const child = spawn(command, args, { env, stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  for (let i = 0; ; i++) {
-    try {
-      await call(base, 'GET', '/health');
-      break;
-    } catch {
-      if (i > 1200) throw new Error('platform did not start'); // a minute: a loaded machine is slow to migrate
-      await new Promise((r) => setTimeout(r, 50));
+  let child = spawn(command, args, { env, stdio: 'ignore' });
+  let exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping = false;
+  /** Exits that neither stop() nor killAndRestart() asked for: crashes. */
+  let crashes = 0;
+  const watch = () => child.once('exit', () => (stopping ? undefined : crashes++));
+  watch();
+  const ready = async () => {
+    for (let i = 0; ; i++) {
+      try {
+        await call(base, 'GET', '/ready'); // answers 503 until the platform has started
+        break;
+      } catch {
+        if (i > 1200) throw new Error('platform did not start'); // a minute: a loaded machine is slow to migrate
+        await new Promise((r) => setTimeout(r, 50));
+      }
     }
-  }
+  };
+  await ready();
   const notificationUrl = opts.notificationUrl ?? 'http://127.0.0.1:9/events';
   const instance = await call(base, 'POST', '/api/admin/instances', { name: 'Bench', product: 'Sage 50' }, { authorization: `Bearer ${ADMIN}` });
   const { registrationUrl } = await call(base, 'POST', '/api/developers', { name: 'Bench', email: 'bench@example.com', application: { name: 'Bench', solution: 'ecommerce', notificationUrl } });
@@ -94,12 +102,43 @@ export async function startPlatform(
   await call(base, 'POST', `/api/connector/consents/${consent.consentId}/grant`, undefined, { 'x-instance-key': instance.instanceKey });
   const { apikey } = await call(base, 'POST', `/api/developers/${developerId}/applications/${applicationId}/passcodes/${pc.passcodeId}/apikey`, { secret: SECRET });
   const peakRssMb = () => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
-  const stop = () => child.kill('SIGTERM');
+  const stop = () => {
+    stopping = true;
+    child.kill('SIGTERM');
+  };
   const stopped = async () => {
     stop();
     await exited;
   };
-  return { base, pid: child.pid!, instanceKey: instance.instanceKey as string, apikey: apikey as string, peakRssMb, stop, stopped };
+  /** kill -9, then the same platform (folder, port, store) again, once it is ready. */
+  const killAndRestart = async () => {
+    stopping = true;
+    child.kill('SIGKILL');
+    await exited;
+    stopping = false;
+    child = spawn(command, args, { env, stdio: 'ignore' });
+    exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    watch();
+    await ready();
+  };
+  const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+  return {
+    base,
+    get pid() {
+      return child.pid!;
+    },
+    developerId: developerId!,
+    instanceKey: instance.instanceKey as string,
+    apikey: apikey as string,
+    peakRssMb,
+    rssMb,
+    killAndRestart,
+    get crashes() {
+      return crashes;
+    },
+    stop,
+    stopped,
+  };
 }
 
 /** A seeded PRNG (mulberry32): the same files on every run. */

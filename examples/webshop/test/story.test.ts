@@ -57,7 +57,7 @@ describe.skipIf(!built || (!fs.existsSync(CHROMIUM) && !process.env.CI))('the wh
     mail = await new MailCatcher().start();
     const [p, c, s] = [await freePort(), await freePort(), await freePort()];
     urls = { platform: `http://127.0.0.1:${p}`, connector: `http://127.0.0.1:${c}`, shop: `http://127.0.0.1:${s}` };
-    procs.push(await start('platform', { PORT: String(p), DATA_DIR: path.join(dir, 'platform'), ADMIN_TOKEN: ADMIN, SMTP_URL: mail.url, ALLOW_INSECURE_NOTIFICATION_URLS: 'true', LOG_LEVEL: 'info' }, `${urls.platform}/health`));
+    procs.push(await start('platform', { PORT: String(p), DATA_DIR: path.join(dir, 'platform'), ADMIN_TOKEN: ADMIN, SMTP_URL: mail.url, ALLOW_INSECURE_NOTIFICATION_URLS: 'true', LOG_LEVEL: 'info' }, `${urls.platform}/ready`));
     const instance = (await (await fetch(`${urls.platform}/api/admin/instances`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: '{"name":"Acme Garden Supplies Ltd","product":"Sage 50"}' })).json()) as { instanceKey: string };
     procs.push(await start('connector', { CONNECTOR_INSTANCE_KEY: instance.instanceKey, CONNECTOR_PLATFORM_URL: urls.platform, CONNECTOR_DATA_DIR: path.join(dir, 'connector'), CONNECTOR_PORT: String(c), CONNECTOR_INTERVAL: '1' }, urls.connector));
     procs.push(await start('shop', { SHOP_PLATFORM_URL: urls.platform, SHOP_DATA_DIR: path.join(dir, 'shop'), SHOP_PORT: String(s) }, urls.shop));

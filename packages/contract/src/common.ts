@@ -60,6 +60,8 @@ export const ProblemCodes = {
   'event-not-found': 'No such event',
   'event-not-resendable': 'This event no longer holds what it carried',
   'schema-invalid': 'The file does not match the schema',
+  'record-too-large': 'A record of the file is larger than MAX_RECORD_BYTES',
+  'quota-exceeded': 'The storage quota would be exceeded',
   'scope-not-found': 'No such scope',
   'file-not-found': 'No such file',
   'range-not-satisfiable': 'The range is outside the file',

@@ -15,6 +15,7 @@ import { homeRoutes } from './features/portal/routes.js';
 import { installContentDecoding } from './infra/http/encoding.js';
 import { MAX_PARAM_LENGTH, clientErrorHandler, frameworkErrors, installErrorHandling } from './infra/http/errors.js';
 import { installPages } from './infra/http/pages/index.js';
+import { ProblemError } from './infra/http/problem.js';
 import { installValidation } from './infra/http/validation.js';
 import { RequestLog, requestIds } from './infra/log.js';
 import type { Platform } from './platform.js';
@@ -59,6 +60,13 @@ export async function buildApp(platform: Platform): Promise<App> {
   });
   app.addHook('onResponse', async (request, reply) => {
     platform.metrics.request(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+  // Until the platform has started (the blob sweep, the queue), only the operations routes answer: the API says
+  // 503 with Retry-After, so that no request races the start (and /ready says 503 too, features/ops/routes.ts).
+  app.addHook('onRequest', async (request) => {
+    if (!platform.started && /^\/(api|register)\//.test(request.url)) {
+      throw new ProblemError(503, 'not-ready', 'The platform is starting: try again in a moment', undefined, { 'retry-after': '1' });
+    }
   });
   app.decorateRequest('instance', null);
   app.decorateRequest('integration', null);

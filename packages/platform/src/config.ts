@@ -25,10 +25,18 @@ export interface Config {
   retentionDays: number;
   /** Where a client can create work or guess: how many in what window (undefined: off). See infra/ratelimit. */
   rateLimits: Record<RateLimitName, RateLimitRule | undefined>;
+  /** One record of a scope file, upload or result larger than this is refused (422 record-too-large). */
+  maxRecordBytes: number;
+  /** Bytes of uploads (bodies and results) kept per integration, and of scope files kept per instance (413). */
+  quotas: { uploadBytesPerIntegration: number; scopeFileBytesPerInstance: number };
+  /** Seconds an invalid upload's body is kept (for a look at what was sent) before it is removed; its tracking stays. */
+  invalidUploadRetention: number;
   /** Not from the environment: fixed by the contract or by design, adjustable by tests and benchmarks. */
   registrationTtl: number;
   captchaMaxNumber: number;
   webhookTimeoutMs: number;
+  /** Fair delivery per endpoint (features/events/endpoints.ts). */
+  webhookEndpoints: { concurrency: number; threshold: number; openMs: number; maxOpenMs: number; busyDelayMs: number };
   queue: { concurrency: number; pollMs: number };
   logLevel: string;
 }
@@ -63,6 +71,8 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 const DAY = 86_400;
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
 
 export function loadConfig(env: Env = process.env): Config {
   const str = (name: string) => {
@@ -154,9 +164,16 @@ export function loadConfig(env: Env = process.env): Config {
     scopeFileVersions: int('SCOPE_FILE_VERSIONS', 5, 2, 1000),
     retentionDays: int('RETENTION_DAYS', 30, 1, 3650),
     rateLimits,
+    maxRecordBytes: int('MAX_RECORD_BYTES', MiB, 1024, 256 * MiB),
+    quotas: {
+      uploadBytesPerIntegration: int('UPLOAD_QUOTA_BYTES', 2 * GiB, 1, Number.MAX_SAFE_INTEGER),
+      scopeFileBytesPerInstance: int('SCOPE_FILE_QUOTA_BYTES', 10 * GiB, 1, Number.MAX_SAFE_INTEGER),
+    },
+    invalidUploadRetention: int('INVALID_UPLOAD_RETENTION', 3600, 0, 30 * DAY),
     registrationTtl: DAY,
     captchaMaxNumber: 100_000,
     webhookTimeoutMs: 15_000,
+    webhookEndpoints: { concurrency: int('WEBHOOK_ENDPOINT_CONCURRENCY', 8, 1, 1000), threshold: 3, openMs: 30_000, maxOpenMs: 600_000, busyDelayMs: 1000 },
     queue: { concurrency: 64, pollMs: 5_000 },
     logLevel: str('LOG_LEVEL') ?? 'info',
   };

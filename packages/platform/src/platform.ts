@@ -55,6 +55,8 @@ export interface Platform {
   retention: Retention;
   /** The one hook per credential kind (the contract's words); a route's kind in the table picks it. */
   auth: Record<Exclude<Credential, 'none'>, AuthHook>;
+  /** Set once start() has finished: until then /ready and the API answer 503 (app.ts). */
+  started: boolean;
   /** Starts the background work (the queue's worker). */
   start(): Promise<void>;
   /** Stops the background work, letting jobs in hand finish, then closes the store. */
@@ -99,12 +101,14 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
     events,
     eventLog: new EventLog({ db: store.db, secrets, outbox: events, limits }),
     apikeys,
+    started: false,
     async start() {
-      const swept = await blobs.sweep(async (key) => (await platform.files.isReferenced(key)) || (await platform.uploads.isReferenced(key)));
+      const swept = await blobs.sweep(async (keys) => new Set([...(await platform.files.referencedKeys(keys)), ...(await platform.uploads.referencedKeys(keys))]));
       if (swept > 0) log.warn({ swept }, 'removed files a crash left behind');
       await credentials.start();
       await inbox.start();
       await queue.start();
+      platform.started = true;
     },
     async close() {
       await inbox.stop();

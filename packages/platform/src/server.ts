@@ -13,7 +13,8 @@ export interface RunningPlatform {
 
 /**
  * config → store → app → listen → background work; stop() closes in reverse order, letting requests in flight
- * and jobs in hand finish.
+ * and jobs in hand finish. Between listen and the end of the start, /health answers and /ready and the API
+ * answer 503 with Retry-After (app.ts): a probe or a client waits for /ready.
  */
 export async function startPlatform(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningPlatform> {
   const platform = await createPlatform(config, log);

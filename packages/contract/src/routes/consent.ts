@@ -43,11 +43,13 @@ export const consentRoutes = {
     summary: 'Polling fallback: the API key once the user consented',
     description:
       '202 while the user has not decided; 200 with the key that apikey.issued carried, for PASSCODE_TTL after the ' +
-      'grant; 403 consent-denied; 410 passcode-expired; 401 secret-invalid. After RATE_LIMIT_SECRET_ATTEMPTS wrong secrets for one passcode, 429 rate-limited.',
+      'grant, as long as that key is alive: 401 api-key-revoked once the integration was revoked, api-key-expired ' +
+      'once the key was rotated and its grace ended (or it expired); 403 consent-denied; 410 passcode-expired; 401 ' +
+      'secret-invalid. After RATE_LIMIT_SECRET_ATTEMPTS wrong secrets for one passcode, 429 rate-limited.',
     params: PasscodeParams,
     body: PasscodeInput,
     responses: { 200: json(ApiKeyIssued, 'The API key, as apikey.issued carried it'), 202: json(ApiKeyPending, 'The user has not decided yet') },
-    problems: { 429: ['rate-limited'], 401: ['secret-invalid'], 403: ['consent-denied'], 404: ['passcode-not-found'], 410: ['passcode-expired'] },
+    problems: { 429: ['rate-limited'], 401: ['secret-invalid', 'api-key-revoked', 'api-key-expired'], 403: ['consent-denied'], 404: ['passcode-not-found'], 410: ['passcode-expired'] },
   }),
 } as const;
 

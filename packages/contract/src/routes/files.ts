@@ -24,12 +24,15 @@ export const connectorFileRoutes = {
     description:
       'Every record is validated against the scope’s JSON Schema while the body streams in. An invalid file is ' +
       'refused with 422 schema-invalid (up to 100 pointers such as /12/email, and errorCount) and changes nothing; ' +
-      'a body that is not JSON gives 400. The new file becomes current and file.available is sent to every ' +
+      'a body that is not JSON gives 400. A record larger than MAX_RECORD_BYTES ends the request at once with 422 ' +
+      'record-too-large (its pointer); text that is not UTF-8, or a number too large for a double (1e400), gives 422 ' +
+      'schema-invalid with its pointer. The files an instance keeps are bounded by SCOPE_FILE_QUOTA_BYTES: 413 ' +
+      'quota-exceeded. The new file becomes current and file.available is sent to every ' +
       'active integration of this instance on the solution.',
     params: ScopeParams,
     body: records('scope', 'The full snapshot of the scope: a JSON array of its records'),
     responses: { 201: json(ScopeFileCreated, 'The new current file of the scope') },
-    problems: { 404: ['solution-not-found', 'scope-not-found'], 422: ['schema-invalid'] },
+    problems: { 404: ['solution-not-found', 'scope-not-found'], 413: ['quota-exceeded'], 422: ['schema-invalid', 'record-too-large'] },
   }),
 } as const;
 

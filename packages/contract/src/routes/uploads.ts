@@ -36,7 +36,11 @@ export const uploadRoutes = {
       'upload type’s schema follows at once, then upload.validated. The same Idempotency-Key with the same body ' +
       'answers with the upload it made (Idempotent-Replayed: true); with another body, 409 idempotency-conflict. ' +
       'Content-Digest (sha-256, RFC 9530) is checked: 400 digest-mismatch. validateOnly=true answers 200 with ' +
-      'the validation report and stores nothing. Limited per integration (RATE_LIMIT_UPLOADS): 429 rate-limited.',
+      'the validation report and stores nothing. Limited per integration (RATE_LIMIT_UPLOADS): 429 rate-limited. ' +
+      'The upload bodies an integration keeps are bounded by UPLOAD_QUOTA_BYTES: 413 quota-exceeded (before a byte ' +
+      'is stored when Content-Length says so). A record larger than MAX_RECORD_BYTES makes the upload invalid ' +
+      '(record-too-large at its pointer; with validateOnly, 422 at once); an invalid upload’s body is removed after ' +
+      'INVALID_UPLOAD_RETENTION, its tracking stays.',
     query: UploadQuery,
     headers: UploadHeaders,
     body: records('upload', 'The records of the upload type: a JSON array'),
@@ -44,7 +48,7 @@ export const uploadRoutes = {
       200: json(ValidationReport, 'validateOnly=true: the validation report; nothing was stored'),
       202: json(UploadCreated, 'Stored; validation follows'),
     },
-    problems: { 429: ['rate-limited'], 400: ['upload-type-invalid', 'digest-mismatch'], 409: ['idempotency-conflict'] },
+    problems: { 429: ['rate-limited'], 400: ['upload-type-invalid', 'digest-mismatch'], 409: ['idempotency-conflict'], 413: ['quota-exceeded'], 422: ['record-too-large'] },
   }),
   listUploads: defineRoute({
     operationId: 'listUploads',
@@ -151,6 +155,6 @@ export const connectorUploadRoutes = {
     query: ResultQuery,
     body: records('result', 'One result per record of the upload: a JSON array'),
     responses: { 200: json(UploadTracking, 'The upload, now final') },
-    problems: { 404: ['upload-not-found'], 409: ['lease-required', 'status-conflict'], 422: ['schema-invalid', 'result-mismatch'] },
+    problems: { 404: ['upload-not-found'], 409: ['lease-required', 'status-conflict'], 422: ['schema-invalid', 'result-mismatch', 'record-too-large'] },
   }),
 } as const;

@@ -17,7 +17,7 @@ const product = (id: string, price: number) => ({ id, name: `Product ${id}`, net
 async function store(key: string, text: string) {
   // Fed in small pieces, so that records and characters fall across chunks.
   const pieces = Array.from({ length: Math.ceil(text.length / 7001) }, (_, i) => Buffer.from(text.slice(i * 7001, (i + 1) * 7001)));
-  return ingestJsonArray({ body: Readable.from(pieces), validate, blobs, key, indexed: true });
+  return ingestJsonArray({ body: Readable.from(pieces), validate, blobs, key, indexed: true, maxRecordBytes: 1024 * 1024 });
 }
 
 describe('changes between two versions', () => {

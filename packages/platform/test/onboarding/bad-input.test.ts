@@ -51,6 +51,12 @@ describeEachStore('bad input to onboarding', (store) => {
     ['an IPv6 loopback host', withApp({ notificationUrl: 'https://[::1]/events' }), '/application/notificationUrl', /loopback, private/],
     ['an IPv4-mapped private host', withApp({ notificationUrl: 'https://[::ffff:192.168.1.1]/events' }), '/application/notificationUrl', /loopback, private/],
     ['localhost', withApp({ notificationUrl: 'https://localhost/events' }), '/application/notificationUrl', /local host/],
+    // Host forms that once got through (issue 14): trailing dots, an IPv4-compatible IPv6 address.
+    ['localhost with a trailing dot', withApp({ notificationUrl: 'https://localhost./x' }), '/application/notificationUrl', /local host/],
+    ['a single-label host with a trailing dot', withApp({ notificationUrl: 'https://vm./x' }), '/application/notificationUrl', /fully qualified/],
+    ['an IPv4-compatible loopback', withApp({ notificationUrl: 'https://[::127.0.0.1]/x' }), '/application/notificationUrl', /loopback, private/],
+    ['an IPv4-mapped loopback', withApp({ notificationUrl: 'https://[::ffff:127.0.0.1]/x' }), '/application/notificationUrl', /loopback, private/],
+    ['a loopback with a trailing dot', withApp({ notificationUrl: 'https://127.0.0.1./x' }), '/application/notificationUrl', /loopback, private/],
     ['credentials in the URL', withApp({ notificationUrl: 'https://user:pw@shop.example.com/events' }), '/application/notificationUrl'],
     ['an unknown solution', withApp({ solution: 'payroll' }), '/application/solution', /not a published solution/],
     ['an array', [valid()], '/'],

@@ -25,11 +25,12 @@ export function runPlatform(env: Record<string, string>): PlatformProcess {
   return { child, exited, out: () => stdout, err: () => stderr };
 }
 
-export async function waitUp(url: string, p: PlatformProcess, timeoutMs = 10_000): Promise<void> {
+export async function waitUp(url: string, p: PlatformProcess, timeoutMs = 60_000): Promise<void> {
   for (let i = 0; i < timeoutMs / 50; i++) {
+    // Up to a minute by default: on a loaded machine /ready (the start done) comes well after /health.
     if (p.child.exitCode !== null) throw new Error(`the platform exited: ${p.err()}`);
     try {
-      if ((await fetch(`${url}/health`)).ok) return;
+      if ((await fetch(`${url}/ready`)).ok) return; // /health answers while the start is still under way
     } catch {}
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -46,18 +46,21 @@ export class Receiver {
   });
   readonly #waiters = new Set<() => void>();
   port = 0;
+  host = '127.0.0.1';
 
-  async start(port = 0): Promise<this> {
+  /** On `host`: another loopback address (127.0.0.2…) stands for another machine. */
+  async start(port = 0, host = '127.0.0.1'): Promise<this> {
+    this.host = host;
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
-      this.#server.listen(port, '127.0.0.1', resolve);
+      this.#server.listen(port, host, resolve);
     });
     this.port = (this.#server.address() as AddressInfo).port;
     return this;
   }
 
   url(path = '/hook'): string {
-    return `http://127.0.0.1:${this.port}${path}`;
+    return `http://${this.host}:${this.port}${path}`;
   }
 
   /** Requests answered 2xx: the deliveries. */

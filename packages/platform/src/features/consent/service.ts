@@ -207,6 +207,9 @@ export class Consent {
     if (passcode.status === 'granted') {
       if (passcode.apikey_sealed && passcode.apikey_kept_until! > now) {
         const apikey = this.d.secrets.open(passcode.apikey_sealed);
+        // Never a dead key: after a revocation, or a rotation whose grace has ended, say so instead.
+        const alive = await this.d.apikeys.check(apikey);
+        if ('problem' in alive) throw new ProblemError(401, alive.problem, alive.detail, undefined, { 'www-authenticate': `ApiKey error="${alive.problem}"` });
         const expires = (await this.d.apikeys.expiryOf(apikey))!;
         return { status: 200 as const, body: { apikey, integrationId: passcode.integration_id!, expires } };
       }

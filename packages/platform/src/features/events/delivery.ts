@@ -8,19 +8,22 @@ import type { JobHandler, JobOutcome } from '../../infra/queue/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
 import type { Metrics } from '../../infra/metrics.js';
 import type { Db } from '../../infra/store/index.js';
+import { EndpointGate } from './endpoints.js';
 import { withoutSecrets, type DeliverEventJob } from './outbox.js';
 import * as q from './queries.js';
 
-type Response = { status: number | null; error: string | null; retryAfterMs?: number };
+type Response = { status: number | null; error: string | null; retryAfterMs?: number; timedOut?: boolean };
 
 /**
  * Delivers one event to its application's notificationUrl, signed per Standard Webhooks, and decides what next:
  * a 2xx ends it; a 410 ends it and every later delivery to that URL; anything else (a status, a timeout, a
- * refused connection) is retried on the schedule, no sooner than a 429's or 503's Retry-After.
+ * refused connection) is retried on the schedule, no sooner than a 429's or 503's Retry-After. A delivery to an
+ * endpoint that is busy, or paused by its circuit breaker, is put off without an attempt (endpoints.ts).
  */
 export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: Agent; config: Config; metrics: Metrics }): JobHandler<DeliverEventJob> {
   const { db, secrets, agent, config, metrics } = deps;
   const schedule = config.webhookRetrySchedule;
+  const gate = new EndpointGate(config.webhookEndpoints);
   // Signers by sealed secret: opening the secret and decoding its key once per application, not per delivery.
   // The jobs claimed together look their events up together: one query, not one per delivery.
   const events = new DataLoader(
@@ -48,16 +51,23 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
       return { outcome: 'done', record: (tx) => q.failWithoutAttempt(tx, eventId, sealedWithoutSecrets(event.type, event.payload_sealed)) };
     }
 
+    const slot = gate.enter(event.notification_url);
+    if ('retryAt' in slot) return { outcome: 'retry', at: slot.retryAt, error: slot.reason };
     const attemptedAt = new Date();
     const started = performance.now();
     const body = secrets.open(event.payload_sealed);
-    const response = await post(event.notification_url, body, {
-      'content-type': 'application/json',
-      'user-agent': 'ConnectedCloud-Webhooks/1',
-      'webhook-id': event.id,
-      'webhook-timestamp': String(Math.floor(attemptedAt.getTime() / 1000)),
-      'webhook-signature': signerFor(event.webhook_secret_sealed).sign(event.id, attemptedAt, body),
-    });
+    let response: Response | undefined;
+    try {
+      response = await post(event.notification_url, body, {
+        'content-type': 'application/json',
+        'user-agent': 'ConnectedCloud-Webhooks/1',
+        'webhook-id': event.id,
+        'webhook-timestamp': String(Math.floor(attemptedAt.getTime() / 1000)),
+        'webhook-signature': signerFor(event.webhook_secret_sealed).sign(event.id, attemptedAt, body),
+      });
+    } finally {
+      slot.leave(response?.timedOut ? 'timeout' : response && response.status !== null ? 'ok' : 'other'); // an answer of any status: not slow
+    }
     const attempt = {
       event_id: eventId,
       attempt: event.attempts + 1,
@@ -136,7 +146,7 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
       return { status: res.statusCode, error: null, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
     } catch (error) {
       const e = error as Error & { code?: string; cause?: { code?: string; message?: string } };
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') return { status: null, error: `timed out after ${config.webhookTimeoutMs} ms` };
+      if (e.name === 'TimeoutError' || e.name === 'AbortError') return { status: null, error: `timed out after ${config.webhookTimeoutMs} ms`, timedOut: true };
       return { status: null, error: [e.cause?.code ?? e.code, e.cause?.message ?? e.message].filter(Boolean).join(': ') };
     }
   }

@@ -117,7 +117,7 @@ async function* copyMarked(blobs: BlobStore, key: string, added: Uint8Array, upd
  * buffer per bucket: strings kept until a write would live long enough to be moved to V8's old generation.
  */
 async function partition(batches: AsyncIterable<string[]>, buckets: number, prefix: string, shape: (line: string) => string): Promise<void> {
-  const files = await Promise.all(Array.from({ length: buckets }, (_, b) => fs.promises.open(`${prefix}.${b}`, 'w')));
+  const files = await Promise.all(Array.from({ length: buckets }, (_, b) => fs.promises.open(`${prefix}.${b}`, 'w', 0o600)));
   const pending = Array.from({ length: buckets }, () => Buffer.allocUnsafe(BUCKET_BUFFER));
   const used = new Array<number>(buckets).fill(0);
   const flush = async (b: number) => {

@@ -87,6 +87,15 @@ export function activeIntegrations(db: Db, instanceId: string, solution: string)
     .execute();
 }
 
-export async function isReferenced(db: Db, blobKey: string): Promise<boolean> {
-  return (await db.selectFrom('scope_files').select('id').where('blob_key', '=', blobKey).executeTakeFirst()) !== undefined;
+/** Which of these blob keys scope files hold. */
+export async function referencedKeys(db: Db, blobKeys: string[]): Promise<Set<string>> {
+  if (blobKeys.length === 0) return new Set();
+  const rows = await db.selectFrom('scope_files').select('blob_key').where('blob_key', 'in', blobKeys).execute();
+  return new Set(rows.map((r) => r.blob_key));
+}
+
+/** Bytes of the scope files an instance has kept (every version), for its quota. */
+export async function bytesKept(db: Db, instanceId: string): Promise<number> {
+  const row = await db.selectFrom('scope_files').select((eb) => eb.fn.sum<number | string | null>('size').as('n')).where('instance_id', '=', instanceId).executeTakeFirst();
+  return Number(row?.n ?? 0);
 }

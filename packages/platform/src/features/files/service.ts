@@ -29,7 +29,8 @@ export class ScopeFiles {
     if (!validate) throw notFound('scope-not-found', `Solution "${domain}" has no scope "${scope}"`);
     const fileId = newId('file');
     const key = `scopes/${instance.instanceId}/${fileId}.json`;
-    const ingested = await ingestJsonArray({ body, validate, blobs: this.d.blobs, key, indexed: true });
+    const room = this.d.config.quotas.scopeFileBytesPerInstance - (await q.bytesKept(this.d.db, instance.instanceId));
+    const ingested = await ingestJsonArray({ body, validate, blobs: this.d.blobs, key, indexed: true, maxRecordBytes: this.d.config.maxRecordBytes, maxBytes: room });
     const row: ScopeFilesTable = {
       id: fileId,
       instance_id: instance.instanceId,
@@ -94,7 +95,11 @@ export class ScopeFiles {
     await this.d.blobs.delete(key);
   }
 
-  isReferenced = (key: string) => q.isReferenced(this.d.db, indexedKeyOf(key));
+  /** Which of these keys (files or their indexes) belong to a scope file: one query for the lot. */
+  referencedKeys = async (keys: string[]): Promise<Set<string>> => {
+    const held = await q.referencedKeys(this.d.db, [...new Set(keys.map(indexedKeyOf))]);
+    return new Set(keys.filter((k) => held.has(indexedKeyOf(k))));
+  };
 
   async #file(principal: IntegrationPrincipal, fileId: string): Promise<ScopeFilesTable> {
     const row = await q.findFile(this.d.db, fileId, { instanceId: principal.instanceId, solution: principal.solution });

@@ -5,7 +5,7 @@ import { newId, newToken, newWebhookSecret, sha256Hex } from '../../infra/secret
 import type { ApplicationsTable } from '../../infra/store/schema.js';
 import { queueMail } from '../../infra/mail/outbox.js';
 import { credentialsMail } from './mail.js';
-import { notificationUrlProblem } from '../../infra/net/notification-url.js';
+import { notificationUrlProblem, resolvedAddressProblem } from '../../infra/net/notification-url.js';
 import * as q from './queries.js';
 
 /** Onboarding: a developer registers (pending until the captcha is solved), then adds applications. */
@@ -15,7 +15,7 @@ export class Onboarding {
   async register(input: DeveloperRegistration): Promise<RegistrationAccepted> {
     const now = new Date();
     const developerId = newId('dev');
-    const application = this.#newApplication(developerId, input.application, '/application', now);
+    const application = await this.#newApplication(developerId, input.application, '/application', now);
     const token = newToken();
     const expires = new Date(now.getTime() + this.p.config.registrationTtl * 1000).toISOString();
     await q.insertPendingRegistration(this.p.store.db, {
@@ -84,7 +84,7 @@ export class Onboarding {
     if (!developer) throw notFound('developer-not-found', `No active developer "${developerId}"`);
     const now = new Date();
     const webhookSecret = newWebhookSecret();
-    const application = this.#newApplication(developerId, input, '', now);
+    const application = await this.#newApplication(developerId, input, '', now);
     await this.p.limits.consume('applicationsPerDeveloper', developerId, 'This developer created too many applications: try again later');
     application.status = 'active';
     application.webhook_secret_sealed = this.p.secrets.seal(webhookSecret);
@@ -118,13 +118,14 @@ export class Onboarding {
   }
 
   /** A pending application row, after the checks the schema cannot make (known solution, acceptable URL). */
-  #newApplication(developerId: string, input: ApplicationInput, pointer: string, now: Date): ApplicationsTable {
+  async #newApplication(developerId: string, input: ApplicationInput, pointer: string, now: Date): Promise<ApplicationsTable> {
     if (!this.p.solutions.has(input.solution)) {
       throw invalidRequest(`Unknown solution "${input.solution}"`, [
         { pointer: `${pointer}/solution`, message: `is not a published solution (${this.p.solutions.list().map((s) => s.domain).join(', ')})` },
       ]);
     }
-    const urlProblem = notificationUrlProblem(input.notificationUrl, this.p.config.allowInsecureNotificationUrls);
+    const insecure = this.p.config.allowInsecureNotificationUrls;
+    const urlProblem = notificationUrlProblem(input.notificationUrl, insecure) ?? (insecure ? undefined : await resolvedAddressProblem(input.notificationUrl));
     if (urlProblem) {
       throw invalidRequest(`notificationUrl ${urlProblem}`, [{ pointer: `${pointer}/notificationUrl`, message: urlProblem }]);
     }

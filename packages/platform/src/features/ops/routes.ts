@@ -12,6 +12,7 @@ export async function opsRoutes(app: App): Promise<void> {
 
   handle(app, routes.getHealth, async () => ({ status: 'ok' as const }));
   handle(app, routes.getReadiness, async (request) => {
+    if (!app.platform.started) throw new ProblemError(503, 'not-ready', 'The platform is starting', undefined, { 'retry-after': '1' });
     try {
       await store.ping();
       await blobs.ping();

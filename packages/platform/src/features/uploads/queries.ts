@@ -47,12 +47,12 @@ export function inbox(db: Db, instanceId: string, limit: number) {
   return pendingOfInstance.all(db, instanceId, limit);
 }
 
-/** Whether a blob is an upload's content or result; the key names the upload (`uploads/<instance>/<id>…`). */
-export async function isReferenced(db: Db, blobKey: string): Promise<boolean> {
-  const id = /^uploads\/[^/]+\/(upl_[0-9A-Za-z]+)\./.exec(blobKey)?.[1];
-  if (!id) return false;
-  const row = await db.selectFrom('uploads').select(['blob_key', 'result_blob_key']).where('id', '=', id).executeTakeFirst();
-  return row !== undefined && (row.blob_key === blobKey || row.result_blob_key === blobKey);
+/** Which of these blob keys are an upload's content or result: one query for the lot. */
+export async function referencedKeys(db: Db, blobKeys: string[]): Promise<Set<string>> {
+  const ids = [...new Set(blobKeys.map((k) => /^uploads\/[^/]+\/(upl_[0-9A-Za-z]+)\./.exec(k)?.[1]).filter((id): id is string => id !== undefined))];
+  if (ids.length === 0) return new Set();
+  const rows = await db.selectFrom('uploads').select(['blob_key', 'result_blob_key']).where('id', 'in', ids).execute();
+  return new Set(rows.flatMap((r) => [r.blob_key, r.result_blob_key]).filter((k): k is string => k !== null));
 }
 
 /** Uploads in a final status last changed before `before`: what retention removes. */
@@ -62,4 +62,15 @@ export function finishedBefore(db: Db, before: string, limit: number) {
 
 export async function deleteUploads(tx: Db, ids: string[]): Promise<void> {
   await tx.deleteFrom('uploads').where('id', 'in', ids).execute();
+}
+
+/** Bytes of the upload bodies an integration has kept, for its quota. */
+export async function bytesKept(db: Db, integrationId: string): Promise<number> {
+  const row = await db
+    .selectFrom('uploads')
+    .select((eb) => eb.fn.sum<number | string | null>('size').as('n'))
+    .where('integration_id', '=', integrationId)
+    .where('body_removed_at', 'is', null)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
 }

@@ -7,7 +7,7 @@ import type { BlobStore } from '../../infra/blobs/index.js';
 import { deleteBlobsLater } from '../../infra/blobs/jobs.js';
 import type { InstancePrincipal, IntegrationPrincipal } from '../../infra/http/auth.js';
 import { ProblemError, invalidRequest, notFound, type ProblemItem } from '../../infra/http/problem.js';
-import { JsonArrayValidator, ingestJsonArray, storeStream } from '../../infra/ingest/index.js';
+import { JsonArrayValidator, chunksOf, ingestJsonArray, storeStream } from '../../infra/ingest/index.js';
 import { Type } from 'typebox';
 import { defineJob, handler, type JobOutcome, type JobQueue } from '../../infra/queue/index.js';
 import { newId, randomBase62 } from '../../infra/secrets/random.js';
@@ -25,6 +25,8 @@ const UploadJob = Type.Object({ uploadId: Type.String() });
 export const VALIDATE_UPLOAD = defineJob('validate-upload', UploadJob);
 /** Runs when a lease should end, to put an upload that was not renewed back to pending. */
 export const EXPIRE_UPLOAD_LEASE = defineJob('expire-upload-lease', UploadJob);
+/** Removes an invalid upload's body after INVALID_UPLOAD_RETENTION (its tracking stays). */
+export const DROP_INVALID_BODY = defineJob('drop-invalid-upload-body', UploadJob);
 
 const INBOX_LIMIT = 100;
 const done = { outcome: 'done' } as const;
@@ -63,11 +65,12 @@ export class Uploads {
     }
     const digest = headers.contentDigest === undefined ? undefined : parseContentDigest(headers.contentDigest);
     if (query.validateOnly) {
-      const validator = new JsonArrayValidator(this.d.solutions.validator(principal.solution, type)!);
+      const validator = new JsonArrayValidator(this.d.solutions.validator(principal.solution, type)!, { maxRecordBytes: this.d.config.maxRecordBytes });
       const hash = digest && createHash('sha256'); // only to check a Content-Digest
-      for await (const chunk of body as AsyncIterable<Buffer>) {
+      for await (const chunk of chunksOf(body)) {
         hash?.update(chunk);
         validator.write(chunk);
+        if (validator.fatal) throw validator.verdict()!; // a record too large: answered now
       }
       if (digest && hash && !digest.equals(hash.digest())) throw digestMismatch();
       return { code: 200 as const, body: { type, ...reportOf(validator) } };
@@ -75,7 +78,8 @@ export class Uploads {
 
     const id = newId('upl');
     const key = `uploads/${principal.instanceId}/${id}.json`;
-    const stored = await storeStream(body, this.d.blobs, key);
+    const room = this.d.config.quotas.uploadBytesPerIntegration - (await q.bytesKept(this.d.db, principal.integrationId));
+    const stored = await storeStream(body, this.d.blobs, key, room);
     const sha256 = stored.sha256.toString('hex');
     try {
       if (digest && !digest.equals(stored.sha256)) throw digestMismatch();
@@ -113,6 +117,7 @@ export class Uploads {
       ids_digest: null,
       result_accepted: null,
       result_rejected: null,
+      body_removed_at: null,
       created_at: at,
       updated_at: at,
     };
@@ -197,7 +202,14 @@ export class Uploads {
     const key = `uploads/${instance.instanceId}/${fileId}.result-${randomBase62(8)}.json`;
     const counter = new ResultCounter();
     const validate = this.d.solutions.validator(row.solution, `${row.type}-result`)!;
-    const ingested = await ingestJsonArray({ body, validate, blobs: this.d.blobs, key, inspect: (value, i) => counter.add(value, i) });
+    const ingested = await ingestJsonArray({
+      body,
+      validate,
+      blobs: this.d.blobs,
+      key,
+      maxRecordBytes: this.d.config.maxRecordBytes,
+      inspect: (value, i) => counter.add(value, i),
+    });
     try {
       counter.check(row, status);
       const { accepted, rejected } = counter.summary;
@@ -219,6 +231,7 @@ export class Uploads {
   readonly jobs = [
     handler(VALIDATE_UPLOAD, ({ uploadId }) => this.#validate(uploadId)),
     handler(EXPIRE_UPLOAD_LEASE, ({ uploadId }) => this.#expireLease(uploadId)),
+    handler(DROP_INVALID_BODY, ({ uploadId }) => this.#dropInvalidBody(uploadId)),
   ];
 
   async #validate(uploadId: string): Promise<JobOutcome> {
@@ -226,10 +239,14 @@ export class Uploads {
     if (!found || (found.status !== 'uploaded' && found.status !== 'validating')) return done;
     const row = await this.d.db.transaction().execute((tx) => this.#move(tx, found, 'validating', { progress: 0 }));
     const ids = new IdsDigest();
-    const validator = new JsonArrayValidator(this.d.solutions.validator(row.solution, row.type)!, (value) => ids.add(value));
+    const validator = new JsonArrayValidator(this.d.solutions.validator(row.solution, row.type)!, {
+      maxRecordBytes: this.d.config.maxRecordBytes,
+      onRecord: (value) => ids.add(value),
+    });
     let reported = Date.now();
     for await (const chunk of this.d.blobs.read(row.blob_key) as AsyncIterable<Buffer>) {
       validator.write(chunk);
+      if (validator.fatal) break; // a record too large: the rest is not read
       if (Date.now() - reported > 1000) {
         reported = Date.now();
         const progress = Math.floor((100 * validator.bytes) / Math.max(1, row.size));
@@ -243,7 +260,20 @@ export class Uploads {
       const outcome = { records: report.records, error_count: report.errorCount, errors: JSON.stringify(report.errors), ids_digest: ids.value ?? null, progress: 100 };
       const validated = await this.#move(tx, fresh, report.status, outcome);
       if (report.status === 'valid') await this.#move(tx, validated, 'pending', { progress: 0 });
+      else {
+        const runAt = new Date(Date.now() + this.d.config.invalidUploadRetention * 1000);
+        await this.d.queue.enqueue(tx, DROP_INVALID_BODY, { uploadId }, { runAt });
+      }
     });
+    return done;
+  }
+
+  /** An invalid upload's body is of no use for long: removed (out of its quota), while its tracking stays. */
+  async #dropInvalidBody(uploadId: string): Promise<JobOutcome> {
+    const row = await q.findUpload(this.d.db, uploadId);
+    if (!row || row.status !== 'invalid' || row.body_removed_at) return done;
+    await this.d.blobs.delete(row.blob_key);
+    await this.d.db.updateTable('uploads').set({ body_removed_at: now() }).where('id', '=', uploadId).execute();
     return done;
   }
 
@@ -266,7 +296,7 @@ export class Uploads {
     };
   }
 
-  isReferenced = (key: string) => q.isReferenced(this.d.db, key);
+  referencedKeys = (keys: string[]) => q.referencedKeys(this.d.db, keys);
 
   /** Removes finished uploads last changed before `before`; their files go by the blob deletion job. */
   async prune(before: string): Promise<number> {

@@ -23,10 +23,15 @@ export interface BlobStore {
   /** The local file that holds a blob, for drivers that keep blobs on this machine's disk (served without copies). */
   localPath?(key: string): string;
   delete(key: string): Promise<void>;
-  /** Removes what a crash left: unfinished writes, and blobs no record refers to. Returns how many. */
-  sweep(isReferenced: (key: string) => Promise<boolean>): Promise<number>;
+  /**
+   * Removes what a crash left: unfinished writes, and blobs no record refers to, asking `referenced` which of a
+   * batch of keys are (one look-up per batch, not per blob). Returns how many were removed.
+   */
+  sweep(referenced: (keys: string[]) => Promise<Set<string>>): Promise<number>;
   ping(): Promise<void>;
 }
+
+const SWEEP_BATCH = 500;
 
 /**
  * Blobs as files under DATA_DIR/files. A blob is written under .tmp/ with the writer's pid in its name, flushed
@@ -36,7 +41,7 @@ export interface BlobStore {
 export function filesystemBlobs(dataDir: string): BlobStore {
   const root = path.join(dataDir, 'files');
   const tmp = path.join(root, '.tmp');
-  fs.mkdirSync(tmp, { recursive: true });
+  fs.mkdirSync(tmp, { recursive: true, mode: 0o700 });
   const pathOf = (key: string) => {
     if (!/^[\w.-]+(\/[\w.-]+)*$/.test(key) || key.split('/').some((p) => p === '..' || p === '.')) throw new Error(`bad blob key ${key}`);
     return path.join(root, key);
@@ -59,7 +64,7 @@ export function filesystemBlobs(dataDir: string): BlobStore {
         async commit() {
           await handle.sync();
           await close();
-          await fs.promises.mkdir(path.dirname(final), { recursive: true });
+          await fs.promises.mkdir(path.dirname(final), { recursive: true, mode: 0o700 });
           await fs.promises.rename(temp, final);
         },
         async abort() {
@@ -78,8 +83,17 @@ export function filesystemBlobs(dataDir: string): BlobStore {
     async delete(key) {
       await fs.promises.rm(pathOf(key), { force: true });
     },
-    async sweep(isReferenced) {
+    async sweep(referenced) {
       let removed = 0;
+      let batch: string[] = [];
+      const removeUnreferenced = async () => {
+        const kept = batch.length > 0 ? await referenced(batch) : new Set<string>();
+        for (const key of batch.filter((k) => !kept.has(k))) {
+          await fs.promises.rm(pathOf(key), { force: true });
+          removed++;
+        }
+        batch = [];
+      };
       for (const name of await fs.promises.readdir(tmp)) {
         const pid = Number(name.split('-')[0]);
         if (pid !== process.pid && !processAlive(pid)) {
@@ -94,11 +108,10 @@ export function filesystemBlobs(dataDir: string): BlobStore {
         if (full.startsWith(tmp + path.sep)) continue;
         const key = path.relative(root, full).split(path.sep).join('/');
         const age = Date.now() - (await fs.promises.stat(full)).mtimeMs;
-        if (age > 60_000 && !(await isReferenced(key))) {
-          await fs.promises.rm(full, { force: true });
-          removed++;
-        }
+        if (age > 60_000) batch.push(key);
+        if (batch.length >= SWEEP_BATCH) await removeUnreferenced();
       }
+      await removeUnreferenced();
       return removed;
     },
     async ping() {

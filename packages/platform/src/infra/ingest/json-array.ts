@@ -1,3 +1,17 @@
+import { isUtf8 } from 'node:buffer';
+
+/** An element the splitter refuses although it may be JSON: too large, not UTF-8, or holding a number past a double. */
+export class ElementError extends SyntaxError {
+  constructor(
+    readonly kind: 'too-large' | 'not-utf8' | 'not-finite',
+    /** JSON Pointer to the element (or the number in it) from the array. */
+    readonly pointer: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Splits a streamed JSON array into its elements, each handed over as parsed JSON, without holding more than one
  * element in memory. The scan only finds where each top-level element ends (tracking strings, escapes and
@@ -8,6 +22,9 @@
  * stream-json's array streamer parsed 14 MB/s and @streamparser/json 32 MB/s, against 96 MB/s for this split
  * and JSON.parse, where ingest is to reach 50 MB/s with validation (issue 5). A property test holds it to
  * JSON.parse on thousands of generated and damaged arrays (test/infra/json-array.test.ts).
+ *
+ * An element longer than `maxElementBytes` is refused as soon as that many of its bytes have arrived, so that
+ * no more than that is ever held; an element must be UTF-8 and its numbers finite (`1e400` parses as Infinity).
  */
 export class JsonArraySplitter {
   #state: 'before' | 'element' | 'after' = 'before';
@@ -15,6 +32,7 @@ export class JsonArraySplitter {
   #inString = false;
   #escaped = false;
   #carry: Buffer[] = [];
+  #carried = 0;
   #sawElement = false;
   #index = 0;
   #position = 0;
@@ -25,7 +43,10 @@ export class JsonArraySplitter {
    * `raw` is the element's own bytes, as they were sent, from byte `offset` of the stream (valid only during the
    * call); `compact` when it has no whitespace but around it and in strings.
    */
-  constructor(private readonly onElement: (value: unknown, index: number, raw: Buffer, offset: number, compact: boolean) => void) {}
+  constructor(
+    private readonly onElement: (value: unknown, index: number, raw: Buffer, offset: number, compact: boolean) => void,
+    private readonly maxElementBytes = Infinity,
+  ) {}
 
   get ended(): boolean {
     return this.#state === 'after';
@@ -83,7 +104,11 @@ export class JsonArraySplitter {
       }
       throw new SyntaxError(`Unexpected ${JSON.stringify(String.fromCharCode(c))} at position ${this.#position + i}`);
     }
-    if (this.#state === 'element') this.#carry.push(chunk.subarray(start));
+    if (this.#state === 'element') {
+      this.#carry.push(chunk.subarray(start));
+      this.#carried += chunk.length - start;
+      if (this.#carried > this.maxElementBytes) this.#tooLarge();
+    }
     this.#position += chunk.length;
   }
 
@@ -94,8 +119,11 @@ export class JsonArraySplitter {
 
   #emit(chunk: Buffer, start: number, end: number, closing: boolean): void {
     const part = chunk.subarray(start, end);
+    if (this.#carried + part.length > this.maxElementBytes) this.#tooLarge();
     const bytes = this.#carry.length === 0 ? part : Buffer.concat([...this.#carry, part]);
     this.#carry = [];
+    this.#carried = 0;
+    if (!isUtf8(bytes)) throw new ElementError('not-utf8', `/${this.#index}`, `Element ${this.#index} is not valid UTF-8`);
     const text = bytes.toString('utf8');
     if (closing && !this.#sawElement && text.trim() === '') return; // []
     this.#sawElement = true;
@@ -105,8 +133,36 @@ export class JsonArraySplitter {
     } catch (error) {
       throw new SyntaxError(`Element ${this.#index} is not valid JSON: ${(error as Error).message}`);
     }
+    // Only a long exponent or a long run of digits can overflow a double: the walk is for those alone.
+    if (MAY_OVERFLOW.test(text)) {
+      const at = nonFinite(value);
+      if (at !== undefined) throw new ElementError('not-finite', `/${this.#index}${at}`, `Element ${this.#index} holds a number too large for a double at ${at || '/'}`);
+    }
     const compact = !this.#spaced;
     this.#spaced = false;
     this.onElement(value, this.#index++, bytes, this.#elementStart, compact);
   }
+
+  #tooLarge(): never {
+    this.#carry = []; // let go of what was held at once
+    throw new ElementError('too-large', `/${this.#index}`, `Element ${this.#index} is larger than ${this.maxElementBytes} bytes`);
+  }
+}
+
+const MAY_OVERFLOW = /[eE]\+?\d{3}|\d{309}/;
+
+/** The pointer (within the value) of its first number that is not finite, if any; iterative, for deep values. */
+function nonFinite(value: unknown): string | undefined {
+  const stack: Array<[unknown, string]> = [[value, '']];
+  while (stack.length > 0) {
+    const [v, at] = stack.pop()!;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return at;
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${at}/${i}`]);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) stack.push([child, `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`]);
+    }
+  }
+  return undefined;
 }

@@ -17,8 +17,9 @@ export const indexedKeyOf = (key: string) => (key.endsWith(INDEX_SUFFIX) ? key.s
  * `<id as JSON string>\t<digest of the record's text>\t<offset>\t<length>`. What changed between two versions is
  * found from their indexes alone, and only the changed records are read back, by offset, from the newer file.
  * The digest is of the record's compact text: as sent when it is compact already (cheap, and the common case),
- * else as JSON.stringify writes it. Equal digests so mean equal records; a record written once with escapes or
- * number forms of its own and once not (`1.0`, `1`) counts as updated, which is harmless.
+ * else as sent less the whitespace outside strings (a byte scan: JSON.stringify would recurse, and overflow the
+ * stack on a record nested some thousands deep). Equal digests so mean equal records; a record written once with
+ * escapes or number forms of its own and once not (`1.0`, `1`) counts as updated, which is harmless.
  */
 export class RecordIndexWriter {
   #pending = '';
@@ -27,7 +28,7 @@ export class RecordIndexWriter {
 
   add(record: unknown, raw: Buffer, offset: number, compact: boolean): void {
     const id = JSON.stringify(String((record as { id?: unknown } | null)?.id));
-    const digest = hash('sha1', compact ? trimmed(raw) : JSON.stringify(record), 'base64');
+    const digest = hash('sha1', compact ? trimmed(raw) : compacted(raw), 'base64');
     this.#pending += `${id}\t${digest}\t${offset}\t${raw.length}\n`;
   }
 
@@ -58,6 +59,25 @@ function trimmed(raw: Buffer): Buffer {
   while (from < to && isSpace(raw[from]!)) from++;
   while (to > from && isSpace(raw[to - 1]!)) to--;
   return from === 0 && to === raw.length ? raw : raw.subarray(from, to);
+}
+
+/** The bytes without the JSON whitespace outside strings. */
+function compacted(raw: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(raw.length);
+  let n = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (inString) {
+      out[n++] = c;
+      if (c === 0x5c) out[n++] = raw[++i]!; // the escaped character, whatever it is
+      else if (c === 0x22) inString = false;
+    } else if (!isSpace(c)) {
+      out[n++] = c;
+      if (c === 0x22) inString = true;
+    }
+  }
+  return out.subarray(0, n);
 }
 
 /** Writes the index of a blob that has none (one stored before indexes were kept). */

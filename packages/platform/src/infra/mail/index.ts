@@ -36,7 +36,7 @@ export function createMailer(opts: { smtpUrl: string | undefined; from: string; 
   return {
     async send(mail) {
       const info = await transport.sendMail({ from, ...mail });
-      await fs.mkdir(dir, { recursive: true });
+      await fs.mkdir(dir, { recursive: true, mode: 0o700 });
       const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBase62(8)}.eml`);
       await fs.writeFile(`${file}.tmp`, info.message as Buffer, { mode: 0o600 });
       await fs.rename(`${file}.tmp`, file);

@@ -12,7 +12,9 @@ export function resolveLocalKeys(
   given: { secretsKey: Buffer | undefined; adminToken: string | undefined },
   announce: (adminToken: string, file: string) => void,
 ): { secretsKey: Buffer; adminTokenHash: string } {
-  fs.mkdirSync(dataDir, { recursive: true });
+  // DATA_DIR holds the database, the files and these keys: its owner's alone (files 0600, folders 0700).
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dataDir, 0o700);
   const secretsKey =
     given.secretsKey ?? Buffer.from(readOrCreate(path.join(dataDir, 'secrets.key'), randomBytes(32).toString('base64')).value, 'base64');
 

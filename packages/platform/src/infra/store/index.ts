@@ -70,8 +70,12 @@ export async function openStore(opts: { databaseUrl?: string | undefined; dataDi
 }
 
 function sqlite(dataDir: string): { db: Db; driver: Store['driver'] } {
-  fs.mkdirSync(dataDir, { recursive: true });
-  const database = new SQLite(path.join(dataDir, 'connected-cloud.db'));
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(dataDir, 'connected-cloud.db');
+  // 0600 before SQLite opens it (its -wal and -shm files take the database's mode), and for one made before.
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
+  const database = new SQLite(file);
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL'); // durable across process crashes in WAL mode
   database.pragma('foreign_keys = ON');

@@ -241,5 +241,10 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('uploads').addColumn('result_rejected', 'bigint').execute();
       },
     },
+    '0008_upload_bodies_removed': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('uploads').addColumn('body_removed_at', 'text').execute();
+      },
+    },
   };
 }

@@ -218,6 +218,8 @@ export interface UploadsTable {
   /** The summary counted from the result file, set once final. */
   result_accepted: number | null;
   result_rejected: number | null;
+  /** When an invalid upload's body was removed (INVALID_UPLOAD_RETENTION); its tracking stays. */
+  body_removed_at: string | null;
   created_at: Time;
   updated_at: Time;
 }
