@@ -58,7 +58,8 @@ function inTerminal(args: string[]) {
   return { child, done, output: () => output, code: () => code };
 }
 
-describe.skipIf(!built)('the ccloud command against a running platform', () => {
+// Each test spawns ccloud several times; a start takes seconds on a loaded machine.
+describe.skipIf(!built)('the ccloud command against a running platform', { timeout: 120_000 }, () => {
   const ctx = usePlatformWithMail({ kind: 'sqlite', databaseUrl: undefined }, { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } });
   let receiver: Receiver;
   let app: RegisteredApplication;

@@ -1,6 +1,6 @@
 import type { Instance as InstanceSchema, InstanceCreated, InstanceInput as InstanceInputSchema } from '@connected-cloud/contract';
 import type { Static } from 'typebox';
-import { Transport, type TransportOptions } from './transport.js';
+import { Transport, operation, type TransportOptions } from './transport.js';
 
 export type Instance = Static<typeof InstanceSchema>;
 export type InstanceInput = Static<typeof InstanceInputSchema>;
@@ -18,10 +18,10 @@ export class ConnectedCloudAdmin {
 
   readonly instances = {
     /** Provisions an instance of an accounting product; its `instanceKey` is shown this once. */
-    create: (input: InstanceInput): Promise<InstanceCreated> => this.transport.json({ method: 'POST', path: '/api/admin/instances', json: input, headers: this.#headers }),
-    list: (): Promise<Instance[]> => this.transport.json({ method: 'GET', path: '/api/admin/instances', headers: this.#headers }),
+    create: (input: InstanceInput): Promise<InstanceCreated> => this.transport.json(operation('createInstance', undefined, { json: input, headers: this.#headers })),
+    list: (): Promise<Instance[]> => this.transport.json(operation('listInstances', undefined, { headers: this.#headers })),
     delete: async (instanceId: string): Promise<void> => {
-      await this.transport.send({ method: 'DELETE', path: `/api/admin/instances/${encodeURIComponent(instanceId)}`, headers: this.#headers });
+      await this.transport.send(operation('deleteInstance', { instanceId }, { headers: this.#headers }));
     },
   };
 }

@@ -24,7 +24,7 @@ import type {
 } from '@connected-cloud/contract';
 import { jsonArray, jsonArrayStream, ndjson } from './json-stream.js';
 import { MemoryKeyStore, MissingApiKeyError, type KeyStore } from './keys.js';
-import { ApiError, Transport, parseRetryAfter, type Call, type TransportOptions } from './transport.js';
+import { ApiError, Transport, operation, parseRetryAfter, type Call, type TransportOptions } from './transport.js';
 
 export interface ClientOptions extends Omit<TransportOptions, 'baseUrl'> {
   /** The platform, e.g. https://cloud.example.com */
@@ -92,21 +92,21 @@ export class ConnectedCloud {
 
   /** Starts a registration: open `registrationUrl` in a browser to finish it (a captcha), then the e-mail follows. */
   register(input: DeveloperRegistration): Promise<RegistrationAccepted> {
-    return this.transport.json({ method: 'POST', path: '/api/developers', json: input });
+    return this.transport.json(operation('registerDeveloper', undefined, { json: input }));
   }
   application(developerId: string, applicationId: string): Promise<Application> {
-    return this.transport.json({ method: 'GET', path: appPath(developerId, applicationId) });
+    return this.transport.json(operation('getApplication', { developerId, applicationId }));
   }
   createApplication(developerId: string, input: ApplicationInput): Promise<ApplicationCreated> {
-    return this.transport.json({ method: 'POST', path: `/api/developers/${enc(developerId)}/applications`, json: input });
+    return this.transport.json(operation('createApplication', { developerId }, { json: input }));
   }
   /** A passcode to show the user; `secret` is this integration's passcode secret, needed later to rotate its key. */
   createPasscode(developerId: string, applicationId: string, secret: string): Promise<PasscodeCreated> {
-    return this.transport.json({ method: 'POST', path: `${appPath(developerId, applicationId)}/passcodes`, json: { secret } });
+    return this.transport.json(operation('createPasscode', { developerId, applicationId }, { json: { secret } }));
   }
   /** The polling fallback: undefined while the user has not consented; the key once granted (also kept). */
   async pollApiKey(developerId: string, applicationId: string, passcodeId: string, secret: string): Promise<ApiKeyIssued | undefined> {
-    const res = await this.transport.send({ method: 'POST', path: `${appPath(developerId, applicationId)}/passcodes/${enc(passcodeId)}/apikey`, json: { secret } });
+    const res = await this.transport.send(operation('pollApiKey', { developerId, applicationId, passcodeId }, { json: { secret } }));
     const body = (await res.json()) as ApiKeyIssued | { status: 'pending' };
     if (res.status === 202 || !('apikey' in body)) return undefined;
     await this.keys.set(body.apikey);
@@ -114,19 +114,19 @@ export class ConnectedCloud {
     return body;
   }
   sendTestEvent(developerId: string, applicationId: string): Promise<{ eventId: string }> {
-    return this.transport.json({ method: 'POST', path: `${appPath(developerId, applicationId)}/events/test` });
+    return this.transport.json(operation('sendTestEvent', { developerId, applicationId }));
   }
   solutions(): Promise<SolutionSummary[]> {
-    return this.transport.json({ method: 'GET', path: '/api/solutions' });
+    return this.transport.json(operation('listSolutions'));
   }
   solution(domain: string): Promise<SolutionSummary> {
-    return this.transport.json({ method: 'GET', path: `/api/solutions/${enc(domain)}` });
+    return this.transport.json(operation('getSolution', { domain }));
   }
 
   // --- the integration (API key) ---
 
   integration(): Promise<Integration> {
-    return this.#json({ method: 'GET', path: '/api/integration' });
+    return this.#json(operation('getIntegration'));
   }
 
   /** Rotates the key now (it is also rotated by itself when it has expired). */
@@ -135,7 +135,7 @@ export class ConnectedCloud {
       const initialApikey = await this.keys.get();
       if (!initialApikey) throw new MissingApiKeyError(this.keys.where ?? 'the key store');
       if (!this.#secret) throw new Error('rotating the API key needs the passcode secret (the `secret` option, or --secret / CCLOUD_SECRET)');
-      const rotated = await this.transport.json<ApiKeyRotated>({ method: 'PATCH', path: '/api/apikey', json: { initialApikey, secret: this.#secret } });
+      const rotated = await this.transport.json<ApiKeyRotated>(operation('rotateApiKey', undefined, { json: { initialApikey, secret: this.#secret } }));
       await this.keys.set(rotated.apikey);
       this.#lastRotation = { from: initialApikey, to: rotated.apikey };
       return rotated.apikey;
@@ -144,12 +144,13 @@ export class ConnectedCloud {
   }
 
   readonly files = {
-    list: (): Promise<ScopeFile[]> => this.#json({ method: 'GET', path: '/api/files' }),
-    get: (fileId: string): Promise<ScopeFile> => this.#json({ method: 'GET', path: `/api/files/${enc(fileId)}` }),
+    list: (): Promise<ScopeFile[]> => this.#json(operation('listFiles')),
+    get: (fileId: string): Promise<ScopeFile> => this.#json(operation('getFile', { fileId })),
     /** A file's content (or the current file of a scope), streamed. */
     download: async (ref: string | { scope: string }): Promise<ReadableStream<Uint8Array>> => {
-      const path = typeof ref === 'string' ? `/api/files/${enc(ref)}/content` : `/api/scopes/${enc(ref.scope)}/content`;
-      return bodyOf(await this.#authed({ method: 'GET', path, headers: { 'accept-encoding': 'identity' } }));
+      const extra = { headers: { 'accept-encoding': 'identity' } };
+      const call = typeof ref === 'string' ? operation('getFileContent', { fileId: ref }, extra) : operation('getScopeContent', { scope: ref.scope }, extra);
+      return bodyOf(await this.#authed(call));
     },
     /**
      * The records of a scope's current file (or of one version of it, `{ fileId }`), one at a time, never all in
@@ -163,7 +164,7 @@ export class ConnectedCloud {
     },
     /** What changed since an older version, one change at a time. */
     changes: async (fileId: string, since: string): Promise<AsyncIterable<Change>> => {
-      const res = await this.#authed({ method: 'GET', path: `/api/files/${enc(fileId)}/changes`, query: { since } });
+      const res = await this.#authed(operation('getFileChanges', { fileId }, { query: { since } }));
       return ndjson<Change>(bodyOf(res));
     },
   };
@@ -177,18 +178,18 @@ export class ConnectedCloud {
       const headers: Record<string, string> = {};
       if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
       if (opts.contentDigest) headers['content-digest'] = opts.contentDigest;
-      return this.#json({ method: 'POST', path: '/api/uploads', query: { type }, body: uploadBody(source, opts.onProgress), headers });
+      return this.#json(operation('createUpload', undefined, { query: { type }, body: uploadBody(source, opts.onProgress), headers }));
     },
     /** Validates records against the type's schema and reports; nothing is stored or sent. */
     validate: <T extends UploadType | (string & {})>(type: T, source: UploadSource<T>): Promise<ValidationReport> =>
-      this.#json({ method: 'POST', path: '/api/uploads', query: { type, validateOnly: true }, body: uploadBody(source, undefined) }),
-    list: (query: { status?: UploadStatus; limit?: number } = {}): Promise<Tracking[]> => this.#json({ method: 'GET', path: '/api/uploads', query }),
-    tracking: (fileId: string): Promise<Tracking> => this.#json({ method: 'GET', path: `/api/uploads/${enc(fileId)}/tracking` }),
+      this.#json(operation('createUpload', undefined, { query: { type, validateOnly: true }, body: uploadBody(source, undefined) })),
+    list: (query: { status?: UploadStatus; limit?: number } = {}): Promise<Tracking[]> => this.#json(operation('listUploads', undefined, { query })),
+    tracking: (fileId: string): Promise<Tracking> => this.#json(operation('getTracking', { fileId })),
     /** Follows an upload until a final status (invalid, accepted, failed), asking again as Retry-After says. */
     waitForCompletion: async (fileId: string, opts: { onUpdate?: (t: Tracking) => void; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Tracking> => {
       const deadline = Date.now() + (opts.timeoutMs ?? Infinity);
       for (;;) {
-        const res = await this.#authed({ method: 'GET', path: `/api/uploads/${enc(fileId)}/tracking`, ...(opts.signal ? { signal: opts.signal } : {}) });
+        const res = await this.#authed(operation('getTracking', { fileId }, opts.signal ? { signal: opts.signal } : {}));
         const tracking = (await res.json()) as Tracking;
         opts.onUpdate?.(tracking);
         if (FINAL.includes(tracking.status)) return tracking;
@@ -202,7 +203,7 @@ export class ConnectedCloud {
      * `OrderResult` for an upload of orders (name the type to narrow it when there are several).
      */
     result: <T extends UploadType | (string & {}) = UploadType>(fileId: string, _type?: T): AsyncIterable<UploadResultRecord<T>> => {
-      const download = () => this.#authed({ method: 'GET', path: `/api/uploads/${enc(fileId)}/result`, headers: { 'accept-encoding': 'identity' } });
+      const download = () => this.#authed(operation('getUploadResult', { fileId }, { headers: { 'accept-encoding': 'identity' } }));
       return (async function* () {
         yield* jsonArray<UploadResultRecord<T>>(bodyOf(await download()));
       })();
@@ -211,10 +212,10 @@ export class ConnectedCloud {
 
   readonly events = {
     list: (query: { status?: 'pending' | 'delivered' | 'failed'; type?: EventType; limit?: number } = {}): Promise<EventSummary[]> =>
-      this.#json({ method: 'GET', path: '/api/events', query }),
+      this.#json(operation('listEvents', undefined, { query })),
     /** One event with its delivery attempts (time, HTTP status, duration, error). */
-    get: (eventId: string): Promise<EventDetail> => this.#json({ method: 'GET', path: `/api/events/${enc(eventId)}` }),
-    resend: (eventId: string): Promise<EventSummary> => this.#json({ method: 'POST', path: `/api/events/${enc(eventId)}/resend` }),
+    get: (eventId: string): Promise<EventDetail> => this.#json(operation('getEvent', { eventId })),
+    resend: (eventId: string): Promise<EventSummary> => this.#json(operation('resendEvent', { eventId })),
   };
 
   // --- plumbing ---
@@ -253,8 +254,6 @@ export interface EventAttempt {
 }
 export type EventDetail = EventSummary & { attemptLog: EventAttempt[] };
 
-const enc = encodeURIComponent;
-const appPath = (developerId: string, applicationId: string) => `/api/developers/${enc(developerId)}/applications/${enc(applicationId)}`;
 
 function bodyOf(res: Response): ReadableStream<Uint8Array> {
   return res.body ?? new Response('').body!;

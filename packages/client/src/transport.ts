@@ -1,3 +1,5 @@
+import { routes, type OperationId, type RouteDefinition, type Routes } from '@connected-cloud/contract';
+
 // The one HTTP transport of every Connected Cloud client (the SDK, the CLI, the connector): the Fetch API only, so
 // that it runs wherever `fetch` exists (Node 20, Deno, Bun, edge runtimes).
 
@@ -260,3 +262,19 @@ function sleep(ms: number, signals: AbortSignal[]): Promise<void> {
     signal.addEventListener('abort', stop, { once: true });
   });
 }
+
+// --- calls derived from the contract's route table: the one place where a method and a path are written ---
+
+/** The `{name}` parameters of a path template, e.g. `/api/files/{fileId}` → `{ fileId: string }`. */
+export type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}` ? { [K in Name]: string } & PathParams<Rest> : unknown;
+
+/** The call of an operation of the route table: its method and path, with the path's parameters filled in. */
+export function operation<O extends OperationId>(id: O, ...[params, extra]: OperationArgs<O>): Call {
+  const route = routes[id] as RouteDefinition;
+  const values = (params ?? {}) as Record<string, string>;
+  const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name]!));
+  return { method: route.method, path, ...extra };
+}
+type OperationArgs<O extends OperationId> = {} extends PathParams<Routes[O]['path']>
+  ? [params?: undefined, extra?: Omit<Call, 'method' | 'path'>]
+  : [params: PathParams<Routes[O]['path']>, extra?: Omit<Call, 'method' | 'path'>];

@@ -1,7 +1,10 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError, ConnectionError, Transport, parseRetryAfter, type RequestLog } from '../src/transport.js';
+import { ApiError, ConnectionError, Transport, operation, parseRetryAfter, type RequestLog } from '../src/transport.js';
 
 /** A server that misbehaves as each path says; it records every request it received. */
 class FaultyServer {
@@ -168,5 +171,26 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter('-1', now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
+  });
+});
+
+describe('calls derived from the route table', () => {
+  it('fills in and encodes the path parameters of an operation, with its method', () => {
+    expect(operation('getTracking', { fileId: 'upl_1' })).toEqual({ method: 'GET', path: '/api/uploads/upl_1/tracking' });
+    expect(operation('getScopeContent', { scope: 'a b/c' }, { headers: { a: '1' } })).toEqual({ method: 'GET', path: '/api/scopes/a%20b%2Fc/content', headers: { a: '1' } });
+    expect(operation('listFiles')).toEqual({ method: 'GET', path: '/api/files' });
+    // @ts-expect-error the operation's path needs its fileId
+    void (() => operation('getTracking', {}));
+  });
+
+  it('leaves no API path written by hand in the SDK, the CLI or the connector', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const sources = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+    const written = ['client/src', 'cli/src', 'connector/src']
+      .flatMap((d) => sources(path.join(root, d)))
+      .flatMap((file) => fs.readFileSync(file, 'utf8').split('\n').map((line, i) => ({ at: `${path.relative(root, file)}:${i + 1}`, line })))
+      .filter(({ line }) => !/^\s*(\/?\*|\/\/)/.test(line) && /['"`]\/api\//.test(line));
+    expect(written.map((w) => w.at)).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Ledger } from '../ledger/db.js';
 import type { PlatformClient } from '../platform/client.js';
 import { SNAPSHOTS } from './snapshots.js';
+import { operation } from '@connected-cloud/client';
 
 interface ConnectorIntegration {
   integrationId: string;
@@ -59,7 +60,7 @@ export class Delivery {
   }
 
   async #deliverAll(): Promise<void> {
-    const integrations = await this.d.client.json<ConnectorIntegration[]>('GET', '/api/connector/integrations', { persistent: true });
+    const integrations = await this.d.client.json<ConnectorIntegration[]>(operation('listConnectorIntegrations'), { persistent: true });
     const solutions = new Set(integrations.filter((i) => i.status === 'active').map((i) => i.solution));
     for (const domain of solutions) {
       const snapshots = SNAPSHOTS[domain];
@@ -84,7 +85,7 @@ export class Delivery {
         this.d.log.debug({ solution, scope }, 'unchanged since the last delivery');
         return;
       }
-      const created = await this.d.client.json<{ fileId: string; records: number }>('PUT', `/api/connector/solutions/${solution}/scopes/${scope}`, {
+      const created = await this.d.client.json<{ fileId: string; records: number }>(operation('putScopeFile', { domain: solution, scope }), {
         stream: () => fs.createReadStream(file, { highWaterMark: 1 << 20 }),
         persistent: true,
       });

@@ -7,6 +7,7 @@ import type { Delivery } from '../delivery/deliver.js';
 import type { Ledger } from '../ledger/db.js';
 import { PlatformError, type PlatformClient } from '../platform/client.js';
 import { consentPage, disablePage, homePage, type IntegrationRow } from './html.js';
+import { operation } from '@connected-cloud/client';
 
 /**
  * The connector's page for its user: enable an external integration by passcode (see what it asks, then grant or
@@ -17,7 +18,7 @@ export async function pageServer(d: { db: Ledger; client: PlatformClient; delive
   await app.register(formbody);
   const token = randomBytes(24).toString('base64url');
   const company = async () => (await d.db.selectFrom('company').select('name').executeTakeFirst())?.name ?? 'Accounting company';
-  const integrations = () => d.client.json<IntegrationRow[]>('GET', '/api/connector/integrations');
+  const integrations = () => d.client.json<IntegrationRow[]>(operation('listConnectorIntegrations'));
   const sameToken = (given: unknown) => typeof given === 'string' && given.length === token.length && timingSafeEqual(Buffer.from(given), Buffer.from(token));
 
   app.addHook('preHandler', async (request, reply) => {
@@ -36,7 +37,7 @@ export async function pageServer(d: { db: Ledger; client: PlatformClient; delive
   app.post('/consents', async (request, reply) => {
     const passcode = String((request.body as { passcode?: unknown }).passcode ?? '').slice(0, 64);
     try {
-      const challenge = await d.client.json<ConsentChallenge>('POST', '/api/connector/consents', { body: { passcode } });
+      const challenge = await d.client.json<ConsentChallenge>(operation('lookUpConsent'), { body: { passcode } });
       return reply.type('text/html').send(consentPage({ company: await company(), token, challenge }));
     } catch (error) {
       if (!(error instanceof PlatformError)) throw error;
@@ -51,13 +52,13 @@ export async function pageServer(d: { db: Ledger; client: PlatformClient; delive
   });
 
   app.post<{ Params: { consentId: string } }>('/consents/:consentId/grant', async (request, reply) => {
-    await d.client.json('POST', `/api/connector/consents/${encodeURIComponent(request.params.consentId)}/grant`);
+    await d.client.json(operation('grantConsent', { consentId: request.params.consentId }));
     void d.delivery.now(); // the new integration's data goes at once
     return reply.redirect(`/?note=${encodeURIComponent('Granted. The application is connected and receives your data now.')}`, 303);
   });
 
   app.post<{ Params: { consentId: string } }>('/consents/:consentId/deny', async (request, reply) => {
-    await d.client.json('POST', `/api/connector/consents/${encodeURIComponent(request.params.consentId)}/deny`);
+    await d.client.json(operation('denyConsent', { consentId: request.params.consentId }));
     return reply.redirect(`/?note=${encodeURIComponent('Denied. Nothing was shared.')}`, 303);
   });
 
@@ -68,7 +69,7 @@ export async function pageServer(d: { db: Ledger; client: PlatformClient; delive
   });
 
   app.post<{ Params: { integrationId: string } }>('/integrations/:integrationId/disable', async (request, reply) => {
-    await d.client.json('DELETE', `/api/connector/integrations/${encodeURIComponent(request.params.integrationId)}`);
+    await d.client.json(operation('revokeIntegration', { integrationId: request.params.integrationId }));
     return reply.redirect(`/?note=${encodeURIComponent('Disabled. The application can no longer reach your data.')}`, 303);
   });
 

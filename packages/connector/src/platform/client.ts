@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { ApiError, Transport, type RequestLog } from '@connected-cloud/client';
+import { ApiError, Transport, type Call, type RequestLog } from '@connected-cloud/client';
 import type { Logger } from 'pino';
 
 /** A refusal from the platform: its problem document (the SDK's ApiError: status, code, detail). */
@@ -50,23 +50,23 @@ export class PlatformClient {
     return this.#stop.signal.aborted;
   }
 
-  async json<T>(method: string, path: string, opts: CallOptions = {}): Promise<T> {
-    const text = await (await this.#send(method, path, opts)).text();
+  /** An operation of the route table (`operation('getInbox', …)`), with the instance key. */
+  async json<T>(call: Call, opts: CallOptions = {}): Promise<T> {
+    const text = await (await this.#send(call, opts)).text();
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
   /** A response body as a stream (the caller reads it to the end or destroys it). */
-  async download(path: string, opts: CallOptions = {}): Promise<Readable> {
-    const res = await this.#send('GET', path, opts);
+  async download(call: Call, opts: CallOptions = {}): Promise<Readable> {
+    const res = await this.#send(call, opts);
     return res.body ? Readable.fromWeb(res.body as NodeReadableStream) : Readable.from([]);
   }
 
-  #send(method: string, path: string, opts: CallOptions): Promise<Response> {
+  #send(call: Call, opts: CallOptions): Promise<Response> {
     const stream = opts.stream;
     return this.#transport.send({
-      method,
-      path,
-      headers: this.#headers,
+      ...call,
+      headers: { ...call.headers, ...this.#headers },
       ...(opts.body !== undefined ? { json: opts.body } : {}),
       ...(stream ? { body: () => Readable.toWeb(stream()) as ReadableStream<Uint8Array> } : {}),
       ...(opts.persistent !== undefined ? { persistent: opts.persistent } : {}),

@@ -8,6 +8,7 @@ import { streamArray } from 'stream-json/streamers/stream-array.js';
 import type { Ledger } from '../ledger/db.js';
 import { PlatformError, type PlatformClient } from '../platform/client.js';
 import { applyOrder, type OrderSource } from './orders.js';
+import { operation } from '@connected-cloud/client';
 
 const PROGRESS_EVERY_MS = 1000;
 
@@ -41,11 +42,11 @@ export class Processor {
         for (const held of await db.selectFrom('claimed_uploads').selectAll().orderBy('claimed_at').execute()) {
           await this.#process(held.upload_id, held.integration_id);
         }
-        const inbox = await client.json<InboxItem[]>('GET', '/api/connector/inbox?wait=30', { persistent: true });
+        const inbox = await client.json<InboxItem[]>(operation('getInbox', undefined, { query: { wait: 30 } }), { persistent: true });
         for (const item of inbox) {
           if (client.stopped) break;
           try {
-            await client.json<UploadLease>('POST', `/api/connector/uploads/${item.fileId}/claim`, { persistent: true });
+            await client.json<UploadLease>(operation('claimUpload', { fileId: item.fileId }), { persistent: true });
           } catch (error) {
             if (error instanceof PlatformError && (error.status === 404 || error.status === 409)) continue; // taken or gone
             throw error;
@@ -86,7 +87,7 @@ export class Processor {
     const source = await this.#sourceOf(integrationId);
     try {
       out.write('[');
-      const content = await client.download(`/api/connector/uploads/${uploadId}/content`, { persistent: true });
+      const content = await client.download(operation('getUploadContent', { fileId: uploadId }), { persistent: true });
       for await (const { key, value } of orders(content)) {
         const result = await this.#applyOnce(uploadId, source, key, value as Order);
         if (result.outcome === 'rejected') rejected++;
@@ -99,7 +100,7 @@ export class Processor {
       await new Promise<void>((resolve, reject) => out.end(']', (error?: Error | null) => (error ? reject(error) : resolve())));
       const status = rejected > 0 ? 'failed' : 'accepted';
       try {
-        await client.json('PUT', `/api/connector/uploads/${uploadId}/result?status=${status}`, { stream: () => fs.createReadStream(resultFile), persistent: true });
+        await client.json(operation('putUploadResult', { fileId: uploadId }, { query: { status } }), { stream: () => fs.createReadStream(resultFile), persistent: true });
         log.info({ uploadId, status, orders: done, rejected }, 'upload processed');
       } catch (error) {
         if (!(error instanceof PlatformError && error.status === 409)) throw error;
@@ -137,7 +138,7 @@ export class Processor {
     const known = () => db.selectFrom('integrations').select('application_id').where('integration_id', '=', integrationId).executeTakeFirst();
     let row = await known();
     if (!row) {
-      const listed = await client.json<ConnectorIntegration[]>('GET', '/api/connector/integrations', { persistent: true });
+      const listed = await client.json<ConnectorIntegration[]>(operation('listConnectorIntegrations'), { persistent: true });
       for (const i of listed) {
         await db.insertInto('integrations').values({ integration_id: i.integrationId, application_id: i.application.id, application_name: i.application.name }).onConflict((oc) => oc.doNothing()).execute();
       }
@@ -148,7 +149,7 @@ export class Processor {
   }
 
   #progress(uploadId: string, progress: number): Promise<UploadLease> {
-    return this.d.client.json<UploadLease>('PATCH', `/api/connector/uploads/${uploadId}`, { body: { status: 'processing', progress }, persistent: true, idempotent: true });
+    return this.d.client.json<UploadLease>(operation('reportProgress', { fileId: uploadId }), { body: { status: 'processing', progress }, persistent: true, idempotent: true });
   }
 }
 
