@@ -153,7 +153,8 @@ describe.skipIf(!built || (!haveChromium && !process.env.CI))('the reference con
     const id = created.body.fileId;
     await completed(id);
     const tracking = (await asApp('GET', `/api/uploads/${id}/tracking`)).body;
-    expect(tracking).toMatchObject({ status: 'accepted', progress: 100 });
+    expect(tracking).toMatchObject({ status: 'failed', progress: 100, summary: { records: 5, accepted: 2, rejected: 3 }, errorCount: 3 });
+    expect(tracking.errors.map((e: { pointer: string }) => e.pointer)).toEqual(['/1', '/2', '/3']);
     const results = (await asApp('GET', `/api/uploads/${id}/result`)).body as Array<{ id: string; outcome: string; documentNumber?: string; reasons?: Array<{ code: string }> }>;
     expect(results.map((r) => [r.id, r.outcome, r.documentNumber ?? r.reasons!.map((x) => x.code).join()])).toEqual([
       ['WEB-1', 'accepted', 'SO-000003'],

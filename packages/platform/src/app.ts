@@ -16,7 +16,7 @@ import { installContentDecoding } from './infra/http/encoding.js';
 import { MAX_PARAM_LENGTH, clientErrorHandler, frameworkErrors, installErrorHandling } from './infra/http/errors.js';
 import { installPages } from './infra/http/pages/index.js';
 import { installValidation } from './infra/http/validation.js';
-import { newToken } from './infra/secrets/random.js';
+import { RequestLog, requestIds } from './infra/log.js';
 import type { Platform } from './platform.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -36,7 +36,8 @@ export async function buildApp(platform: Platform): Promise<App> {
   const app = Fastify({
     loggerInstance: platform.log as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
-    genReqId: () => `req_${newToken().slice(0, 16)}`,
+    genReqId: requestIds(),
+    logController: new RequestLog(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },

@@ -16,7 +16,8 @@ const PROGRESS_EVERY_MS = 1000;
  * that a restart carries on with it), streams it order by order into the books, reports progress (which renews the
  * lease) and uploads one result per order. Each order is applied and recorded in one ledger transaction, so an
  * upload processed again after a crash or an expired lease applies no order twice: the recorded result is reused.
- * The upload is `accepted` when at least one of its orders was taken in, `failed` when none was.
+ * The upload is `accepted` when every order was taken in, `failed` as soon as one was refused (the platform
+ * counts the result file and holds the connector to that: a partial outcome is never reported as accepted).
  */
 export class Processor {
   #loop: Promise<void> | undefined;
@@ -79,14 +80,14 @@ export class Processor {
     const resultFile = path.join(this.d.dataDir, `result-${uploadId}.json`);
     const out = fs.createWriteStream(resultFile);
     let done = 0;
-    let accepted = 0;
+    let rejected = 0;
     let reported = Date.now();
     try {
       out.write('[');
       const content = await client.download(`/api/connector/uploads/${uploadId}/content`, { persistent: true });
       for await (const { key, value } of orders(content)) {
         const result = await this.#applyOnce(uploadId, integrationId, key, value as Order);
-        if (result.outcome === 'accepted') accepted++;
+        if (result.outcome === 'rejected') rejected++;
         if (!out.write((done++ ? ',' : '') + JSON.stringify(result))) await new Promise<void>((r) => out.once('drain', () => r()));
         if (Date.now() - reported > PROGRESS_EVERY_MS) {
           reported = Date.now();
@@ -94,10 +95,10 @@ export class Processor {
         }
       }
       await new Promise<void>((resolve, reject) => out.end(']', (error?: Error | null) => (error ? reject(error) : resolve())));
-      const status = accepted > 0 ? 'accepted' : 'failed';
+      const status = rejected > 0 ? 'failed' : 'accepted';
       try {
         await client.json('PUT', `/api/connector/uploads/${uploadId}/result?status=${status}`, { stream: () => fs.createReadStream(resultFile), persistent: true });
-        log.info({ uploadId, status, orders: done, accepted }, 'upload processed');
+        log.info({ uploadId, status, orders: done, rejected }, 'upload processed');
       } catch (error) {
         if (!(error instanceof PlatformError && error.status === 409)) throw error;
         log.warn({ uploadId, code: error.code }, 'the result was not taken (already final, or the lease ran out)');

@@ -3,12 +3,17 @@ import formbody from '@fastify/formbody';
 import type { App } from '../../app.js';
 import { ProblemError } from '../../infra/http/problem.js';
 import { handle } from '../../infra/http/routes.js';
+import { clientAddress } from '../../infra/ratelimit/index.js';
 import { checkYourEmail, linkProblem, registrationForm } from './page.js';
 
 /** The developer-facing API of onboarding (contract §2). */
 export async function onboardingApiRoutes(app: App): Promise<void> {
-  const { onboarding } = app.platform;
-  handle(app, routes.registerDeveloper, async (request, reply) => reply.code(202).send(await onboarding.register(request.body)));
+  const { onboarding, limits } = app.platform;
+  handle(app, routes.registerDeveloper, async (request, reply) => {
+    await limits.consume('registrationsPerAddress', clientAddress(request), 'Too many registrations from this address: try again later');
+    await limits.consume('registrationsGlobal', 'all', 'Too many registrations at the moment: try again later');
+    return reply.code(202).send(await onboarding.register(request.body));
+  });
   handle(app, routes.createApplication, async (request, reply) =>
     reply.code(201).send(await onboarding.createApplication(request.params.developerId, request.body)),
   );
