@@ -12,7 +12,7 @@ import { registerApplication, type RegisteredApplication } from '../../platform/
 import { order, orderResult } from '../../platform/test/support/orders.js';
 import { usePlatformWithMail } from '../../platform/test/support/platform.js';
 import { Receiver, type Delivery } from '../../platform/test/support/receiver.js';
-import { ApiError, ConnectedCloud, MissingApiKeyError, WebhookVerificationError, WebhookVerifier, applyChanges, expressWebhook, fastifyWebhookRoute, fetchWebhookHandler, nodeWebhookHandler, type OrderResult, type PlatformEvent, type Product } from '../src/index.js';
+import { ApiError, ConnectedCloud, MissingApiKeyError, WebhookVerificationError, WebhookVerifier, applyChanges, expressWebhook, fastifyWebhookRoute, fetchWebhookHandler, nodeWebhookHandler, type OrderResult, type PlatformEvent, type Product, type RequestLog } from '../src/index.js';
 import { FileKeyStore, fromFile } from '../src/node.js';
 
 const SECRET = 'correct horse battery staple';
@@ -42,6 +42,14 @@ describe('the client SDK against a running platform', () => {
     const error = await new ConnectedCloud({ baseUrl: ctx.platform.url, keyStore: new FileKeyStore(path.join(os.tmpdir(), 'nowhere', 'apikey')) }).integration().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MissingApiKeyError);
     expect((error as Error).message).toMatch(/no API key in the file .*nowhere\/apikey\. Get one: `ccloud passcode/);
+  });
+
+  it('names each call by its X-Request-Id in its own log and in the platform’s', async () => {
+    const logged: RequestLog[] = [];
+    await new ConnectedCloud({ baseUrl: ctx.platform.url, log: (e) => logged.push(e) }).solutions();
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ method: 'GET', path: '/api/solutions', status: 200, attempt: 1 });
+    expect(ctx.platform.logs.some((l) => l.includes(`"reqId":"${logged[0]!.requestId}"`))).toBe(true);
   });
 
   it('registers, reads and adds applications, and lists the solutions', async () => {

@@ -10,10 +10,14 @@ export function redactUrl(url: string): string {
 }
 
 /** Request IDs `req_` + 16 characters: a random prefix per process and a counter, no randomness per request. */
-export function requestIds(): () => string {
+export function requestIds(): (req: { headers: Record<string, string | string[] | undefined> }) => string {
   const prefix = `req_${randomBase62(8)}`;
   let n = 0;
-  return () => prefix + (n++).toString(36).padStart(8, '0');
+  return (req) => {
+    // A client's X-Request-Id (the SDK sends one per call) names the request in both sides' logs.
+    const sent = req.headers['x-request-id'];
+    return typeof sent === 'string' && /^[\w.-]{8,64}$/.test(sent) ? sent : prefix + (n++).toString(36).padStart(8, '0');
+  };
 }
 
 /** pino with every credential redacted: headers, bodies' secret fields and tokens in URLs. */
