@@ -15,7 +15,7 @@ const Secret = Type.String({
 // Admin: instances of accounting products
 export const InstanceInput = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 200 }), product: Type.String({ minLength: 1, maxLength: 100, examples: ['Sage 50'] }) },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'InstanceInput' },
 );
 export const Instance = Type.Object({ instanceId: InstanceId, name: Type.String(), product: Type.String(), createdAt: Timestamp }, { title: 'Instance' });
 export const InstanceCreated = Type.Object(

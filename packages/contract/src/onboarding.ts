@@ -22,7 +22,7 @@ export const ApplicationInput = Type.Object(
     solution: Solution,
     notificationUrl: NotificationUrl,
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'ApplicationInput' },
 );
 export type ApplicationInput = Static<typeof ApplicationInput>;
 

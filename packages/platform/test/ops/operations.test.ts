@@ -111,7 +111,7 @@ describe('request logging', () => {
   });
 });
 
-describe('metrics and the Postman collection', () => {
+describe('metrics', () => {
   const ctx = usePlatformWithMail({ kind: 'sqlite', databaseUrl: undefined }, { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } });
 
   it('counts requests by route, webhook attempts by outcome, and reads the queue at each scrape', async () => {
@@ -159,18 +159,5 @@ describe('metrics and the Postman collection', () => {
     const metrics = (await ctx.platform.api('GET', '/metrics')).text;
     expect(metrics).toMatch(/^cc_http_requests_total\{method="GET",route="\/api\/files\/:fileId\/content",status="200"\} 1$/m);
     expect(metrics).toMatch(/^cc_http_requests_total\{method="GET",route="\/api\/files\/:fileId\/content",status="206"\} 1$/m);
-  });
-
-  it('serves a Postman collection with a request for every operation of the OpenAPI document', async () => {
-    const doc = (await ctx.platform.api('GET', '/openapi.json')).body;
-    const { status, body: collection } = await ctx.platform.api('GET', '/postman.json');
-    expect(status).toBe(200);
-    expect(collection.info.name).toBe(doc.info.title);
-    const requests: Array<{ request: { method: string } }> = [];
-    const walk = (items: any[]) => items.forEach((i) => (i.item ? walk(i.item) : requests.push(i)));
-    walk(collection.item);
-    const operations = Object.values(doc.paths as Record<string, object>).flatMap((ops) => Object.keys(ops));
-    expect(requests).toHaveLength(operations.length);
-    expect(collection.item.map((f: { name: string }) => f.name)).toEqual(expect.arrayContaining(['uploads', 'files', 'connector']));
   });
 });

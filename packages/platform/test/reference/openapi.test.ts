@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { builtInSolutions, problemsOf, routeList } from '@connected-cloud/contract';
+import { ProblemCodes, builtInSolutions, problemsOf, routeList } from '@connected-cloud/contract';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
@@ -57,6 +57,12 @@ describe('the OpenAPI document generated from the route table', () => {
       expect(json['x-streaming'], key).toEqual(expect.any(String));
       expect(json['x-limits'], key).toEqual(expect.any(String));
     }
+  });
+
+  it('is explained by the project’s own guide, which names every problem code', () => {
+    const guide = fs.readFileSync(path.join(root, 'docs/api-guide.md'), 'utf8');
+    for (const code of Object.keys(ProblemCodes)) expect(guide, code).toContain(`| \`${code}\` |`);
+    expect(doc.info.description).toContain('docs/api-guide.md');
   });
 
   it('gives examples that match their own schemas: parameters, bodies and answers', () => {

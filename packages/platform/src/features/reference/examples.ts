@@ -15,6 +15,8 @@ const byName: Record<string, unknown> = {
   // By context (the schema's title, or the property holding the object) then name.
   'DeveloperRegistration.name': 'Ada Lovelace',
   'application.name': 'ShopSync',
+  'ApplicationInput.name': 'LedgerLens',
+  'parameter.name': 'orders',
   'InstanceInput.name': 'Acme Garden Supplies Ltd',
   'ecommerce orders.id': 'SO-1001',
   'ecommerce orders-result.id': 'SO-1001',

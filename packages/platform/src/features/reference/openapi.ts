@@ -79,7 +79,7 @@ function parametersOf(schema: TObject | undefined, where: 'path' | 'query' | 'he
   const required = new Set((schema as { required?: string[] }).required ?? []);
   return Object.entries(schema.properties).map(([name, property]) => {
     const { description, ...rest } = plain(property as TSchema);
-    const example = name === 'fileId' && path.includes('/uploads/') ? `upl_4CjRZf7q1pTz8WkX2mYb0v` : exampleOf(rest, name);
+    const example = name === 'fileId' && path.includes('/uploads/') ? `upl_4CjRZf7q1pTz8WkX2mYb0v` : exampleOf(rest, name, 'parameter');
     return {
       name,
       in: where,
