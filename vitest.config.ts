@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Waits end when what they wait for happens; the limit only bounds a loaded CI machine's worst case.
+    expect: { poll: { timeout: 15_000 } },
   },
 });

@@ -21,6 +21,7 @@ import type {
   UploadTracking,
   ValidationReport,
 } from '@connected-cloud/contract';
+import { FinalUploadStatuses } from '@connected-cloud/contract';
 import { streamArray } from 'stream-json/streamers/stream-array.js';
 import { ApiError, json, send, type Call, type Response } from './http.js';
 import { MemoryKeyStore, type KeyStore } from './keys.js';
@@ -41,7 +42,7 @@ export interface UploadProgress {
   total: number | undefined;
 }
 
-const FINAL: readonly UploadStatus[] = ['invalid', 'accepted', 'failed'];
+const FINAL: readonly UploadStatus[] = FinalUploadStatuses;
 
 /**
  * The application's side of Connected Cloud (contract §2–§7), typed from the contract's own schemas. A call that

@@ -1,9 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { EventTypes, eventBody } from '@connected-cloud/contract';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { adminRoutes } from './features/admin/routes.js';
 import { apiKeyRotationRoutes, integrationRoutes } from './features/apikeys/routes.js';
 import { connectorConsentRoutes, passcodeRoutes } from './features/consent/routes.js';
@@ -15,20 +14,13 @@ import { opsRoutes } from './features/ops/routes.js';
 import { solutionRoutes } from './features/solutions/routes.js';
 import { homeRoutes } from './features/portal/routes.js';
 import { installErrorHandling } from './infra/http/errors.js';
+import type { App } from './infra/http/fastify.js';
 import { installPages } from './infra/http/pages/index.js';
 import { installValidation } from './infra/http/validation.js';
 import { newToken } from './infra/secrets/random.js';
 import type { Platform } from './platform.js';
 
-export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    platform: Platform;
-    /** Every route registered, as "METHOD /path" (OpenAPI spelling), but those hidden from the document. */
-    registeredRoutes: Set<string>;
-  }
-}
+export type { App } from './infra/http/fastify.js';
 
 /** JSON bodies of the API are small; scope files and uploads (streamed) set their own limits. */
 const JSON_BODY_LIMIT = 1024 * 1024;

@@ -1,6 +1,6 @@
 import { Instance, InstanceCreated, InstanceInput, InstanceParams, Problem } from '@connected-cloud/contract';
 import { Type } from 'typebox';
-import type { App } from '../../app.js';
+import type { App } from '../../infra/http/fastify.js';
 
 const security = [{ adminToken: [] }];
 

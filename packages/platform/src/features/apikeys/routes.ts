@@ -1,5 +1,5 @@
 import { ApiKeyRotated, ApiKeyRotation, Integration, Problem } from '@connected-cloud/contract';
-import type { App } from '../../app.js';
+import type { App } from '../../infra/http/fastify.js';
 
 /** PATCH /api/apikey needs no valid key: it is how an expired one is replaced. */
 export async function apiKeyRotationRoutes(app: App): Promise<void> {

@@ -15,7 +15,7 @@ import {
   Problem,
 } from '@connected-cloud/contract';
 import { Type } from 'typebox';
-import type { App } from '../../app.js';
+import type { App } from '../../infra/http/fastify.js';
 
 /** The application's side of consent: passcodes and the polling fallback (contract §3). */
 export async function passcodeRoutes(app: App): Promise<void> {

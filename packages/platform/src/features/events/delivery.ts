@@ -3,6 +3,7 @@ import DataLoader from 'dataloader';
 import { Webhook } from 'standardwebhooks';
 import { request, type Agent } from 'undici';
 import type { Config } from '../../config.js';
+import type { Clock } from '../../infra/clock.js';
 import { literalAddressProblem } from '../../infra/net/guarded-agent.js';
 import type { JobHandler, JobOutcome } from '../../infra/queue/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
@@ -18,8 +19,8 @@ type Response = { status: number | null; error: string | null; retryAfterMs?: nu
  * a 2xx ends it; a 410 ends it and every later delivery to that URL; anything else (a status, a timeout, a
  * refused connection) is retried on the schedule, no sooner than a 429's or 503's Retry-After.
  */
-export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: Agent; config: Config; metrics: Metrics }): JobHandler<DeliverEventJob> {
-  const { db, secrets, agent, config, metrics } = deps;
+export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: Agent; config: Config; metrics: Metrics; clock: Clock }): JobHandler<DeliverEventJob> {
+  const { db, secrets, agent, config, metrics, clock } = deps;
   const schedule = config.webhookRetrySchedule;
   // Signers by sealed secret: opening the secret and decoding its key once per application, not per delivery.
   // The jobs claimed together look their events up together: one query, not one per delivery.
@@ -48,7 +49,7 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
       return { outcome: 'done', record: (tx) => q.failWithoutAttempt(tx, eventId, sealedWithoutSecrets(event.type, event.payload_sealed)) };
     }
 
-    const attemptedAt = new Date();
+    const attemptedAt = clock.date();
     const started = performance.now();
     const body = secrets.open(event.payload_sealed);
     const response = await post(event.notification_url, body, {
@@ -92,7 +93,7 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
       return settle('dead', attempt, { status: 'failed', next_attempt_at: null, delivered_at: null, ...final() });
     }
     metrics.webhookAttempt('retry');
-    const next = new Date(Date.now() + Math.max(delaySeconds * 1000, response.retryAfterMs ?? 0));
+    const next = new Date(clock.now() + Math.max(delaySeconds * 1000, response.retryAfterMs ?? 0));
     return settle('retry', attempt, { status: 'pending', next_attempt_at: next.toISOString(), delivered_at: null }, next);
   };
 

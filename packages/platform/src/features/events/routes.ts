@@ -1,10 +1,9 @@
 import { ApplicationParams, EventAttempt, EventStatus, EventSummary, EventTypes, Problem } from '@connected-cloud/contract';
 import { Type } from 'typebox';
-import type { App } from '../../app.js';
-import { clearNotificationUrlGone } from './queries.js';
+import type { App } from '../../infra/http/fastify.js';
 
 export async function eventRoutes(app: App): Promise<void> {
-  const { onboarding, events, store } = app.platform;
+  const { onboarding, eventLog } = app.platform;
 
   app.post(
     '/api/developers/:developerId/applications/:applicationId/events/test',
@@ -24,10 +23,7 @@ export async function eventRoutes(app: App): Promise<void> {
     },
     async (request, reply) => {
       const application = await onboarding.getApplication(request.params.developerId, request.params.applicationId);
-      const eventId = await store.db.transaction().execute(async (tx) => {
-        await clearNotificationUrlGone(tx, application.applicationId);
-        return events.record(tx, { applicationId: application.applicationId, type: 'webhook.test', data: {} });
-      });
+      const eventId = await eventLog.sendTest(application.applicationId);
       return reply.code(202).send({ eventId, type: 'webhook.test' as const, status: 'pending' as const });
     },
   );

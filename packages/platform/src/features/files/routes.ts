@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { AppScopeParams, ChangesQuery, FileParams, Problem, ScopeFile, ScopeFileCreated, ScopeParams } from '@connected-cloud/contract';
 import { Type } from 'typebox';
-import type { App } from '../../app.js';
+import type { App } from '../../infra/http/fastify.js';
 import { MAX_FILE, STORED_DESCRIPTION, acceptStreamedJson, sendStored, storedResponses, streamed } from '../../infra/http/streaming.js';
 
 /** The instance delivers a scope file (contract §5). */

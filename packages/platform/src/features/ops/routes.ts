@@ -1,11 +1,7 @@
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Problem } from '@connected-cloud/contract';
 import { Type } from 'typebox';
-import type { App } from '../../app.js';
+import type { App } from '../../infra/http/fastify.js';
 import { ProblemError } from '../../infra/http/problem.js';
-
-const altchaScript = fileURLToPath(import.meta.resolve('altcha'));
 
 export async function opsRoutes(app: App): Promise<void> {
   const { store, blobs, metrics } = app.platform;
@@ -67,13 +63,6 @@ export async function opsRoutes(app: App): Promise<void> {
       });
       return reply.type('application/json').serializer(JSON.stringify).send((await postman) as object);
     },
-  );
-
-  app.get('/assets/altcha.js', { schema: { hide: true } }, async (_request, reply) =>
-    reply
-      .type('text/javascript; charset=utf-8')
-      .header('cache-control', 'public, max-age=86400')
-      .send(fs.createReadStream(altchaScript)),
   );
 }
 

@@ -1,4 +1,4 @@
-import type { App } from '../../app.js';
+import type { App } from '../../infra/http/fastify.js';
 import { homePage } from './home.js';
 
 const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });

@@ -1,6 +1,6 @@
 import { Problem, SchemaParams, SolutionParams, SolutionSummary } from '@connected-cloud/contract';
 import { Type } from 'typebox';
-import type { App } from '../../app.js';
+import type { App } from '../../infra/http/fastify.js';
 import { notFound } from '../../infra/http/problem.js';
 
 export async function solutionRoutes(app: App): Promise<void> {

@@ -1,5 +1,6 @@
 import type { UploadStatus } from '@connected-cloud/contract';
 import type { Db } from '../../infra/store/index.js';
+import { FINAL } from './status.js';
 import type { UploadsTable } from '../../infra/store/schema.js';
 
 export function insertUpload(tx: Db, row: UploadsTable) {
@@ -51,9 +52,13 @@ export async function isReferenced(db: Db, blobKey: string): Promise<boolean> {
 
 /** Uploads in a final status last changed before `before`: what retention removes. */
 export function finishedBefore(db: Db, before: string, limit: number) {
-  return db.selectFrom('uploads').select(['id', 'blob_key', 'result_blob_key']).where('status', 'in', ['invalid', 'accepted', 'failed']).where('updated_at', '<', before).limit(limit).execute();
+  return db.selectFrom('uploads').select(['id', 'blob_key', 'result_blob_key']).where('status', 'in', FINAL).where('updated_at', '<', before).limit(limit).execute();
 }
 
 export async function deleteUploads(tx: Db, ids: string[]): Promise<void> {
   await tx.deleteFrom('uploads').where('id', 'in', ids).execute();
+}
+
+export async function countByStatus(db: Db): Promise<Array<{ status: string; n: number | string }>> {
+  return db.selectFrom('uploads').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
 }

@@ -14,7 +14,7 @@ import {
   ValidationReport,
 } from '@connected-cloud/contract';
 import { Type } from 'typebox';
-import type { App } from '../../app.js';
+import type { App } from '../../infra/http/fastify.js';
 import { MAX_FILE, STORED_DESCRIPTION, acceptStreamedJson, sendStored, storedResponses } from '../../infra/http/streaming.js';
 import { retryAfter } from './status.js';
 

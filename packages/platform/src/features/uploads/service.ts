@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { UploadCreated, UploadLease, UploadStatus, UploadTracking, ValidationReport } from '@connected-cloud/contract';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
+import type { Clock } from '../../infra/clock.js';
 import type { BlobStore } from '../../infra/blobs/index.js';
 import { deleteBlobsLater } from '../../infra/blobs/jobs.js';
 import type { InstancePrincipal, IntegrationPrincipal } from '../../infra/http/auth.js';
@@ -27,7 +28,6 @@ export const EXPIRE_UPLOAD_LEASE = defineJob('expire-upload-lease', UploadJob);
 
 const INBOX_LIMIT = 100;
 const done = { outcome: 'done' } as const;
-const now = () => new Date().toISOString();
 
 interface Deps {
   db: Db;
@@ -38,6 +38,7 @@ interface Deps {
   inbox: InboxSignal;
   config: Config;
   log: Logger;
+  clock: Clock;
 }
 
 /**
@@ -88,7 +89,7 @@ export class Uploads {
       await stored.abort();
       throw error;
     }
-    const at = now();
+    const at = this.#now();
     const row: UploadsTable = {
       id,
       integration_id: principal.integrationId,
@@ -218,7 +219,7 @@ export class Uploads {
       if (Date.now() - reported > 1000) {
         reported = Date.now();
         const progress = Math.floor((100 * validator.bytes) / Math.max(1, row.size));
-        await q.moveUpload(this.d.db, row.id, 'validating', { progress, updated_at: now() });
+        await q.moveUpload(this.d.db, row.id, 'validating', { progress, updated_at: this.#now() });
       }
     }
     const report = reportOf(validator);
@@ -236,7 +237,7 @@ export class Uploads {
   async #expireLease(uploadId: string): Promise<JobOutcome> {
     const row = await q.findUpload(this.d.db, uploadId);
     if (!row || !LEASED.includes(row.status) || !row.lease_until) return done;
-    if (row.lease_until > now()) {
+    if (row.lease_until > this.#now()) {
       // Renewed by progress: look again when the new lease ends.
       return { outcome: 'done', record: (tx) => this.d.queue.enqueue(tx, EXPIRE_UPLOAD_LEASE, { uploadId }, { runAt: new Date(row.lease_until!) }) };
     }
@@ -244,7 +245,7 @@ export class Uploads {
       outcome: 'done',
       record: async (tx) => {
         const fresh = await q.findUpload(tx, uploadId);
-        if (fresh && LEASED.includes(fresh.status) && fresh.lease_until && fresh.lease_until <= now()) {
+        if (fresh && LEASED.includes(fresh.status) && fresh.lease_until && fresh.lease_until <= this.#now()) {
           await this.#move(tx, fresh, 'pending', { lease_until: null, progress: 0 });
         }
       },
@@ -252,6 +253,11 @@ export class Uploads {
   }
 
   isReferenced = (key: string) => q.isReferenced(this.d.db, key);
+
+  /** Uploads by status, for the cc_uploads gauge. */
+  async countByStatus() {
+    return (await q.countByStatus(this.d.db)).map((r) => ({ labels: { status: r.status }, value: Number(r.n) }));
+  }
 
   /** Removes finished uploads last changed before `before`; their files go by the blob deletion job. */
   async prune(before: string): Promise<number> {
@@ -275,7 +281,7 @@ export class Uploads {
   async #move(tx: Db, row: UploadsTable, to: UploadStatus, changes: Partial<UploadsTable> = {}): Promise<UploadsTable> {
     const conflict = (status: UploadStatus) => new ProblemError(409, 'status-conflict', `Upload "${row.id}" is ${status}: it cannot become ${to}`);
     if (!allowed(row.status, to)) throw conflict(row.status);
-    const next: UploadsTable = { ...row, ...changes, status: to, updated_at: now() };
+    const next: UploadsTable = { ...row, ...changes, status: to, updated_at: this.#now() };
     if (!(await q.moveUpload(tx, row.id, row.status, { ...changes, status: to, updated_at: next.updated_at }))) {
       throw conflict((await q.findUpload(tx, row.id))?.status ?? row.status);
     }
@@ -308,14 +314,18 @@ export class Uploads {
   /** The upload, if the instance holds a live lease on it; else 409 (status-conflict once final). */
   #leased(row: UploadsTable): UploadsTable {
     if (isFinal(row.status)) throw new ProblemError(409, 'status-conflict', `Upload "${row.id}" is ${row.status}, a final status`);
-    if (!LEASED.includes(row.status) || !row.lease_until || row.lease_until <= now()) {
+    if (!LEASED.includes(row.status) || !row.lease_until || row.lease_until <= this.#now()) {
       throw new ProblemError(409, 'lease-required', `Upload "${row.id}" is ${row.status}: claim it first`);
     }
     return row;
   }
 
+  #now(): string {
+    return this.d.clock.date().toISOString();
+  }
+
   #leaseEnd(): string {
-    return new Date(Date.now() + this.d.config.uploadLease * 1000).toISOString();
+    return new Date(this.d.clock.now() + this.d.config.uploadLease * 1000).toISOString();
   }
 
   #replay(earlier: UploadsTable, sha256: string) {
