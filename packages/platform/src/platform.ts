@@ -1,3 +1,4 @@
+import type { Credential } from '@connected-cloud/contract';
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from './config.js';
 import { systemClock, type Clock } from './infra/clock.js';
@@ -18,10 +19,11 @@ import { createMailer, type Mailer } from './infra/mail/index.js';
 import { mailJobs } from './infra/mail/outbox.js';
 import { filesystemBlobs, type BlobStore } from './infra/blobs/index.js';
 import { blobJobs } from './infra/blobs/jobs.js';
-import { adminAuth, apiKeyAuth, instanceAuth } from './infra/http/auth.js';
+import { adminAuth, apiKeyAuth, instanceAuth, type AuthHook } from './infra/http/auth.js';
 import { guardedAgent } from './infra/net/guarded-agent.js';
 import { Metrics } from './infra/metrics.js';
 import { JobQueue } from './infra/queue/index.js';
+import { RateLimits } from './infra/ratelimit/index.js';
 import { SecretBox } from './infra/secrets/cipher.js';
 import { resolveLocalKeys } from './infra/secrets/local-keys.js';
 import { openStore, type Store } from './infra/store/index.js';
@@ -50,9 +52,11 @@ export interface Platform {
   /** What the inbox's long polls wait on; stopped first when the platform stops, so that no poll holds it up. */
   inbox: InboxSignal;
   metrics: Metrics;
+  /** Store-backed rate limits, named in config.rateLimits. */
+  limits: RateLimits;
   retention: Retention;
-  /** The one hook per credential kind: route plugins add the hook of the kind they serve. */
-  auth: { admin: ReturnType<typeof adminAuth>; instance: ReturnType<typeof instanceAuth>; apiKey: ReturnType<typeof apiKeyAuth> };
+  /** The one hook per credential kind (the contract's words); a route's kind in the table picks it. */
+  auth: Record<Exclude<Credential, 'none'>, AuthHook>;
   /** Starts the background work (the queue's worker). */
   start(): Promise<void>;
   /** Stops the background work, letting jobs in hand finish, then closes the store. */
@@ -74,24 +78,25 @@ export async function createPlatform(config: Config, log: Logger, opts: { clock?
   const queue = new JobQueue(store, log, { ...config.queue, leaseMs: config.webhookTimeoutMs + 10_000, clock });
   const agent = guardedAgent({ allowPrivate: config.allowInsecureNotificationUrls, connectTimeoutMs: config.webhookTimeoutMs });
   const metrics = new Metrics();
+  const limits = new RateLimits(store, config.rateLimits);
   metrics.gauge('cc_jobs', 'Jobs in the queue, by kind and status (queued or dead)', ['kind', 'status'], () => queue.counts());
   queue.handle(DELIVER_EVENT, eventDeliveryHandler({ db: store.db, secrets, agent, config, metrics, clock }));
   const events = new EventOutbox(queue, secrets, clock);
   const solutions = new SolutionRegistry(config.publicUrl);
-  const apikeys = new ApiKeys({ db: store.db, secrets, queue, clock, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
+  const apikeys = new ApiKeys({ db: store.db, secrets, queue, clock, limits, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
   const blobs = filesystemBlobs(config.dataDir);
   const inbox = new InboxSignal(store);
-  const eventLog = new EventLog({ db: store.db, secrets, outbox: events, clock });
+  const eventLog = new EventLog({ db: store.db, secrets, outbox: events, clock, limits });
   const captcha = new RegistrationCaptcha(secrets.derive('altcha').toString('base64'), config.captchaMaxNumber);
-  const onboarding = new Onboarding({ db: store.db, config, secrets, captcha, queue, solutions, clock });
-  const consent = new Consent({ db: store.db, config, secrets, queue, clock, events, apikeys, onboarding, solutions });
+  const onboarding = new Onboarding({ db: store.db, config, secrets, captcha, queue, solutions, clock, limits });
+  const consent = new Consent({ db: store.db, config, secrets, queue, clock, limits, events, apikeys, onboarding, solutions });
   const instances = new Instances({ db: store.db, consent, clock });
   const files = new ScopeFiles({ db: store.db, blobs, queue, events, solutions, config, clock });
   const uploads = new Uploads({ db: store.db, blobs, queue, events, solutions, inbox, config, log, clock });
   const retention = new Retention({ store, queue, uploads, clock, days: config.retentionDays, log });
   const auth = {
-    admin: adminAuth(keys.adminTokenHash),
-    instance: instanceAuth((key) => instances.authenticate(key)),
+    adminToken: adminAuth(keys.adminTokenHash),
+    instanceKey: instanceAuth((key) => instances.authenticate(key)),
     apiKey: apiKeyAuth((key) => apikeys.check(key), 7 * 86_400_000),
   };
   metrics.gauge('cc_uploads', 'Uploads, by status', ['status'], () => uploads.countByStatus());
@@ -110,6 +115,7 @@ export async function createPlatform(config: Config, log: Logger, opts: { clock?
     queue,
     inbox,
     metrics,
+    limits,
     events,
     eventLog,
     onboarding,
@@ -130,6 +136,7 @@ export async function createPlatform(config: Config, log: Logger, opts: { clock?
       await inbox.stop();
       await queue.stop();
       await agent.close();
+      limits.close();
       mailer.close();
       await store.close();
     },

@@ -4,6 +4,7 @@ import type { ApiKeyCheck, IntegrationPrincipal } from '../../infra/http/auth.js
 import { ProblemError, notFound } from '../../infra/http/problem.js';
 import { Type } from 'typebox';
 import { defineJob, handler, type JobQueue } from '../../infra/queue/index.js';
+import type { RateLimits } from '../../infra/ratelimit/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
 import { hasValidChecksum, newKey, sameHash, sha256Hex } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
@@ -18,7 +19,7 @@ export const FORGET_SUCCESSOR = defineJob('forget-key-successor', Type.Object({ 
  */
 export class ApiKeys {
   constructor(
-    private readonly deps: { db: Db; secrets: SecretBox; queue: JobQueue; clock: Clock; ttlSeconds: number; graceSeconds: number },
+    private readonly deps: { db: Db; secrets: SecretBox; queue: JobQueue; clock: Clock; limits: RateLimits; ttlSeconds: number; graceSeconds: number },
   ) {}
 
   /** Mints a key for an integration, inside the caller's transaction. */
@@ -66,7 +67,8 @@ export class ApiKeys {
     const key = hasValidChecksum(initialApikey) ? await q.findKey(db, keyHash) : undefined;
     if (!key) throw unauthorized('api-key-invalid', 'initialApikey is not a key of any integration');
     if (key.status === 'revoked') throw unauthorized('api-key-revoked', 'The integration of this API key was revoked');
-    if (!sameHash(secretHash(secret), key.secret_hash)) throw unauthorized('secret-invalid', 'The secret is not the one given with the passcode');
+    const right = await this.deps.limits.guess('secretAttempts', [`integration:${key.integrationId}`], () => sameHash(secretHash(secret), key.secret_hash));
+    if (!right) throw unauthorized('secret-invalid', 'The secret is not the one given with the passcode');
 
     for (let current = key; ; current = (await q.findKey(db, keyHash))!) {
       const now = this.deps.clock.date();

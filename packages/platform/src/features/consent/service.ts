@@ -5,6 +5,7 @@ import type { InstancePrincipal } from '../../infra/http/auth.js';
 import { ProblemError, notFound } from '../../infra/http/problem.js';
 import { Type } from 'typebox';
 import { defineJob, handler, type JobQueue } from '../../infra/queue/index.js';
+import type { RateLimits } from '../../infra/ratelimit/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
 import { newId, sameHash } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
@@ -28,6 +29,7 @@ type Deps = {
   secrets: SecretBox;
   queue: JobQueue;
   clock: Clock;
+  limits: RateLimits;
   events: EventOutbox;
   apikeys: ApiKeys;
   onboarding: Onboarding;
@@ -191,7 +193,7 @@ export class Consent {
     const app = await this.d.onboarding.getApplication(developerId, applicationId);
     const passcode = await q.findPasscodeOfApplication(this.d.db, passcodeId, app.applicationId);
     if (!passcode) throw notFound('passcode-not-found', `Application "${applicationId}" has no passcode "${passcodeId}"`);
-    if (!sameHash(this.secretHash(secret), passcode.secret_hash)) {
+    if (!(await this.d.limits.guess('secretAttempts', [`passcode:${passcode.id}`], () => sameHash(this.secretHash(secret), passcode.secret_hash)))) {
       throw new ProblemError(401, 'secret-invalid', 'The secret is not the one given with the passcode');
     }
     const now = this.d.clock.date().toISOString();

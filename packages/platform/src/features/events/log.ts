@@ -2,6 +2,7 @@ import type { EventSummary } from '@connected-cloud/contract';
 import type { Clock } from '../../infra/clock.js';
 import { ProblemError, notFound } from '../../infra/http/problem.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
+import type { RateLimits } from '../../infra/ratelimit/index.js';
 import type { Db } from '../../infra/store/index.js';
 import type { EventsTable } from '../../infra/store/schema.js';
 import { holdsSecrets, type EventOutbox } from './outbox.js';
@@ -9,7 +10,7 @@ import * as q from './queries.js';
 
 /** The event log an application reads with its API key: its integration's events, their attempts, resend. */
 export class EventLog {
-  constructor(private readonly deps: { db: Db; secrets: SecretBox; outbox: EventOutbox; clock: Clock }) {}
+  constructor(private readonly deps: { db: Db; secrets: SecretBox; outbox: EventOutbox; clock: Clock; limits: RateLimits }) {}
 
   /** A webhook.test event; asking for one also lifts a stop that a 410 Gone put on the notificationUrl. */
   async sendTest(applicationId: string): Promise<string> {
@@ -45,6 +46,7 @@ export class EventLog {
    */
   async resend(integrationId: string, eventId: string): Promise<EventSummary> {
     const row = await this.#find(integrationId, eventId);
+    await this.deps.limits.consume('resendsPerEvent', eventId, 'This event was resent too often: try again later');
     if (!holdsSecrets(row.type, this.deps.secrets.open(row.payload_sealed))) {
       throw new ProblemError(409, 'event-not-resendable', 'This event carried an API key that is no longer kept; rotate the key with PATCH /api/apikey');
     }

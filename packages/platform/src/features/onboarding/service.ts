@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import type { Clock } from '../../infra/clock.js';
 import type { JobQueue } from '../../infra/queue/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
+import type { RateLimits } from '../../infra/ratelimit/index.js';
 import type { Db } from '../../infra/store/index.js';
 import type { SolutionRegistry } from '../solutions/registry.js';
 import type { RegistrationCaptcha } from './captcha.js';
@@ -25,6 +26,7 @@ export class Onboarding {
       queue: JobQueue;
       solutions: SolutionRegistry;
       clock: Clock;
+      limits: RateLimits;
     },
   ) {}
 
@@ -101,6 +103,7 @@ export class Onboarding {
     const now = this.d.clock.date();
     const webhookSecret = newWebhookSecret();
     const application = this.#newApplication(developerId, input, '', now);
+    await this.d.limits.consume('applicationsPerDeveloper', developerId, 'This developer created too many applications: try again later');
     application.status = 'active';
     application.webhook_secret_sealed = this.d.secrets.seal(webhookSecret);
     await this.d.db.transaction().execute(async (tx) => {
