@@ -17,6 +17,8 @@ import type { EventOutbox } from '../events/outbox.js';
 import type { SolutionRegistry } from '../solutions/registry.js';
 import { changesBetween } from './changes.js';
 import * as q from './queries.js';
+import { linkTo } from '../../infra/http/links.js';
+import { routes } from '@connected-cloud/contract';
 
 /** Scope files (contract §5): full snapshots an instance delivers, versioned, announced and served. */
 export class ScopeFiles {
@@ -108,7 +110,7 @@ export class ScopeFiles {
   }
 
   #contentUrl(fileId: string): string {
-    return `${this.d.config.publicUrl}/api/files/${fileId}/content`;
+    return linkTo(this.d.config.publicUrl, routes.getFileContent, { fileId });
   }
 }
 

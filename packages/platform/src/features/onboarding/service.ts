@@ -14,6 +14,8 @@ import { queueMail } from '../../infra/mail/outbox.js';
 import { credentialsMail } from './mail.js';
 import { notificationUrlProblem } from '../../infra/net/notification-url.js';
 import * as q from './queries.js';
+import { linkTo } from '../../infra/http/links.js';
+import { routes } from '@connected-cloud/contract';
 
 /** Onboarding: a developer registers (pending until the captcha is solved), then adds applications. */
 export class Onboarding {
@@ -50,7 +52,7 @@ export class Onboarding {
       tokenHash: sha256Hex(token),
       expiresAt: expires,
     });
-    return { registrationUrl: `${this.d.config.publicUrl}/register/${token}`, expires };
+    return { registrationUrl: linkTo(this.d.config.publicUrl, routes.getRegistrationPage, { token }), expires };
   }
 
   /** What the registration page shows for a token, or why it cannot be used. */

@@ -19,6 +19,8 @@ import type { SolutionRegistry } from '../solutions/registry.js';
 import type { InboxSignal } from './inbox.js';
 import * as q from './queries.js';
 import { LEASED, allowed, isFinal, journeyProgress, stageOf } from './status.js';
+import { linkTo } from '../../infra/http/links.js';
+import { routes } from '@connected-cloud/contract';
 
 const UploadJob = Type.Object({ uploadId: Type.String() });
 /** Validates an upload's stored bytes against its type's schema. */
@@ -334,7 +336,7 @@ export class Uploads {
   }
 
   #created(row: UploadsTable): UploadCreated {
-    return { fileId: row.id, type: row.type, status: row.status, trackingUrl: `${this.d.config.publicUrl}/api/uploads/${row.id}/tracking` };
+    return { fileId: row.id, type: row.type, status: row.status, trackingUrl: linkTo(this.d.config.publicUrl, routes.getTracking, { fileId: row.id }) };
   }
 
   #tracking(row: UploadsTable): UploadTracking {
@@ -366,12 +368,12 @@ export class Uploads {
       size: row.size,
       sha256: row.sha256,
       leaseExpires: row.lease_until!,
-      contentUrl: `${this.d.config.publicUrl}/api/connector/uploads/${row.id}/content`,
+      contentUrl: linkTo(this.d.config.publicUrl, routes.getUploadContent, { fileId: row.id }),
     };
   }
 
   #resultUrl(id: string): string {
-    return `${this.d.config.publicUrl}/api/uploads/${id}/result`;
+    return linkTo(this.d.config.publicUrl, routes.getUploadResult, { fileId: id });
   }
 }
 
