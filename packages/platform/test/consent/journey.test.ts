@@ -6,7 +6,6 @@ import { usePlatformWithMail } from '../support/platform.js';
 import { Receiver, verify } from '../support/receiver.js';
 import { describeEachStore } from '../support/stores.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SECRET = 'correct horse battery staple';
 
 describeEachStore('the consent journey: passcode, grant, API key, expiry, rotation, revocation', (store) => {
@@ -143,12 +142,7 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
     const eventId = await platform.platform.store.db
       .transaction()
       .execute((tx) => platform.platform.events.record(tx, { applicationId: app.applicationId, integrationId, type: 'integration.revoked', data: { integrationId } }));
-    let failed;
-    for (let i = 0; i < 100 && failed?.status !== 'failed'; i++) {
-      failed = (await platform.api('GET', `/api/events/${eventId}`, undefined, withKey(key))).body;
-      await sleep(25);
-    }
-    expect(failed).toMatchObject({ status: 'failed', attempts: 3 });
+    await expect.poll(async () => (await platform.api('GET', `/api/events/${eventId}`, undefined, withKey(key))).body).toMatchObject({ status: 'failed', attempts: 3 });
     expect((await platform.api('GET', '/api/events?status=failed', undefined, withKey(key))).body.map((e: { eventId: string }) => e.eventId)).toEqual([eventId]);
 
     receiver.behaviour = ({ attempt }) => ({ status: attempt <= 4 ? 500 : 200 }); // one more failure, then success
@@ -157,12 +151,8 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
     expect(resent.body.status).toBe('pending');
     await receiver.waitFor((r) => r.delivered.length === 2);
     expect(receiver.requests.filter((r) => r.id === eventId)).toHaveLength(5);
-    let done;
-    for (let i = 0; i < 100 && done?.status !== 'delivered'; i++) {
-      done = (await platform.api('GET', `/api/events/${eventId}`, undefined, withKey(key))).body;
-      await sleep(25);
-    }
-    expect(done).toMatchObject({ status: 'delivered', attempts: 5 });
+    await expect.poll(async () => (await platform.api('GET', `/api/events/${eventId}`, undefined, withKey(key))).body).toMatchObject({ status: 'delivered', attempts: 5 });
+    const done = (await platform.api('GET', `/api/events/${eventId}`, undefined, withKey(key))).body;
     expect(done.attemptLog.map((a: { httpStatus: number }) => a.httpStatus)).toEqual([500, 500, 500, 500, 200]);
   });
 });
