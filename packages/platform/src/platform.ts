@@ -20,6 +20,7 @@ import { mailJobs } from './infra/mail/outbox.js';
 import { filesystemBlobs, type BlobStore } from './infra/blobs/index.js';
 import { blobJobs } from './infra/blobs/jobs.js';
 import { adminAuth, apiKeyAuth, instanceAuth, type AuthHook } from './infra/http/auth.js';
+import { CredentialCache } from './infra/http/credential-cache.js';
 import { guardedAgent } from './infra/net/guarded-agent.js';
 import { Metrics } from './infra/metrics.js';
 import { JobQueue } from './infra/queue/index.js';
@@ -83,14 +84,15 @@ export async function createPlatform(config: Config, log: Logger, opts: { clock?
   queue.handle(DELIVER_EVENT, eventDeliveryHandler({ db: store.db, secrets, agent, config, metrics, clock }));
   const events = new EventOutbox(queue, secrets, clock);
   const solutions = new SolutionRegistry(config.publicUrl);
-  const apikeys = new ApiKeys({ db: store.db, secrets, queue, clock, limits, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
+  const credentials = new CredentialCache(store);
+  const apikeys = new ApiKeys({ db: store.db, secrets, queue, clock, limits, credentials, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
   const blobs = filesystemBlobs(config.dataDir);
   const inbox = new InboxSignal(store);
   const eventLog = new EventLog({ db: store.db, secrets, outbox: events, clock, limits });
   const captcha = new RegistrationCaptcha(secrets.derive('altcha').toString('base64'), config.captchaMaxNumber);
   const onboarding = new Onboarding({ db: store.db, config, secrets, captcha, queue, solutions, clock, limits });
-  const consent = new Consent({ db: store.db, config, secrets, queue, clock, limits, events, apikeys, onboarding, solutions });
-  const instances = new Instances({ db: store.db, consent, clock });
+  const consent = new Consent({ db: store.db, config, secrets, queue, clock, limits, events, apikeys, onboarding, solutions, credentials });
+  const instances = new Instances({ db: store.db, consent, credentials, clock });
   const files = new ScopeFiles({ db: store.db, blobs, queue, events, solutions, config, clock });
   const uploads = new Uploads({ db: store.db, blobs, queue, events, solutions, inbox, config, log, clock });
   const retention = new Retention({ store, queue, uploads, clock, days: config.retentionDays, log });
@@ -129,11 +131,13 @@ export async function createPlatform(config: Config, log: Logger, opts: { clock?
     async start() {
       const swept = await blobs.sweep(async (key) => (await files.isReferenced(key)) || (await uploads.isReferenced(key)));
       if (swept > 0) log.warn({ swept }, 'removed files a crash left behind');
+      await credentials.start();
       await inbox.start();
       await queue.start();
     },
     async close() {
       await inbox.stop();
+      await credentials.stop();
       await queue.stop();
       await agent.close();
       limits.close();

@@ -1,5 +1,6 @@
 import type { Clock } from '../../infra/clock.js';
 import type { InstancePrincipal } from '../../infra/http/auth.js';
+import type { CredentialCache } from '../../infra/http/credential-cache.js';
 import { notFound } from '../../infra/http/problem.js';
 import { hasValidChecksum, newId, newKey, sha256Hex } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
@@ -8,7 +9,7 @@ import * as q from './queries.js';
 
 /** Instances of accounting products, provisioned by the operator; each gets a `cci_` key shown once. */
 export class Instances {
-  constructor(private readonly deps: { db: Db; consent: Consent; clock: Clock }) {}
+  constructor(private readonly deps: { db: Db; consent: Consent; credentials: CredentialCache; clock: Clock }) {}
 
   async create(input: { name: string; product: string }) {
     const instanceKey = newKey('cci');
@@ -23,17 +24,22 @@ export class Instances {
 
   /** Deletes an instance: its key stops working and every integration of it is revoked (and told so). */
   async delete(instanceId: string): Promise<void> {
-    const deleted = await this.deps.db.transaction().execute(async (tx) => {
-      if (!(await q.deleteInstance(tx, instanceId, this.deps.clock.date().toISOString()))) return false;
-      await this.deps.consent.revokeAllOfInstance(tx, instanceId);
-      return true;
-    });
+    const deleted = await this.deps.db
+      .transaction()
+      .execute(async (tx) => {
+        if (!(await q.deleteInstance(tx, instanceId, this.deps.clock.date().toISOString()))) return false;
+        await this.deps.credentials.changing(tx);
+        await this.deps.consent.revokeAllOfInstance(tx, instanceId);
+        return true;
+      })
+      .finally(() => this.deps.credentials.forget());
     if (!deleted) throw notFound('instance-not-found', `No instance "${instanceId}"`);
   }
 
   async authenticate(instanceKey: string): Promise<InstancePrincipal | undefined> {
     if (!instanceKey.startsWith('cci_') || !hasValidChecksum(instanceKey)) return undefined;
-    const row = await q.findInstanceByKeyHash(this.deps.db, sha256Hex(instanceKey));
+    const keyHash = sha256Hex(instanceKey);
+    const row = await this.deps.credentials.get(`instance:${keyHash}`, () => q.findInstanceByKeyHash(this.deps.db, keyHash));
     return row ? { instanceId: row.id, name: row.name, product: row.product } : undefined;
   }
 }
