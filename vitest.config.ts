@@ -1,10 +1,38 @@
 import { defineConfig } from 'vitest/config';
 
+/** Files that start processes of their own (the built platform, connector, CLI, npm pack). */
+const PROCESSES = [
+  'packages/platform/test/ops/process.test.ts',
+  'packages/connector/test/**/*.test.ts',
+  'packages/cli/test/**/*.test.ts',
+  'packages/client/test/pack.test.ts',
+];
+/** Files that drive Chromium. */
+const BROWSER = ['**/*.browser.test.ts', 'examples/webshop/test/story.test.ts'];
+/** Files that need no store, server or process: pure functions and in-memory parts. */
+const UNIT = [
+  'packages/platform/test/infra/json-array.test.ts',
+  'packages/platform/test/infra/secrets.test.ts',
+  'packages/platform/test/solutions/formats.test.ts',
+  'packages/platform/test/ops/config.test.ts',
+];
+const ALL = ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Waits end when what they wait for happens; the limit only bounds a loaded CI machine's worst case.
+    expect: { poll: { timeout: 15_000 } },
+    reporters: ['default', './vitest.slowest.ts'],
+    // One run, four projects, scheduled together: `vitest run --project unit` (or integration, processes,
+    // browser) runs one of them.
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT } },
+      { extends: true, test: { name: 'integration', include: ALL, exclude: [...UNIT, ...PROCESSES, ...BROWSER] } },
+      { extends: true, test: { name: 'processes', include: PROCESSES } },
+      { extends: true, test: { name: 'browser', include: BROWSER } },
+    ],
   },
 });

@@ -1,7 +1,8 @@
 import type { Customer, Product } from '@connected-cloud/client';
 import type { ShopOrder } from './store.js';
+import escapeHtml from 'escape-html';
 
-const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = (s: unknown) => escapeHtml(String(s ?? ''));
 
 export function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

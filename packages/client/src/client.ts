@@ -22,6 +22,7 @@ import type {
   UploadType,
   ValidationReport,
 } from '@connected-cloud/contract';
+import { FinalUploadStatuses } from '@connected-cloud/contract';
 import { jsonArray, jsonArrayStream, ndjson } from './json-stream.js';
 import { MemoryKeyStore, MissingApiKeyError, type KeyStore } from './keys.js';
 import { ApiError, Transport, operation, parseRetryAfter, type Call, type TransportOptions } from './transport.js';
@@ -41,6 +42,8 @@ export interface UploadProgress {
   sent: number;
   total: number | undefined;
 }
+
+const FINAL: readonly UploadStatus[] = FinalUploadStatuses;
 
 export interface UploadOptions {
   /** The same key and body give back the same upload; with it, a failed send is safely sent again. */
@@ -65,7 +68,6 @@ export type UploadSource<T extends string> =
 /** An upload's tracking; `summary` arrives once the upload is final (contract §6). */
 export type Tracking = UploadTracking & { summary?: { records: number; accepted: number; rejected: number } };
 
-const FINAL: readonly UploadStatus[] = ['invalid', 'accepted', 'failed'];
 
 /**
  * The application's side of Connected Cloud (contract §2–§7), typed from the contract's own schemas. A call that

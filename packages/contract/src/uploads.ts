@@ -5,6 +5,8 @@ export const UploadId = Id('upl');
 
 export const UploadStatuses = ['uploaded', 'validating', 'valid', 'invalid', 'pending', 'downloaded', 'processing', 'accepted', 'failed'] as const;
 export type UploadStatus = (typeof UploadStatuses)[number];
+/** Where an upload's journey ends: no status follows these. */
+export const FinalUploadStatuses = ['invalid', 'accepted', 'failed'] as const satisfies readonly UploadStatus[];
 export const UploadStatus = Type.Unsafe<UploadStatus>({
   type: 'string',
   enum: [...UploadStatuses],

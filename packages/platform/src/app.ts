@@ -1,6 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { adminRoutes } from './features/admin/routes.js';
 import { apiKeyRoutes } from './features/apikeys/routes.js';
 import { consentRoutes } from './features/consent/routes.js';
@@ -14,21 +13,14 @@ import { solutionRoutes } from './features/solutions/routes.js';
 import { homeRoutes } from './features/portal/routes.js';
 import { installContentDecoding } from './infra/http/encoding.js';
 import { MAX_PARAM_LENGTH, clientErrorHandler, frameworkErrors, installErrorHandling } from './infra/http/errors.js';
+import type { App } from './infra/http/fastify.js';
 import { installPages } from './infra/http/pages/index.js';
 import { ProblemError } from './infra/http/problem.js';
 import { installValidation } from './infra/http/validation.js';
 import { RequestLog, requestIds } from './infra/log.js';
 import type { Platform } from './platform.js';
 
-export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    platform: Platform;
-    /** Every route registered, as "METHOD /path" (OpenAPI spelling), but those hidden from the document. */
-    registeredRoutes: Set<string>;
-  }
-}
+export type { App } from './infra/http/fastify.js';
 
 /** JSON bodies of the API are small; scope files and uploads (streamed) set their own limits. */
 const JSON_BODY_LIMIT = 1024 * 1024;

@@ -1,6 +1,7 @@
 import type { Credential } from '@connected-cloud/contract';
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from './config.js';
+import { systemClock, type Clock } from './infra/clock.js';
 import { Instances } from './features/admin/service.js';
 import { ApiKeys } from './features/apikeys/service.js';
 import { Consent } from './features/consent/service.js';
@@ -31,6 +32,8 @@ import { openStore, type Store } from './infra/store/index.js';
 /** Everything a feature may use, built once at start and handed to the routes through `app.platform`. */
 export interface Platform {
   config: Config;
+  /** "Now" for every service: the system's, or a test's that moves. */
+  clock: Clock;
   log: Logger;
   store: Store;
   blobs: BlobStore;
@@ -63,7 +66,8 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-export async function createPlatform(config: Config, log: Logger): Promise<Platform> {
+export async function createPlatform(config: Config, log: Logger, opts: { clock?: Clock } = {}): Promise<Platform> {
+  const clock = opts.clock ?? systemClock;
   // Refused rather than ignored: files must not land on local disk when the operator asked for S3.
   if (config.s3) throw new ConfigError('S3_ENDPOINT', 'S3 storage is not available in this version yet; unset the S3_* variables to keep files under DATA_DIR');
   const keys = resolveLocalKeys(config.dataDir, config, (token, file) => {
@@ -74,36 +78,61 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   const secrets = new SecretBox(keys.secretsKey);
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, dataDir: config.dataDir, log });
   // A claimed delivery is this process's for the HTTP timeout and a margin; a crash frees it after that.
-  const queue = new JobQueue(store, log, { ...config.queue, leaseMs: config.webhookTimeoutMs + 10_000 });
+  const queue = new JobQueue(store, log, { ...config.queue, leaseMs: config.webhookTimeoutMs + 10_000, clock });
   const agent = guardedAgent({ allowPrivate: config.allowInsecureNotificationUrls, connectTimeoutMs: config.webhookTimeoutMs });
-  const metrics = new Metrics(store.db);
+  const metrics = new Metrics();
   const limits = new RateLimits(store, config.rateLimits);
-  queue.handle(DELIVER_EVENT, eventDeliveryHandler({ db: store.db, secrets, agent, config, metrics }));
-  const events = new EventOutbox(queue, secrets);
+  metrics.gauge('cc_jobs', 'Jobs in the queue, by kind and status (queued or dead)', ['kind', 'status'], () => queue.counts());
+  queue.handle(DELIVER_EVENT, eventDeliveryHandler({ db: store.db, secrets, agent, config, metrics, clock }));
+  const events = new EventOutbox(queue, secrets, clock);
   const solutions = new SolutionRegistry(config.publicUrl);
   const credentials = new CredentialCache(store);
-  const apikeys = new ApiKeys({ db: store.db, secrets, queue, limits, credentials, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
+  const apikeys = new ApiKeys({ db: store.db, secrets, queue, clock, limits, credentials, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
   const blobs = filesystemBlobs(config.dataDir);
   const inbox = new InboxSignal(store);
-  const platform = {
+  const eventLog = new EventLog({ db: store.db, secrets, outbox: events, clock, limits });
+  const captcha = new RegistrationCaptcha(secrets.derive('altcha').toString('base64'), config.captchaMaxNumber);
+  const onboarding = new Onboarding({ db: store.db, config, secrets, captcha, queue, solutions, clock, limits });
+  const consent = new Consent({ db: store.db, config, secrets, queue, clock, limits, events, apikeys, onboarding, solutions, credentials });
+  const instances = new Instances({ db: store.db, consent, credentials, clock });
+  const files = new ScopeFiles({ db: store.db, blobs, queue, events, solutions, config, clock });
+  const uploads = new Uploads({ db: store.db, blobs, queue, events, solutions, inbox, config, log, clock });
+  const retention = new Retention({ store, queue, uploads, clock, days: config.retentionDays, log });
+  const auth = {
+    adminToken: adminAuth(keys.adminTokenHash),
+    instanceKey: instanceAuth((key) => instances.authenticate(key)),
+    apiKey: apiKeyAuth((key) => apikeys.check(key), 7 * 86_400_000),
+  };
+  metrics.gauge('cc_uploads', 'Uploads, by status', ['status'], () => uploads.countByStatus());
+  queue.register(...consent.jobs, ...apikeys.jobs, ...blobJobs(blobs), ...uploads.jobs, ...retention.jobs, ...mailJobs(mailer, secrets));
+
+  const platform: Platform = {
     config,
+    clock,
     log,
     store,
     blobs,
     solutions,
     mailer,
     secrets,
-    captcha: new RegistrationCaptcha(secrets.derive('altcha').toString('base64'), config.captchaMaxNumber),
+    captcha,
     queue,
     inbox,
     metrics,
     limits,
     events,
-    eventLog: new EventLog({ db: store.db, secrets, outbox: events, limits }),
+    eventLog,
+    onboarding,
+    instances,
     apikeys,
+    consent,
+    files,
+    uploads,
+    retention,
+    auth,
     started: false,
     async start() {
-      const swept = await blobs.sweep(async (keys) => new Set([...(await platform.files.referencedKeys(keys)), ...(await platform.uploads.referencedKeys(keys))]));
+      const swept = await blobs.sweep(async (keys) => new Set([...(await files.referencedKeys(keys)), ...(await uploads.referencedKeys(keys))]));
       if (swept > 0) log.warn({ swept }, 'removed files a crash left behind');
       await credentials.start();
       await inbox.start();
@@ -119,18 +148,6 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
       mailer.close();
       await store.close();
     },
-  } as Platform;
-  platform.onboarding = new Onboarding(platform);
-  platform.consent = new Consent({ db: store.db, config, secrets, queue, limits, events, apikeys, onboarding: platform.onboarding, solutions, credentials });
-  platform.instances = new Instances({ db: store.db, consent: platform.consent, credentials });
-  platform.files = new ScopeFiles({ db: store.db, blobs, queue, events, solutions, config });
-  platform.uploads = new Uploads({ db: store.db, blobs, queue, events, solutions, inbox, config, log });
-  platform.auth = {
-    adminToken: adminAuth(keys.adminTokenHash),
-    instanceKey: instanceAuth((key) => platform.instances.authenticate(key)),
-    apiKey: apiKeyAuth((key) => apikeys.check(key), 7 * 86_400_000),
   };
-  platform.retention = new Retention({ store, queue, uploads: platform.uploads, days: config.retentionDays, log });
-  queue.register(...platform.consent.jobs, ...apikeys.jobs, ...blobJobs(blobs), ...platform.uploads.jobs, ...platform.retention.jobs, ...mailJobs(mailer, secrets));
   return platform;
 }

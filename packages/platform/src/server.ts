@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { buildApp, type App } from './app.js';
 import type { Config } from './config.js';
+import type { Clock } from './infra/clock.js';
 import { createLogger } from './infra/log.js';
 import { createPlatform, type Platform } from './platform.js';
 
@@ -16,8 +17,8 @@ export interface RunningPlatform {
  * and jobs in hand finish. Between listen and the end of the start, /health answers and /ready and the API
  * answer 503 with Retry-After (app.ts): a probe or a client waits for /ready.
  */
-export async function startPlatform(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningPlatform> {
-  const platform = await createPlatform(config, log);
+export async function startPlatform(config: Config, log: Logger = createLogger(config.logLevel), opts: { clock?: Clock } = {}): Promise<RunningPlatform> {
+  const platform = await createPlatform(config, log, opts);
   let app: App;
   try {
     app = await buildApp(platform);

@@ -1,4 +1,5 @@
 import type { ConsentChallenge } from '@connected-cloud/contract';
+import escapeHtml from 'escape-html';
 
 export interface IntegrationRow {
   integrationId: string;
@@ -9,7 +10,7 @@ export interface IntegrationRow {
   createdAt: string;
 }
 
-const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = (s: unknown) => escapeHtml(String(s ?? ''));
 
 function layout(company: string, title: string, body: string): string {
   return `<!doctype html>

@@ -1,10 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Db } from './store/index.js';
 
 /**
  * The platform's Prometheus metrics (`GET /metrics`), in a registry of its own: the process (memory, event loop,
- * GC), HTTP requests by route, webhook delivery attempts by outcome, and, read from the store at each scrape,
- * the job queue and the uploads by status.
+ * GC), HTTP requests by route, webhook delivery attempts by outcome, and the gauges features add (the job
+ * queue, the uploads by status), read at each scrape.
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -12,7 +11,7 @@ export class Metrics {
   readonly #duration: Histogram<'method' | 'route'>;
   readonly #webhooks: Counter<'outcome'>;
 
-  constructor(db: Db) {
+  constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.#requests = new Counter({ name: 'cc_http_requests_total', help: 'HTTP requests answered, by route and status', labelNames: ['method', 'route', 'status'], registers });
@@ -24,26 +23,21 @@ export class Metrics {
       registers,
     });
     this.#webhooks = new Counter({ name: 'cc_webhook_attempts_total', help: 'Webhook delivery attempts, by outcome: delivered, retry, failed, gone', labelNames: ['outcome'], registers });
+  }
+
+  /**
+   * A gauge read at each scrape from the feature that owns the numbers (the queue its jobs, uploads theirs), so
+   * that metrics read no table themselves.
+   */
+  gauge<L extends string>(name: string, help: string, labelNames: L[], read: () => Promise<Array<{ labels: Record<L, string>; value: number }>>): void {
     new Gauge({
-      name: 'cc_jobs',
-      help: 'Jobs in the queue, by kind and status (queued or dead)',
-      labelNames: ['kind', 'status'],
-      registers,
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
       async collect() {
         this.reset();
-        const rows = await db.selectFrom('jobs').select(['kind', 'status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy(['kind', 'status']).execute();
-        for (const r of rows) this.set({ kind: r.kind, status: r.status }, Number(r.n));
-      },
-    });
-    new Gauge({
-      name: 'cc_uploads',
-      help: 'Uploads, by status',
-      labelNames: ['status'],
-      registers,
-      async collect() {
-        this.reset();
-        const rows = await db.selectFrom('uploads').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
-        for (const r of rows) this.set({ status: r.status }, Number(r.n));
+        for (const { labels, value } of await read()) this.set(labels, value);
       },
     });
   }

@@ -1,16 +1,19 @@
 import { afterEach, expect, it } from 'vitest';
+import { TestClock } from '../../src/infra/clock.js';
 import { asInstance, consentWith, newPasscode, pollApiKey, provisionInstance, withKey } from '../support/consent.js';
 import { registerApplication } from '../support/onboarding.js';
 import { usePlatformWithMail } from '../support/platform.js';
 import { Receiver, verify } from '../support/receiver.js';
 import { describeEachStore } from '../support/stores.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SECRET = 'correct horse battery staple';
 
 describeEachStore('the consent journey: passcode, grant, API key, expiry, rotation, revocation', (store) => {
+  // Time is the platform's: the test moves it past TTLs and grace periods rather than waiting for them.
+  const clock = new TestClock();
   const ctx = usePlatformWithMail(store, {
     env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true', APIKEY_TTL: '4', APIKEY_GRACE: '2', WEBHOOK_RETRY_SCHEDULE: '0,0,0' },
+    clock,
   });
   const receivers: Receiver[] = [];
   afterEach(async () => Promise.all(receivers.splice(0).map((r) => r.stop())));
@@ -81,7 +84,7 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
     expect([resend.status, resend.body.code]).toEqual([409, 'event-not-resendable']);
 
     // Expiry: 401 api-key-expired, with WWW-Authenticate.
-    await sleep(Date.parse(issued.data.expires as string) - Date.now() + 50);
+    clock.advance(Date.parse(issued.data.expires as string) - clock.now() + 50);
     const expired = await platform.api('GET', '/api/integration', undefined, withKey(key1));
     expect([expired.status, expired.body.code]).toEqual([401, 'api-key-expired']);
     expect(expired.headers.get('www-authenticate')).toBe('ApiKey error="api-key-expired"');
@@ -93,7 +96,7 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
     expect(r1.status).toBe(200);
     const key2 = r1.body.apikey as string;
     expect(key2).not.toBe(key1);
-    expect(Date.parse(r1.body.previousKeyValidUntil)).toBeLessThanOrEqual(Date.now());
+    expect(Date.parse(r1.body.previousKeyValidUntil)).toBeLessThanOrEqual(clock.now());
     expect((await platform.api('PATCH', '/api/apikey', { initialApikey: key1, secret: SECRET })).body).toEqual(r1.body);
     expect((await platform.api('GET', '/api/integration', undefined, withKey(key1))).body.code).toBe('api-key-expired');
     expect((await platform.api('GET', '/api/integration', undefined, withKey(key2))).status).toBe(200);
@@ -101,10 +104,10 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
     // Rotating a live key: the old one stays valid for the grace period, then not.
     const r2 = await platform.api('PATCH', '/api/apikey', { initialApikey: key2, secret: SECRET });
     const key3 = r2.body.apikey as string;
-    expect(Date.parse(r2.body.previousKeyValidUntil) - Date.now()).toBeGreaterThan(1000);
+    expect(Date.parse(r2.body.previousKeyValidUntil) - clock.now()).toBeGreaterThan(1000);
     expect((await platform.api('GET', '/api/integration', undefined, withKey(key2))).status).toBe(200);
     expect((await platform.api('PATCH', '/api/apikey', { initialApikey: key2, secret: SECRET })).body.apikey).toBe(key3);
-    await sleep(Date.parse(r2.body.previousKeyValidUntil) - Date.now() + 50);
+    clock.advance(Date.parse(r2.body.previousKeyValidUntil) - clock.now() + 50);
     expect((await platform.api('GET', '/api/integration', undefined, withKey(key2))).body.code).toBe('api-key-expired');
     expect((await platform.api('GET', '/api/integration', undefined, withKey(key3))).status).toBe(200);
     expect((await platform.api('PATCH', '/api/apikey', { initialApikey: key2, secret: SECRET })).body.code).toBe('api-key-expired');
@@ -161,12 +164,7 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
     const eventId = await platform.platform.store.db
       .transaction()
       .execute((tx) => platform.platform.events.record(tx, { applicationId: app.applicationId, integrationId, type: 'integration.revoked', data: { integrationId } }));
-    let failed;
-    for (let i = 0; i < 100 && failed?.status !== 'failed'; i++) {
-      failed = (await platform.api('GET', `/api/events/${eventId}`, undefined, withKey(key))).body;
-      await sleep(25);
-    }
-    expect(failed).toMatchObject({ status: 'failed', attempts: 3 });
+    await expect.poll(async () => (await platform.api('GET', `/api/events/${eventId}`, undefined, withKey(key))).body).toMatchObject({ status: 'failed', attempts: 3 });
     expect((await platform.api('GET', '/api/events?status=failed', undefined, withKey(key))).body.map((e: { eventId: string }) => e.eventId)).toEqual([eventId]);
 
     receiver.behaviour = ({ attempt }) => ({ status: attempt <= 4 ? 500 : 200 }); // one more failure, then success
@@ -175,12 +173,8 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
     expect(resent.body.status).toBe('pending');
     await receiver.waitFor((r) => r.delivered.length === 2);
     expect(receiver.requests.filter((r) => r.id === eventId)).toHaveLength(5);
-    let done;
-    for (let i = 0; i < 100 && done?.status !== 'delivered'; i++) {
-      done = (await platform.api('GET', `/api/events/${eventId}`, undefined, withKey(key))).body;
-      await sleep(25);
-    }
-    expect(done).toMatchObject({ status: 'delivered', attempts: 5 });
+    await expect.poll(async () => (await platform.api('GET', `/api/events/${eventId}`, undefined, withKey(key))).body).toMatchObject({ status: 'delivered', attempts: 5 });
+    const done = (await platform.api('GET', `/api/events/${eventId}`, undefined, withKey(key))).body;
     expect(done.attemptLog.map((a: { httpStatus: number }) => a.httpStatus)).toEqual([500, 500, 500, 500, 200]);
   });
 });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { TestClock } from '../../src/infra/clock.js';
 import { ADMIN, asInstance, consentWith, newPasscode, pollApiKey, provisionInstance, withKey } from '../support/consent.js';
 import { registerApplication } from '../support/onboarding.js';
 import { startTestPlatform, usePlatformWithMail, type TestPlatform } from '../support/platform.js';
@@ -10,10 +11,10 @@ import { MailCatcher } from '../support/smtp.js';
 import { describeEachStore } from '../support/stores.js';
 
 const SECRET = 'correct horse battery staple';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describeEachStore('consent refusals', (store) => {
-  const ctx = usePlatformWithMail(store, { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true', PASSCODE_TTL: '2' } });
+  const clock = new TestClock();
+  const ctx = usePlatformWithMail(store, { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true', PASSCODE_TTL: '2' }, clock });
   const receivers: Receiver[] = [];
   afterEach(async () => Promise.all(receivers.splice(0).map((r) => r.stop())));
   const setUp = async () => {
@@ -48,7 +49,7 @@ describeEachStore('consent refusals', (store) => {
     const expiring = await newPasscode(platform, app, SECRET);
     const used = await newPasscode(platform, app, SECRET);
     await consentWith(platform, instance.instanceKey, used.passcode);
-    await sleep(2100);
+    clock.advance(2100); // past PASSCODE_TTL
     const wrong = await platform.api('POST', '/api/connector/consents', { passcode: 'BBBB-BBBB' }, asInstance(instance.instanceKey));
     const late = await platform.api('POST', '/api/connector/consents', { passcode: expiring.passcode }, asInstance(instance.instanceKey));
     const twice = await platform.api('POST', '/api/connector/consents', { passcode: used.passcode }, asInstance(instance.instanceKey));

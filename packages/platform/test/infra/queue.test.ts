@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Type } from 'typebox';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { TestClock } from '../../src/infra/clock.js';
 import { createLogger } from '../../src/infra/log.js';
 import { JobQueue, defineJob, defineRecurring, type JobHandler, type JobOutcome } from '../../src/infra/queue/index.js';
 import { openStore, type Store } from '../../src/infra/store/index.js';
@@ -47,9 +48,14 @@ describeEachStore('job queue', (testStore) => {
   }
 
   /** A started queue on its own worker ID: a second one stands for another process. */
-  async function queue(opts: { concurrency?: number; leaseMs?: number; start?: boolean; register?: (q: JobQueue) => void } = {}) {
+  async function queue(opts: { concurrency?: number; leaseMs?: number; start?: boolean; clock?: TestClock; register?: (q: JobQueue) => void } = {}) {
     const store = await open();
-    const q = new JobQueue(store, createLogger('fatal'), { concurrency: opts.concurrency ?? 8, pollMs: 100, leaseMs: opts.leaseMs ?? 30_000 });
+    const q = new JobQueue(store, createLogger('fatal'), {
+      concurrency: opts.concurrency ?? 8,
+      pollMs: 100,
+      leaseMs: opts.leaseMs ?? 30_000,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
     opts.register?.(q);
     if (opts.start !== false) {
       queues.push(q);
@@ -152,10 +158,12 @@ describeEachStore('job queue', (testStore) => {
 
   it('retries a job whose handler throws, later each time, keeping the error', async () => {
     const attempts: number[] = [];
+    const clock = new TestClock(); // moved past each backoff rather than waited for
     const { q, store } = await queue({
+      clock,
       register: (q) =>
         q.handle(TASK, async (_p, job) => {
-          attempts.push(Date.now());
+          attempts.push(clock.now());
           if (job.attempts < 3) throw new Error(`failure ${job.attempts}`);
         }),
     });
@@ -165,7 +173,11 @@ describeEachStore('job queue', (testStore) => {
     expect(row!.attempts).toBe(1);
     expect(row!.locked_by).toBeNull();
     expect(Date.parse(row!.run_at) - attempts[0]!).toBeGreaterThanOrEqual(900); // 1 s, then 2 s
-    await expect.poll(() => attempts.length, { timeout: 10_000 }).toBe(3);
+    clock.advance(1_000);
+    await expect.poll(async () => (await rows(store))[0]?.last_error).toBe('failure 2');
+    expect(attempts.length).toBe(2);
+    clock.advance(2_000);
+    await expect.poll(() => attempts.length).toBe(3);
     await expect.poll(() => rows(store)).toEqual([]);
     expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(900);
     expect(attempts[2]! - attempts[1]!).toBeGreaterThanOrEqual(1_900);

@@ -32,7 +32,7 @@ describeEachStore('retention', (store) => {
     await receiver.waitFor((r) => r.delivered.length === 3); // apikey.issued, upload.validated, upload.completed
     const unhandled = defineJob('no-such-job', Type.Object({}));
     await ctx.platform.platform.store.db.transaction().execute((tx) => ctx.platform.platform.queue.enqueue(tx, unhandled, {})); // dies: no handler
-    for (let i = 0; i < 100 && !(await db.selectFrom('jobs').select('seq').where('status', '=', 'dead').executeTakeFirst()); i++) await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => db.selectFrom('jobs').select('seq').where('status', '=', 'dead').executeTakeFirst()).toBeDefined();
     const uploadFiles = () => fs.readdirSync(path.join(ctx.platform.dataDir, 'files', 'uploads'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
     expect(uploadFiles()).toBe(2); // the upload and its result
 
@@ -43,15 +43,14 @@ describeEachStore('retention', (store) => {
     await db.updateTable('uploads').set({ updated_at: old }).execute();
     const recent = await sendTestEvent(ctx.platform.url, app);
     await receiver.waitFor((r) => r.delivered.length === 4);
-    for (let i = 0; i < 100 && (await db.selectFrom('events').select('status').where('id', '=', recent).executeTakeFirst())?.status !== 'delivered'; i++) await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(async () => (await db.selectFrom('events').select('status').where('id', '=', recent).executeTakeFirst())?.status).toBe('delivered');
 
     expect(await ctx.platform.platform.retention.run()).toEqual({ events: 3, jobs: 1, uploads: 1 });
     expect((await db.selectFrom('events').select('id').execute()).map((e) => e.id)).toEqual([recent]);
     expect(await db.selectFrom('event_attempts').select('event_id').distinct().execute()).toEqual([{ event_id: recent }]);
     expect(await db.selectFrom('jobs').select('seq').where('status', '=', 'dead').execute()).toEqual([]);
     expect((await ctx.platform.api('GET', `/api/uploads/${id}/tracking`, undefined, withKey(apikey))).status).toBe(404);
-    for (let i = 0; i < 100 && uploadFiles() > 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(uploadFiles()).toBe(0);
+    await expect.poll(uploadFiles).toBe(0);
     expect(await ctx.platform.platform.retention.run()).toEqual({ events: 0, jobs: 0, uploads: 0 });
   });
 

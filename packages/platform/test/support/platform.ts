@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config.js';
+import type { Clock } from '../../src/infra/clock.js';
 import { createLogger } from '../../src/infra/log.js';
 import { startPlatform, type RunningPlatform } from '../../src/server.js';
 import { afterAll, beforeAll } from 'vitest';
@@ -31,6 +32,8 @@ export async function startTestPlatform(opts: {
   env?: Record<string, string>;
   configure?: (config: Config) => void;
   dataDir?: string;
+  /** A clock the test moves (TestClock), instead of waiting for TTLs and grace periods. */
+  clock?: Clock;
 }): Promise<TestPlatform> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cc-test-'));
   const port = await freePort();
@@ -51,7 +54,7 @@ export async function startTestPlatform(opts: {
       done();
     },
   });
-  const running = await startPlatform(config, createLogger('debug', sink));
+  const running = await startPlatform(config, createLogger('debug', sink), opts.clock ? { clock: opts.clock } : {});
   return {
     ...running,
     dataDir,
@@ -91,7 +94,7 @@ export function freePort(): Promise<number> {
 /** Starts a platform wired to a real SMTP server before the suite's tests, and stops both after them. */
 export function usePlatformWithMail(
   store: TestStore,
-  opts: { env?: Record<string, string>; configure?: (config: Config) => void } = {},
+  opts: { env?: Record<string, string>; configure?: (config: Config) => void; clock?: Clock } = {},
 ): { platform: TestPlatform; mail: MailCatcher } {
   const ctx = {} as { platform: TestPlatform; mail: MailCatcher };
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { routes } from '@connected-cloud/contract';
-import type { App } from '../../app.js';
+import type { App } from '../../infra/http/fastify.js';
 import { handle } from '../../infra/http/routes.js';
 
 /** The operator's routes (contract §9), behind the admin token. */

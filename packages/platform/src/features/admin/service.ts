@@ -1,3 +1,4 @@
+import type { Clock } from '../../infra/clock.js';
 import type { InstancePrincipal } from '../../infra/http/auth.js';
 import type { CredentialCache } from '../../infra/http/credential-cache.js';
 import { notFound } from '../../infra/http/problem.js';
@@ -8,11 +9,11 @@ import * as q from './queries.js';
 
 /** Instances of accounting products, provisioned by the operator; each gets a `cci_` key shown once. */
 export class Instances {
-  constructor(private readonly deps: { db: Db; consent: Consent; credentials: CredentialCache }) {}
+  constructor(private readonly deps: { db: Db; consent: Consent; credentials: CredentialCache; clock: Clock }) {}
 
   async create(input: { name: string; product: string }) {
     const instanceKey = newKey('cci');
-    const row = { id: newId('ins'), name: input.name, product: input.product, key_hash: sha256Hex(instanceKey), created_at: new Date().toISOString(), deleted_at: null };
+    const row = { id: newId('ins'), name: input.name, product: input.product, key_hash: sha256Hex(instanceKey), created_at: this.deps.clock.date().toISOString(), deleted_at: null };
     await q.insertInstance(this.deps.db, row);
     return { instanceId: row.id, instanceKey, name: row.name, product: row.product, createdAt: row.created_at };
   }
@@ -26,7 +27,7 @@ export class Instances {
     const deleted = await this.deps.db
       .transaction()
       .execute(async (tx) => {
-        if (!(await q.deleteInstance(tx, instanceId, new Date().toISOString()))) return false;
+        if (!(await q.deleteInstance(tx, instanceId, this.deps.clock.date().toISOString()))) return false;
         await this.deps.credentials.changing(tx);
         await this.deps.consent.revokeAllOfInstance(tx, instanceId);
         return true;

@@ -1,4 +1,5 @@
 import type { Integration } from '@connected-cloud/contract';
+import type { Clock } from '../../infra/clock.js';
 import type { ApiKeyCheck, IntegrationPrincipal } from '../../infra/http/auth.js';
 import type { CredentialCache } from '../../infra/http/credential-cache.js';
 import { ProblemError, notFound } from '../../infra/http/problem.js';
@@ -19,11 +20,11 @@ export const FORGET_SUCCESSOR = defineJob('forget-key-successor', Type.Object({ 
  */
 export class ApiKeys {
   constructor(
-    private readonly deps: { db: Db; secrets: SecretBox; queue: JobQueue; limits: RateLimits; credentials: CredentialCache; ttlSeconds: number; graceSeconds: number },
+    private readonly deps: { db: Db; secrets: SecretBox; queue: JobQueue; clock: Clock; limits: RateLimits; credentials: CredentialCache; ttlSeconds: number; graceSeconds: number },
   ) {}
 
   /** Mints a key for an integration, inside the caller's transaction. */
-  async mint(tx: Db, integrationId: string, now = new Date()): Promise<{ apikey: string; expires: string; keyHash: string }> {
+  async mint(tx: Db, integrationId: string, now = this.deps.clock.date()): Promise<{ apikey: string; expires: string; keyHash: string }> {
     const apikey = newKey('cck');
     const expires = new Date(now.getTime() + this.deps.ttlSeconds * 1000).toISOString();
     const keyHash = sha256Hex(apikey);
@@ -46,7 +47,7 @@ export class ApiKeys {
     const key = await this.deps.credentials.get(`apikey:${keyHash}`, () => q.findKey(this.deps.db, keyHash));
     if (!key) return { problem: 'api-key-invalid', detail: 'Unknown API key' };
     if (key.status === 'revoked') return { problem: 'api-key-revoked', detail: 'The integration of this API key was revoked' };
-    const now = new Date().toISOString();
+    const now = this.deps.clock.date().toISOString();
     if (key.expires_at <= now) return { problem: 'api-key-expired', detail: 'The API key has expired: rotate it with PATCH /api/apikey' };
     if (key.valid_until !== null && key.valid_until <= now) {
       return { problem: 'api-key-expired', detail: 'The API key was replaced and its grace period is over: use its successor' };
@@ -72,7 +73,7 @@ export class ApiKeys {
     if (!right) throw unauthorized('secret-invalid', 'The secret is not the one given with the passcode');
 
     for (let current = key; ; current = (await q.findKey(db, keyHash))!) {
-      const now = new Date();
+      const now = this.deps.clock.date();
       if (current.replaced_at !== null) {
         // Replaced already: within the grace period the same call gets the same answer (also for a key that had
         // expired, whose own validity ended at once: a client that lost the answer can still ask again).

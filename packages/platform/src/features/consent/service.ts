@@ -1,5 +1,6 @@
 import type { ConsentChallenge } from '@connected-cloud/contract';
 import type { Config } from '../../config.js';
+import type { Clock } from '../../infra/clock.js';
 import type { InstancePrincipal } from '../../infra/http/auth.js';
 import { ProblemError, notFound } from '../../infra/http/problem.js';
 import { Type } from 'typebox';
@@ -28,6 +29,7 @@ type Deps = {
   config: Config;
   secrets: SecretBox;
   queue: JobQueue;
+  clock: Clock;
   limits: RateLimits;
   events: EventOutbox;
   apikeys: ApiKeys;
@@ -48,7 +50,7 @@ export class Consent {
 
   async createPasscode(developerId: string, applicationId: string, secret: string) {
     const app = await this.d.onboarding.getApplication(developerId, applicationId);
-    const now = new Date();
+    const now = this.d.clock.date();
     const recent = await q.countPasscodesSince(this.d.db, app.applicationId, new Date(now.getTime() - HOUR).toISOString());
     enforceLimit(recent, MAX_PASSCODES_PER_HOUR, HOUR, now, `At most ${MAX_PASSCODES_PER_HOUR} passcodes an hour per application`);
     const expires = new Date(now.getTime() + this.d.config.passcodeTtl * 1000).toISOString();
@@ -79,7 +81,7 @@ export class Consent {
 
   /** An instance looks a passcode up; failures are counted in the store, per instance, across processes. */
   async lookUp(instance: InstancePrincipal, typed: string): Promise<ConsentChallenge> {
-    const now = new Date();
+    const now = this.d.clock.date();
     const windowStart = new Date(now.getTime() - LOOKUP_WINDOW).toISOString();
     const failures = await q.failuresSince(this.d.db, instance.instanceId, windowStart);
     enforceLimit(failures, MAX_FAILED_LOOKUPS, LOOKUP_WINDOW, now, `More than ${MAX_FAILED_LOOKUPS} failed passcode look-ups in 15 minutes`);
@@ -112,7 +114,7 @@ export class Consent {
   /** Grant: the integration, its first key and apikey.issued, in one transaction. */
   async grant(instance: InstancePrincipal, consentId: string): Promise<{ integrationId: string }> {
     const consent = await this.#openConsent(instance, consentId);
-    const now = new Date();
+    const now = this.d.clock.date();
     const integrationId = newId('int');
     const keptUntil = new Date(now.getTime() + this.d.config.passcodeTtl * 1000);
     await this.d.db.transaction().execute(async (tx) => {
@@ -160,7 +162,7 @@ export class Consent {
   async deny(instance: InstancePrincipal, consentId: string) {
     const consent = await this.#openConsent(instance, consentId);
     await this.d.db.transaction().execute(async (tx) => {
-      if (!(await q.closeConsent(tx, consentId, 'denied', new Date().toISOString()))) throw consentClosed();
+      if (!(await q.closeConsent(tx, consentId, 'denied', this.d.clock.date().toISOString()))) throw consentClosed();
       await q.updatePasscode(tx, consent.passcodeId, { status: 'denied' });
       await this.d.events.record(tx, { applicationId: consent.applicationId, type: 'consent.denied', data: { passcodeId: consent.passcodeId } });
     });
@@ -185,13 +187,13 @@ export class Consent {
     if (!integration) throw notFound('integration-not-found', `This instance has no integration "${integrationId}"`);
     await this.d.db
       .transaction()
-      .execute((tx) => this.#revoke(tx, integration.id, integration.application_id, new Date()))
+      .execute((tx) => this.#revoke(tx, integration.id, integration.application_id, this.d.clock.date()))
       .finally(() => this.d.credentials.forget());
   }
 
   /** Inside the caller's transaction, which must call `credentials.forget()` once it has ended. */
   async revokeAllOfInstance(tx: Db, instanceId: string): Promise<void> {
-    for (const i of await q.findActiveIntegrations(tx, { instanceId })) await this.#revoke(tx, i.id, i.application_id, new Date());
+    for (const i of await q.findActiveIntegrations(tx, { instanceId })) await this.#revoke(tx, i.id, i.application_id, this.d.clock.date());
   }
 
   /** The polling fallback: pending until consent, then the key the event carried (while it is kept). */
@@ -202,7 +204,7 @@ export class Consent {
     if (!(await this.d.limits.guess('secretAttempts', [`passcode:${passcode.id}`], () => sameHash(this.secretHash(secret), passcode.secret_hash)))) {
       throw new ProblemError(401, 'secret-invalid', 'The secret is not the one given with the passcode');
     }
-    const now = new Date().toISOString();
+    const now = this.d.clock.date().toISOString();
     if (passcode.status === 'denied') throw new ProblemError(403, 'consent-denied', 'The user denied consent');
     if (passcode.status === 'granted') {
       if (passcode.apikey_sealed && passcode.apikey_kept_until! > now) {
@@ -224,7 +226,7 @@ export class Consent {
   async #openConsent(instance: InstancePrincipal, consentId: string) {
     const consent = await q.findConsent(this.d.db, consentId, instance.instanceId);
     if (!consent) throw notFound('consent-not-found', `This instance has no consent "${consentId}"`);
-    if (consent.status !== 'open' || consent.expires_at <= new Date().toISOString()) throw consentClosed();
+    if (consent.status !== 'open' || consent.expires_at <= this.d.clock.date().toISOString()) throw consentClosed();
     return consent;
   }
 

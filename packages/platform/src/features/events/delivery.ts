@@ -3,6 +3,7 @@ import DataLoader from 'dataloader';
 import { Webhook } from 'standardwebhooks';
 import { request, type Agent } from 'undici';
 import type { Config } from '../../config.js';
+import type { Clock } from '../../infra/clock.js';
 import { literalAddressProblem } from '../../infra/net/guarded-agent.js';
 import type { JobHandler, JobOutcome } from '../../infra/queue/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
@@ -20,8 +21,8 @@ type Response = { status: number | null; error: string | null; retryAfterMs?: nu
  * refused connection) is retried on the schedule, no sooner than a 429's or 503's Retry-After. A delivery to an
  * endpoint that is busy, or paused by its circuit breaker, is put off without an attempt (endpoints.ts).
  */
-export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: Agent; config: Config; metrics: Metrics }): JobHandler<DeliverEventJob> {
-  const { db, secrets, agent, config, metrics } = deps;
+export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: Agent; config: Config; metrics: Metrics; clock: Clock }): JobHandler<DeliverEventJob> {
+  const { db, secrets, agent, config, metrics, clock } = deps;
   const schedule = config.webhookRetrySchedule;
   const gate = new EndpointGate(config.webhookEndpoints);
   // Signers by sealed secret: opening the secret and decoding its key once per application, not per delivery.
@@ -53,7 +54,7 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
 
     const slot = gate.enter(event.notification_url);
     if ('retryAt' in slot) return { outcome: 'retry', at: slot.retryAt, error: slot.reason };
-    const attemptedAt = new Date();
+    const attemptedAt = clock.date();
     const started = performance.now();
     const body = secrets.open(event.payload_sealed);
     let response: Response | undefined;
@@ -102,7 +103,7 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
       return settle('dead', attempt, { status: 'failed', next_attempt_at: null, delivered_at: null, ...final() });
     }
     metrics.webhookAttempt('retry');
-    const next = new Date(Date.now() + Math.max(delaySeconds * 1000, response.retryAfterMs ?? 0));
+    const next = new Date(clock.now() + Math.max(delaySeconds * 1000, response.retryAfterMs ?? 0));
     return settle('retry', attempt, { status: 'pending', next_attempt_at: next.toISOString(), delivered_at: null }, next);
   };
 

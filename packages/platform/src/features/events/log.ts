@@ -1,4 +1,5 @@
 import type { EventSummary } from '@connected-cloud/contract';
+import type { Clock } from '../../infra/clock.js';
 import { ProblemError, notFound } from '../../infra/http/problem.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
 import type { RateLimits } from '../../infra/ratelimit/index.js';
@@ -9,7 +10,15 @@ import * as q from './queries.js';
 
 /** The event log an application reads with its API key: its integration's events, their attempts, resend. */
 export class EventLog {
-  constructor(private readonly deps: { db: Db; secrets: SecretBox; outbox: EventOutbox; limits: RateLimits }) {}
+  constructor(private readonly deps: { db: Db; secrets: SecretBox; outbox: EventOutbox; clock: Clock; limits: RateLimits }) {}
+
+  /** A webhook.test event; asking for one also lifts a stop that a 410 Gone put on the notificationUrl. */
+  async sendTest(applicationId: string): Promise<string> {
+    return this.deps.db.transaction().execute(async (tx) => {
+      await q.clearNotificationUrlGone(tx, applicationId);
+      return this.deps.outbox.record(tx, { applicationId, type: 'webhook.test', data: {} });
+    });
+  }
 
   async list(integrationId: string, filter: { status?: string; type?: string; limit?: number }): Promise<EventSummary[]> {
     const rows = await q.listEvents(this.deps.db, integrationId, { ...filter, limit: filter.limit ?? 50 });
@@ -41,7 +50,7 @@ export class EventLog {
     if (!holdsSecrets(row.type, this.deps.secrets.open(row.payload_sealed))) {
       throw new ProblemError(409, 'event-not-resendable', 'This event carried an API key that is no longer kept; rotate the key with PATCH /api/apikey');
     }
-    const at = new Date().toISOString();
+    const at = this.deps.clock.date().toISOString();
     await this.deps.db.transaction().execute(async (tx) => {
       await q.reopenEvent(tx, eventId, at);
       await q.clearNotificationUrlGone(tx, row.application_id);

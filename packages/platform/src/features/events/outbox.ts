@@ -1,5 +1,6 @@
 import type { EventDataOf, EventType } from '@connected-cloud/contract';
 import { Type, type Static } from 'typebox';
+import type { Clock } from '../../infra/clock.js';
 import { defineJob, type JobQueue } from '../../infra/queue/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
 import { newId } from '../../infra/secrets/random.js';
@@ -40,6 +41,7 @@ export class EventOutbox {
   constructor(
     private readonly queue: JobQueue,
     private readonly secrets: SecretBox,
+    private readonly clock: Clock,
   ) {}
 
   async record<T extends EventType>(
@@ -47,7 +49,7 @@ export class EventOutbox {
     event: { applicationId: string; integrationId?: string | null; type: T; data: EventDataOf<T> },
   ): Promise<string> {
     const id = newId('evt');
-    const createdAt = new Date().toISOString();
+    const createdAt = this.clock.date().toISOString();
     const body = JSON.stringify({ type: event.type, timestamp: createdAt, data: event.data });
     await insertEvent(tx, {
       id,

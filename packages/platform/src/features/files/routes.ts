@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { routes } from '@connected-cloud/contract';
-import type { App } from '../../app.js';
+import type { App } from '../../infra/http/fastify.js';
 import { handle } from '../../infra/http/routes.js';
 import { sendStored } from '../../infra/http/streaming.js';
 

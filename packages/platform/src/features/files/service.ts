@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ScopeFile } from '@connected-cloud/contract';
 import type { Config } from '../../config.js';
+import type { Clock } from '../../infra/clock.js';
 import type { BlobStore } from '../../infra/blobs/index.js';
 import { deleteBlobsLater } from '../../infra/blobs/jobs.js';
 import type { InstancePrincipal, IntegrationPrincipal } from '../../infra/http/auth.js';
@@ -16,11 +17,13 @@ import type { EventOutbox } from '../events/outbox.js';
 import type { SolutionRegistry } from '../solutions/registry.js';
 import { changesBetween } from './changes.js';
 import * as q from './queries.js';
+import { linkTo } from '../../infra/http/links.js';
+import { routes } from '@connected-cloud/contract';
 
 /** Scope files (contract §5): full snapshots an instance delivers, versioned, announced and served. */
 export class ScopeFiles {
   constructor(
-    private readonly d: { db: Db; blobs: BlobStore; queue: JobQueue; events: EventOutbox; solutions: SolutionRegistry; config: Config },
+    private readonly d: { db: Db; blobs: BlobStore; queue: JobQueue; events: EventOutbox; solutions: SolutionRegistry; config: Config; clock: Clock },
   ) {}
 
   async put(instance: InstancePrincipal, domain: string, scope: string, body: Readable) {
@@ -39,7 +42,7 @@ export class ScopeFiles {
       blob_key: key,
       ...ingested,
       previous_file_id: null,
-      created_at: new Date().toISOString(),
+      created_at: this.d.clock.date().toISOString(),
     };
     const where = { instanceId: instance.instanceId, solution: domain, scope };
     try {
@@ -112,7 +115,7 @@ export class ScopeFiles {
   }
 
   #contentUrl(fileId: string): string {
-    return `${this.d.config.publicUrl}/api/files/${fileId}/content`;
+    return linkTo(this.d.config.publicUrl, routes.getFileContent, { fileId });
   }
 }
 

@@ -21,6 +21,7 @@ export class RegistrationCaptcha {
     return createChallenge({
       hmacKey: this.hmacKey,
       maxNumber: this.maxNumber,
+      // Real time, not the platform's clock: altcha-lib checks the expiry against Date.now().
       expires: new Date(Date.now() + CHALLENGE_LIFE_MS),
       params: { reg: bindingOf(tokenHash) },
     });

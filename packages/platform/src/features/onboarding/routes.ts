@@ -1,10 +1,15 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { routes } from '@connected-cloud/contract';
 import formbody from '@fastify/formbody';
-import type { App } from '../../app.js';
+import type { App } from '../../infra/http/fastify.js';
 import { ProblemError } from '../../infra/http/problem.js';
 import { handle } from '../../infra/http/routes.js';
 import { clientAddress } from '../../infra/ratelimit/index.js';
 import { checkYourEmail, linkProblem, registrationForm } from './page.js';
+
+/** The captcha widget the registration page loads, served from the package (no CDN). */
+const altchaScript = fileURLToPath(import.meta.resolve('altcha'));
 
 /** The developer-facing API of onboarding (contract §2). */
 export async function onboardingApiRoutes(app: App): Promise<void> {
@@ -24,6 +29,12 @@ export async function onboardingApiRoutes(app: App): Promise<void> {
 export async function registrationPageRoutes(app: App): Promise<void> {
   const { onboarding } = app.platform;
   await app.register(formbody, { bodyLimit: 16 * 1024 }); // the form post; encapsulated here, not on the API
+  app.get('/assets/altcha.js', { schema: { hide: true } }, async (_request, reply) =>
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=86400')
+      .send(fs.createReadStream(altchaScript)),
+  );
   const closed = { unknown: 404, used: 410, expired: 410 } as const;
   const form = (token: string, r: { developerName: string; applicationName: string }, error?: string) =>
     registrationForm({ token, developerName: r.developerName, applicationName: r.applicationName, ...(error ? { error } : {}) });

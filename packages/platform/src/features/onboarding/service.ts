@@ -1,5 +1,12 @@
 import type { Application, ApplicationCreated, ApplicationInput, DeveloperRegistration, RegistrationAccepted } from '@connected-cloud/contract';
-import type { Platform } from '../../platform.js';
+import type { Config } from '../../config.js';
+import type { Clock } from '../../infra/clock.js';
+import type { JobQueue } from '../../infra/queue/index.js';
+import type { SecretBox } from '../../infra/secrets/cipher.js';
+import type { RateLimits } from '../../infra/ratelimit/index.js';
+import type { Db } from '../../infra/store/index.js';
+import type { SolutionRegistry } from '../solutions/registry.js';
+import type { RegistrationCaptcha } from './captcha.js';
 import { invalidRequest, notFound } from '../../infra/http/problem.js';
 import { newId, newToken, newWebhookSecret, sha256Hex } from '../../infra/secrets/random.js';
 import type { ApplicationsTable } from '../../infra/store/schema.js';
@@ -7,18 +14,31 @@ import { queueMail } from '../../infra/mail/outbox.js';
 import { credentialsMail } from './mail.js';
 import { notificationUrlProblem, resolvedAddressProblem } from '../../infra/net/notification-url.js';
 import * as q from './queries.js';
+import { linkTo } from '../../infra/http/links.js';
+import { routes } from '@connected-cloud/contract';
 
 /** Onboarding: a developer registers (pending until the captcha is solved), then adds applications. */
 export class Onboarding {
-  constructor(private readonly p: Platform) {}
+  constructor(
+    private readonly d: {
+      db: Db;
+      config: Pick<Config, 'publicUrl' | 'registrationTtl' | 'allowInsecureNotificationUrls'>;
+      secrets: SecretBox;
+      captcha: RegistrationCaptcha;
+      queue: JobQueue;
+      solutions: SolutionRegistry;
+      clock: Clock;
+      limits: RateLimits;
+    },
+  ) {}
 
   async register(input: DeveloperRegistration): Promise<RegistrationAccepted> {
-    const now = new Date();
+    const now = this.d.clock.date();
     const developerId = newId('dev');
     const application = await this.#newApplication(developerId, input.application, '/application', now);
     const token = newToken();
-    const expires = new Date(now.getTime() + this.p.config.registrationTtl * 1000).toISOString();
-    await q.insertPendingRegistration(this.p.store.db, {
+    const expires = new Date(now.getTime() + this.d.config.registrationTtl * 1000).toISOString();
+    await q.insertPendingRegistration(this.d.db, {
       developer: {
         id: developerId,
         name: input.name,
@@ -32,20 +52,20 @@ export class Onboarding {
       tokenHash: sha256Hex(token),
       expiresAt: expires,
     });
-    return { registrationUrl: `${this.p.config.publicUrl}/register/${token}`, expires };
+    return { registrationUrl: linkTo(this.d.config.publicUrl, routes.getRegistrationPage, { token }), expires };
   }
 
   /** What the registration page shows for a token, or why it cannot be used. */
   async lookUp(token: string) {
-    const registration = await q.findRegistration(this.p.store.db, sha256Hex(token));
+    const registration = await q.findRegistration(this.d.db, sha256Hex(token));
     if (!registration) return { state: 'unknown' as const };
     if (registration.completed_at) return { state: 'used' as const, registration };
-    if (registration.expires_at <= new Date().toISOString()) return { state: 'expired' as const, registration };
+    if (registration.expires_at <= this.d.clock.date().toISOString()) return { state: 'expired' as const, registration };
     return { state: 'open' as const, registration };
   }
 
   challenge(token: string) {
-    return this.p.captcha.challenge(sha256Hex(token));
+    return this.d.captcha.challenge(sha256Hex(token));
   }
 
   /**
@@ -57,21 +77,21 @@ export class Onboarding {
     if (found.state !== 'open') return { state: found.state };
     const { registration } = found;
     const tokenHash = sha256Hex(token);
-    if (!(await this.p.captcha.verify(this.p.store.db, captchaPayload, tokenHash))) {
+    if (!(await this.d.captcha.verify(this.d.db, captchaPayload, tokenHash))) {
       return { state: 'captcha-invalid' as const, registration };
     }
     const webhookSecret = newWebhookSecret();
-    const activated = await this.p.store.db.transaction().execute(async (tx) => {
+    const activated = await this.d.db.transaction().execute(async (tx) => {
       const done = await q.activateRegistration(tx, {
         tokenHash,
         developerId: registration.developerId,
         applicationId: registration.applicationId,
-        now: new Date().toISOString(),
-        webhookSecretSealed: this.p.secrets.seal(webhookSecret),
+        now: this.d.clock.date().toISOString(),
+        webhookSecretSealed: this.d.secrets.seal(webhookSecret),
       });
       if (done) {
         const mail = credentialsMail({ to: registration.email, developerId: registration.developerId, applicationId: registration.applicationId, applicationName: registration.applicationName, webhookSecret });
-        await queueMail(tx, this.p.queue, this.p.secrets, mail);
+        await queueMail(tx, this.d.queue, this.d.secrets, mail);
       }
       return done;
     });
@@ -80,18 +100,18 @@ export class Onboarding {
   }
 
   async createApplication(developerId: string, input: ApplicationInput): Promise<ApplicationCreated> {
-    const developer = await q.findActiveDeveloper(this.p.store.db, developerId);
+    const developer = await q.findActiveDeveloper(this.d.db, developerId);
     if (!developer) throw notFound('developer-not-found', `No active developer "${developerId}"`);
-    const now = new Date();
+    const now = this.d.clock.date();
     const webhookSecret = newWebhookSecret();
     const application = await this.#newApplication(developerId, input, '', now);
-    await this.p.limits.consume('applicationsPerDeveloper', developerId, 'This developer created too many applications: try again later');
+    await this.d.limits.consume('applicationsPerDeveloper', developerId, 'This developer created too many applications: try again later');
     application.status = 'active';
-    application.webhook_secret_sealed = this.p.secrets.seal(webhookSecret);
-    await this.p.store.db.transaction().execute(async (tx) => {
+    application.webhook_secret_sealed = this.d.secrets.seal(webhookSecret);
+    await this.d.db.transaction().execute(async (tx) => {
       await q.insertApplication(tx, application);
       const mail = credentialsMail({ to: developer.email, developerId, applicationId: application.id, applicationName: application.name, webhookSecret });
-      await queueMail(tx, this.p.queue, this.p.secrets, mail);
+      await queueMail(tx, this.d.queue, this.d.secrets, mail);
     });
     return {
       applicationId: application.id,
@@ -104,7 +124,7 @@ export class Onboarding {
   }
 
   async getApplication(developerId: string, applicationId: string): Promise<Application> {
-    const row = await q.findActiveApplication(this.p.store.db, developerId, applicationId);
+    const row = await q.findActiveApplication(this.d.db, developerId, applicationId);
     if (!row) throw notFound('application-not-found', `Developer "${developerId}" has no application "${applicationId}"`);
     return {
       applicationId: row.id,
@@ -119,12 +139,12 @@ export class Onboarding {
 
   /** A pending application row, after the checks the schema cannot make (known solution, acceptable URL). */
   async #newApplication(developerId: string, input: ApplicationInput, pointer: string, now: Date): Promise<ApplicationsTable> {
-    if (!this.p.solutions.has(input.solution)) {
+    if (!this.d.solutions.has(input.solution)) {
       throw invalidRequest(`Unknown solution "${input.solution}"`, [
-        { pointer: `${pointer}/solution`, message: `is not a published solution (${this.p.solutions.list().map((s) => s.domain).join(', ')})` },
+        { pointer: `${pointer}/solution`, message: `is not a published solution (${this.d.solutions.list().map((s) => s.domain).join(', ')})` },
       ]);
     }
-    const insecure = this.p.config.allowInsecureNotificationUrls;
+    const insecure = this.d.config.allowInsecureNotificationUrls;
     const urlProblem = notificationUrlProblem(input.notificationUrl, insecure) ?? (insecure ? undefined : await resolvedAddressProblem(input.notificationUrl));
     if (urlProblem) {
       throw invalidRequest(`notificationUrl ${urlProblem}`, [{ pointer: `${pointer}/notificationUrl`, message: urlProblem }]);

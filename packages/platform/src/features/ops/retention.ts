@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../../infra/clock.js';
 import { defineRecurring, handler, type JobQueue } from '../../infra/queue/index.js';
 import type { Store } from '../../infra/store/index.js';
 import { pruneFinalEvents } from '../events/queries.js';
@@ -12,12 +13,12 @@ export const RETENTION = defineRecurring('retention', { everyMs: 3_600_000, firs
  * their files) older than RETENTION_DAYS go.
  */
 export class Retention {
-  constructor(private readonly d: { store: Store; queue: JobQueue; uploads: Uploads; days: number; log: Logger }) {}
+  constructor(private readonly d: { store: Store; queue: JobQueue; uploads: Uploads; clock: Clock; days: number; log: Logger }) {}
 
   readonly jobs = [handler(RETENTION, async () => void (await this.run()))];
 
   /** Removes what is older than the retention period; returns how much. */
-  async run(now = new Date()): Promise<{ events: number; jobs: number; uploads: number }> {
+  async run(now = this.d.clock.date()): Promise<{ events: number; jobs: number; uploads: number }> {
     const before = new Date(now.getTime() - this.d.days * 86_400_000).toISOString();
     const removed = {
       events: await pruneFinalEvents(this.d.store.db, before),

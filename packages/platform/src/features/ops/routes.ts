@@ -1,11 +1,7 @@
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { routes } from '@connected-cloud/contract';
-import type { App } from '../../app.js';
+import type { App } from '../../infra/http/fastify.js';
 import { ProblemError } from '../../infra/http/problem.js';
 import { handle } from '../../infra/http/routes.js';
-
-const altchaScript = fileURLToPath(import.meta.resolve('altcha'));
 
 export async function opsRoutes(app: App): Promise<void> {
   const { store, blobs, metrics } = app.platform;
@@ -23,11 +19,4 @@ export async function opsRoutes(app: App): Promise<void> {
     return { status: 'ready' as const };
   });
   handle(app, routes.getMetrics, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
-
-  app.get('/assets/altcha.js', { schema: { hide: true } }, async (_request, reply) =>
-    reply
-      .type('text/javascript; charset=utf-8')
-      .header('cache-control', 'public, max-age=86400')
-      .send(fs.createReadStream(altchaScript)),
-  );
 }

@@ -1,7 +1,7 @@
 import { builtInSolutions, routeList, routes } from '@connected-cloud/contract';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { App } from '../../app.js';
+import type { App } from '../../infra/http/fastify.js';
 import { handle } from '../../infra/http/routes.js';
 import { openApiDocument } from './openapi.js';
 import { postmanCollection } from './postman.js';

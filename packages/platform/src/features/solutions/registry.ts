@@ -1,7 +1,8 @@
-import { builtInSolutions, type SolutionDefinition, type SolutionSummary } from '@connected-cloud/contract';
+import { builtInSolutions, routes, type SolutionDefinition, type SolutionSummary } from '@connected-cloud/contract';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { TSchema } from 'typebox';
 import { addRecordFormats } from './formats.js';
+import { linkTo } from '../../infra/http/links.js';
 
 export type JsonSchemaDocument = Record<string, unknown> & { $id: string; $schema: string };
 
@@ -73,7 +74,7 @@ export class SolutionRegistry {
   }
 
   schemaUrl(domain: string, name: string): string {
-    return `${this.publicUrl}/api/solutions/${encodeURIComponent(domain)}/schemas/${encodeURIComponent(name)}.json`;
+    return linkTo(this.publicUrl, routes.getSchema, { domain, name });
   }
 
   #add(s: SolutionDefinition, name: string, title: string, record: TSchema, what: string): void {

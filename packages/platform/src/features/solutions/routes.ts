@@ -1,5 +1,5 @@
 import { routes } from '@connected-cloud/contract';
-import type { App } from '../../app.js';
+import type { App } from '../../infra/http/fastify.js';
 import { notFound } from '../../infra/http/problem.js';
 import { handle } from '../../infra/http/routes.js';
 

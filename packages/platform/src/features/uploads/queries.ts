@@ -1,6 +1,7 @@
 import type { UploadStatus } from '@connected-cloud/contract';
 import type { Db } from '../../infra/store/index.js';
 import { prepared } from '../../infra/store/prepared.js';
+import { FINAL } from './status.js';
 import type { UploadsTable } from '../../infra/store/schema.js';
 
 export function insertUpload(tx: Db, row: UploadsTable) {
@@ -57,7 +58,7 @@ export async function referencedKeys(db: Db, blobKeys: string[]): Promise<Set<st
 
 /** Uploads in a final status last changed before `before`: what retention removes. */
 export function finishedBefore(db: Db, before: string, limit: number) {
-  return db.selectFrom('uploads').select(['id', 'blob_key', 'result_blob_key']).where('status', 'in', ['invalid', 'accepted', 'failed']).where('updated_at', '<', before).limit(limit).execute();
+  return db.selectFrom('uploads').select(['id', 'blob_key', 'result_blob_key']).where('status', 'in', FINAL).where('updated_at', '<', before).limit(limit).execute();
 }
 
 export async function deleteUploads(tx: Db, ids: string[]): Promise<void> {
@@ -73,4 +74,8 @@ export async function bytesKept(db: Db, integrationId: string): Promise<number> 
     .where('body_removed_at', 'is', null)
     .executeTakeFirst();
   return Number(row?.n ?? 0);
+}
+
+export async function countByStatus(db: Db): Promise<Array<{ status: string; n: number | string }>> {
+  return db.selectFrom('uploads').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
 }

@@ -1,5 +1,5 @@
 import { routes } from '@connected-cloud/contract';
-import type { App } from '../../app.js';
+import type { App } from '../../infra/http/fastify.js';
 import { handle } from '../../infra/http/routes.js';
 import { sendStored } from '../../infra/http/streaming.js';
 import { retryAfter } from './status.js';

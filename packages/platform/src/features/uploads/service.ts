@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { UploadCreated, UploadLease, UploadStatus, UploadSummary, UploadTracking, ValidationReport } from '@connected-cloud/contract';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
+import type { Clock } from '../../infra/clock.js';
 import type { BlobStore } from '../../infra/blobs/index.js';
 import { deleteBlobsLater } from '../../infra/blobs/jobs.js';
 import type { InstancePrincipal, IntegrationPrincipal } from '../../infra/http/auth.js';
@@ -19,6 +20,8 @@ import type { InboxSignal } from './inbox.js';
 import * as q from './queries.js';
 import { IdsDigest, ResultCounter } from './result.js';
 import { LEASED, allowed, isFinal, journeyProgress, stageOf } from './status.js';
+import { linkTo } from '../../infra/http/links.js';
+import { routes } from '@connected-cloud/contract';
 
 const UploadJob = Type.Object({ uploadId: Type.String() });
 /** Validates an upload's stored bytes against its type's schema. */
@@ -30,7 +33,6 @@ export const DROP_INVALID_BODY = defineJob('drop-invalid-upload-body', UploadJob
 
 const INBOX_LIMIT = 100;
 const done = { outcome: 'done' } as const;
-const now = () => new Date().toISOString();
 
 interface Deps {
   db: Db;
@@ -41,6 +43,7 @@ interface Deps {
   inbox: InboxSignal;
   config: Config;
   log: Logger;
+  clock: Clock;
 }
 
 /**
@@ -93,7 +96,7 @@ export class Uploads {
       await stored.abort();
       throw error;
     }
-    const at = now();
+    const at = this.#now();
     const row: UploadsTable = {
       id,
       integration_id: principal.integrationId,
@@ -250,7 +253,7 @@ export class Uploads {
       if (Date.now() - reported > 1000) {
         reported = Date.now();
         const progress = Math.floor((100 * validator.bytes) / Math.max(1, row.size));
-        await q.moveUpload(this.d.db, row.id, 'validating', { progress, updated_at: now() });
+        await q.moveUpload(this.d.db, row.id, 'validating', { progress, updated_at: this.#now() });
       }
     }
     const report = reportOf(validator);
@@ -261,7 +264,7 @@ export class Uploads {
       const validated = await this.#move(tx, fresh, report.status, outcome);
       if (report.status === 'valid') await this.#move(tx, validated, 'pending', { progress: 0 });
       else {
-        const runAt = new Date(Date.now() + this.d.config.invalidUploadRetention * 1000);
+        const runAt = new Date(this.d.clock.now() + this.d.config.invalidUploadRetention * 1000);
         await this.d.queue.enqueue(tx, DROP_INVALID_BODY, { uploadId }, { runAt });
       }
     });
@@ -273,7 +276,7 @@ export class Uploads {
     const row = await q.findUpload(this.d.db, uploadId);
     if (!row || row.status !== 'invalid' || row.body_removed_at) return done;
     await this.d.blobs.delete(row.blob_key);
-    await this.d.db.updateTable('uploads').set({ body_removed_at: now() }).where('id', '=', uploadId).execute();
+    await this.d.db.updateTable('uploads').set({ body_removed_at: this.#now() }).where('id', '=', uploadId).execute();
     return done;
   }
 
@@ -281,7 +284,7 @@ export class Uploads {
   async #expireLease(uploadId: string): Promise<JobOutcome> {
     const row = await q.findUpload(this.d.db, uploadId);
     if (!row || !LEASED.includes(row.status) || !row.lease_until) return done;
-    if (row.lease_until > now()) {
+    if (row.lease_until > this.#now()) {
       // Renewed by progress: look again when the new lease ends.
       return { outcome: 'done', record: (tx) => this.d.queue.enqueue(tx, EXPIRE_UPLOAD_LEASE, { uploadId }, { runAt: new Date(row.lease_until!) }) };
     }
@@ -289,7 +292,7 @@ export class Uploads {
       outcome: 'done',
       record: async (tx) => {
         const fresh = await q.findUpload(tx, uploadId);
-        if (fresh && LEASED.includes(fresh.status) && fresh.lease_until && fresh.lease_until <= now()) {
+        if (fresh && LEASED.includes(fresh.status) && fresh.lease_until && fresh.lease_until <= this.#now()) {
           await this.#move(tx, fresh, 'pending', { lease_until: null, progress: 0 });
         }
       },
@@ -297,6 +300,11 @@ export class Uploads {
   }
 
   referencedKeys = (keys: string[]) => q.referencedKeys(this.d.db, keys);
+
+  /** Uploads by status, for the cc_uploads gauge. */
+  async countByStatus() {
+    return (await q.countByStatus(this.d.db)).map((r) => ({ labels: { status: r.status }, value: Number(r.n) }));
+  }
 
   /** Removes finished uploads last changed before `before`; their files go by the blob deletion job. */
   async prune(before: string): Promise<number> {
@@ -320,7 +328,7 @@ export class Uploads {
   async #move(tx: Db, row: UploadsTable, to: UploadStatus, changes: Partial<UploadsTable> = {}): Promise<UploadsTable> {
     const conflict = (status: UploadStatus) => new ProblemError(409, 'status-conflict', `Upload "${row.id}" is ${status}: it cannot become ${to}`);
     if (!allowed(row.status, to)) throw conflict(row.status);
-    const next: UploadsTable = { ...row, ...changes, status: to, updated_at: now() };
+    const next: UploadsTable = { ...row, ...changes, status: to, updated_at: this.#now() };
     if (!(await q.moveUpload(tx, row.id, row.status, { ...changes, status: to, updated_at: next.updated_at }))) {
       throw conflict((await q.findUpload(tx, row.id))?.status ?? row.status);
     }
@@ -354,14 +362,18 @@ export class Uploads {
   /** The upload, if the instance holds a live lease on it; else 409 (status-conflict once final). */
   #leased(row: UploadsTable): UploadsTable {
     if (isFinal(row.status)) throw new ProblemError(409, 'status-conflict', `Upload "${row.id}" is ${row.status}, a final status`);
-    if (!LEASED.includes(row.status) || !row.lease_until || row.lease_until <= now()) {
+    if (!LEASED.includes(row.status) || !row.lease_until || row.lease_until <= this.#now()) {
       throw new ProblemError(409, 'lease-required', `Upload "${row.id}" is ${row.status}: claim it first`);
     }
     return row;
   }
 
+  #now(): string {
+    return this.d.clock.date().toISOString();
+  }
+
   #leaseEnd(): string {
-    return new Date(Date.now() + this.d.config.uploadLease * 1000).toISOString();
+    return new Date(this.d.clock.now() + this.d.config.uploadLease * 1000).toISOString();
   }
 
   #replay(earlier: UploadsTable, sha256: string) {
@@ -370,7 +382,7 @@ export class Uploads {
   }
 
   #created(row: UploadsTable): UploadCreated {
-    return { fileId: row.id, type: row.type, status: row.status, trackingUrl: `${this.d.config.publicUrl}/api/uploads/${row.id}/tracking` };
+    return { fileId: row.id, type: row.type, status: row.status, trackingUrl: linkTo(this.d.config.publicUrl, routes.getTracking, { fileId: row.id }) };
   }
 
   #tracking(row: UploadsTable): UploadTracking {
@@ -403,12 +415,12 @@ export class Uploads {
       size: row.size,
       sha256: row.sha256,
       leaseExpires: row.lease_until!,
-      contentUrl: `${this.d.config.publicUrl}/api/connector/uploads/${row.id}/content`,
+      contentUrl: linkTo(this.d.config.publicUrl, routes.getUploadContent, { fileId: row.id }),
     };
   }
 
   #resultUrl(id: string): string {
-    return `${this.d.config.publicUrl}/api/uploads/${id}/result`;
+    return linkTo(this.d.config.publicUrl, routes.getUploadResult, { fileId: id });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { UploadStatus } from '@connected-cloud/contract';
+import { FinalUploadStatuses, type UploadStatus } from '@connected-cloud/contract';
 
 /**
  * The upload status machine of contract §6: the only place that says which transitions exist. A status moves
@@ -18,7 +18,9 @@ const NEXT: Record<UploadStatus, readonly UploadStatus[]> = {
 
 export const allowed = (from: UploadStatus, to: UploadStatus) => NEXT[from].includes(to);
 
-export const isFinal = (status: UploadStatus) => NEXT[status].length === 0;
+/** The contract's final statuses: the ones the machine above lets nothing follow. */
+export const FINAL: readonly UploadStatus[] = FinalUploadStatuses;
+export const isFinal = (status: UploadStatus) => FINAL.includes(status);
 
 /** The statuses in which the instance holds a lease. */
 export const LEASED: readonly UploadStatus[] = ['downloaded', 'processing'];

@@ -10,7 +10,7 @@ import {
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest, FastifySchema, RawServerDefault, RouteGenericInterface } from 'fastify';
 import type { Static, TSchema } from 'typebox';
-import type { App } from '../../app.js';
+import type { App } from './fastify.js';
 import { invalidRequest } from './problem.js';
 import { MAX_FILE, acceptStreamedJson } from './streaming.js';
 

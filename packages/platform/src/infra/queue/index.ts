@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../clock.js';
 import { processAlive } from '../os.js';
 import { randomBase62 } from '../secrets/random.js';
 import type { Database, Db, Store } from '../store/index.js';
@@ -17,6 +18,8 @@ export interface QueueOptions {
   leaseMs: number;
   /** The fallback poll, for what no wake-up announced (another SQLite process, a lost notification). */
   pollMs: number;
+  /** "Now", for due times, leases and backoff: the system's unless a test moves it. */
+  clock?: Clock;
 }
 
 const CHANNEL = 'cc_jobs';
@@ -30,6 +33,7 @@ const CHANNEL = 'cc_jobs';
  */
 export class JobQueue {
   readonly #handlers = new Map<string, JobRegistration>();
+  readonly #clock: Clock;
   readonly #running = new Set<Promise<void>>();
   readonly #worker = `${os.hostname()}:${process.pid}:${randomBase62(6)}`;
   #started = false;
@@ -45,7 +49,10 @@ export class JobQueue {
     private readonly store: Store,
     private readonly log: Logger,
     private readonly opts: QueueOptions,
-  ) {}
+  ) {
+    this.#clock = opts.clock ?? systemClock;
+    this.#clock.onJump(() => this.wake());
+  }
 
   handle<S extends TSchema>(definition: JobDefinition<S>, run: JobHandler<Static<S>>): void {
     this.register({ definition, handler: run as JobHandler<never> });
@@ -66,7 +73,7 @@ export class JobQueue {
     payload: Static<S>,
     opts: { key?: string | null; runAt?: Date } = {},
   ): Promise<void> {
-    const now = new Date().toISOString();
+    const now = this.#clock.date().toISOString();
     const key = opts.key ?? null;
     if (key !== null) await this.store.lock(tx, `job-key:${key}`);
     // Ready unless jobs of the same key are queued ahead of it.
@@ -89,7 +96,7 @@ export class JobQueue {
     await this.store.db.transaction().execute(async (tx) => {
       await this.store.lock(tx, `job-key:${definition.kind}`);
       const queued = await tx.selectFrom('jobs').select('seq').where('kind', '=', definition.kind).where('status', '=', 'queued').executeTakeFirst();
-      if (!queued) await this.enqueue(tx, definition, {}, { key: definition.kind, runAt: new Date(Date.now() + every.firstAfterMs) });
+      if (!queued) await this.enqueue(tx, definition, {}, { key: definition.kind, runAt: new Date(this.#clock.now() + every.firstAfterMs) });
     });
   }
 
@@ -97,6 +104,12 @@ export class JobQueue {
   async pruneDead(before: string): Promise<number> {
     const deleted = await this.store.db.deleteFrom('jobs').where('status', '=', 'dead').where('created_at', '<', before).executeTakeFirst();
     return Number(deleted.numDeletedRows);
+  }
+
+  /** Jobs by kind and status (queued or dead), for the cc_jobs gauge. */
+  async counts(): Promise<Array<{ labels: { kind: string; status: string }; value: number }>> {
+    const rows = await this.store.db.selectFrom('jobs').select(['kind', 'status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy(['kind', 'status']).execute();
+    return rows.map((r) => ({ labels: { kind: r.kind, status: r.status }, value: Number(r.n) }));
   }
 
   wake(): void {
@@ -173,13 +186,13 @@ export class JobQueue {
         .where('status', '=', 'queued')
         .where('ready', '=', 1)
         .executeTakeFirst();
-      if (next?.next) return Math.max(0, Math.min(this.opts.pollMs, Date.parse(next.next) - Date.now()));
+      if (next?.next) return Math.max(0, Math.min(this.opts.pollMs, Date.parse(next.next) - this.#clock.now()));
     } catch {}
     return this.opts.pollMs;
   }
 
   async #claim(limit: number): Promise<Job[]> {
-    const now = new Date();
+    const now = this.#clock.date();
     const until = new Date(now.getTime() + this.opts.leaseMs).toISOString();
     const at = now.toISOString();
     const lock = this.store.dialect === 'postgres' ? sql`for update skip locked` : sql``;
@@ -209,7 +222,7 @@ export class JobQueue {
     } catch (error) {
       this.log.error({ err: error, job: { seq: job.seq, kind: job.kind, attempts: job.attempts } }, 'job failed');
       const message = String((error as Error)?.message ?? error);
-      outcome = job.attempts >= MAX_ATTEMPTS_ON_ERROR ? { outcome: 'dead', error: message } : { outcome: 'retry', at: new Date(Date.now() + backoffMs(job.attempts)), error: message };
+      outcome = job.attempts >= MAX_ATTEMPTS_ON_ERROR ? { outcome: 'dead', error: message } : { outcome: 'retry', at: new Date(this.#clock.now() + backoffMs(job.attempts)), error: message };
     } finally {
       clearInterval(heartbeat);
     }
@@ -225,13 +238,13 @@ export class JobQueue {
       ...outcome,
       record: async (tx) => {
         await record?.(tx);
-        await this.enqueue(tx, definition, {}, { key: definition.kind, runAt: new Date(Date.now() + everyMs) });
+        await this.enqueue(tx, definition, {}, { key: definition.kind, runAt: new Date(this.#clock.now() + everyMs) });
       },
     };
   }
 
   async #extendLease(job: Job): Promise<void> {
-    const until = new Date(Date.now() + this.opts.leaseMs).toISOString();
+    const until = new Date(this.#clock.now() + this.opts.leaseMs).toISOString();
     await this.store.db
       .updateTable('jobs')
       .set({ locked_until: until })

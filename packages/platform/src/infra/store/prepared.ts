@@ -1,5 +1,8 @@
-import type { CompiledQuery, Compilable } from 'kysely';
-import type { Db } from './index.js';
+import type { CompiledQuery, Compilable, Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+/** Kysely<Database> (index.ts's Db), named here so that index.ts, which imports this file, is not imported back. */
+type Db = Kysely<Database>;
 
 /** The SQL of every prepared query, by text: PostgreSQL connections prepare these by name, once each. */
 export const preparedStatementNames = new Map<string, string>();

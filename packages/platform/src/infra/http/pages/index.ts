@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SITE_CSS } from './style.js';
+import escapeHtml from 'escape-html';
 
 /** The page shell every HTML page of the platform is written in: one header, one stylesheet, one footer. */
 
-export const esc = (s: string | number | null | undefined) =>
-  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+export const esc = (s: string | number | null | undefined) => escapeHtml(String(s ?? ''));
 
 /** Scripts only from the platform itself (the ALTCHA widget styles itself inline, hence 'unsafe-inline' for styles). */
 export const PAGE_CSP =
