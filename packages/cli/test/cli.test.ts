@@ -142,7 +142,7 @@ describe.skipIf(!built)('the ccloud command against a running platform', () => {
     let inbox: Array<{ fileId: string }> = [];
     while (inbox.length === 0) inbox = await instance('GET', '/api/connector/inbox?wait=5');
     await instance('POST', `/api/connector/uploads/${id}/claim`);
-    await instance('PUT', `/api/connector/uploads/${id}/result?status=accepted`, JSON.stringify([orderResult('o1', true), orderResult('o2', false)]));
+    await instance('PUT', `/api/connector/uploads/${id}/result?status=accepted`, JSON.stringify([orderResult('o1', true), orderResult('o2', true)]));
     const tracked = await tracking.done;
     expect([tracked.code, tracked.json.status, tracked.json.downloadResultUrl]).toEqual([0, 'accepted', `${ctx.platform.url}/api/uploads/${id}/result`]);
 

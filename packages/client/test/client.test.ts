@@ -112,15 +112,17 @@ describe('the client SDK against a running platform', () => {
     let inbox: Array<{ fileId: string }> = [];
     while (inbox.length === 0) inbox = (await instance('GET', '/api/connector/inbox?wait=5')).body;
     await instance('POST', `/api/connector/uploads/${created.fileId}/claim`);
-    await instance('PUT', `/api/connector/uploads/${created.fileId}/result?status=accepted`, JSON.stringify([orderResult('o0', true)]));
+    const results = Array.from({ length: 200 }, (_, i) => orderResult(`o${i}`, true));
+    await instance('PUT', `/api/connector/uploads/${created.fileId}/result?status=accepted`, JSON.stringify(results));
     const done = await finished;
     expect(done.status).toBe('accepted');
     expect(seen.at(-1)).toBe('accepted');
     expect(seen.length).toBeGreaterThanOrEqual(2);
-    const results: OrderResult[] = [];
-    for await (const r of sdk.uploads.result(created.fileId)) results.push(r);
-    expect(results).toEqual([orderResult('o0', true)]);
-    expect(results[0]!.outcome === 'accepted' && results[0]!.documentNumber).toBeTruthy(); // narrowed by outcome
+    expect(done.summary).toEqual({ records: 200, accepted: 200, rejected: 0 });
+    const got: OrderResult[] = [];
+    for await (const r of sdk.uploads.result(created.fileId)) got.push(r);
+    expect(got).toEqual(results);
+    expect(got[0]!.outcome === 'accepted' && got[0]!.documentNumber).toBeTruthy(); // narrowed by outcome
     expect((await sdk.uploads.list({ status: 'accepted' })).map((u) => u.fileId)).toEqual([created.fileId]);
     expect((await sdk.uploads.tracking(created.fileId)).downloadResultUrl).toMatch(/\/result$/);
   });

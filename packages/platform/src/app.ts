@@ -61,12 +61,12 @@ export async function buildApp(platform: Platform): Promise<App> {
   app.removeContentTypeParser('text/plain'); // the API speaks JSON; anything else is 415
   installValidation(app);
   installErrorHandling(app);
-  installPages(app);
   installContentDecoding(app);
+  installPages(app);
 
   await app.register(opsRoutes);
-  await app.register(homeRoutes);
   await app.register(referenceRoutes);
+  await app.register(homeRoutes);
   await app.register(solutionRoutes);
   await app.register(onboardingApiRoutes);
   await app.register(registrationPageRoutes);

@@ -98,12 +98,14 @@ export class Consent {
       throw notFound('passcode-invalid', 'The passcode is wrong, used or expired');
     }
     const solution = this.d.solutions.get(found.solution)!;
+    const [current] = await q.findActiveIntegrations(this.d.db, { instanceId: instance.instanceId, applicationId: found.applicationId });
     return {
       consentId,
       expires: found.expires_at,
       application: { id: found.applicationId, name: found.applicationName, description: found.description },
       developer: { name: found.developerName, company: found.company },
       solution: { domain: solution.domain, title: solution.title, scopes: solution.scopes.map((s) => s.name), uploads: solution.uploads.map((u) => u.type) },
+      replaces: current ? { integrationId: current.id, createdAt: current.created_at } : null,
     };
   }
 
