@@ -15,7 +15,7 @@ import { InboxSignal } from './features/uploads/inbox.js';
 import { EXPIRE_UPLOAD_LEASE, Uploads, VALIDATE_UPLOAD } from './features/uploads/service.js';
 import { createMailer, type Mailer } from './infra/mail/index.js';
 import { SEND_MAIL, mailJobHandler } from './infra/mail/outbox.js';
-import { filesystemBlobs, type BlobStore } from './infra/blobs/index.js';
+import { openBlobStore, type BlobStore } from './infra/blobs/index.js';
 import { adminAuth, apiKeyAuth, instanceAuth } from './infra/http/auth.js';
 import { guardedAgent } from './infra/net/guarded-agent.js';
 import { Metrics } from './infra/metrics.js';
@@ -56,8 +56,6 @@ export interface Platform {
 }
 
 export async function createPlatform(config: Config, log: Logger): Promise<Platform> {
-  // Refused rather than ignored: files must not land on local disk when the operator asked for S3.
-  if (config.s3) throw new ConfigError('S3_ENDPOINT', 'S3 storage is not available in this version yet; unset the S3_* variables to keep files under DATA_DIR');
   const keys = resolveLocalKeys(config.dataDir, config, (token, file) => {
     // The one time the admin token is shown: to the operator's terminal, never to the log.
     process.stderr.write(`\nADMIN_TOKEN was not set: generated ${token}\nKeep it: only its hash is kept (${file}).\n\n`);
@@ -73,7 +71,10 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   const events = new EventOutbox(queue, secrets);
   const solutions = new SolutionRegistry(config.publicUrl);
   const apikeys = new ApiKeys({ db: store.db, secrets, queue, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
-  const blobs = filesystemBlobs(config.dataDir);
+  const blobs = await openBlobStore(config);
+  if (!config.s3 && store.dialect === 'postgres') {
+    log.info({ files: `${config.dataDir}/files` }, 'files are kept under DATA_DIR: every process on this database must share that folder, or use S3_*');
+  }
   const inbox = new InboxSignal(store);
   const platform = {
     config,
@@ -91,6 +92,11 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
     eventLog: new EventLog({ db: store.db, secrets, outbox: events }),
     apikeys,
     async start() {
+      if (config.s3) {
+        await blobs.ping().catch((error: Error) => {
+          throw new ConfigError('S3_ENDPOINT', `the bucket "${config.s3!.bucket}" at ${config.s3!.endpoint} cannot be reached: ${error.name} ${error.message}`);
+        });
+      }
       const swept = await blobs.sweep(async (key) => (await platform.files.isReferenced(key)) || (await platform.uploads.isReferenced(key)));
       if (swept > 0) log.warn({ swept }, 'removed files a crash left behind');
       await inbox.start();
@@ -102,6 +108,7 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
       await queue.stop();
       await agent.close();
       mailer.close();
+      blobs.close?.();
       await store.close();
     },
   } as Platform;
