@@ -1,3 +1,4 @@
+import type { Credential } from '@connected-cloud/contract';
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from './config.js';
 import { Instances } from './features/admin/service.js';
@@ -16,7 +17,7 @@ import { EXPIRE_UPLOAD_LEASE, Uploads, VALIDATE_UPLOAD } from './features/upload
 import { createMailer, type Mailer } from './infra/mail/index.js';
 import { SEND_MAIL, mailJobHandler } from './infra/mail/outbox.js';
 import { openBlobStore, type BlobStore } from './infra/blobs/index.js';
-import { adminAuth, apiKeyAuth, instanceAuth } from './infra/http/auth.js';
+import { adminAuth, apiKeyAuth, instanceAuth, type AuthHook } from './infra/http/auth.js';
 import { guardedAgent } from './infra/net/guarded-agent.js';
 import { Metrics } from './infra/metrics.js';
 import { JobQueue } from './infra/queue/index.js';
@@ -47,8 +48,8 @@ export interface Platform {
   inbox: InboxSignal;
   metrics: Metrics;
   retention: Retention;
-  /** The one hook per credential kind: route plugins add the hook of the kind they serve. */
-  auth: { admin: ReturnType<typeof adminAuth>; instance: ReturnType<typeof instanceAuth>; apiKey: ReturnType<typeof apiKeyAuth> };
+  /** The one hook per credential kind (the contract's words); a route's kind in the table picks it. */
+  auth: Record<Exclude<Credential, 'none'>, AuthHook>;
   /** Starts the background work (the queue's worker). */
   start(): Promise<void>;
   /** Stops the background work, letting jobs in hand finish, then closes the store. */
@@ -118,8 +119,8 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   platform.files = new ScopeFiles({ db: store.db, blobs, queue, events, solutions, config });
   platform.uploads = new Uploads({ db: store.db, blobs, queue, events, solutions, inbox, config, log });
   platform.auth = {
-    admin: adminAuth(keys.adminTokenHash),
-    instance: instanceAuth((key) => platform.instances.authenticate(key)),
+    adminToken: adminAuth(keys.adminTokenHash),
+    instanceKey: instanceAuth((key) => platform.instances.authenticate(key)),
     apiKey: apiKeyAuth((key) => apikeys.check(key), 7 * 86_400_000),
   };
   const once = (work: (payload: unknown) => Promise<void>) => async (job: { payload: unknown }) => {
