@@ -26,7 +26,8 @@ export function runPlatform(env: Record<string, string>): PlatformProcess {
 }
 
 export async function waitUp(url: string, p: PlatformProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  // A minute: on a busy shared machine a cold start (module loading) has taken over 20 s.
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
     if (p.child.exitCode !== null) throw new Error(`the platform exited: ${p.err()}`);
     try {
       if ((await fetch(`${url}/health`)).ok) return;
