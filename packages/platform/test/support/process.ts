@@ -26,13 +26,13 @@ export function runPlatform(env: Record<string, string>): PlatformProcess {
 }
 
 export async function waitUp(url: string, p: PlatformProcess): Promise<void> {
-  // A minute: on a busy shared machine a cold start (module loading) has taken over 20 s.
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+  // Two minutes: on a busy shared machine a cold start (module loading) has taken over 20 s, and three at once longer.
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
     if (p.child.exitCode !== null) throw new Error(`the platform exited: ${p.err()}`);
     try {
       if ((await fetch(`${url}/health`)).ok) return;
     } catch {}
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error('the platform did not start');
+  throw new Error(`the platform did not start: ${p.err()}`);
 }
