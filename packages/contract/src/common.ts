@@ -70,5 +70,6 @@ export const ProblemCodes = {
   'lease-required': 'The instance holds no lease on this upload',
   'status-conflict': 'The upload’s status does not allow this',
   'result-not-found': 'The upload has no result yet',
+  'result-mismatch': 'The result file does not answer the upload record for record, or contradicts the status',
 } as const;
 export type ProblemCode = keyof typeof ProblemCodes;

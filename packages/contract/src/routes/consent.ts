@@ -43,11 +43,11 @@ export const consentRoutes = {
     summary: 'Polling fallback: the API key once the user consented',
     description:
       '202 while the user has not decided; 200 with the key that apikey.issued carried, for PASSCODE_TTL after the ' +
-      'grant; 403 consent-denied; 410 passcode-expired; 401 secret-invalid.',
+      'grant; 403 consent-denied; 410 passcode-expired; 401 secret-invalid. After RATE_LIMIT_SECRET_ATTEMPTS wrong secrets for one passcode, 429 rate-limited.',
     params: PasscodeParams,
     body: PasscodeInput,
     responses: { 200: json(ApiKeyIssued, 'The API key, as apikey.issued carried it'), 202: json(ApiKeyPending, 'The user has not decided yet') },
-    problems: { 401: ['secret-invalid'], 403: ['consent-denied'], 404: ['passcode-not-found'], 410: ['passcode-expired'] },
+    problems: { 429: ['rate-limited'], 401: ['secret-invalid'], 403: ['consent-denied'], 404: ['passcode-not-found'], 410: ['passcode-expired'] },
   }),
 } as const;
 
@@ -124,10 +124,10 @@ export const apiKeyRoutes = {
     description:
       'Needs no valid key: it is how an expired one is replaced. The replaced key stays valid for APIKEY_GRACE ' +
       '(24 h; 0 if it had expired). Repeating the call within APIKEY_GRACE returns the same new key. 401 ' +
-      'secret-invalid for a wrong secret, api-key-revoked for a revoked integration.',
+      'secret-invalid for a wrong secret, api-key-revoked for a revoked integration. After RATE_LIMIT_SECRET_ATTEMPTS wrong secrets for one integration, 429 rate-limited.',
     body: ApiKeyRotation,
     responses: { 200: json(ApiKeyRotated, 'The new key') },
-    problems: { 401: ['api-key-invalid', 'api-key-expired', 'api-key-revoked', 'secret-invalid'] },
+    problems: { 429: ['rate-limited'], 401: ['api-key-invalid', 'api-key-expired', 'api-key-revoked', 'secret-invalid'] },
   }),
   getIntegration: defineRoute({
     operationId: 'getIntegration',

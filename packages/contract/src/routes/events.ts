@@ -23,10 +23,10 @@ export const eventRoutes = {
     summary: 'Send a webhook.test event to the application’s notificationUrl',
     description:
       'Delivered like every event (signed, retried, logged). Asking for it also lifts a stop that an earlier ' +
-      '410 Gone put on the notificationUrl.',
+      '410 Gone put on the notificationUrl. Limited per developer (RATE_LIMIT_TEST_EVENTS): 429 rate-limited.',
     params: ApplicationParams,
     responses: { 202: json(TestEventSent, 'The event, on its way') },
-    problems: { 404: ['developer-not-found', 'application-not-found'] },
+    problems: { 429: ['rate-limited'], 404: ['developer-not-found', 'application-not-found'] },
   }),
   listEvents: defineRoute({
     operationId: 'listEvents',
@@ -58,9 +58,9 @@ export const eventRoutes = {
     summary: 'Deliver an event again (same webhook-id, fresh retry schedule)',
     description:
       'Also lifts a stop that a 410 put on the notificationUrl. An apikey.issued event no longer holds its key once ' +
-      'delivered or failed: resending it gives 409 event-not-resendable.',
+      'delivered or failed: resending it gives 409 event-not-resendable. Limited per event (RATE_LIMIT_RESENDS): 429 rate-limited.',
     params: EventParams,
     responses: { 202: json(EventSummary, 'The event, pending again') },
-    problems: { 404: ['event-not-found'], 409: ['event-not-resendable'] },
+    problems: { 429: ['rate-limited'], 404: ['event-not-found'], 409: ['event-not-resendable'] },
   }),
 } as const;

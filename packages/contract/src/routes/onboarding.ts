@@ -23,9 +23,10 @@ export const onboardingRoutes = {
     summary: 'Start a registration: returns the URL of the page that completes it',
     description:
       'The developer and the application stay pending until the registration page is completed; the IDs then ' +
-      'arrive by e-mail. An unknown solution or an unacceptable notificationUrl gives 400 invalid-request.',
+      'arrive by e-mail. An unknown solution or an unacceptable notificationUrl gives 400 invalid-request. Limited per client address (RATE_LIMIT_REGISTRATIONS) and in all (RATE_LIMIT_REGISTRATIONS_GLOBAL): 429 rate-limited.',
     body: DeveloperRegistration,
     responses: { 202: json(RegistrationAccepted, 'Open registrationUrl in a browser to complete the registration') },
+    problems: { 429: ['rate-limited'] },
   }),
   createApplication: defineRoute({
     operationId: 'createApplication',
@@ -34,11 +35,11 @@ export const onboardingRoutes = {
     tag: 'onboarding',
     auth: 'none',
     summary: 'Register another application of an active developer',
-    description: 'The webhook signing secret is returned once, and sent by e-mail with the IDs.',
+    description: 'The webhook signing secret is returned once, and sent by e-mail with the IDs. Limited per developer (RATE_LIMIT_APPLICATIONS): 429 rate-limited.',
     params: DeveloperParams,
     body: ApplicationInput,
     responses: { 201: json(ApplicationCreated, 'The application, with its webhook signing secret (shown once)') },
-    problems: { 404: ['developer-not-found'] },
+    problems: { 429: ['rate-limited'], 404: ['developer-not-found'] },
   }),
   getApplication: defineRoute({
     operationId: 'getApplication',

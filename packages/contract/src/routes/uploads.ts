@@ -36,7 +36,7 @@ export const uploadRoutes = {
       'upload type’s schema follows at once, then upload.validated. The same Idempotency-Key with the same body ' +
       'answers with the upload it made (Idempotent-Replayed: true); with another body, 409 idempotency-conflict. ' +
       'Content-Digest (sha-256, RFC 9530) is checked: 400 digest-mismatch. validateOnly=true answers 200 with ' +
-      'the validation report and stores nothing.',
+      'the validation report and stores nothing. Limited per integration (RATE_LIMIT_UPLOADS): 429 rate-limited.',
     query: UploadQuery,
     headers: UploadHeaders,
     body: records('upload', 'The records of the upload type: a JSON array'),
@@ -44,7 +44,7 @@ export const uploadRoutes = {
       200: json(ValidationReport, 'validateOnly=true: the validation report; nothing was stored'),
       202: json(UploadCreated, 'Stored; validation follows'),
     },
-    problems: { 400: ['upload-type-invalid', 'digest-mismatch'], 409: ['idempotency-conflict'] },
+    problems: { 429: ['rate-limited'], 400: ['upload-type-invalid', 'digest-mismatch'], 409: ['idempotency-conflict'] },
   }),
   listUploads: defineRoute({
     operationId: 'listUploads',
@@ -142,12 +142,15 @@ export const connectorUploadRoutes = {
     auth: 'instanceKey',
     summary: 'Upload the result file: the upload becomes accepted or failed and upload.completed is sent',
     description:
-      'The body, a JSON array, is validated against the upload type’s result schema (422 schema-invalid, nothing ' +
-      'changes). 409 lease-required when the instance holds no lease on the upload; 409 status-conflict once final.',
+      'The body, a JSON array of one result per uploaded record, is validated against the upload type’s result ' +
+      'schema (422 schema-invalid) and counted into the summary. status must be accepted when no record was ' +
+      'rejected and failed when any was; a result whose count or ids differ from the upload’s, or whose status ' +
+      'contradicts its counts, is refused with 422 result-mismatch. A refused result changes nothing and the lease ' +
+      'stays. 409 lease-required when the instance holds no lease on the upload; 409 status-conflict once final.',
     params: UploadParams,
     query: ResultQuery,
     body: records('result', 'One result per record of the upload: a JSON array'),
     responses: { 200: json(UploadTracking, 'The upload, now final') },
-    problems: { 404: ['upload-not-found'], 409: ['lease-required', 'status-conflict'], 422: ['schema-invalid'] },
+    problems: { 404: ['upload-not-found'], 409: ['lease-required', 'status-conflict'], 422: ['schema-invalid', 'result-mismatch'] },
   }),
 } as const;

@@ -25,9 +25,9 @@ export function runPlatform(env: Record<string, string>): PlatformProcess {
   return { child, exited, out: () => stdout, err: () => stderr };
 }
 
-export async function waitUp(url: string, p: PlatformProcess): Promise<void> {
-  // Two minutes: on a busy shared machine a cold start (module loading) has taken over 20 s, and three at once longer.
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
+// Two minutes by default: on a busy shared machine a cold start (module loading) has taken over 20 s, three at once longer.
+export async function waitUp(url: string, p: PlatformProcess, timeoutMs = 120_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
     if (p.child.exitCode !== null) throw new Error(`the platform exited: ${p.err()}`);
     try {
       if ((await fetch(`${url}/health`)).ok) return;

@@ -2,7 +2,9 @@ import type { ConsentChallenge } from '@connected-cloud/contract';
 import type { Config } from '../../config.js';
 import type { InstancePrincipal } from '../../infra/http/auth.js';
 import { ProblemError, notFound } from '../../infra/http/problem.js';
-import type { JobQueue } from '../../infra/queue/index.js';
+import { Type } from 'typebox';
+import { defineJob, handler, type JobQueue } from '../../infra/queue/index.js';
+import type { RateLimits } from '../../infra/ratelimit/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
 import { newId, sameHash } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
@@ -12,8 +14,10 @@ import type { Onboarding } from '../onboarding/service.js';
 import type { SolutionRegistry } from '../solutions/registry.js';
 import { displayPasscode, newPasscode, normalisePasscode } from './passcode.js';
 import * as q from './queries.js';
+import type { CredentialCache } from '../../infra/http/credential-cache.js';
 
-export const FORGET_PASSCODE_KEY = 'forget-passcode-key';
+/** A granted passcode's key is kept sealed (for the polling fallback) only until then. */
+export const FORGET_PASSCODE_KEY = defineJob('forget-passcode-key', Type.Object({ passcodeId: Type.String() }));
 const HOUR = 3600_000;
 const LOOKUP_WINDOW = 15 * 60_000;
 const MAX_FAILED_LOOKUPS = 10;
@@ -24,10 +28,12 @@ type Deps = {
   config: Config;
   secrets: SecretBox;
   queue: JobQueue;
+  limits: RateLimits;
   events: EventOutbox;
   apikeys: ApiKeys;
   onboarding: Onboarding;
   solutions: SolutionRegistry;
+  credentials: CredentialCache;
 };
 
 /**
@@ -92,12 +98,14 @@ export class Consent {
       throw notFound('passcode-invalid', 'The passcode is wrong, used or expired');
     }
     const solution = this.d.solutions.get(found.solution)!;
+    const [current] = await q.findActiveIntegrations(this.d.db, { instanceId: instance.instanceId, applicationId: found.applicationId });
     return {
       consentId,
       expires: found.expires_at,
       application: { id: found.applicationId, name: found.applicationName, description: found.description },
       developer: { name: found.developerName, company: found.company },
       solution: { domain: solution.domain, title: solution.title, scopes: solution.scopes.map((s) => s.name), uploads: solution.uploads.map((u) => u.type) },
+      replaces: current ? { integrationId: current.id, createdAt: current.created_at } : null,
     };
   }
 
@@ -131,7 +139,7 @@ export class Consent {
         apikey_sealed: this.d.secrets.seal(key.apikey),
         apikey_kept_until: keptUntil.toISOString(),
       });
-      await this.d.queue.enqueue(tx, { kind: FORGET_PASSCODE_KEY, payload: { passcodeId: consent.passcodeId }, runAt: keptUntil });
+      await this.d.queue.enqueue(tx, FORGET_PASSCODE_KEY, { passcodeId: consent.passcodeId }, { runAt: keptUntil });
       await this.d.events.record(tx, {
         applicationId: consent.applicationId,
         integrationId,
@@ -145,7 +153,7 @@ export class Consent {
           solution: consent.solution,
         },
       });
-    });
+    }).finally(() => this.d.credentials.forget()); // it may have revoked the previous integration
     return { integrationId };
   }
 
@@ -175,9 +183,13 @@ export class Consent {
   async revoke(instance: InstancePrincipal, integrationId: string): Promise<void> {
     const integration = await q.findIntegrationOfInstance(this.d.db, integrationId, instance.instanceId);
     if (!integration) throw notFound('integration-not-found', `This instance has no integration "${integrationId}"`);
-    await this.d.db.transaction().execute((tx) => this.#revoke(tx, integration.id, integration.application_id, new Date()));
+    await this.d.db
+      .transaction()
+      .execute((tx) => this.#revoke(tx, integration.id, integration.application_id, new Date()))
+      .finally(() => this.d.credentials.forget());
   }
 
+  /** Inside the caller's transaction, which must call `credentials.forget()` once it has ended. */
   async revokeAllOfInstance(tx: Db, instanceId: string): Promise<void> {
     for (const i of await q.findActiveIntegrations(tx, { instanceId })) await this.#revoke(tx, i.id, i.application_id, new Date());
   }
@@ -187,7 +199,7 @@ export class Consent {
     const app = await this.d.onboarding.getApplication(developerId, applicationId);
     const passcode = await q.findPasscodeOfApplication(this.d.db, passcodeId, app.applicationId);
     if (!passcode) throw notFound('passcode-not-found', `Application "${applicationId}" has no passcode "${passcodeId}"`);
-    if (!sameHash(this.secretHash(secret), passcode.secret_hash)) {
+    if (!(await this.d.limits.guess('secretAttempts', [`passcode:${passcode.id}`], () => sameHash(this.secretHash(secret), passcode.secret_hash)))) {
       throw new ProblemError(401, 'secret-invalid', 'The secret is not the one given with the passcode');
     }
     const now = new Date().toISOString();
@@ -204,7 +216,7 @@ export class Consent {
     return { status: 202 as const, body: { status: 'pending' as const } };
   }
 
-  forgetPasscodeKey = async (payload: unknown) => q.forgetPasscodeKey(this.d.db, (payload as { passcodeId: string }).passcodeId);
+  readonly jobs = [handler(FORGET_PASSCODE_KEY, ({ passcodeId }) => q.forgetPasscodeKey(this.d.db, passcodeId))];
 
   async #openConsent(instance: InstancePrincipal, consentId: string) {
     const consent = await q.findConsent(this.d.db, consentId, instance.instanceId);
@@ -215,6 +227,7 @@ export class Consent {
 
   async #revoke(tx: Db, integrationId: string, applicationId: string, at: Date): Promise<void> {
     if (await q.revokeIntegration(tx, integrationId, at.toISOString())) {
+      await this.d.credentials.changing(tx);
       await this.d.events.record(tx, { applicationId, integrationId, type: 'integration.revoked', data: { integrationId } });
     }
   }

@@ -5,10 +5,11 @@ import { clearNotificationUrlGone } from './queries.js';
 
 /** Test events and the event log of the integration an API key belongs to (contract §7). */
 export async function eventRoutes(app: App): Promise<void> {
-  const { onboarding, events, eventLog, store } = app.platform;
+  const { onboarding, events, eventLog, store, limits } = app.platform;
 
   handle(app, routes.sendTestEvent, async (request, reply) => {
     const application = await onboarding.getApplication(request.params.developerId, request.params.applicationId);
+    await limits.consume('testEventsPerDeveloper', application.developerId, 'This developer asked for too many test events: try again later');
     const eventId = await store.db.transaction().execute(async (tx) => {
       await clearNotificationUrlGone(tx, application.applicationId);
       return events.record(tx, { applicationId: application.applicationId, type: 'webhook.test', data: {} });

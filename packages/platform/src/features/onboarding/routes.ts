@@ -3,13 +3,17 @@ import formbody from '@fastify/formbody';
 import type { App } from '../../app.js';
 import { ProblemError } from '../../infra/http/problem.js';
 import { handle } from '../../infra/http/routes.js';
-import { PAGE_CSP } from '../../infra/http/pages/index.js';
+import { clientAddress } from '../../infra/ratelimit/index.js';
 import { checkYourEmail, linkProblem, registrationForm } from './page.js';
 
 /** The developer-facing API of onboarding (contract §2). */
 export async function onboardingApiRoutes(app: App): Promise<void> {
-  const { onboarding } = app.platform;
-  handle(app, routes.registerDeveloper, async (request, reply) => reply.code(202).send(await onboarding.register(request.body)));
+  const { onboarding, limits } = app.platform;
+  handle(app, routes.registerDeveloper, async (request, reply) => {
+    await limits.consume('registrationsPerAddress', clientAddress(request), 'Too many registrations from this address: try again later');
+    await limits.consume('registrationsGlobal', 'all', 'Too many registrations at the moment: try again later');
+    return reply.code(202).send(await onboarding.register(request.body));
+  });
   handle(app, routes.createApplication, async (request, reply) =>
     reply.code(201).send(await onboarding.createApplication(request.params.developerId, request.body)),
   );
@@ -23,13 +27,6 @@ export async function registrationPageRoutes(app: App): Promise<void> {
   const closed = { unknown: 404, used: 410, expired: 410 } as const;
   const form = (token: string, r: { developerName: string; applicationName: string }, error?: string) =>
     registrationForm({ token, developerName: r.developerName, applicationName: r.applicationName, ...(error ? { error } : {}) });
-
-  app.addHook('onSend', async (_request, reply, payload) => {
-    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
-      reply.header('content-security-policy', PAGE_CSP).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
-    }
-    return payload;
-  });
 
   handle(app, routes.getRegistrationPage, async (request, reply) => {
     const found = await onboarding.lookUp(request.params.token);

@@ -6,9 +6,10 @@ import { retryAfter } from './status.js';
 
 /** Uploads (contract §6): the application sends and tracks them; the instance processes them and leaves a result. */
 export async function uploadRoutes(app: App): Promise<void> {
-  const { uploads, blobs } = app.platform;
+  const { uploads, blobs, limits } = app.platform;
 
   handle(app, routes.createUpload, async (request, reply) => {
+    await limits.consume('uploadsPerIntegration', request.integration!.integrationId, 'This integration sent too many uploads: try again later');
     const headers = { idempotencyKey: request.headers['idempotency-key'], contentDigest: request.headers['content-digest'] };
     const created = await uploads.create(request.integration!, request.query, headers, request.body);
     if (created.code === 200) return reply.code(200).send(created.body);

@@ -1,25 +1,30 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { UploadCreated, UploadLease, UploadStatus, UploadTracking, ValidationReport } from '@connected-cloud/contract';
+import type { UploadCreated, UploadLease, UploadStatus, UploadSummary, UploadTracking, ValidationReport } from '@connected-cloud/contract';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { BlobMissing, type BlobStore } from '../../infra/blobs/index.js';
+import { deleteBlobsLater } from '../../infra/blobs/jobs.js';
 import type { InstancePrincipal, IntegrationPrincipal } from '../../infra/http/auth.js';
 import { ProblemError, invalidRequest, notFound, type ProblemItem } from '../../infra/http/problem.js';
 import { JsonArrayValidator, ingestJsonArray, storeStream } from '../../infra/ingest/index.js';
-import type { Job, JobOutcome, JobQueue } from '../../infra/queue/index.js';
+import { Type } from 'typebox';
+import { defineJob, handler, type JobOutcome, type JobQueue } from '../../infra/queue/index.js';
 import { newId, randomBase62 } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
 import type { UploadsTable } from '../../infra/store/schema.js';
 import type { EventOutbox } from '../events/outbox.js';
-import { DELETE_BLOB } from '../files/service.js';
 import type { SolutionRegistry } from '../solutions/registry.js';
 import type { InboxSignal } from './inbox.js';
 import * as q from './queries.js';
+import { IdsDigest, ResultCounter } from './result.js';
 import { LEASED, allowed, isFinal, journeyProgress, stageOf } from './status.js';
 
-export const VALIDATE_UPLOAD = 'validate-upload';
-export const EXPIRE_UPLOAD_LEASE = 'expire-upload-lease';
+const UploadJob = Type.Object({ uploadId: Type.String() });
+/** Validates an upload's stored bytes against its type's schema. */
+export const VALIDATE_UPLOAD = defineJob('validate-upload', UploadJob);
+/** Runs when a lease should end, to put an upload that was not renewed back to pending. */
+export const EXPIRE_UPLOAD_LEASE = defineJob('expire-upload-lease', UploadJob);
 
 const INBOX_LIMIT = 100;
 const done = { outcome: 'done' } as const;
@@ -105,13 +110,16 @@ export class Uploads {
       result_blob_key: null,
       result_size: null,
       result_sha256: null,
+      ids_digest: null,
+      result_accepted: null,
+      result_rejected: null,
       created_at: at,
       updated_at: at,
     };
     try {
       await this.d.db.transaction().execute(async (tx) => {
         await q.insertUpload(tx, row);
-        await this.d.queue.enqueue(tx, { kind: VALIDATE_UPLOAD, payload: { uploadId: id } });
+        await this.d.queue.enqueue(tx, VALIDATE_UPLOAD, { uploadId: id });
       });
     } catch (error) {
       await this.d.blobs.delete(key).catch(() => {});
@@ -160,7 +168,7 @@ export class Uploads {
     return this.d.db.transaction().execute(async (tx) => {
       const row = await this.#ofInstance(tx, instance, fileId);
       const moved = await this.#move(tx, row, 'downloaded', { lease_until: leaseUntil, progress: 0 });
-      await this.d.queue.enqueue(tx, { kind: EXPIRE_UPLOAD_LEASE, payload: { uploadId: fileId }, runAt: new Date(leaseUntil) });
+      await this.d.queue.enqueue(tx, EXPIRE_UPLOAD_LEASE, { uploadId: fileId }, { runAt: new Date(leaseUntil) });
       return this.#lease(moved);
     });
   }
@@ -178,16 +186,26 @@ export class Uploads {
     });
   }
 
-  /** The result file ends the journey: validated against the result schema, stored, and announced. */
+  /**
+   * The result file ends the journey: validated against the result schema and counted as it streams, checked to
+   * answer the upload record for record with the status its counts call for (else 422 and the lease stays),
+   * stored, and announced with its summary.
+   */
   async result(instance: InstancePrincipal, fileId: string, status: 'accepted' | 'failed', body: Readable): Promise<UploadTracking> {
     const row = this.#leased(await this.#ofInstance(this.d.db, instance, fileId));
     // A key of its own per attempt: a refused attempt removes only what it wrote.
     const key = `uploads/${instance.instanceId}/${fileId}.result-${randomBase62(8)}.json`;
-    const ingested = await ingestJsonArray({ body, validate: this.d.solutions.validator(row.solution, `${row.type}-result`)!, blobs: this.d.blobs, key });
+    const counter = new ResultCounter();
+    const validate = this.d.solutions.validator(row.solution, `${row.type}-result`)!;
+    const ingested = await ingestJsonArray({ body, validate, blobs: this.d.blobs, key, inspect: (value, i) => counter.add(value, i) });
     try {
+      counter.check(row, status);
+      const { accepted, rejected } = counter.summary;
+      const outcome: Partial<UploadsTable> = { result_blob_key: key, result_size: ingested.size, result_sha256: ingested.sha256, result_accepted: accepted, result_rejected: rejected };
+      if (status === 'failed') Object.assign(outcome, { error_count: counter.reasonCount, errors: JSON.stringify(counter.reasons) });
       const moved = await this.d.db.transaction().execute(async (tx) => {
         const fresh = this.#leased(await this.#ofInstance(tx, instance, fileId));
-        return this.#move(tx, fresh, status, { result_blob_key: key, result_size: ingested.size, result_sha256: ingested.sha256, lease_until: null, progress: 100 });
+        return this.#move(tx, fresh, status, { ...outcome, lease_until: null, progress: 100 });
       });
       return this.#tracking(moved);
     } catch (error) {
@@ -198,12 +216,17 @@ export class Uploads {
 
   // --- jobs ---
 
-  validateJob = async (job: Job): Promise<JobOutcome> => {
-    const { uploadId } = job.payload as { uploadId: string };
+  readonly jobs = [
+    handler(VALIDATE_UPLOAD, ({ uploadId }) => this.#validate(uploadId)),
+    handler(EXPIRE_UPLOAD_LEASE, ({ uploadId }) => this.#expireLease(uploadId)),
+  ];
+
+  async #validate(uploadId: string): Promise<JobOutcome> {
     const found = await q.findUpload(this.d.db, uploadId);
     if (!found || (found.status !== 'uploaded' && found.status !== 'validating')) return done;
     const row = await this.d.db.transaction().execute((tx) => this.#move(tx, found, 'validating', { progress: 0 }));
-    const validator = new JsonArrayValidator(this.d.solutions.validator(row.solution, row.type)!);
+    const ids = new IdsDigest();
+    const validator = new JsonArrayValidator(this.d.solutions.validator(row.solution, row.type)!, (value) => ids.add(value));
     let reported = Date.now();
     let content: AsyncIterable<Buffer>;
     try {
@@ -232,21 +255,20 @@ export class Uploads {
     await this.d.db.transaction().execute(async (tx) => {
       const fresh = await q.findUpload(tx, uploadId);
       if (fresh?.status !== 'validating') return; // another run finished it
-      const outcome = { records: report.records, error_count: report.errorCount, errors: JSON.stringify(report.errors), progress: 100 };
+      const outcome = { records: report.records, error_count: report.errorCount, errors: JSON.stringify(report.errors), ids_digest: ids.value ?? null, progress: 100 };
       const validated = await this.#move(tx, fresh, report.status, outcome);
       if (report.status === 'valid') await this.#move(tx, validated, 'pending', { progress: 0 });
     });
     return done;
-  };
+  }
 
   /** Runs when a lease should end: an upload still leased and not renewed goes back to pending. */
-  expireLeaseJob = async (job: Job): Promise<JobOutcome> => {
-    const { uploadId } = job.payload as { uploadId: string };
+  async #expireLease(uploadId: string): Promise<JobOutcome> {
     const row = await q.findUpload(this.d.db, uploadId);
     if (!row || !LEASED.includes(row.status) || !row.lease_until) return done;
     if (row.lease_until > now()) {
       // Renewed by progress: look again when the new lease ends.
-      return { outcome: 'done', record: (tx) => this.d.queue.enqueue(tx, { kind: EXPIRE_UPLOAD_LEASE, payload: { uploadId }, runAt: new Date(row.lease_until!) }) };
+      return { outcome: 'done', record: (tx) => this.d.queue.enqueue(tx, EXPIRE_UPLOAD_LEASE, { uploadId }, { runAt: new Date(row.lease_until!) }) };
     }
     return {
       outcome: 'done',
@@ -257,7 +279,7 @@ export class Uploads {
         }
       },
     };
-  };
+  }
 
   isReferenced = (key: string) => q.isReferenced(this.d.db, key);
 
@@ -267,9 +289,7 @@ export class Uploads {
     for (let batch = await q.finishedBefore(this.d.db, before, 500); batch.length > 0; batch = await q.finishedBefore(this.d.db, before, 500)) {
       await this.d.db.transaction().execute(async (tx) => {
         await q.deleteUploads(tx, batch.map((u) => u.id));
-        for (const key of batch.flatMap((u) => [u.blob_key, u.result_blob_key])) {
-          if (key) await this.d.queue.enqueue(tx, { kind: DELETE_BLOB, payload: { key } });
-        }
+        await deleteBlobsLater(tx, this.d.queue, batch.flatMap((u) => (u.result_blob_key ? [u.blob_key, u.result_blob_key] : [u.blob_key])));
       });
       removed += batch.length;
     }
@@ -293,7 +313,8 @@ export class Uploads {
     if (to === 'valid' || to === 'invalid') {
       await this.d.events.record(tx, { ...common, type: 'upload.validated', data: { integrationId: row.integration_id, fileId: row.id, type: row.type, status: to, errorCount: next.error_count } });
     } else if (to === 'accepted' || to === 'failed') {
-      await this.d.events.record(tx, { ...common, type: 'upload.completed', data: { integrationId: row.integration_id, fileId: row.id, type: row.type, status: to, downloadResultUrl: this.#resultUrl(row.id) } });
+      const data = { integrationId: row.integration_id, fileId: row.id, type: row.type, status: to, downloadResultUrl: this.#resultUrl(row.id), summary: summaryOf(next)! };
+      await this.d.events.record(tx, { ...common, type: 'upload.completed', data });
     } else if (to === 'pending') {
       await this.d.inbox.announce(tx);
     }
@@ -350,6 +371,7 @@ export class Uploads {
       errorCount: row.error_count,
       errors: JSON.parse(row.errors) as ProblemItem[],
       downloadResultUrl: final ? this.#resultUrl(row.id) : null,
+      ...(final && row.result_accepted !== null ? { summary: summaryOf(row) } : {}),
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };
@@ -373,6 +395,12 @@ export class Uploads {
   #resultUrl(id: string): string {
     return `${this.d.config.publicUrl}/api/uploads/${id}/result`;
   }
+}
+
+/** The counts of the result file, once there is one. */
+function summaryOf(row: UploadsTable): UploadSummary | undefined {
+  if (row.result_accepted === null || row.result_rejected === null) return undefined;
+  return { records: row.result_accepted + row.result_rejected, accepted: row.result_accepted, rejected: row.result_rejected };
 }
 
 /** The outcome of a validation as the tracking and validateOnly report it; a body that is not JSON is invalid too. */

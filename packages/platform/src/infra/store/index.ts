@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { migrationsFor } from './migrations.js';
+import { preparedStatementNames } from './prepared.js';
 import type { Database } from './schema.js';
 
 export type { Database } from './schema.js';
@@ -12,6 +13,8 @@ export type Db = Kysely<Database>;
 export interface Store {
   db: Db;
   dialect: 'sqlite' | 'postgres';
+  /** The driver under Kysely, for libraries that speak to it themselves (rate limits): one connection or the pool. */
+  driver: { dialect: 'sqlite'; database: SQLite.Database } | { dialect: 'postgres'; pool: pg.Pool };
   ping(): Promise<void>;
   /**
    * Tells every process on this store that `channel` has news, when the transaction `db` commits (PostgreSQL
@@ -23,18 +26,23 @@ export interface Store {
    * SQLite every write transaction is serialised already: a no-op.
    */
   lock(db: Db, name: string): Promise<void>;
-  /** Calls `onNotify` for each notify() on `channel` from any process; returns the way to stop listening. */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onNotify` for each notify() on `channel` from any process, and once each time it starts listening;
+   * `onDown` when the connection is lost (notifications may be missed until the next `onNotify`). Returns the
+   * way to stop listening.
+   */
+  listen(channel: string, onNotify: () => void, onDown?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
 /** PostgreSQL when a URL is given, else SQLite (WAL) at DATA_DIR/connected-cloud.db; migrations applied. */
 export async function openStore(opts: { databaseUrl?: string | undefined; dataDir: string }): Promise<Store> {
   const { databaseUrl } = opts;
-  const db = databaseUrl ? postgres(databaseUrl) : sqlite(opts.dataDir);
+  const { db, driver } = databaseUrl ? postgres(databaseUrl) : sqlite(opts.dataDir);
   const store: Store = {
     db,
-    dialect: databaseUrl ? 'postgres' : 'sqlite',
+    dialect: driver.dialect,
+    driver,
     async ping() {
       await sql`select 1`.execute(db);
     },
@@ -44,9 +52,9 @@ export async function openStore(opts: { databaseUrl?: string | undefined; dataDi
     async lock(tx, name) {
       if (databaseUrl) await sql`select pg_advisory_xact_lock(hashtextextended(${name}, 0))`.execute(tx);
     },
-    async listen(channel, onNotify) {
+    async listen(channel, onNotify, onDown) {
       if (!databaseUrl) return async () => {};
-      return listenPostgres(databaseUrl, channel, onNotify);
+      return listenPostgres(databaseUrl, channel, onNotify, onDown);
     },
     async close() {
       await db.destroy();
@@ -61,7 +69,7 @@ export async function openStore(opts: { databaseUrl?: string | undefined; dataDi
   return store;
 }
 
-function sqlite(dataDir: string): Db {
+function sqlite(dataDir: string): { db: Db; driver: Store['driver'] } {
   fs.mkdirSync(dataDir, { recursive: true });
   const database = new SQLite(path.join(dataDir, 'connected-cloud.db'));
   database.pragma('journal_mode = WAL');
@@ -79,26 +87,36 @@ function sqlite(dataDir: string): Db {
     }
     return statement;
   }) as typeof database.prepare;
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), driver: { dialect: 'sqlite', database } };
 }
 
-function postgres(url: string): Db {
+function postgres(url: string): { db: Db; driver: Store['driver'] } {
   // int8 (bigint, bigserial) as a number, as SQLite gives it: counts and sizes stay far below 2^53.
   pg.types.setTypeParser(pg.types.builtins.INT8, Number);
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   pool.on('error', () => {}); // an idle client's error is reported to the query that next uses the pool
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pool.on('connect', (client) => {
+    // Kysely sends (sql, parameters) unnamed: parsed and planned on every call. The hot path's prepared queries
+    // (prepared.ts) go as named statements instead, parsed once per connection.
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    client.query = ((...args: unknown[]) => {
+      const name = args.length === 2 && typeof args[0] === 'string' ? preparedStatementNames.get(args[0]) : undefined;
+      return name ? query({ name, text: args[0], values: args[1] }) : query(...args);
+    }) as typeof client.query;
+  });
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), driver: { dialect: 'postgres', pool } };
 }
 
 /**
  * A dedicated connection that LISTENs on a channel, reconnecting after a failure. Notifications lost while it is
  * down are covered by the listeners' own polling.
  */
-async function listenPostgres(url: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+async function listenPostgres(url: string, channel: string, onNotify: () => void, onDown?: () => void): Promise<() => Promise<void>> {
   let client: pg.Client | undefined;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
   const reconnect = () => {
+    onDown?.();
     client?.end().catch(() => {});
     client = undefined;
     if (!stopped) retry = setTimeout(() => connect().catch(reconnect), 1000);

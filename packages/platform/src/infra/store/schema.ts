@@ -179,6 +179,15 @@ export interface Database {
   api_keys: ApiKeysTable;
   scope_files: ScopeFilesTable;
   uploads: UploadsTable;
+  rate_limits: RateLimitsTable;
+}
+
+/** Written by rate-limiter-flexible (infra/ratelimit); one row per limit and key. */
+export interface RateLimitsTable {
+  key: string;
+  points: number;
+  /** Epoch milliseconds when the window ends. */
+  expire: number | null;
 }
 
 
@@ -204,6 +213,11 @@ export interface UploadsTable {
   result_blob_key: string | null;
   result_size: number | null;
   result_sha256: string | null;
+  /** The multiset hash of the uploaded records' ids (result.ts), set when validated; null for records without ids. */
+  ids_digest: string | null;
+  /** The summary counted from the result file, set once final. */
+  result_accepted: number | null;
+  result_rejected: number | null;
   created_at: Time;
   updated_at: Time;
 }
