@@ -7,7 +7,8 @@ export interface Config {
   publicUrl: string;
   dataDir: string;
   databaseUrl: string | undefined;
-  s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string } | undefined;
+  /** `redirectSeconds`: downloads answer with a redirect to a presigned URL valid that long (S3_REDIRECT_DOWNLOADS). */
+  s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string; redirectSeconds?: number } | undefined;
   smtpUrl: string | undefined;
   mailFrom: string;
   adminToken: string | undefined;
@@ -126,8 +127,10 @@ export function loadConfig(env: Env = process.env): Config {
           region: str('S3_REGION')!,
           accessKeyId: str('S3_ACCESS_KEY_ID')!,
           secretAccessKey: str('S3_SECRET_ACCESS_KEY')!,
+          ...(bool('S3_REDIRECT_DOWNLOADS') ? { redirectSeconds: 300 } : {}),
         }
       : undefined;
+  if (!s3 && bool('S3_REDIRECT_DOWNLOADS')) throw new ConfigError('S3_REDIRECT_DOWNLOADS', 'needs the S3_* variables: files are not in S3');
 
   const rateLimits = Object.fromEntries(
     Object.entries(RateLimitVariables).map(([name, [variable, fallback]]) => [name, parseRateLimit(variable, str(variable) ?? fallback)]),

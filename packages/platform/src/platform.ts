@@ -17,7 +17,7 @@ import { InboxSignal } from './features/uploads/inbox.js';
 import { Uploads } from './features/uploads/service.js';
 import { createMailer, type Mailer } from './infra/mail/index.js';
 import { mailJobs } from './infra/mail/outbox.js';
-import { filesystemBlobs, type BlobStore } from './infra/blobs/index.js';
+import { openBlobStore, type BlobStore } from './infra/blobs/index.js';
 import { blobJobs } from './infra/blobs/jobs.js';
 import { adminAuth, apiKeyAuth, instanceAuth, type AuthHook } from './infra/http/auth.js';
 import { CredentialCache } from './infra/http/credential-cache.js';
@@ -68,8 +68,6 @@ export interface Platform {
 
 export async function createPlatform(config: Config, log: Logger, opts: { clock?: Clock } = {}): Promise<Platform> {
   const clock = opts.clock ?? systemClock;
-  // Refused rather than ignored: files must not land on local disk when the operator asked for S3.
-  if (config.s3) throw new ConfigError('S3_ENDPOINT', 'S3 storage is not available in this version yet; unset the S3_* variables to keep files under DATA_DIR');
   const keys = resolveLocalKeys(config.dataDir, config, (token, file) => {
     // The one time the admin token is shown: to the operator's terminal, never to the log.
     process.stderr.write(`\nADMIN_TOKEN was not set: generated ${token}\nKeep it: only its hash is kept (${file}).\n\n`);
@@ -88,7 +86,10 @@ export async function createPlatform(config: Config, log: Logger, opts: { clock?
   const solutions = new SolutionRegistry(config.publicUrl);
   const credentials = new CredentialCache(store);
   const apikeys = new ApiKeys({ db: store.db, secrets, queue, clock, limits, credentials, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
-  const blobs = filesystemBlobs(config.dataDir);
+  const blobs = await openBlobStore(config);
+  if (!config.s3 && store.dialect === 'postgres') {
+    log.info({ files: `${config.dataDir}/files` }, 'files are kept under DATA_DIR: every process on this database must share that folder, or use S3_*');
+  }
   const inbox = new InboxSignal(store);
   const eventLog = new EventLog({ db: store.db, secrets, outbox: events, clock, limits });
   const captcha = new RegistrationCaptcha(secrets.derive('altcha').toString('base64'), config.captchaMaxNumber);
@@ -132,6 +133,11 @@ export async function createPlatform(config: Config, log: Logger, opts: { clock?
     auth,
     started: false,
     async start() {
+      if (config.s3) {
+        await blobs.ping().catch((error: Error) => {
+          throw new ConfigError('S3_ENDPOINT', `the bucket "${config.s3!.bucket}" at ${config.s3!.endpoint} cannot be reached: ${error.name} ${error.message}`);
+        });
+      }
       const swept = await blobs.sweep(async (keys) => new Set([...(await files.referencedKeys(keys)), ...(await uploads.referencedKeys(keys))]));
       if (swept > 0) log.warn({ swept }, 'removed files a crash left behind');
       await credentials.start();
@@ -146,6 +152,7 @@ export async function createPlatform(config: Config, log: Logger, opts: { clock?
       await agent.close();
       limits.close();
       mailer.close();
+      blobs.close?.();
       await store.close();
     },
   };

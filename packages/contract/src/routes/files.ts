@@ -4,12 +4,19 @@ import { defineRoute, empty, json, records, stream, type ResponseSpec } from './
 
 export const STORED_DESCRIPTION =
   'Streamed, with ETag (the SHA-256) and Content-Length; gzip when asked with Accept-Encoding; one byte range ' +
-  'with Range (206; 416 when outside the file).';
+  'with Range (206; 416 when outside the file; If-Range honoured). Where files are kept in S3 and downloads are ' +
+  'redirected (S3_REDIRECT_DOWNLOADS), a 302 to a short-lived presigned URL of the storage instead; 503 not-ready ' +
+  'when the content is missing from storage.';
 
 /** The answers of a route that serves a stored JSON file. */
 export const storedFile = (what: string) => {
   const content = stream('application/json', Type.Array(Type.Unknown()), what);
-  return { 200: content, 206: { ...content, description: `${what}: the range asked for` }, 304: empty('Not modified (If-None-Match)') } satisfies Record<number, ResponseSpec>;
+  return {
+    200: content,
+    206: { ...content, description: `${what}: the range asked for` },
+    302: empty('Served by the storage: follow Location (S3_REDIRECT_DOWNLOADS)'),
+    304: empty('Not modified (If-None-Match)'),
+  } satisfies Record<number, ResponseSpec>;
 };
 
 /** The instance delivers scope files (contract §5). */
@@ -68,7 +75,7 @@ export const fileRoutes = {
     description: STORED_DESCRIPTION,
     params: FileParams,
     responses: storedFile('The JSON array of records'),
-    problems: { 404: ['file-not-found'], 416: ['range-not-satisfiable'] },
+    problems: { 404: ['file-not-found'], 416: ['range-not-satisfiable'], 503: ['not-ready'] },
   }),
   getScopeContent: defineRoute({
     operationId: 'getScopeContent',
@@ -80,7 +87,7 @@ export const fileRoutes = {
     description: STORED_DESCRIPTION,
     params: AppScopeParams,
     responses: storedFile('The JSON array of records'),
-    problems: { 404: ['scope-not-found', 'file-not-found'], 416: ['range-not-satisfiable'] },
+    problems: { 404: ['scope-not-found', 'file-not-found'], 416: ['range-not-satisfiable'], 503: ['not-ready'] },
   }),
   getFileChanges: defineRoute({
     operationId: 'getFileChanges',

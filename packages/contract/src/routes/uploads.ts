@@ -82,7 +82,7 @@ export const uploadRoutes = {
     description: `${STORED_DESCRIPTION} 404 result-not-found until the upload is accepted or failed.`,
     params: UploadParams,
     responses: storedFile('The JSON array of results, one per record of the upload'),
-    problems: { 404: ['upload-not-found', 'result-not-found'], 416: ['range-not-satisfiable'] },
+    problems: { 404: ['upload-not-found', 'result-not-found'], 416: ['range-not-satisfiable'], 503: ['not-ready'] },
   }),
 } as const;
 
@@ -123,7 +123,7 @@ export const connectorUploadRoutes = {
     description: STORED_DESCRIPTION,
     params: UploadParams,
     responses: storedFile('The JSON array the application uploaded'),
-    problems: { 404: ['upload-not-found'], 416: ['range-not-satisfiable'] },
+    problems: { 404: ['upload-not-found'], 416: ['range-not-satisfiable'], 503: ['not-ready'] },
   }),
   reportProgress: defineRoute({
     operationId: 'reportProgress',

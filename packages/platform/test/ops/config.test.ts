@@ -75,6 +75,7 @@ describe('configuration from the environment', () => {
     [{ DATABASE_URL: 'mysql://db/cc' }, 'DATABASE_URL'],
     [{ SMTP_URL: 'http://mail' }, 'SMTP_URL'],
     [{ S3_BUCKET: 'files' }, 'S3_ENDPOINT'],
+    [{ S3_REDIRECT_DOWNLOADS: 'true' }, 'S3_REDIRECT_DOWNLOADS'],
     [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'],
     [{ SECRETS_KEY: 'c2hvcnQ=' }, 'SECRETS_KEY'],
     [{ ALLOW_INSECURE_NOTIFICATION_URLS: 'maybe' }, 'ALLOW_INSECURE_NOTIFICATION_URLS'],

@@ -12,11 +12,11 @@ describe.skipIf(!built)('the platform process', () => {
     expect(p.err()).toContain('PORT: expected a whole number');
   });
 
-  it('refuses S3 storage, which is not built yet, rather than keep files elsewhere', async () => {
-    const s3 = { S3_ENDPOINT: 'http://127.0.0.1:7480', S3_BUCKET: 'files', S3_REGION: 'eu-west-2', S3_ACCESS_KEY_ID: 'AK', S3_SECRET_ACCESS_KEY: 'SK' };
+  it('refuses to start when its S3 bucket cannot be reached, rather than keep files elsewhere', async () => {
+    const s3 = { S3_ENDPOINT: `http://127.0.0.1:${await freePort()}`, S3_BUCKET: 'files', S3_REGION: 'eu-west-2', S3_ACCESS_KEY_ID: 'AK', S3_SECRET_ACCESS_KEY: 'SK' };
     const p = run({ ...s3, DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cc-proc-')), ADMIN_TOKEN: 'test-admin-token-0123456789abcdef' });
     expect(await p.exited).toBe(1);
-    expect(p.err()).toContain('S3_ENDPOINT: S3 storage is not available');
+    expect(p.err()).toContain('S3_ENDPOINT: the bucket "files"');
   });
 
   it('starts on the embedded default, generates its keys once, and stops gracefully on SIGTERM', async () => {

@@ -25,14 +25,14 @@ export function runPlatform(env: Record<string, string>): PlatformProcess {
   return { child, exited, out: () => stdout, err: () => stderr };
 }
 
-export async function waitUp(url: string, p: PlatformProcess, timeoutMs = 60_000): Promise<void> {
-  for (let i = 0; i < timeoutMs / 50; i++) {
-    // Up to a minute by default: on a loaded machine /ready (the start done) comes well after /health.
+// Two minutes by default: on a busy shared machine a cold start (module loading) has taken over 20 s, three at once longer.
+export async function waitUp(url: string, p: PlatformProcess, timeoutMs = 120_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
     if (p.child.exitCode !== null) throw new Error(`the platform exited: ${p.err()}`);
     try {
       if ((await fetch(`${url}/ready`)).ok) return; // /health answers while the start is still under way
     } catch {}
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error('the platform did not start');
+  throw new Error(`the platform did not start: ${p.err()}`);
 }

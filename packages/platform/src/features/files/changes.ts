@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { BlobStore } from '../../infra/blobs/index.js';
+import { BlobMissing, type BlobStore } from '../../infra/blobs/index.js';
 import { blobLines, buildRecordIndex, indexKeyOf, textLines } from '../../infra/ingest/record-index.js';
 
 // Small enough that a bucket's ids are compared and gone before V8 would move them to its old generation (which
@@ -68,7 +68,7 @@ export async function* changesBetween(blobs: BlobStore, older: Version, newer: V
 
 /** The marked records of a file, read from it in one pass (its index gives where each one is). */
 async function* copyMarked(blobs: BlobStore, key: string, added: Uint8Array, updated: Uint8Array): AsyncGenerator<string> {
-  const content = (blobs.read(key) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const content = ((await blobs.open(key)) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   let chunk: Buffer = Buffer.alloc(0);
   let chunkStart = 0;
   let i = -1;
@@ -147,7 +147,8 @@ async function exists(blobs: BlobStore, key: string): Promise<boolean> {
   try {
     await blobs.size(key);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    if (error instanceof BlobMissing) return false;
+    throw error;
   }
 }

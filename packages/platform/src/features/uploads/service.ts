@@ -4,7 +4,7 @@ import type { UploadCreated, UploadLease, UploadStatus, UploadSummary, UploadTra
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import type { Clock } from '../../infra/clock.js';
-import type { BlobStore } from '../../infra/blobs/index.js';
+import { BlobMissing, type BlobStore } from '../../infra/blobs/index.js';
 import { deleteBlobsLater } from '../../infra/blobs/jobs.js';
 import type { InstancePrincipal, IntegrationPrincipal } from '../../infra/http/auth.js';
 import { ProblemError, invalidRequest, notFound, type ProblemItem } from '../../infra/http/problem.js';
@@ -247,7 +247,22 @@ export class Uploads {
       onRecord: (value) => ids.add(value),
     });
     let reported = Date.now();
-    for await (const chunk of this.d.blobs.read(row.blob_key) as AsyncIterable<Buffer>) {
+    let content: AsyncIterable<Buffer>;
+    try {
+      content = (await this.d.blobs.open(row.blob_key)) as AsyncIterable<Buffer>;
+    } catch (error) {
+      if (!(error instanceof BlobMissing)) throw error;
+      // Retrying cannot bring it back (or this process looks at other storage than the one that took the upload):
+      // the upload ends invalid rather than waiting in `validating` for ever.
+      this.d.log.error({ uploadId, key: row.blob_key }, 'upload content missing from storage');
+      const errors = [{ pointer: '', message: 'the uploaded content is missing from the platform’s storage; upload it again' }];
+      await this.d.db.transaction().execute(async (tx) => {
+        const fresh = await q.findUpload(tx, uploadId);
+        if (fresh?.status === 'validating') await this.#move(tx, fresh, 'invalid', { records: 0, error_count: 1, errors: JSON.stringify(errors), progress: 100 });
+      });
+      return done;
+    }
+    for await (const chunk of content) {
       validator.write(chunk);
       if (validator.fatal) break; // a record too large: the rest is not read
       if (Date.now() - reported > 1000) {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { createGzip } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { BlobStore } from '../blobs/index.js';
+import { BlobMissing, type BlobStore } from '../blobs/index.js';
 import { ProblemError } from './problem.js';
 
 /** Files are streamed, never buffered, up to 2 GiB. */
@@ -33,22 +33,45 @@ export async function sendStored(request: FastifyRequest, reply: FastifyReply, b
   const etag = `"${file.sha256}"`;
   reply.header('etag', etag).header('accept-ranges', 'bytes').header('cache-control', 'private, no-cache').type(type);
   if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-  const range = parseRange(request.headers.range, file.size);
+  if (blobs.redirectUrl) {
+    // The storage serves the bytes (and the range asked for), not this process.
+    return reply.code(302).header('location', await blobs.redirectUrl(file.key, type)).send();
+  }
+  // If-Range: the range only of the version the client has; otherwise the whole file.
+  const ifRange = request.headers['if-range'];
+  const range = ifRange === undefined || ifRange === etag ? parseRange(request.headers.range, file.size) : undefined;
   if (range === 'unsatisfiable') {
     throw new ProblemError(416, 'range-not-satisfiable', `The file has ${file.size} bytes`, undefined, { 'content-range': `bytes */${file.size}` });
   }
   if (/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? '')) && !range) {
-    return reply.header('content-encoding', 'gzip').header('vary', 'accept-encoding').send(blobs.read(file.key).pipe(createGzip({ level: 1 })));
+    const content = await openBlob(blobs, file.key);
+    return reply.header('content-encoding', 'gzip').header('vary', 'accept-encoding').send(content.pipe(createGzip({ level: 1 })));
   }
   const { start, end } = range ?? { start: 0, end: file.size - 1 };
   if (range) reply.code(206).header('content-range', `bytes ${start}-${end}/${file.size}`);
   reply.header('content-length', end - start + 1);
   const local = blobs.localPath?.(file.key);
-  if (!local || end < start) return reply.send(blobs.read(file.key, range));
+  if (!local || end < start) return reply.send(await openBlob(blobs, file.key, range));
+  // Opened before the head is written: a missing file is a problem document now, not a reply that never ends.
+  const handle = await fs.promises.open(local, 'r').catch((error: NodeJS.ErrnoException) => {
+    throw error.code === 'ENOENT' ? blobUnavailable(file.key) : error;
+  });
   reply.hijack();
   reply.raw.writeHead(reply.statusCode, reply.getHeaders() as Record<string, string>);
-  await sendFileRange(reply.raw, local, start, end).catch((error: Error) => request.log.debug({ err: error }, 'download ended early'));
+  await sendFileRange(reply.raw, handle, start, end).catch((error: Error) => request.log.debug({ err: error }, 'download ended early'));
 }
+
+async function openBlob(blobs: BlobStore, key: string, range?: { start: number; end: number }) {
+  try {
+    return await blobs.open(key, range);
+  } catch (error) {
+    throw error instanceof BlobMissing ? blobUnavailable(key) : error;
+  }
+}
+
+/** The record is here and its content is not: lost, or this process looks at other storage than the one that took it. */
+const blobUnavailable = (key: string) =>
+  new ProblemError(503, 'not-ready', `The content of this file is not in this platform's storage (${key.split('/').pop()}); every process must share one storage`);
 
 /** One range of `bytes=a-b`, `a-` or `-n`; anything else (several ranges, other units) is ignored: the whole file. */
 function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
@@ -76,8 +99,7 @@ const CHUNK = 256 * 1024;
  * 64 MB lingered). A buffer is refilled only once its write has completed, which also keeps to the pace of the
  * client. Resolves when all is written; rejects (and destroys the response) when the client goes away.
  */
-async function sendFileRange(res: ServerResponse, file: string, start: number, end: number): Promise<void> {
-  const handle = await fs.promises.open(file, 'r');
+async function sendFileRange(res: ServerResponse, handle: fs.promises.FileHandle, start: number, end: number): Promise<void> {
   const buffers = [Buffer.allocUnsafeSlow(CHUNK), Buffer.allocUnsafeSlow(CHUNK)];
   const written: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
   // A write to a connection that closes may never call back: its close ends the wait as well.
@@ -89,7 +111,7 @@ async function sendFileRange(res: ServerResponse, file: string, start: number, e
     for (let position = start, turn = 0; position <= end; turn ^= 1) {
       await Promise.race([written[turn], gone]);
       const { bytesRead } = await handle.read(buffers[turn]!, 0, Math.min(CHUNK, end - position + 1), position);
-      if (bytesRead === 0) throw new Error(`${file} is shorter than expected`);
+      if (bytesRead === 0) throw new Error('the file is shorter than expected');
       position += bytesRead;
       written[turn] = new Promise((resolve, reject) => {
         res.write(buffers[turn]!.subarray(0, bytesRead), (error) => (error ? reject(error) : resolve()));

@@ -85,7 +85,7 @@ export async function buildRecordIndex(blobs: BlobStore, key: string): Promise<v
   const index = new RecordIndexWriter(await blobs.create(indexKeyOf(key)));
   try {
     const parser = new JsonArraySplitter((value, _i, raw, offset, compact) => index.add(value, raw, offset, compact));
-    for await (const chunk of blobs.read(key) as AsyncIterable<Buffer>) {
+    for await (const chunk of (await blobs.open(key)) as AsyncIterable<Buffer>) {
       parser.write(chunk);
       await index.flush();
     }
@@ -98,8 +98,8 @@ export async function buildRecordIndex(blobs: BlobStore, key: string): Promise<v
 }
 
 /** The lines of a blob, a batch at a time (a batch per piece decoded: one await for many lines). */
-export function blobLines(blobs: BlobStore, key: string): AsyncGenerator<string[]> {
-  return textLines(blobs.read(key) as AsyncIterable<Buffer>);
+export async function* blobLines(blobs: BlobStore, key: string): AsyncGenerator<string[]> {
+  yield* textLines((await blobs.open(key)) as AsyncIterable<Buffer>);
 }
 
 // Text is decoded this much at a time: a longer string would be allocated in V8's old generation directly, and a
