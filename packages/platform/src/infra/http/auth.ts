@@ -26,10 +26,11 @@ declare module 'fastify' {
   }
 }
 
-type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+export type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+type Hook = AuthHook;
 
-// One hook per credential kind. A route plugin adds the hook of its kind; routes read the typed principal and
-// never parse credentials themselves.
+// One hook per credential kind. A route's kind in the contract's table picks its hook; routes read the typed
+// principal and never parse credentials themselves.
 
 /** `Authorization: Bearer <admin token>`, compared by hash in constant time. */
 export function adminAuth(adminTokenHash: string): Hook {

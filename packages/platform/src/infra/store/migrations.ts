@@ -221,7 +221,19 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('uploads_inbox').on('uploads').columns(['instance_id', 'status', 'created_at']).execute();
       },
     },
-    '0006_upload_summary': {
+    '0006_rate_limits': {
+      async up(db: Kysely<any>) {
+        // rate-limiter-flexible's own layout (its INSERT names no columns): key, points, expire (epoch ms).
+        await db.schema
+          .createTable('rate_limits')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('points', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('expire', 'bigint')
+          .execute();
+        await db.schema.createIndex('rate_limits_expire').on('rate_limits').column('expire').execute();
+      },
+    },
+    '0007_upload_summary': {
       async up(db: Kysely<any>) {
         // ids_digest: the uploaded records' ids, summed as a multiset hash, to check the result answers each once.
         await db.schema.alterTable('uploads').addColumn('ids_digest', 'text').execute();

@@ -179,6 +179,15 @@ export interface Database {
   api_keys: ApiKeysTable;
   scope_files: ScopeFilesTable;
   uploads: UploadsTable;
+  rate_limits: RateLimitsTable;
+}
+
+/** Written by rate-limiter-flexible (infra/ratelimit); one row per limit and key. */
+export interface RateLimitsTable {
+  key: string;
+  points: number;
+  /** Epoch milliseconds when the window ends. */
+  expire: number | null;
 }
 
 

@@ -1,0 +1,9 @@
+import { routes } from '@connected-cloud/contract';
+import type { App } from '../../app.js';
+import { handle } from '../../infra/http/routes.js';
+import { homePage } from './home.js';
+
+/** The home page (contract §11). */
+export async function homeRoutes(app: App): Promise<void> {
+  handle(app, routes.getHomePage, async (_request, reply) => reply.type('text/html; charset=utf-8').send(homePage(app.platform.config.publicUrl)));
+}

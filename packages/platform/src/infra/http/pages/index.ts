@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { SITE_CSS } from './style.js';
+
+/** The page shell every HTML page of the platform is written in: one header, one stylesheet, one footer. */
+
+export const esc = (s: string | number | null | undefined) =>
+  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** Scripts only from the platform itself (the ALTCHA widget styles itself inline, hence 'unsafe-inline' for styles). */
+export const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; worker-src 'self' blob:; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+const CSS_PATH = `/assets/site.${createHash('sha256').update(SITE_CSS).digest('hex').slice(0, 10)}.css`;
+
+export interface PageOptions {
+  title: string;
+  body: string;
+  /** The header's links: the signed-in developer gets the console and a sign-out button (with its CSRF token). */
+  session?: { email: string; csrf: string } | undefined;
+  /** Which header link is the current page. */
+  current?: 'home' | 'docs' | 'portal';
+  narrow?: boolean;
+  /** Extra tags for <head> (the ALTCHA widget's module). */
+  head?: string;
+}
+
+export function page(o: PageOptions): string {
+  const cur = (name: PageOptions['current']) => (o.current === name ? ' aria-current="page"' : '');
+  const account = o.session
+    ? `<form class="inline" method="post" action="/portal/sign-out"><input type="hidden" name="csrf" value="${esc(o.session.csrf)}">` +
+      `<button class="link" type="submit">Sign out</button></form>`
+    : `<a href="/portal/sign-in">Sign in</a>`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="${CSS_PATH}">
+<title>${esc(o.title)} · Connected Cloud</title>
+${o.head ?? ''}
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="site"><div class="bar">
+<a class="brand" href="/">Connected Cloud</a>
+<nav aria-label="Site">
+<a href="/"${cur('home')}>Guide</a>
+<a href="/docs">API reference</a>
+<a href="/portal"${cur('portal')}>Console</a>
+${account}
+</nav>
+</div></header>
+<main id="main"${o.narrow ? ' class="narrow"' : ''}>
+<h1>${esc(o.title)}</h1>
+${o.body}
+</main>
+<footer class="site"><div>Connected Cloud · <a href="/openapi.json">OpenAPI</a> · <a href="/postman.json">Postman collection</a></div></footer>
+</body>
+</html>
+`;
+}
+
+/** A person in a browser (HTML preferred, not an API route) gets pages; API clients keep problem documents. */
+export function wantsPage(request: FastifyRequest): boolean {
+  if (request.url.startsWith('/api/') || request.url === '/api') return false;
+  const accept = String(request.headers.accept ?? '');
+  return /\btext\/html\b/.test(accept);
+}
+
+/** An error as a page: what went wrong in words, and where to go next. */
+export function errorPage(status: number, title: string, detail: string): string {
+  return page({
+    title: status === 404 ? 'Page not found' : title,
+    narrow: true,
+    body: `<p role="alert">${esc(detail)}</p>
+<p class="muted">Error ${status}.</p>
+<div class="actions"><a class="button" href="/">Go to the guide</a><a class="button secondary" href="/portal">Open the console</a></div>`,
+  });
+}
+
+/** The stylesheet's route and the headers every page carries. */
+export function installPages(app: FastifyInstance): void {
+  app.get(CSS_PATH, { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=31536000, immutable').send(SITE_CSS),
+  );
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html') && !reply.getHeader('content-security-policy')) {
+      reply.header('content-security-policy', PAGE_CSP).header('x-content-type-options', 'nosniff');
+      if (!reply.getHeader('cache-control')) reply.header('cache-control', 'no-store');
+    }
+    return payload;
+  });
+}
