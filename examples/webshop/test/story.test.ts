@@ -168,7 +168,7 @@ describe.skipIf(!built || (!fs.existsSync(CHROMIUM) && !process.env.CI))('the wh
     await shop.getByRole('heading', { name: 'Disconnected', level: 1 }).waitFor({ timeout: 30_000 });
     expect(await shop.locator('#connection').textContent()).toMatch(/^Disconnected: Acme Garden Supplies Ltd \(Sage 50\) ended the connection on /);
     const forged = await fetch(`${urls.shop}/orders`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'product=x&quantity=1' });
-    expect([forged.status, forged.headers.get('content-type')]).toEqual([403, 'text/html; charset=utf-8']); // no CSRF token: a page, nothing done
+    expect([forged.status, forged.headers.get('content-type')]).toEqual([403, expect.stringMatching(/^text\/html/)]); // no CSRF token: a page, nothing done
 
     // Reconnected, the shop sends upload A's order again: the books have it, so it is duplicate-order, not booked twice.
     await connect('Reconnect your accounting');
