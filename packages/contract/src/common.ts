@@ -70,5 +70,9 @@ export const ProblemCodes = {
   'lease-required': 'The instance holds no lease on this upload',
   'status-conflict': 'The upload’s status does not allow this',
   'result-not-found': 'The upload has no result yet',
+  'developer-token-missing': 'No developer token was sent',
+  'developer-token-invalid': 'The developer token is not valid',
+  'developer-token-revoked': 'The developer token was revoked',
+  'csrf-invalid': 'The form’s CSRF token is missing or wrong',
 } as const;
 export type ProblemCode = keyof typeof ProblemCodes;

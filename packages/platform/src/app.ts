@@ -13,7 +13,7 @@ import { connectorUploadRoutes, uploadRoutes } from './features/uploads/routes.j
 import { onboardingApiRoutes, registrationPageRoutes } from './features/onboarding/routes.js';
 import { opsRoutes } from './features/ops/routes.js';
 import { solutionRoutes } from './features/solutions/routes.js';
-import { homeRoutes } from './features/portal/routes.js';
+import { consoleRoutes, homeRoutes } from './features/portal/routes.js';
 import { installErrorHandling } from './infra/http/errors.js';
 import { installPages } from './infra/http/pages/index.js';
 import { installValidation } from './infra/http/validation.js';
@@ -85,6 +85,7 @@ export async function buildApp(platform: Platform): Promise<App> {
   });
   app.decorateRequest('instance', null);
   app.decorateRequest('integration', null);
+  app.decorateRequest('developer', null);
   app.removeContentTypeParser('text/plain'); // the API speaks JSON; anything else is 415
   installValidation(app);
   installErrorHandling(app);
@@ -106,6 +107,7 @@ export async function buildApp(platform: Platform): Promise<App> {
           apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'an integration’s API key (cck_…); Authorization: Bearer also works' },
           instanceKey: { type: 'apiKey', in: 'header', name: 'X-Instance-Key', description: 'an instance key (cci_…)' },
           adminToken: { type: 'http', scheme: 'bearer', description: 'the operator’s admin token' },
+          developerToken: { type: 'http', scheme: 'bearer', description: 'a developer token (ccd_…), created in the console at /portal/tokens' },
         },
       },
       webhooks: eventWebhooks() as never, // the plugin's types do not spell 3.1 webhooks; it passes them through
@@ -128,6 +130,7 @@ export async function buildApp(platform: Platform): Promise<App> {
 
   await app.register(opsRoutes);
   await app.register(homeRoutes);
+  await app.register(consoleRoutes);
   await app.register(solutionRoutes);
   await app.register(onboardingApiRoutes);
   await app.register(registrationPageRoutes);

@@ -28,6 +28,8 @@ export interface Config {
   captchaMaxNumber: number;
   webhookTimeoutMs: number;
   queue: { concurrency: number; pollMs: number };
+  /** The developer portal (contract §11), in seconds: sign-in link life, session idle and absolute ends, sign-in limits. */
+  portal: { signInLinkTtl: number; sessionIdle: number; sessionMax: number; signInWindow: number; signInsPerAddress: number; signInsPerClient: number };
   logLevel: string;
 }
 
@@ -133,6 +135,7 @@ export function loadConfig(env: Env = process.env): Config {
     captchaMaxNumber: 100_000,
     webhookTimeoutMs: 15_000,
     queue: { concurrency: 64, pollMs: 5_000 },
+    portal: { signInLinkTtl: 15 * 60, sessionIdle: 12 * 3600, sessionMax: 7 * DAY, signInWindow: 15 * 60, signInsPerAddress: 5, signInsPerClient: 20 },
     logLevel: str('LOG_LEVEL') ?? 'info',
   };
 }

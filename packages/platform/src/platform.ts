@@ -9,6 +9,7 @@ import { EventLog } from './features/events/log.js';
 import { DELIVER_EVENT, EventOutbox } from './features/events/outbox.js';
 import { RegistrationCaptcha } from './features/onboarding/captcha.js';
 import { Onboarding } from './features/onboarding/service.js';
+import { Portal } from './features/portal/service.js';
 import { RETENTION, Retention } from './features/ops/retention.js';
 import { SolutionRegistry } from './features/solutions/registry.js';
 import { InboxSignal } from './features/uploads/inbox.js';
@@ -16,7 +17,7 @@ import { EXPIRE_UPLOAD_LEASE, Uploads, VALIDATE_UPLOAD } from './features/upload
 import { createMailer, type Mailer } from './infra/mail/index.js';
 import { SEND_MAIL, mailJobHandler } from './infra/mail/outbox.js';
 import { filesystemBlobs, type BlobStore } from './infra/blobs/index.js';
-import { adminAuth, apiKeyAuth, instanceAuth } from './infra/http/auth.js';
+import { adminAuth, apiKeyAuth, developerTokenAuth, instanceAuth } from './infra/http/auth.js';
 import { guardedAgent } from './infra/net/guarded-agent.js';
 import { Metrics } from './infra/metrics.js';
 import { JobQueue } from './infra/queue/index.js';
@@ -47,8 +48,14 @@ export interface Platform {
   inbox: InboxSignal;
   metrics: Metrics;
   retention: Retention;
+  portal: Portal;
   /** The one hook per credential kind: route plugins add the hook of the kind they serve. */
-  auth: { admin: ReturnType<typeof adminAuth>; instance: ReturnType<typeof instanceAuth>; apiKey: ReturnType<typeof apiKeyAuth> };
+  auth: {
+    admin: ReturnType<typeof adminAuth>;
+    instance: ReturnType<typeof instanceAuth>;
+    apiKey: ReturnType<typeof apiKeyAuth>;
+    developer: ReturnType<typeof developerTokenAuth>;
+  };
   /** Starts the background work (the queue's worker). */
   start(): Promise<void>;
   /** Stops the background work, letting jobs in hand finish, then closes the store. */
@@ -110,7 +117,9 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   platform.instances = new Instances({ db: store.db, consent: platform.consent });
   platform.files = new ScopeFiles({ db: store.db, blobs, queue, events, solutions, config });
   platform.uploads = new Uploads({ db: store.db, blobs, queue, events, solutions, inbox, config, log });
+  platform.portal = new Portal({ db: store.db, secrets, queue, config });
   platform.auth = {
+    developer: developerTokenAuth((token) => platform.portal.checkToken(token)),
     admin: adminAuth(keys.adminTokenHash),
     instance: instanceAuth((key) => platform.instances.authenticate(key)),
     apiKey: apiKeyAuth((key) => apikeys.check(key), 7 * 86_400_000),

@@ -178,6 +178,11 @@ export class Consent {
     await this.d.db.transaction().execute((tx) => this.#revoke(tx, integration.id, integration.application_id, new Date()));
   }
 
+  /** The developer revokes an integration of their application (the caller checked that it is theirs). */
+  async revokeOfApplication(integrationId: string, applicationId: string): Promise<void> {
+    await this.d.db.transaction().execute((tx) => this.#revoke(tx, integrationId, applicationId, new Date()));
+  }
+
   async revokeAllOfInstance(tx: Db, instanceId: string): Promise<void> {
     for (const i of await q.findActiveIntegrations(tx, { instanceId })) await this.#revoke(tx, i.id, i.application_id, new Date());
   }

@@ -1,6 +1,8 @@
 import type { App } from '../../app.js';
 import { homePage } from './home.js';
 
+export { consoleRoutes } from './console.js';
+
 const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
 
 /** The home page (contract §11). */
