@@ -43,7 +43,7 @@ export function table(caption: string, head: string[], rows: string[][], empty: 
   return `<div class="table-wrap" role="region" aria-label="${esc(caption)}" tabindex="0"><table>
 <caption class="skip">${esc(caption)}</caption>
 <thead><tr>${head.map((h) => `<th scope="col"${numeric(h) ? ' class="num"' : ''}>${esc(h)}</th>`).join('')}</tr></thead>
-<tbody>${rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric(head[i]!) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`).join('\n')}</tbody>
+<tbody>${rows.map((r) => `<tr>${r.map((c, i) => `<td data-label="${esc(head[i])}"${numeric(head[i]!) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`).join('\n')}</tbody>
 </table></div>`;
 }
 
