@@ -52,20 +52,22 @@ export type BenchPlatform = Awaited<ReturnType<typeof startPlatform>>;
  * A platform process in a fresh folder under `work`, with an instance and an integration of an application whose
  * notificationUrl is given (default: one that never answers). BENCH_NODE_FLAGS runs it with other Node flags.
  */
-export async function startPlatform(work: string, opts: { notificationUrl?: string } = {}) {
+export async function startPlatform(work: string, opts: { notificationUrl?: string; databaseUrl?: string; env?: Record<string, string> } = {}) {
   const dataDir = fs.mkdtempSync(path.join(work, 'data-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const flags = process.env.BENCH_NODE_FLAGS;
   const [command, args] = flags === undefined ? [BIN, []] : [process.execPath, [...flags.split(' ').filter(Boolean), MAIN]];
-  const env = { PATH: process.env.PATH!, PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn', ALLOW_INSECURE_NOTIFICATION_URLS: 'true' };
+  const env = { PATH: process.env.PATH!, PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn', ALLOW_INSECURE_NOTIFICATION_URLS: 'true', ...opts.env };
+  if (opts.databaseUrl) Object.assign(env, { DATABASE_URL: opts.databaseUrl, SECRETS_KEY: '11'.repeat(32) });
   const child = spawn(command, args, { env, stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   for (let i = 0; ; i++) {
     try {
       await call(base, 'GET', '/health');
       break;
     } catch {
-      if (i > 200) throw new Error('platform did not start');
+      if (i > 1200) throw new Error('platform did not start'); // a minute: a loaded machine is slow to migrate
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -85,7 +87,12 @@ export async function startPlatform(work: string, opts: { notificationUrl?: stri
   await call(base, 'POST', `/api/connector/consents/${consent.consentId}/grant`, undefined, { 'x-instance-key': instance.instanceKey });
   const { apikey } = await call(base, 'POST', `/api/developers/${developerId}/applications/${applicationId}/passcodes/${pc.passcodeId}/apikey`, { secret: SECRET });
   const peakRssMb = () => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
-  return { base, pid: child.pid!, instanceKey: instance.instanceKey as string, apikey: apikey as string, peakRssMb, stop: () => child.kill('SIGTERM') };
+  const stop = () => child.kill('SIGTERM');
+  const stopped = async () => {
+    stop();
+    await exited;
+  };
+  return { base, pid: child.pid!, instanceKey: instance.instanceKey as string, apikey: apikey as string, peakRssMb, stop, stopped };
 }
 
 /** A seeded PRNG (mulberry32): the same files on every run. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { ConnectedCloud, FileKeyStore, applyChanges, type Customer, type OrderResult, type PlatformEvent, type Product } from '@connected-cloud/client';
+import { ConnectedCloud, applyChanges, type Customer, type PlatformEvent, type Product } from '@connected-cloud/client';
+import { FileKeyStore } from '@connected-cloud/client/node';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ShopStore } from './store.js';
 
@@ -60,7 +61,7 @@ export class Shop {
         } else this.store.updateOrders(event.data.fileId, { status: 'sent to accounting' });
         return;
       case 'upload.completed':
-        for (const r of await this.cloud.uploads.result<OrderResult>(event.data.fileId)) {
+        for await (const r of this.cloud.uploads.result(event.data.fileId, 'orders')) {
           if (r.outcome === 'accepted') this.store.updateOrders(event.data.fileId, { status: 'accepted', document_number: r.documentNumber }, r.id);
           else this.store.updateOrders(event.data.fileId, { status: 'rejected', reasons: r.reasons.map((x) => `${x.code}: ${x.message}`).join('; ') }, r.id);
         }
@@ -86,7 +87,7 @@ export class Shop {
       const staging = `${scope}:loading`;
       this.store.clearScope(staging);
       let records = 0;
-      for await (const record of this.cloud.files.records(fileId)) {
+      for await (const record of this.cloud.files.records(scope, { fileId })) {
         this.store.put(staging, String(record.id), record);
         records++;
       }

@@ -167,7 +167,7 @@ describe.skipIf(!built)('the ccloud command against a running platform', () => {
       child.on('exit', (code) => resolve({ code, stdout: text }));
     });
     expect(ran.code).toBe(0);
-    expect(ran.stdout).toMatch(/100% \d+\/\d+ bytes/);
+    expect(ran.stdout).toMatch(/upload +\S+ 100% \| [\d.]+ (KiB|MiB) of [\d.]+ (KiB|MiB) \| [\d.]+ (B|KiB|MiB|GiB)\/s \| ETA \d+s/);
     expect(ran.stdout).toMatch(/upl_\w+  uploaded/);
   });
 
@@ -179,11 +179,11 @@ describe.skipIf(!built)('the ccloud command against a running platform', () => {
     expect((await cli('events', 'list')).stdout).toMatch(/upload\.validated/);
   });
 
-  it('starts the platform and the connector, and passes a stop on to them', async () => {
+  it('starts the platform and the connector, and passes a stop on to them', { timeout: 150_000 }, async () => {
     const port = await freePort();
     const platform = spawnCli(['platform', 'start'], { PORT: String(port), DATA_DIR: path.join(dir, 'platform'), ADMIN_TOKEN: 'cli-admin-token-0123456789abcdef-x', LOG_LEVEL: 'warn' });
     let up = false;
-    for (let i = 0; i < 200 && !up; i++) {
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline && !up; ) { // a start takes seconds on a loaded machine
       up = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
       if (!up) await new Promise((r) => setTimeout(r, 50));
     }
@@ -192,7 +192,7 @@ describe.skipIf(!built)('the ccloud command against a running platform', () => {
     const connectorPort = await freePort();
     const connector = spawnCli(['connector', 'start'], { CONNECTOR_INSTANCE_KEY: key.instanceKey, CONNECTOR_PLATFORM_URL: `http://127.0.0.1:${port}`, CONNECTOR_DATA_DIR: path.join(dir, 'connector'), CONNECTOR_PORT: String(connectorPort) });
     let page = 0;
-    for (let i = 0; i < 200 && page !== 200; i++) {
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline && page !== 200; ) {
       page = await fetch(`http://127.0.0.1:${connectorPort}/`).then((r) => r.status, () => 0);
       if (page !== 200) await new Promise((r) => setTimeout(r, 50));
     }

@@ -1,6 +1,3 @@
-import fs from 'node:fs';
-import { Readable, Transform } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   ApiKeyIssued,
   ApiKeyRotated,
@@ -15,99 +12,130 @@ import type {
   PasscodeCreated,
   RegistrationAccepted,
   ScopeFile,
+  ScopeRecord,
   SolutionSummary,
   UploadCreated,
+  UploadRecord,
+  UploadResultRecord,
   UploadStatus,
   UploadTracking,
+  UploadType,
   ValidationReport,
 } from '@connected-cloud/contract';
-import { streamArray } from 'stream-json/streamers/stream-array.js';
-import { ApiError, json, send, type Call, type Response } from './http.js';
-import { MemoryKeyStore, type KeyStore } from './keys.js';
+import { jsonArray, jsonArrayStream, ndjson } from './json-stream.js';
+import { MemoryKeyStore, MissingApiKeyError, type KeyStore } from './keys.js';
+import { ApiError, Transport, parseRetryAfter, type Call, type TransportOptions } from './transport.js';
 
-export interface ClientOptions {
+export interface ClientOptions extends Omit<TransportOptions, 'baseUrl'> {
   /** The platform, e.g. https://cloud.example.com */
   baseUrl: string;
   /** The integration's API key; or, instead, where it is kept (a rotated key is written back there). */
   apikey?: string;
   keyStore?: KeyStore;
-  /** The secret the passcode was asked with: what rotating the key needs. */
+  /** The passcode secret: the one the passcode was asked with, which rotating the key needs (not the `whsec_` one). */
   secret?: string;
 }
 
+/** How far an upload's bytes have gone: `total` is known for a string or a Blob (a file), not for a stream. */
 export interface UploadProgress {
-  /** Bytes sent so far, and in all when known (a file). */
   sent: number;
   total: number | undefined;
 }
+
+export interface UploadOptions {
+  /** The same key and body give back the same upload; with it, a failed send is safely sent again. */
+  idempotencyKey?: string;
+  /** `sha-256=:<base64>:` of the body, checked by the platform. */
+  contentDigest?: string;
+  onProgress?: (progress: UploadProgress) => void;
+}
+
+/**
+ * What an upload can be made of: the records themselves (an array, or an iterable or async iterable of them,
+ * streamed), or the bytes of a JSON array (a string, a Blob such as `fromFile('orders.json')`, or a stream).
+ */
+export type UploadSource<T extends string> =
+  | readonly UploadRecord<T>[]
+  | Iterable<UploadRecord<T>>
+  | AsyncIterable<UploadRecord<T>>
+  | string
+  | Blob
+  | ReadableStream<Uint8Array>;
+
+/** An upload's tracking; `summary` arrives once the upload is final (contract §6). */
+export type Tracking = UploadTracking & { summary?: { records: number; accepted: number; rejected: number } };
 
 const FINAL: readonly UploadStatus[] = ['invalid', 'accepted', 'failed'];
 
 /**
  * The application's side of Connected Cloud (contract §2–§7), typed from the contract's own schemas. A call that
  * meets 401 api-key-expired rotates the key once (`PATCH /api/apikey`; calls at the same time share the one
- * rotation), stores the new key and is sent again.
+ * rotation), stores the new key and is sent again. Uses the Fetch API only.
  */
 export class ConnectedCloud {
   readonly baseUrl: string;
   readonly keys: KeyStore;
+  readonly transport: Transport;
   #secret: string | undefined;
   #rotation: Promise<string> | undefined;
   #lastRotation: { from: string; to: string } | undefined;
 
   constructor(opts: ClientOptions) {
-    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
-    this.keys = opts.keyStore ?? new MemoryKeyStore(opts.apikey);
-    this.#secret = opts.secret;
+    const { apikey, keyStore, secret, ...transport } = opts;
+    this.transport = new Transport(transport);
+    this.baseUrl = this.transport.baseUrl;
+    this.keys = keyStore ?? new MemoryKeyStore(apikey);
+    this.#secret = secret;
   }
 
   // --- onboarding (no key) ---
 
   /** Starts a registration: open `registrationUrl` in a browser to finish it (a captcha), then the e-mail follows. */
   register(input: DeveloperRegistration): Promise<RegistrationAccepted> {
-    return this.#json({ method: 'POST', path: '/api/developers', json: input });
+    return this.transport.json({ method: 'POST', path: '/api/developers', json: input });
   }
   application(developerId: string, applicationId: string): Promise<Application> {
-    return this.#json({ method: 'GET', path: `/api/developers/${enc(developerId)}/applications/${enc(applicationId)}` });
+    return this.transport.json({ method: 'GET', path: appPath(developerId, applicationId) });
   }
   createApplication(developerId: string, input: ApplicationInput): Promise<ApplicationCreated> {
-    return this.#json({ method: 'POST', path: `/api/developers/${enc(developerId)}/applications`, json: input });
+    return this.transport.json({ method: 'POST', path: `/api/developers/${enc(developerId)}/applications`, json: input });
   }
-  /** A passcode to show the user; `secret` is this integration's secret, needed later to rotate its key. */
+  /** A passcode to show the user; `secret` is this integration's passcode secret, needed later to rotate its key. */
   createPasscode(developerId: string, applicationId: string, secret: string): Promise<PasscodeCreated> {
-    return this.#json({ method: 'POST', path: `${appPath(developerId, applicationId)}/passcodes`, json: { secret } });
+    return this.transport.json({ method: 'POST', path: `${appPath(developerId, applicationId)}/passcodes`, json: { secret } });
   }
   /** The polling fallback: undefined while the user has not consented; the key once granted (also kept). */
   async pollApiKey(developerId: string, applicationId: string, passcodeId: string, secret: string): Promise<ApiKeyIssued | undefined> {
-    const res = await send(this.baseUrl, { method: 'POST', path: `${appPath(developerId, applicationId)}/passcodes/${enc(passcodeId)}/apikey`, json: { secret } });
-    const body = await json<ApiKeyIssued | { status: 'pending' }>(res);
-    if (res.statusCode === 202 || !('apikey' in body)) return undefined;
+    const res = await this.transport.send({ method: 'POST', path: `${appPath(developerId, applicationId)}/passcodes/${enc(passcodeId)}/apikey`, json: { secret } });
+    const body = (await res.json()) as ApiKeyIssued | { status: 'pending' };
+    if (res.status === 202 || !('apikey' in body)) return undefined;
     await this.keys.set(body.apikey);
     this.#secret = secret;
     return body;
   }
-  async sendTestEvent(developerId: string, applicationId: string): Promise<{ eventId: string }> {
-    return this.#json({ method: 'POST', path: `${appPath(developerId, applicationId)}/events/test` });
+  sendTestEvent(developerId: string, applicationId: string): Promise<{ eventId: string }> {
+    return this.transport.json({ method: 'POST', path: `${appPath(developerId, applicationId)}/events/test` });
   }
   solutions(): Promise<SolutionSummary[]> {
-    return this.#json({ method: 'GET', path: '/api/solutions' });
+    return this.transport.json({ method: 'GET', path: '/api/solutions' });
   }
   solution(domain: string): Promise<SolutionSummary> {
-    return this.#json({ method: 'GET', path: `/api/solutions/${enc(domain)}` });
+    return this.transport.json({ method: 'GET', path: `/api/solutions/${enc(domain)}` });
   }
 
   // --- the integration (API key) ---
 
   integration(): Promise<Integration> {
-    return this.#authed({ method: 'GET', path: '/api/integration' }).then(json<Integration>);
+    return this.#json({ method: 'GET', path: '/api/integration' });
   }
 
   /** Rotates the key now (it is also rotated by itself when it has expired). */
   rotateKey(): Promise<string> {
     this.#rotation ??= (async () => {
       const initialApikey = await this.keys.get();
-      if (!initialApikey || !this.#secret) throw new Error('rotating the API key needs the key and the secret the passcode was asked with');
-      const rotated = await json<ApiKeyRotated>(await send(this.baseUrl, { method: 'PATCH', path: '/api/apikey', json: { initialApikey, secret: this.#secret } }));
+      if (!initialApikey) throw new MissingApiKeyError(this.keys.where ?? 'the key store');
+      if (!this.#secret) throw new Error('rotating the API key needs the passcode secret (the `secret` option, or --secret / CCLOUD_SECRET)');
+      const rotated = await this.transport.json<ApiKeyRotated>({ method: 'PATCH', path: '/api/apikey', json: { initialApikey, secret: this.#secret } });
       await this.keys.set(rotated.apikey);
       this.#lastRotation = { from: initialApikey, to: rotated.apikey };
       return rotated.apikey;
@@ -116,149 +144,149 @@ export class ConnectedCloud {
   }
 
   readonly files = {
-    list: (): Promise<ScopeFile[]> => this.#authed({ method: 'GET', path: '/api/files' }).then(json<ScopeFile[]>),
-    get: (fileId: string): Promise<ScopeFile> => this.#authed({ method: 'GET', path: `/api/files/${enc(fileId)}` }).then(json<ScopeFile>),
+    list: (): Promise<ScopeFile[]> => this.#json({ method: 'GET', path: '/api/files' }),
+    get: (fileId: string): Promise<ScopeFile> => this.#json({ method: 'GET', path: `/api/files/${enc(fileId)}` }),
     /** A file's content (or the current file of a scope), streamed. */
-    download: async (ref: string | { scope: string }): Promise<Readable> => {
+    download: async (ref: string | { scope: string }): Promise<ReadableStream<Uint8Array>> => {
       const path = typeof ref === 'string' ? `/api/files/${enc(ref)}/content` : `/api/scopes/${enc(ref.scope)}/content`;
-      return (await this.#authed({ method: 'GET', path, headers: { 'accept-encoding': 'identity' } })).body;
+      return bodyOf(await this.#authed({ method: 'GET', path, headers: { 'accept-encoding': 'identity' } }));
     },
-    /** The records of a file (or of a scope's current file), one at a time, never all in memory. */
-    records: (ref: string | { scope: string }): AsyncIterable<Record<string, unknown>> => {
-      const download = this.files.download(ref);
+    /**
+     * The records of a scope's current file (or of one version of it, `{ fileId }`), one at a time, never all in
+     * memory, typed by the scope: `records('products')` yields Product.
+     */
+    records: <S extends string>(scope: S, version: { fileId?: string } = {}): AsyncIterable<ScopeRecord<S>> => {
+      const download = () => this.files.download(version.fileId ?? { scope });
       return (async function* () {
-        yield* parseJsonArray(await download);
+        yield* jsonArray<ScopeRecord<S>>(await download());
       })();
     },
     /** What changed since an older version, one change at a time. */
     changes: async (fileId: string, since: string): Promise<AsyncIterable<Change>> => {
       const res = await this.#authed({ method: 'GET', path: `/api/files/${enc(fileId)}/changes`, query: { since } });
-      return ndjson<Change>(res.body);
+      return ndjson<Change>(bodyOf(res));
     },
   };
 
   readonly uploads = {
     /**
-     * Sends a file (a path, a stream or a string holding a JSON array) as an upload of `type`, streamed, with
-     * progress as it goes. `validateOnly` answers with the validation report and stores nothing.
+     * Sends records of `type` (`Order[]` for `orders`, or an iterable or stream of them) as one upload, streamed,
+     * with progress as the bytes go.
      */
-    create: async (
-      type: string,
-      source: string | Readable | { path: string },
-      opts: { idempotencyKey?: string; contentDigest?: string; onProgress?: (p: UploadProgress) => void } = {},
-    ): Promise<UploadCreated> => {
-      const res = await this.#authed(() => ({ method: 'POST', path: '/api/uploads', query: { type }, ...this.#uploadBody(source, opts), headers: uploadHeaders(opts) }));
-      return json<UploadCreated>(res);
+    create: async <T extends UploadType | (string & {})>(type: T, source: UploadSource<T>, opts: UploadOptions = {}): Promise<UploadCreated> => {
+      const headers: Record<string, string> = {};
+      if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
+      if (opts.contentDigest) headers['content-digest'] = opts.contentDigest;
+      return this.#json({ method: 'POST', path: '/api/uploads', query: { type }, body: uploadBody(source, opts.onProgress), headers });
     },
-    validate: async (type: string, source: string | Readable | { path: string }): Promise<ValidationReport> => {
-      const res = await this.#authed(() => ({ method: 'POST', path: '/api/uploads', query: { type, validateOnly: true }, ...this.#uploadBody(source, {}) }));
-      return json<ValidationReport>(res);
-    },
-    list: (query: { status?: UploadStatus; limit?: number } = {}): Promise<UploadTracking[]> =>
-      this.#authed({ method: 'GET', path: '/api/uploads', query }).then(json<UploadTracking[]>),
-    tracking: (fileId: string): Promise<UploadTracking> => this.#authed({ method: 'GET', path: `/api/uploads/${enc(fileId)}/tracking` }).then(json<UploadTracking>),
-    /** Follows an upload until a final status, asking again as Retry-After says. */
-    waitForCompletion: async (fileId: string, opts: { onUpdate?: (t: UploadTracking) => void; timeoutMs?: number } = {}): Promise<UploadTracking> => {
+    /** Validates records against the type's schema and reports; nothing is stored or sent. */
+    validate: <T extends UploadType | (string & {})>(type: T, source: UploadSource<T>): Promise<ValidationReport> =>
+      this.#json({ method: 'POST', path: '/api/uploads', query: { type, validateOnly: true }, body: uploadBody(source, undefined) }),
+    list: (query: { status?: UploadStatus; limit?: number } = {}): Promise<Tracking[]> => this.#json({ method: 'GET', path: '/api/uploads', query }),
+    tracking: (fileId: string): Promise<Tracking> => this.#json({ method: 'GET', path: `/api/uploads/${enc(fileId)}/tracking` }),
+    /** Follows an upload until a final status (invalid, accepted, failed), asking again as Retry-After says. */
+    waitForCompletion: async (fileId: string, opts: { onUpdate?: (t: Tracking) => void; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Tracking> => {
       const deadline = Date.now() + (opts.timeoutMs ?? Infinity);
       for (;;) {
-        const res = await this.#authed({ method: 'GET', path: `/api/uploads/${enc(fileId)}/tracking` });
-        const tracking = await json<UploadTracking>(res);
+        const res = await this.#authed({ method: 'GET', path: `/api/uploads/${enc(fileId)}/tracking`, ...(opts.signal ? { signal: opts.signal } : {}) });
+        const tracking = (await res.json()) as Tracking;
         opts.onUpdate?.(tracking);
         if (FINAL.includes(tracking.status)) return tracking;
-        const wait = Number(res.headers['retry-after'] ?? 1) * 1000;
+        const wait = parseRetryAfter(res.headers.get('retry-after')) ?? 1000;
         if (Date.now() + wait > deadline) throw new Error(`upload ${fileId} is still ${tracking.status}`);
-        await sleep(wait);
+        await new Promise((resolve) => setTimeout(resolve, wait));
       }
     },
-    /** The result file the instance uploaded, as records. */
-    result: async <T = Record<string, unknown>>(fileId: string): Promise<T[]> => {
-      const res = await this.#authed({ method: 'GET', path: `/api/uploads/${enc(fileId)}/result`, headers: { 'accept-encoding': 'identity' } });
-      return json<T[]>(res);
+    /**
+     * The records of the result file the instance sent back (what `downloadResultUrl` points at), one at a time:
+     * `OrderResult` for an upload of orders (name the type to narrow it when there are several).
+     */
+    result: <T extends UploadType | (string & {}) = UploadType>(fileId: string, _type?: T): AsyncIterable<UploadResultRecord<T>> => {
+      const download = () => this.#authed({ method: 'GET', path: `/api/uploads/${enc(fileId)}/result`, headers: { 'accept-encoding': 'identity' } });
+      return (async function* () {
+        yield* jsonArray<UploadResultRecord<T>>(bodyOf(await download()));
+      })();
     },
   };
 
   readonly events = {
     list: (query: { status?: 'pending' | 'delivered' | 'failed'; type?: EventType; limit?: number } = {}): Promise<EventSummary[]> =>
-      this.#authed({ method: 'GET', path: '/api/events', query }).then(json<EventSummary[]>),
-    get: (eventId: string) => this.#authed({ method: 'GET', path: `/api/events/${enc(eventId)}` }).then(json<EventSummary & { attemptLog: unknown[] }>),
-    resend: (eventId: string): Promise<EventSummary> => this.#authed({ method: 'POST', path: `/api/events/${enc(eventId)}/resend` }).then(json<EventSummary>),
+      this.#json({ method: 'GET', path: '/api/events', query }),
+    /** One event with its delivery attempts (time, HTTP status, duration, error). */
+    get: (eventId: string): Promise<EventDetail> => this.#json({ method: 'GET', path: `/api/events/${enc(eventId)}` }),
+    resend: (eventId: string): Promise<EventSummary> => this.#json({ method: 'POST', path: `/api/events/${enc(eventId)}/resend` }),
   };
 
   // --- plumbing ---
 
-  #json<T>(call: Call): Promise<T> {
-    return send(this.baseUrl, call).then(json<T>);
+  async #json<T>(call: Call): Promise<T> {
+    const text = await (await this.#authed(call)).text();
+    return (text ? JSON.parse(text) : undefined) as T;
   }
 
   /**
-   * A call with the API key; on 401 api-key-expired the key is rotated once and the call sent again (`make` builds
-   * it afresh; an upload from a stream the caller gave cannot be sent twice: its error is thrown after the rotation).
+   * A call with the API key; on 401 api-key-expired the key is rotated once and the call sent again (a body made
+   * by a function is made afresh; a stream the caller gave cannot be sent twice: the first error is thrown).
    */
-  async #authed(make: Call | (() => Call)): Promise<Response> {
-    const build = typeof make === 'function' ? make : () => make;
+  async #authed(call: Call): Promise<Response> {
     const key = await this.keys.get();
-    if (!key) throw new Error('no API key yet: poll for it, or take it from the apikey.issued event');
-    const attempt = (apikey: string) => {
-      const call = build();
-      return send(this.baseUrl, { ...call, headers: { ...call.headers, 'x-api-key': apikey } });
-    };
+    if (!key) throw new MissingApiKeyError(this.keys.where ?? 'the key store');
+    const attempt = (apikey: string) => this.transport.send({ ...call, headers: { ...call.headers, 'x-api-key': apikey } });
     try {
       return await attempt(key);
     } catch (error) {
       if (!(error instanceof ApiError && error.code === 'api-key-expired')) throw error;
+      if (call.body instanceof ReadableStream) throw error;
       // A call that met the same expiry may have rotated already, or be rotating: its new key serves this one too.
       const successor = this.#lastRotation?.from === key ? this.#lastRotation.to : await (this.#rotation ?? this.rotateKey());
       return attempt(successor);
     }
   }
-
-  #uploadBody(source: string | Readable | { path: string }, opts: { onProgress?: (p: UploadProgress) => void }): { body: Readable | string } {
-    if (typeof source === 'string') {
-      opts.onProgress?.({ sent: Buffer.byteLength(source), total: Buffer.byteLength(source) });
-      return { body: source };
-    }
-    if (source instanceof Readable && source.readableDidRead) throw new Error('this upload’s stream was read already: give a path to have it sent again');
-    const stream = 'path' in source && !(source instanceof Readable) ? fs.createReadStream(source.path, { highWaterMark: 1 << 20 }) : (source as Readable);
-    const total = 'path' in source && !(source instanceof Readable) ? fs.statSync(source.path).size : undefined;
-    if (!opts.onProgress) return { body: stream };
-    let sent = 0;
-    const counted = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        sent += chunk.length;
-        opts.onProgress!({ sent, total });
-        done(null, chunk);
-      },
-    });
-    stream.on('error', (e: Error) => counted.destroy(e));
-    return { body: stream.pipe(counted) };
-  }
 }
+
+export interface EventAttempt {
+  attempt: number;
+  attemptedAt: string;
+  httpStatus: number | null;
+  durationMs: number;
+  error: string | null;
+}
+export type EventDetail = EventSummary & { attemptLog: EventAttempt[] };
 
 const enc = encodeURIComponent;
 const appPath = (developerId: string, applicationId: string) => `/api/developers/${enc(developerId)}/applications/${enc(applicationId)}`;
 
-function uploadHeaders(opts: { idempotencyKey?: string; contentDigest?: string }): Record<string, string> {
-  return { ...(opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {}), ...(opts.contentDigest ? { 'content-digest': opts.contentDigest } : {}) };
+function bodyOf(res: Response): ReadableStream<Uint8Array> {
+  return res.body ?? new Response('').body!;
 }
 
-/** The lines of NDJSON, parsed. */
-async function* ndjson<T>(body: AsyncIterable<Buffer>): AsyncGenerator<T> {
-  let carry = '';
-  const decoder = new TextDecoder();
-  for await (const chunk of body) {
-    const text = carry + decoder.decode(chunk, { stream: true });
-    const lines = text.split('\n');
-    carry = lines.pop()!;
-    for (const line of lines) if (line.trim()) yield JSON.parse(line) as T;
+/** The body of an upload: replayable (a function) unless it is a stream the caller gave. */
+function uploadBody(source: UploadSource<string>, onProgress: ((p: UploadProgress) => void) | undefined): Call['body'] {
+  if (typeof source === 'string') {
+    const total = new TextEncoder().encode(source).length;
+    return () => {
+      onProgress?.({ sent: total, total });
+      return source;
+    };
   }
-  if (carry.trim()) yield JSON.parse(carry) as T;
+  if (source instanceof Blob) return onProgress ? () => counted(source.stream(), source.size, onProgress) : source;
+  if (source instanceof ReadableStream) return onProgress ? counted(source, undefined, onProgress) : source;
+  if (Array.isArray(source)) return uploadBody(JSON.stringify(source), onProgress);
+  const stream = jsonArrayStream(source as Iterable<unknown> | AsyncIterable<unknown>);
+  return onProgress ? counted(stream, undefined, onProgress) : stream;
 }
 
-/** The elements of a streamed JSON array, one at a time (stream-json). */
-async function* parseJsonArray(body: Readable): AsyncGenerator<Record<string, unknown>> {
-  const items = streamArray.withParserAsStream();
-  body.on('error', (error) => items.destroy(error));
-  for await (const { value } of body.pipe(items) as AsyncIterable<{ value: Record<string, unknown> }>) yield value;
+function counted(stream: ReadableStream<Uint8Array>, total: number | undefined, onProgress: (p: UploadProgress) => void): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return stream.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        sent += chunk.length;
+        onProgress({ sent, total });
+        controller.enqueue(chunk);
+      },
+    }),
+  );
 }
 
 /** Applies changes to a local copy of a scope: each added or updated record is put, each removed one deleted. */

@@ -1,5 +1,20 @@
-export { ConnectedCloud, applyChanges, type ClientOptions, type UploadProgress } from './client.js';
-export { ApiError } from './http.js';
-export { FileKeyStore, MemoryKeyStore, type KeyStore } from './keys.js';
-export { WebhookVerificationError, WebhookVerifier, expressWebhook, fastifyWebhookRoute, nodeWebhookHandler, readRawBody, type EventOf, type PlatformEvent } from './webhooks.js';
+// The main entry: the Fetch API only (Node 20+, Deno, Bun, edge runtimes). File helpers: '@connected-cloud/client/node'.
+export { ConnectedCloud, applyChanges, type ClientOptions, type EventAttempt, type EventDetail, type Tracking, type UploadOptions, type UploadProgress, type UploadSource } from './client.js';
+export { ApiError, ConnectionError, Transport, parseRetryAfter, type Call, type Problem, type RequestLog, type TransportOptions } from './transport.js';
+export { ConnectedCloudAdmin, type Instance, type InstanceInput } from './admin.js';
+export { MemoryKeyStore, MissingApiKeyError, type KeyStore } from './keys.js';
+export { jsonArray, ndjson } from './json-stream.js';
+export {
+  WebhookVerificationError,
+  WebhookVerifier,
+  expressWebhook,
+  fastifyWebhookRoute,
+  fetchWebhookHandler,
+  headerValue,
+  nodeWebhookHandler,
+  readRawBody,
+  type EventOf,
+  type HeaderSource,
+  type PlatformEvent,
+} from './webhooks.js';
 export type * from '@connected-cloud/contract';

@@ -1,13 +1,13 @@
-import fs from 'node:fs';
-import path from 'node:path';
-
 /** Where the SDK keeps an integration's API key, so that a rotated key outlives the process. */
 export interface KeyStore {
   get(): Promise<string | undefined>;
   set(apikey: string): Promise<void>;
+  /** Where the key is looked for, in words (for errors), e.g. "the file ~/.config/ccloud/apikey". */
+  readonly where?: string;
 }
 
 export class MemoryKeyStore implements KeyStore {
+  readonly where = 'the key given to the SDK (apikey)';
   constructor(private apikey?: string) {}
   async get() {
     return this.apikey;
@@ -17,21 +17,13 @@ export class MemoryKeyStore implements KeyStore {
   }
 }
 
-/** The key in a file of its own (mode 600), replaced atomically. */
-export class FileKeyStore implements KeyStore {
-  constructor(private readonly file: string) {}
-  async get() {
-    try {
-      return (await fs.promises.readFile(this.file, 'utf8')).trim() || undefined;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
-  }
-  async set(apikey: string) {
-    await fs.promises.mkdir(path.dirname(this.file), { recursive: true });
-    const temp = `${this.file}.${process.pid}.tmp`;
-    await fs.promises.writeFile(temp, `${apikey}\n`, { mode: 0o600 });
-    await fs.promises.rename(temp, this.file);
+/** No API key where the SDK looked: the message says where, and how to get one. */
+export class MissingApiKeyError extends Error {
+  constructor(readonly where: string) {
+    super(
+      `no API key in ${where}. Get one: \`ccloud passcode <developerId> <applicationId> --wait\` (it keeps the key ` +
+        'there), take it from the apikey.issued event, or give it with --apikey / CCLOUD_APIKEY',
+    );
+    this.name = 'MissingApiKeyError';
   }
 }

@@ -12,7 +12,8 @@ import { registerApplication, type RegisteredApplication } from '../../platform/
 import { order, orderResult } from '../../platform/test/support/orders.js';
 import { usePlatformWithMail } from '../../platform/test/support/platform.js';
 import { Receiver, type Delivery } from '../../platform/test/support/receiver.js';
-import { ApiError, ConnectedCloud, FileKeyStore, WebhookVerificationError, WebhookVerifier, applyChanges, expressWebhook, fastifyWebhookRoute, nodeWebhookHandler, type PlatformEvent } from '../src/index.js';
+import { ApiError, ConnectedCloud, MissingApiKeyError, WebhookVerificationError, WebhookVerifier, applyChanges, expressWebhook, fastifyWebhookRoute, fetchWebhookHandler, nodeWebhookHandler, type OrderResult, type PlatformEvent, type Product } from '../src/index.js';
+import { FileKeyStore, fromFile } from '../src/node.js';
 
 const SECRET = 'correct horse battery staple';
 const at = '2026-11-28T10:00:00.000Z';
@@ -36,6 +37,12 @@ describe('the client SDK against a running platform', () => {
     sdk = new ConnectedCloud({ baseUrl: ctx.platform.url, keyStore: new FileKeyStore(keyFile) });
   });
   afterAll(async () => receiver?.stop());
+
+  it('says where it looked for a missing key, and what to do', async () => {
+    const error = await new ConnectedCloud({ baseUrl: ctx.platform.url, keyStore: new FileKeyStore(path.join(os.tmpdir(), 'nowhere', 'apikey')) }).integration().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MissingApiKeyError);
+    expect((error as Error).message).toMatch(/no API key in the file .*nowhere\/apikey\. Get one: `ccloud passcode/);
+  });
 
   it('registers, reads and adds applications, and lists the solutions', async () => {
     const started = await sdk.register({ name: 'Ada', email: 'ada-sdk@example.com', application: { name: 'Shop', solution: 'ecommerce', notificationUrl: receiver.url() } });
@@ -68,11 +75,15 @@ describe('the client SDK against a running platform', () => {
     expect((await sdk.files.list()).map((f) => f.fileId)).toEqual([v2.fileId]);
     expect((await sdk.files.get(v1.fileId)).records).toBe(3);
     let text = '';
-    for await (const chunk of await sdk.files.download({ scope: 'products' })) text += chunk;
+    const decoder = new TextDecoder();
+    for await (const chunk of await sdk.files.download({ scope: 'products' })) text += decoder.decode(chunk, { stream: true });
     expect(JSON.parse(text)).toHaveLength(3);
-    const records: unknown[] = [];
-    for await (const r of sdk.files.records(v1.fileId)) records.push(r);
+    const records: Product[] = [];
+    for await (const r of sdk.files.records('products', { fileId: v1.fileId })) records.push(r);
     expect(records).toEqual([product(1), product(2), product(3)]);
+    const current: number[] = [];
+    for await (const p of sdk.files.records('products')) current.push(p.netPrice); // typed: a Product
+    expect(current).toEqual([9.5, 12, 9.5]);
 
     const copy = new Map<string, unknown>(records.map((r) => [(r as { id: string }).id, r]));
     const applied = await applyChanges(await sdk.files.changes(v2.fileId, v1.fileId), { put: (id, r) => copy.set(id, r), remove: (id) => copy.delete(id) });
@@ -84,11 +95,16 @@ describe('the client SDK against a running platform', () => {
     const file = path.join(path.dirname(keyFile), 'orders.json');
     fs.writeFileSync(file, JSON.stringify(Array.from({ length: 200 }, (_, i) => order(i))));
     const progress: number[] = [];
-    const created = await sdk.uploads.create('orders', { path: file }, { idempotencyKey: 'sdk-1', onProgress: (p) => progress.push(p.sent / p.total!) });
+    const created = await sdk.uploads.create('orders', await fromFile(file), { idempotencyKey: 'sdk-1', onProgress: (p) => progress.push(p.sent / p.total!) });
     expect(created.status).toBe('uploaded');
     expect(progress.at(-1)).toBe(1);
-    expect((await sdk.uploads.create('orders', { path: file }, { idempotencyKey: 'sdk-1' })).fileId).toBe(created.fileId);
+    expect((await sdk.uploads.create('orders', await fromFile(file), { idempotencyKey: 'sdk-1' })).fileId).toBe(created.fileId);
     expect((await sdk.uploads.validate('orders', JSON.stringify([{ id: 'x' }]))).status).toBe('invalid');
+    expect((await sdk.uploads.validate('orders', [order(1), order(2)])).status).toBe('valid');
+    async function* streamed() {
+      for (let i = 0; i < 3; i++) yield order(i);
+    }
+    expect(await sdk.uploads.validate('orders', streamed())).toMatchObject({ status: 'valid', records: 3 });
 
     // The instance's part, done here by hand.
     const finished = sdk.uploads.waitForCompletion(created.fileId, { onUpdate: (t) => seen.push(t.status) });
@@ -101,7 +117,10 @@ describe('the client SDK against a running platform', () => {
     expect(done.status).toBe('accepted');
     expect(seen.at(-1)).toBe('accepted');
     expect(seen.length).toBeGreaterThanOrEqual(2);
-    expect(await sdk.uploads.result(created.fileId)).toEqual([orderResult('o0', true)]);
+    const results: OrderResult[] = [];
+    for await (const r of sdk.uploads.result(created.fileId)) results.push(r);
+    expect(results).toEqual([orderResult('o0', true)]);
+    expect(results[0]!.outcome === 'accepted' && results[0]!.documentNumber).toBeTruthy(); // narrowed by outcome
     expect((await sdk.uploads.list({ status: 'accepted' })).map((u) => u.fileId)).toEqual([created.fileId]);
     expect((await sdk.uploads.tracking(created.fileId)).downloadResultUrl).toMatch(/\/result$/);
   });
@@ -133,6 +152,11 @@ describe('the client SDK against a running platform', () => {
     const verifier = new WebhookVerifier(app.webhookSecret);
     const event: PlatformEvent = verifier.verify(delivery.body, headers(delivery));
     expect(event.type).toBe(JSON.parse(delivery.body).type);
+    expect(verifier.verify(delivery.body, new Headers(headers(delivery))).type).toBe(event.type); // Fetch Headers
+    const nodeStyle = { 'Webhook-Id': [delivery.id], 'webhook-timestamp': delivery.timestamp, 'webhook-signature': delivery.signature, host: undefined };
+    expect(verifier.verify(new TextEncoder().encode(delivery.body), nodeStyle).type).toBe(event.type); // IncomingHttpHeaders-like
+    const request = new Request('http://127.0.0.1/hook', { method: 'POST', headers: headers(delivery), body: delivery.body });
+    expect((await verifier.verifyRequest(request)).type).toBe(event.type);
     expect(() => verifier.verify(delivery.body.replace('"data":{', '"data":{"x":1,'), headers(delivery))).toThrow(WebhookVerificationError);
     expect(() => new WebhookVerifier(`whsec_${Buffer.alloc(32, 7).toString('base64')}`).verify(delivery.body, headers(delivery))).toThrow(WebhookVerificationError);
     const old = new Date(Date.now() - 10 * 60_000);
@@ -164,6 +188,10 @@ describe('the client SDK against a running platform', () => {
         expect((await fetch(url, { method: 'POST', headers, body: `${delivery.body} ` })).status, url).toBe(400);
       }
       expect(got).toHaveLength(3);
+      const handle = fetchWebhookHandler(app.webhookSecret, onEvent);
+      expect((await handle(new Request('http://127.0.0.1/hook', { method: 'POST', headers, body: delivery.body }))).status).toBe(204);
+      expect((await handle(new Request('http://127.0.0.1/hook', { method: 'POST', headers, body: `${delivery.body} ` }))).status).toBe(400);
+      expect(got).toHaveLength(4);
     } finally {
       node.close();
       expressServer.close();

@@ -5,3 +5,4 @@ export * from './events.js';
 export * from './consent.js';
 export * from './files.js';
 export * from './uploads.js';
+export * from './routes/index.js';

@@ -23,14 +23,35 @@ export interface Config {
   scopeFileVersions: number;
   /** Days that delivered or failed events, dead jobs and finished uploads are kept. */
   retentionDays: number;
+  /** Where a client can create work or guess: how many in what window (undefined: off). See infra/ratelimit. */
+  rateLimits: Record<RateLimitName, RateLimitRule | undefined>;
   /** Not from the environment: fixed by the contract or by design, adjustable by tests and benchmarks. */
   registrationTtl: number;
   captchaMaxNumber: number;
   webhookTimeoutMs: number;
   queue: { concurrency: number; pollMs: number };
-  /** The developer portal (contract §11), in seconds: sign-in link life, session idle and absolute ends, sign-in limits. */
-  portal: { signInLinkTtl: number; sessionIdle: number; sessionMax: number; signInWindow: number; signInsPerAddress: number; signInsPerClient: number };
+  /** The developer portal (contract §11), in seconds: sign-in link life, session idle and absolute ends. */
+  portal: { signInLinkTtl: number; sessionIdle: number; sessionMax: number };
   logLevel: string;
+}
+
+/** The rate limits the platform enforces, each kept in the store (README: configuration). */
+export const RateLimitVariables = {
+  registrationsPerAddress: ['RATE_LIMIT_REGISTRATIONS', '60/1h'],
+  registrationsGlobal: ['RATE_LIMIT_REGISTRATIONS_GLOBAL', '1000/1h'],
+  applicationsPerDeveloper: ['RATE_LIMIT_APPLICATIONS', '30/1h'],
+  testEventsPerDeveloper: ['RATE_LIMIT_TEST_EVENTS', '120/1h'],
+  secretAttempts: ['RATE_LIMIT_SECRET_ATTEMPTS', '10/15m'],
+  resendsPerEvent: ['RATE_LIMIT_RESENDS', '10/1h'],
+  uploadsPerIntegration: ['RATE_LIMIT_UPLOADS', '1200/1h'],
+  signInEmails: ['RATE_LIMIT_SIGNIN_EMAILS', '5/15m'],
+  signInClients: ['RATE_LIMIT_SIGNIN_CLIENTS', '20/15m'],
+} as const;
+export type RateLimitName = keyof typeof RateLimitVariables;
+/** `points` requests in a fixed window of `seconds`. */
+export interface RateLimitRule {
+  points: number;
+  seconds: number;
 }
 
 export class ConfigError extends Error {
@@ -101,6 +122,10 @@ export function loadConfig(env: Env = process.env): Config {
         }
       : undefined;
 
+  const rateLimits = Object.fromEntries(
+    Object.entries(RateLimitVariables).map(([name, [variable, fallback]]) => [name, parseRateLimit(variable, str(variable) ?? fallback)]),
+  ) as Config['rateLimits'];
+
   const schedule = str('WEBHOOK_RETRY_SCHEDULE');
   const webhookRetrySchedule = schedule === undefined ? [0, 5, 300, 1800, 7200, 18000, 36000, 36000] : schedule.split(',').map((s) => s.trim());
   if (webhookRetrySchedule.length === 0 || webhookRetrySchedule.some((s) => !/^\d+$/.test(String(s)))) {
@@ -131,13 +156,28 @@ export function loadConfig(env: Env = process.env): Config {
     uploadLease: int('UPLOAD_LEASE', 10 * 60, 1, DAY),
     scopeFileVersions: int('SCOPE_FILE_VERSIONS', 5, 2, 1000),
     retentionDays: int('RETENTION_DAYS', 30, 1, 3650),
+    rateLimits,
     registrationTtl: DAY,
     captchaMaxNumber: 100_000,
     webhookTimeoutMs: 15_000,
     queue: { concurrency: 64, pollMs: 5_000 },
-    portal: { signInLinkTtl: 15 * 60, sessionIdle: 12 * 3600, sessionMax: 7 * DAY, signInWindow: 15 * 60, signInsPerAddress: 5, signInsPerClient: 20 },
+    portal: { signInLinkTtl: 15 * 60, sessionIdle: 12 * 3600, sessionMax: 7 * DAY },
     logLevel: str('LOG_LEVEL') ?? 'info',
   };
+}
+
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: DAY } as const;
+
+/** A rate limit: `<count>/<window>` (`60/1h`, `10/15m`, `5/30s`), or `off`. */
+export function parseRateLimit(variable: string, value: string): RateLimitRule | undefined {
+  if (value.toLowerCase() === 'off') return undefined;
+  const m = /^(\d{1,9})\/(\d{0,6})([smhd])$/.exec(value);
+  const points = Number(m?.[1]);
+  const seconds = m ? Number(m[2] || 1) * UNIT_SECONDS[m[3] as keyof typeof UNIT_SECONDS] : 0;
+  if (!m || points < 1 || seconds < 1 || seconds > 30 * DAY) {
+    throw new ConfigError(variable, `expected <count>/<window> such as 60/1h or 10/15m (up to 30d), or off; got "${value}"`);
+  }
+  return { points, seconds };
 }
 
 /** SECRETS_KEY: 32 bytes as 64 hex digits or base64. */

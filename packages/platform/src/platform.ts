@@ -1,26 +1,29 @@
+import type { Credential } from '@connected-cloud/contract';
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from './config.js';
 import { Instances } from './features/admin/service.js';
-import { ApiKeys, FORGET_SUCCESSOR } from './features/apikeys/service.js';
-import { Consent, FORGET_PASSCODE_KEY } from './features/consent/service.js';
+import { ApiKeys } from './features/apikeys/service.js';
+import { Consent } from './features/consent/service.js';
 import { eventDeliveryHandler } from './features/events/delivery.js';
-import { DELETE_BLOB, ScopeFiles } from './features/files/service.js';
+import { ScopeFiles } from './features/files/service.js';
 import { EventLog } from './features/events/log.js';
 import { DELIVER_EVENT, EventOutbox } from './features/events/outbox.js';
 import { RegistrationCaptcha } from './features/onboarding/captcha.js';
 import { Onboarding } from './features/onboarding/service.js';
 import { Portal } from './features/portal/service.js';
-import { RETENTION, Retention } from './features/ops/retention.js';
+import { Retention } from './features/ops/retention.js';
 import { SolutionRegistry } from './features/solutions/registry.js';
 import { InboxSignal } from './features/uploads/inbox.js';
-import { EXPIRE_UPLOAD_LEASE, Uploads, VALIDATE_UPLOAD } from './features/uploads/service.js';
+import { Uploads } from './features/uploads/service.js';
 import { createMailer, type Mailer } from './infra/mail/index.js';
-import { SEND_MAIL, mailJobHandler } from './infra/mail/outbox.js';
+import { mailJobs } from './infra/mail/outbox.js';
 import { filesystemBlobs, type BlobStore } from './infra/blobs/index.js';
-import { adminAuth, apiKeyAuth, developerTokenAuth, instanceAuth } from './infra/http/auth.js';
+import { blobJobs } from './infra/blobs/jobs.js';
+import { adminAuth, apiKeyAuth, developerTokenAuth, instanceAuth, type AuthHook } from './infra/http/auth.js';
 import { guardedAgent } from './infra/net/guarded-agent.js';
 import { Metrics } from './infra/metrics.js';
 import { JobQueue } from './infra/queue/index.js';
+import { RateLimits } from './infra/ratelimit/index.js';
 import { SecretBox } from './infra/secrets/cipher.js';
 import { resolveLocalKeys } from './infra/secrets/local-keys.js';
 import { openStore, type Store } from './infra/store/index.js';
@@ -47,15 +50,12 @@ export interface Platform {
   /** What the inbox's long polls wait on; stopped first when the platform stops, so that no poll holds it up. */
   inbox: InboxSignal;
   metrics: Metrics;
+  /** Store-backed rate limits, named in config.rateLimits. */
+  limits: RateLimits;
   retention: Retention;
   portal: Portal;
-  /** The one hook per credential kind: route plugins add the hook of the kind they serve. */
-  auth: {
-    admin: ReturnType<typeof adminAuth>;
-    instance: ReturnType<typeof instanceAuth>;
-    apiKey: ReturnType<typeof apiKeyAuth>;
-    developer: ReturnType<typeof developerTokenAuth>;
-  };
+  /** The one hook per credential kind (the contract's words); a route's kind in the table picks it. */
+  auth: Record<Exclude<Credential, 'none'>, AuthHook>;
   /** Starts the background work (the queue's worker). */
   start(): Promise<void>;
   /** Stops the background work, letting jobs in hand finish, then closes the store. */
@@ -76,10 +76,11 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   const queue = new JobQueue(store, log, { ...config.queue, leaseMs: config.webhookTimeoutMs + 10_000 });
   const agent = guardedAgent({ allowPrivate: config.allowInsecureNotificationUrls, connectTimeoutMs: config.webhookTimeoutMs });
   const metrics = new Metrics(store.db);
+  const limits = new RateLimits(store, config.rateLimits);
   queue.handle(DELIVER_EVENT, eventDeliveryHandler({ db: store.db, secrets, agent, config, metrics }));
   const events = new EventOutbox(queue, secrets);
   const solutions = new SolutionRegistry(config.publicUrl);
-  const apikeys = new ApiKeys({ db: store.db, secrets, queue, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
+  const apikeys = new ApiKeys({ db: store.db, secrets, queue, limits, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
   const blobs = filesystemBlobs(config.dataDir);
   const inbox = new InboxSignal(store);
   const platform = {
@@ -94,47 +95,38 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
     queue,
     inbox,
     metrics,
+    limits,
     events,
-    eventLog: new EventLog({ db: store.db, secrets, outbox: events }),
+    eventLog: new EventLog({ db: store.db, secrets, outbox: events, limits }),
     apikeys,
     async start() {
       const swept = await blobs.sweep(async (key) => (await platform.files.isReferenced(key)) || (await platform.uploads.isReferenced(key)));
       if (swept > 0) log.warn({ swept }, 'removed files a crash left behind');
       await inbox.start();
-      await platform.retention.schedule();
       await queue.start();
     },
     async close() {
       await inbox.stop();
       await queue.stop();
       await agent.close();
+      limits.close();
       mailer.close();
       await store.close();
     },
   } as Platform;
   platform.onboarding = new Onboarding(platform);
-  platform.consent = new Consent({ db: store.db, config, secrets, queue, events, apikeys, onboarding: platform.onboarding, solutions });
+  platform.consent = new Consent({ db: store.db, config, secrets, queue, limits, events, apikeys, onboarding: platform.onboarding, solutions });
   platform.instances = new Instances({ db: store.db, consent: platform.consent });
   platform.files = new ScopeFiles({ db: store.db, blobs, queue, events, solutions, config });
   platform.uploads = new Uploads({ db: store.db, blobs, queue, events, solutions, inbox, config, log });
-  platform.portal = new Portal({ db: store.db, secrets, queue, config });
+  platform.portal = new Portal({ db: store.db, secrets, queue, config, limits });
   platform.auth = {
-    developer: developerTokenAuth((token) => platform.portal.checkToken(token)),
-    admin: adminAuth(keys.adminTokenHash),
-    instance: instanceAuth((key) => platform.instances.authenticate(key)),
+    adminToken: adminAuth(keys.adminTokenHash),
+    instanceKey: instanceAuth((key) => platform.instances.authenticate(key)),
+    developerToken: developerTokenAuth((token) => platform.portal.checkToken(token)),
     apiKey: apiKeyAuth((key) => apikeys.check(key), 7 * 86_400_000),
   };
-  const once = (work: (payload: unknown) => Promise<void>) => async (job: { payload: unknown }) => {
-    await work(job.payload);
-    return { outcome: 'done' as const };
-  };
-  queue.handle(FORGET_PASSCODE_KEY, once(platform.consent.forgetPasscodeKey));
-  queue.handle(FORGET_SUCCESSOR, once(apikeys.forgetSuccessor));
-  queue.handle(DELETE_BLOB, once(platform.files.deleteBlob));
-  queue.handle(VALIDATE_UPLOAD, platform.uploads.validateJob);
-  queue.handle(EXPIRE_UPLOAD_LEASE, platform.uploads.expireLeaseJob);
   platform.retention = new Retention({ store, queue, uploads: platform.uploads, days: config.retentionDays, log });
-  queue.handle(RETENTION, platform.retention.job);
-  queue.handle(SEND_MAIL, mailJobHandler(mailer, secrets));
+  queue.register(...platform.consent.jobs, ...apikeys.jobs, ...blobJobs(blobs), ...platform.uploads.jobs, ...platform.retention.jobs, ...mailJobs(mailer, secrets));
   return platform;
 }

@@ -16,8 +16,8 @@ export interface SolutionDefinition {
   uploads: UploadDefinition[];
 }
 
-/** The built-in solutions: the one list the platform, the SDK and the connector share. */
-export const builtInSolutions: SolutionDefinition[] = [
+// Literal-typed, so that clients can name a scope or an upload type and get its record's type (see ScopeRecord).
+const solutions = [
   {
     domain: 'ecommerce',
     title: 'E-Commerce',
@@ -41,7 +41,23 @@ export const builtInSolutions: SolutionDefinition[] = [
     ],
     uploads: [],
   },
-];
+] as const;
+
+/** The built-in solutions: the one list the platform, the SDK and the connector share. */
+export const builtInSolutions: SolutionDefinition[] = solutions.map((s) => ({ ...s, scopes: [...s.scopes], uploads: [...s.uploads] }));
+
+type BuiltInScope = (typeof solutions)[number]['scopes'][number];
+type BuiltInUpload = (typeof solutions)[number]['uploads'][number];
+/** The scope names of the built-in solutions, e.g. `products`. */
+export type ScopeName = BuiltInScope['name'];
+/** The upload types of the built-in solutions, e.g. `orders`. */
+export type UploadType = BuiltInUpload['type'];
+/** The record of a scope (`ScopeRecord<'products'>` is Product); any other name, a plain object. */
+export type ScopeRecord<S extends string> = S extends ScopeName ? Static<Extract<BuiltInScope, { name: S }>['record']> : Record<string, unknown>;
+/** The record an upload of this type carries (`UploadRecord<'orders'>` is Order). */
+export type UploadRecord<T extends string> = T extends UploadType ? Static<Extract<BuiltInUpload, { type: T }>['record']> : Record<string, unknown>;
+/** One record of the result file of an upload of this type (`UploadResultRecord<'orders'>` is OrderResult). */
+export type UploadResultRecord<T extends string> = T extends UploadType ? Static<Extract<BuiltInUpload, { type: T }>['result']> : Record<string, unknown>;
 
 export const SolutionSummary = Type.Object(
   {

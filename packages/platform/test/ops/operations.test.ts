@@ -1,3 +1,4 @@
+import { routeList } from '@connected-cloud/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrate, provisionInstance } from '../support/consent.js';
 import { registerApplication, sendTestEvent } from '../support/onboarding.js';
@@ -64,7 +65,12 @@ describe('the OpenAPI document and the API reference', () => {
     expect(doc.webhooks['apikey.issued'].post.requestBody.content['application/json'].schema.properties.data.required).toContain('apikey');
     const register = doc.paths['/api/developers'].post;
     expect(register.requestBody.content['application/json'].schema.required).toEqual(['name', 'email', 'application']);
-    expect(register.responses['400'].content['application/json'].schema.properties.code).toBeDefined();
+    expect(register.responses['400'].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/Problem');
+    expect(doc.components.schemas.Problem.properties.code).toBeDefined();
+    // Each operation is the table's: named by its operationId, which is unique.
+    const ids = operations.map(({ op }) => op.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.sort()).toEqual(routeList.filter((r) => !r.hidden).map((r) => r.operationId).sort());
   });
 
   it('serves the API reference UI at /docs from the platform itself', async () => {

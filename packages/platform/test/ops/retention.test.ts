@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Type } from 'typebox';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { RETENTION } from '../../src/features/ops/retention.js';
+import { defineJob } from '../../src/infra/queue/index.js';
 import { asInstance, integrate, provisionInstance, withKey } from '../support/consent.js';
 import { registerApplication, sendTestEvent, type RegisteredApplication } from '../support/onboarding.js';
 import { order, orderResult } from '../support/orders.js';
@@ -27,7 +30,8 @@ describeEachStore('retention', (store) => {
     await ctx.platform.api('POST', `/api/connector/uploads/${id}/claim`, undefined, asInstance(instanceKey));
     await ctx.platform.api('PUT', `/api/connector/uploads/${id}/result?status=accepted`, JSON.stringify([orderResult('o1', true)]), { ...asInstance(instanceKey), 'content-type': 'application/json' });
     await receiver.waitFor((r) => r.delivered.length === 3); // apikey.issued, upload.validated, upload.completed
-    await ctx.platform.platform.store.db.transaction().execute((tx) => ctx.platform.platform.queue.enqueue(tx, { kind: 'no-such-job', payload: {} })); // dies: no handler
+    const unhandled = defineJob('no-such-job', Type.Object({}));
+    await ctx.platform.platform.store.db.transaction().execute((tx) => ctx.platform.platform.queue.enqueue(tx, unhandled, {})); // dies: no handler
     for (let i = 0; i < 100 && !(await db.selectFrom('jobs').select('seq').where('status', '=', 'dead').executeTakeFirst()); i++) await new Promise((r) => setTimeout(r, 20));
     const uploadFiles = () => fs.readdirSync(path.join(ctx.platform.dataDir, 'files', 'uploads'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
     expect(uploadFiles()).toBe(2); // the upload and its result
@@ -52,8 +56,8 @@ describeEachStore('retention', (store) => {
   });
 
   it('keeps one retention job in the queue however often it is scheduled', async () => {
-    await ctx.platform.platform.retention.schedule();
-    await ctx.platform.platform.retention.schedule();
+    await ctx.platform.platform.queue.schedule(RETENTION);
+    await ctx.platform.platform.queue.schedule(RETENTION);
     const jobs = await ctx.platform.platform.store.db.selectFrom('jobs').select('seq').where('kind', '=', 'retention').execute();
     expect(jobs).toHaveLength(1);
   });

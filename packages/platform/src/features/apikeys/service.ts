@@ -1,13 +1,16 @@
 import type { Integration } from '@connected-cloud/contract';
 import type { ApiKeyCheck, IntegrationPrincipal } from '../../infra/http/auth.js';
 import { ProblemError, notFound } from '../../infra/http/problem.js';
-import type { JobQueue } from '../../infra/queue/index.js';
+import { Type } from 'typebox';
+import { defineJob, handler, type JobQueue } from '../../infra/queue/index.js';
+import type { RateLimits } from '../../infra/ratelimit/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
 import { hasValidChecksum, newKey, sameHash, sha256Hex } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
 import * as q from './queries.js';
 
-export const FORGET_SUCCESSOR = 'forget-key-successor';
+/** The successor of a rotated key is kept sealed only for the grace period. */
+export const FORGET_SUCCESSOR = defineJob('forget-key-successor', Type.Object({ keyHash: Type.String() }));
 
 /**
  * API keys: `cck_` keys found by their SHA-256, never kept in the clear. A rotated key stays valid for the grace
@@ -15,7 +18,7 @@ export const FORGET_SUCCESSOR = 'forget-key-successor';
  */
 export class ApiKeys {
   constructor(
-    private readonly deps: { db: Db; secrets: SecretBox; queue: JobQueue; ttlSeconds: number; graceSeconds: number },
+    private readonly deps: { db: Db; secrets: SecretBox; queue: JobQueue; limits: RateLimits; ttlSeconds: number; graceSeconds: number },
   ) {}
 
   /** Mints a key for an integration, inside the caller's transaction. */
@@ -63,7 +66,8 @@ export class ApiKeys {
     const key = hasValidChecksum(initialApikey) ? await q.findKey(db, keyHash) : undefined;
     if (!key) throw unauthorized('api-key-invalid', 'initialApikey is not a key of any integration');
     if (key.status === 'revoked') throw unauthorized('api-key-revoked', 'The integration of this API key was revoked');
-    if (!sameHash(secretHash(secret), key.secret_hash)) throw unauthorized('secret-invalid', 'The secret is not the one given with the passcode');
+    const right = await this.deps.limits.guess('secretAttempts', [`integration:${key.integrationId}`], () => sameHash(secretHash(secret), key.secret_hash));
+    if (!right) throw unauthorized('secret-invalid', 'The secret is not the one given with the passcode');
 
     for (let current = key; ; current = (await q.findKey(db, keyHash))!) {
       const now = new Date();
@@ -88,7 +92,7 @@ export class ApiKeys {
         });
         if (!replaced) throw new LostRace();
         const forgetAt = new Date(now.getTime() + this.deps.graceSeconds * 1000);
-        await this.deps.queue.enqueue(tx, { kind: FORGET_SUCCESSOR, payload: { keyHash }, runAt: forgetAt });
+        await this.deps.queue.enqueue(tx, FORGET_SUCCESSOR, { keyHash }, { runAt: forgetAt });
         return { apikey: minted.apikey, expires: minted.expires, previousKeyValidUntil: validUntil };
       }).catch((error) => {
         if (error instanceof LostRace) return undefined; // a concurrent rotation won: answer with its successor
@@ -117,8 +121,7 @@ export class ApiKeys {
     };
   }
 
-  /** The successor of a rotated key is kept sealed only for the grace period. */
-  forgetSuccessor = async (payload: unknown) => q.forgetSuccessor(this.deps.db, (payload as { keyHash: string }).keyHash);
+  readonly jobs = [handler(FORGET_SUCCESSOR, ({ keyHash }) => q.forgetSuccessor(this.deps.db, keyHash))];
 }
 
 class LostRace extends Error {}

@@ -2,7 +2,9 @@ import type { ConsentChallenge } from '@connected-cloud/contract';
 import type { Config } from '../../config.js';
 import type { InstancePrincipal } from '../../infra/http/auth.js';
 import { ProblemError, notFound } from '../../infra/http/problem.js';
-import type { JobQueue } from '../../infra/queue/index.js';
+import { Type } from 'typebox';
+import { defineJob, handler, type JobQueue } from '../../infra/queue/index.js';
+import type { RateLimits } from '../../infra/ratelimit/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
 import { newId, sameHash } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
@@ -13,7 +15,8 @@ import type { SolutionRegistry } from '../solutions/registry.js';
 import { displayPasscode, newPasscode, normalisePasscode } from './passcode.js';
 import * as q from './queries.js';
 
-export const FORGET_PASSCODE_KEY = 'forget-passcode-key';
+/** A granted passcode's key is kept sealed (for the polling fallback) only until then. */
+export const FORGET_PASSCODE_KEY = defineJob('forget-passcode-key', Type.Object({ passcodeId: Type.String() }));
 const HOUR = 3600_000;
 const LOOKUP_WINDOW = 15 * 60_000;
 const MAX_FAILED_LOOKUPS = 10;
@@ -24,6 +27,7 @@ type Deps = {
   config: Config;
   secrets: SecretBox;
   queue: JobQueue;
+  limits: RateLimits;
   events: EventOutbox;
   apikeys: ApiKeys;
   onboarding: Onboarding;
@@ -131,7 +135,7 @@ export class Consent {
         apikey_sealed: this.d.secrets.seal(key.apikey),
         apikey_kept_until: keptUntil.toISOString(),
       });
-      await this.d.queue.enqueue(tx, { kind: FORGET_PASSCODE_KEY, payload: { passcodeId: consent.passcodeId }, runAt: keptUntil });
+      await this.d.queue.enqueue(tx, FORGET_PASSCODE_KEY, { passcodeId: consent.passcodeId }, { runAt: keptUntil });
       await this.d.events.record(tx, {
         applicationId: consent.applicationId,
         integrationId,
@@ -192,7 +196,7 @@ export class Consent {
     const app = await this.d.onboarding.getApplication(developerId, applicationId);
     const passcode = await q.findPasscodeOfApplication(this.d.db, passcodeId, app.applicationId);
     if (!passcode) throw notFound('passcode-not-found', `Application "${applicationId}" has no passcode "${passcodeId}"`);
-    if (!sameHash(this.secretHash(secret), passcode.secret_hash)) {
+    if (!(await this.d.limits.guess('secretAttempts', [`passcode:${passcode.id}`], () => sameHash(this.secretHash(secret), passcode.secret_hash)))) {
       throw new ProblemError(401, 'secret-invalid', 'The secret is not the one given with the passcode');
     }
     const now = new Date().toISOString();
@@ -209,7 +213,7 @@ export class Consent {
     return { status: 202 as const, body: { status: 'pending' as const } };
   }
 
-  forgetPasscodeKey = async (payload: unknown) => q.forgetPasscodeKey(this.d.db, (payload as { passcodeId: string }).passcodeId);
+  readonly jobs = [handler(FORGET_PASSCODE_KEY, ({ passcodeId }) => q.forgetPasscodeKey(this.d.db, passcodeId))];
 
   async #openConsent(instance: InstancePrincipal, consentId: string) {
     const consent = await q.findConsent(this.d.db, consentId, instance.instanceId);

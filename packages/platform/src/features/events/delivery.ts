@@ -18,7 +18,7 @@ type Response = { status: number | null; error: string | null; retryAfterMs?: nu
  * a 2xx ends it; a 410 ends it and every later delivery to that URL; anything else (a status, a timeout, a
  * refused connection) is retried on the schedule, no sooner than a 429's or 503's Retry-After.
  */
-export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: Agent; config: Config; metrics: Metrics }): JobHandler {
+export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: Agent; config: Config; metrics: Metrics }): JobHandler<DeliverEventJob> {
   const { db, secrets, agent, config, metrics } = deps;
   const schedule = config.webhookRetrySchedule;
   // Signers by sealed secret: opening the secret and decoding its key once per application, not per delivery.
@@ -54,8 +54,7 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
     return `${current} ${signerFor(previous).sign(event.id, at, body)}`;
   };
 
-  return async (job) => {
-    const { eventId, firstAttempt = 1 } = job.payload as DeliverEventJob;
+  return async ({ eventId, firstAttempt = 1 }) => {
     const event = await events.load(eventId);
     if (!event || event.status !== 'pending' || !event.webhook_secret_sealed) return { outcome: 'done' };
     if (event.notification_gone_at) {

@@ -1,6 +1,7 @@
 import type { EventSummary } from '@connected-cloud/contract';
 import { ProblemError, notFound } from '../../infra/http/problem.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
+import type { RateLimits } from '../../infra/ratelimit/index.js';
 import type { Db } from '../../infra/store/index.js';
 import type { EventsTable } from '../../infra/store/schema.js';
 import { holdsSecrets, type EventOutbox } from './outbox.js';
@@ -8,7 +9,7 @@ import * as q from './queries.js';
 
 /** The event log an application reads with its API key: its integration's events, their attempts, resend. */
 export class EventLog {
-  constructor(private readonly deps: { db: Db; secrets: SecretBox; outbox: EventOutbox }) {}
+  constructor(private readonly deps: { db: Db; secrets: SecretBox; outbox: EventOutbox; limits: RateLimits }) {}
 
   async list(integrationId: string, filter: { status?: string; type?: string; limit?: number }): Promise<EventSummary[]> {
     const rows = await q.listEvents(this.deps.db, integrationId, { ...filter, limit: filter.limit ?? 50 });
@@ -40,6 +41,7 @@ export class EventLog {
 
   /** Resends an event the caller has found as theirs (the portal: any event of the developer's applications). */
   async resendEvent(row: EventsTable): Promise<EventSummary> {
+    await this.deps.limits.consume('resendsPerEvent', row.id, 'This event was resent too often: try again later');
     if (!holdsSecrets(row.type, this.deps.secrets.open(row.payload_sealed))) {
       throw new ProblemError(409, 'event-not-resendable', 'This event carried an API key that is no longer kept; rotate the key with PATCH /api/apikey');
     }

@@ -1,17 +1,14 @@
 import type { EventDataOf, EventType } from '@connected-cloud/contract';
-import type { JobQueue } from '../../infra/queue/index.js';
+import { Type, type Static } from 'typebox';
+import { defineJob, type JobQueue } from '../../infra/queue/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
 import { newId } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
 import { insertEvent } from './queries.js';
 
-export const DELIVER_EVENT = 'deliver-event';
-
 /** Job payload: the event, and the attempt that starts this series (a resend starts the schedule over). */
-export interface DeliverEventJob {
-  eventId: string;
-  firstAttempt?: number;
-}
+export const DELIVER_EVENT = defineJob('deliver-event', Type.Object({ eventId: Type.String(), firstAttempt: Type.Optional(Type.Integer({ minimum: 1 })) }));
+export type DeliverEventJob = Static<typeof DELIVER_EVENT.schema>;
 
 /**
  * Fields that carry credentials: kept (sealed) only until the event reaches a final state, then removed, so that
@@ -71,6 +68,6 @@ export class EventOutbox {
 
   async enqueueDelivery(tx: Db, event: { id: string; integrationId: string | null; applicationId: string }, firstAttempt: number) {
     const payload: DeliverEventJob = { eventId: event.id, firstAttempt };
-    await this.queue.enqueue(tx, { kind: DELIVER_EVENT, key: event.integrationId ?? `app:${event.applicationId}`, payload });
+    await this.queue.enqueue(tx, DELIVER_EVENT, payload, { key: event.integrationId ?? `app:${event.applicationId}` });
   }
 }

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { ScopeFile } from '@connected-cloud/contract';
 import type { Config } from '../../config.js';
 import type { BlobStore } from '../../infra/blobs/index.js';
+import { deleteBlobsLater } from '../../infra/blobs/jobs.js';
 import type { InstancePrincipal, IntegrationPrincipal } from '../../infra/http/auth.js';
 import { notFound } from '../../infra/http/problem.js';
 import type { Stored } from '../../infra/http/streaming.js';
@@ -15,8 +16,6 @@ import type { EventOutbox } from '../events/outbox.js';
 import type { SolutionRegistry } from '../solutions/registry.js';
 import { changesBetween } from './changes.js';
 import * as q from './queries.js';
-
-export const DELETE_BLOB = 'delete-blob';
 
 /** Scope files (contract §5): full snapshots an instance delivers, versioned, announced and served. */
 export class ScopeFiles {
@@ -46,9 +45,8 @@ export class ScopeFiles {
       await this.d.db.transaction().execute(async (tx) => {
         row.previous_file_id = (await q.currentFile(tx, where))?.id ?? null;
         await q.insertFile(tx, row);
-        for (const blobKey of await q.pruneVersions(tx, where, this.d.config.scopeFileVersions)) {
-          await this.d.queue.enqueue(tx, { kind: DELETE_BLOB, payload: { key: blobKey } });
-        }
+        const pruned = await q.pruneVersions(tx, where, this.d.config.scopeFileVersions);
+        await deleteBlobsLater(tx, this.d.queue, pruned.flatMap((blobKey) => [indexKeyOf(blobKey), blobKey]));
         for (const integration of await q.activeIntegrations(tx, instance.instanceId, domain)) {
           await this.d.events.record(tx, {
             applicationId: integration.application_id,
@@ -59,7 +57,7 @@ export class ScopeFiles {
         }
       });
     } catch (error) {
-      await this.deleteBlob({ key }).catch(() => {});
+      await this.#deleteBlob(key).catch(() => {});
       throw error;
     }
     const { previousFileId: _, ...created } = this.#metadata(row);
@@ -91,11 +89,10 @@ export class ScopeFiles {
   }
 
   /** A file's blob goes with its record index. */
-  deleteBlob = async (payload: unknown) => {
-    const { key } = payload as { key: string };
+  async #deleteBlob(key: string) {
     await this.d.blobs.delete(indexKeyOf(key));
     await this.d.blobs.delete(key);
-  };
+  }
 
   isReferenced = (key: string) => q.isReferenced(this.d.db, indexedKeyOf(key));
 

@@ -1,68 +1,33 @@
-import {
-  Application,
-  ApplicationCreated,
-  ApplicationInput,
-  ApplicationParams,
-  DeveloperParams,
-  DeveloperRegistration,
-  Problem,
-  RegistrationAccepted,
-} from '@connected-cloud/contract';
+import { routes } from '@connected-cloud/contract';
 import formbody from '@fastify/formbody';
-import { Type } from 'typebox';
 import type { App } from '../../app.js';
 import { ProblemError } from '../../infra/http/problem.js';
+import { sameDeveloper } from '../../infra/http/auth.js';
+import { handle } from '../../infra/http/routes.js';
+import { clientAddress } from '../../infra/ratelimit/index.js';
+import { PAGE_CSP } from '../../infra/http/pages/index.js';
 import { checkYourEmail, linkProblem, registrationForm } from './page.js';
-
-const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
-const TokenParams = Type.Object({ token: Type.String({ maxLength: 128 }) });
 
 /** The developer-facing API of onboarding (contract §2). */
 export async function onboardingApiRoutes(app: App): Promise<void> {
-  const { onboarding } = app.platform;
-
-  app.post(
-    '/api/developers',
-    {
-      schema: {
-        tags: ['onboarding'],
-        summary: 'Start a registration: returns the URL of the page that completes it',
-        description:
-          'The developer and the application stay pending until the registration page is completed; the IDs then ' +
-          'arrive by e-mail. An unknown solution or an unacceptable notificationUrl gives 400 invalid-request.',
-        body: DeveloperRegistration,
-        response: { 202: RegistrationAccepted, 400: Problem, 413: Problem, 415: Problem },
-      },
-    },
-    async (request, reply) => reply.code(202).send(await onboarding.register(request.body)),
+  const { onboarding, limits } = app.platform;
+  handle(app, routes.registerDeveloper, async (request, reply) => {
+    await limits.consume('registrationsPerAddress', clientAddress(request), 'Too many registrations from this address: try again later');
+    await limits.consume('registrationsGlobal', 'all', 'Too many registrations at the moment: try again later');
+    return reply.code(202).send(await onboarding.register(request.body));
+  });
+  handle(app, routes.createApplication, async (request, reply) =>
+    reply.code(201).send(await onboarding.createApplication(request.params.developerId, request.body)),
   );
+  handle(app, routes.getApplication, async (request) => onboarding.getApplication(request.params.developerId, request.params.applicationId));
 
-  app.post(
-    '/api/developers/:developerId/applications',
-    {
-      schema: {
-        tags: ['onboarding'],
-        summary: 'Register another application of an active developer',
-        description: 'The webhook signing secret is returned once, and sent by e-mail with the IDs.',
-        params: DeveloperParams,
-        body: ApplicationInput,
-        response: { 201: ApplicationCreated, 400: Problem, 404: Problem },
-      },
-    },
-    async (request, reply) => reply.code(201).send(await onboarding.createApplication(request.params.developerId, request.body)),
+  // The developer API (contract §11): a developer token of this developer, never the Developer ID alone.
+  handle(app, routes.listApplications, async (request) => onboarding.listApplications(sameDeveloper(request, request.params.developerId)));
+  handle(app, routes.updateApplication, async (request) =>
+    onboarding.updateApplication(sameDeveloper(request, request.params.developerId), request.params.applicationId, request.body),
   );
-
-  app.get(
-    '/api/developers/:developerId/applications/:applicationId',
-    {
-      schema: {
-        tags: ['onboarding'],
-        summary: 'One application (no secrets)',
-        params: ApplicationParams,
-        response: { 200: Application, 404: Problem },
-      },
-    },
-    async (request) => onboarding.getApplication(request.params.developerId, request.params.applicationId),
+  handle(app, routes.rotateWebhookSecret, async (request, reply) =>
+    reply.code(201).send(await onboarding.rotateWebhookSecret(sameDeveloper(request, request.params.developerId), request.params.applicationId)),
   );
 }
 
@@ -74,77 +39,39 @@ export async function registrationPageRoutes(app: App): Promise<void> {
   const form = (token: string, r: { developerName: string; applicationName: string }, error?: string) =>
     registrationForm({ token, developerName: r.developerName, applicationName: r.applicationName, ...(error ? { error } : {}) });
 
-  app.get(
-    '/register/:token',
-    {
-      schema: {
-        tags: ['onboarding'],
-        summary: 'The registration page (HTML, with the ALTCHA captcha)',
-        params: TokenParams,
-        response: { 200: html('the form'), 404: html('unknown link'), 410: html('used or expired link') },
-      },
-    },
-    async (request, reply) => {
-      const found = await onboarding.lookUp(request.params.token);
-      reply.type('text/html; charset=utf-8');
-      if (found.state !== 'open') return reply.code(closed[found.state]).send(linkProblem(found.state));
-      return reply.code(200).send(form(request.params.token, found.registration));
-    },
-  );
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
+      reply.header('content-security-policy', PAGE_CSP).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
+    }
+    return payload;
+  });
 
-  app.get(
-    '/register/:token/challenge',
-    {
-      schema: {
-        tags: ['onboarding'],
-        summary: 'An ALTCHA challenge bound to this registration',
-        params: TokenParams,
-        response: {
-          200: Type.Object({ algorithm: Type.String(), challenge: Type.String(), maxnumber: Type.Optional(Type.Integer()), salt: Type.String(), signature: Type.String() }),
-          404: Problem,
-          410: Problem,
-        },
-      },
-    },
-    async (request, reply) => {
-      const found = await onboarding.lookUp(request.params.token);
-      if (found.state === 'unknown') throw new ProblemError(404, 'registration-not-found', 'No such registration link');
-      if (found.state !== 'open') throw new ProblemError(410, 'registration-gone', `The registration link was ${found.state === 'used' ? 'used' : 'not used in time'}`);
-      return reply.header('cache-control', 'no-store').send(await onboarding.challenge(request.params.token));
-    },
-  );
+  handle(app, routes.getRegistrationPage, async (request, reply) => {
+    const found = await onboarding.lookUp(request.params.token);
+    reply.type('text/html; charset=utf-8');
+    if (found.state !== 'open') return reply.code(closed[found.state]).send(linkProblem(found.state));
+    return reply.code(200).send(form(request.params.token, found.registration));
+  });
 
-  app.post(
-    '/register/:token',
-    {
-      schema: {
-        tags: ['onboarding'],
-        summary: 'Complete the registration with the solved captcha (form field `altcha`)',
-        description: 'A failed or replayed captcha gives 400 and leaves the link usable.',
-        params: TokenParams,
-        body: Type.Object({ altcha: Type.Optional(Type.String({ maxLength: 4096 })) }),
-        consumes: ['application/x-www-form-urlencoded', 'application/json'],
-        response: {
-          200: html('done: check your e-mail'),
-          400: html('captcha failed; the form again'),
-          404: html('unknown link'),
-          410: html('used or expired link'),
-        },
-      },
-    },
-    async (request, reply) => {
-      const outcome = await onboarding.complete(request.params.token, request.body.altcha);
-      reply.type('text/html; charset=utf-8');
-      switch (outcome.state) {
-        case 'completed':
-          return reply.code(200).send(checkYourEmail(outcome.email));
-        case 'captcha-invalid':
-          return reply
-            .code(400)
-            .send(form(request.params.token, outcome.registration, 'The captcha was not solved, or its solution was already used. Please solve it again.'));
-        default:
-          return reply.code(closed[outcome.state]).send(linkProblem(outcome.state));
-      }
-    },
-  );
+  handle(app, routes.getRegistrationChallenge, async (request, reply) => {
+    const found = await onboarding.lookUp(request.params.token);
+    if (found.state === 'unknown') throw new ProblemError(404, 'registration-not-found', 'No such registration link');
+    if (found.state !== 'open') throw new ProblemError(410, 'registration-gone', `The registration link was ${found.state === 'used' ? 'used' : 'not used in time'}`);
+    return reply.header('cache-control', 'no-store').send(await onboarding.challenge(request.params.token));
+  });
+
+  handle(app, routes.completeRegistration, async (request, reply) => {
+    const outcome = await onboarding.complete(request.params.token, request.body.altcha);
+    reply.type('text/html; charset=utf-8');
+    switch (outcome.state) {
+      case 'completed':
+        return reply.code(200).send(checkYourEmail(outcome.email));
+      case 'captcha-invalid':
+        return reply
+          .code(400)
+          .send(form(request.params.token, outcome.registration, 'The captcha was not solved, or its solution was already used. Please solve it again.'));
+      default:
+        return reply.code(closed[outcome.state]).send(linkProblem(outcome.state));
+    }
+  });
 }

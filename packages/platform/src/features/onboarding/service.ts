@@ -102,6 +102,7 @@ export class Onboarding {
     const now = new Date();
     const webhookSecret = newWebhookSecret();
     const application = this.#newApplication(developerId, input, '', now);
+    await this.p.limits.consume('applicationsPerDeveloper', developerId, 'This developer created too many applications: try again later');
     application.status = 'active';
     application.webhook_secret_sealed = this.p.secrets.seal(webhookSecret);
     await this.p.store.db.transaction().execute(async (tx) => {

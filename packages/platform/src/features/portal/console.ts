@@ -94,7 +94,7 @@ export async function consoleRoutes(app: App): Promise<void> {
 
   // Sign-in
 
-  app.get('/portal/sign-in', { schema: { tags: ['portal'], summary: 'The sign-in form (HTML): an e-mailed one-time link, no password' } }, async (request, reply) => {
+  app.get('/portal/sign-in', hide, async (request, reply) => {
     const session = await portal.session(request.cookies[SESSION_COOKIE]);
     if (session) return reply.redirect('/portal', 303);
     return html(reply, 200, p.signInPage(portal.csrfToken(anonBinding(request, reply)), { signedOut: queryOf(request)['signed-out'] === '1' }));
@@ -107,10 +107,14 @@ export async function consoleRoutes(app: App): Promise<void> {
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
       return html(reply, 400, p.signInPage(portal.csrfToken(binding), { email, error: 'Enter an e-mail address, such as ada@example.com.' }));
     }
-    const limited = await portal.requestSignIn(email, request.ip);
-    if (limited) {
-      reply.header('retry-after', String(limited.retryAfter));
-      return html(reply, 429, p.signInPage(portal.csrfToken(binding), { email, error: `Too many sign-in requests. Try again in ${Math.ceil(limited.retryAfter / 60)} minutes.` }));
+    try {
+      await portal.requestSignIn(email, request.ip);
+    } catch (error) {
+      if (!(error instanceof ProblemError) || error.status !== 429) throw error;
+      const retryAfter = Number(error.headers['retry-after']);
+      reply.header('retry-after', String(retryAfter));
+      const wait = retryAfter < 120 ? `${retryAfter} seconds` : `${Math.ceil(retryAfter / 60)} minutes`;
+      return html(reply, 429, p.signInPage(portal.csrfToken(binding), { email, error: `Too many sign-in requests. Try again in ${wait}.` }));
     }
     return html(reply, 200, p.linkSentPage(email));
   });
@@ -142,7 +146,7 @@ export async function consoleRoutes(app: App): Promise<void> {
 
   // Applications
 
-  app.get('/portal', { schema: { tags: ['portal'], summary: 'The console (HTML); signed out, a redirect to /portal/sign-in' } }, async (request, reply) => {
+  app.get('/portal', hide, async (request, reply) => {
     const who = await signedIn(request, reply);
     if (!who) return reply;
     const apps = await onboarding.listApplications(who.session.developerId);

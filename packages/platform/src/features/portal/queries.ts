@@ -76,21 +76,6 @@ export async function endSession(db: Db, tokenHash: string, now: string): Promis
   await db.updateTable('portal_sessions').set({ ended_at: now }).where('token_hash', '=', tokenHash).where('ended_at', 'is', null).execute();
 }
 
-/** Counts the requests of a limit key in its window, forgetting older ones on the way. */
-export async function countSignInRequests(db: Db, key: string, since: string) {
-  await db.deleteFrom('sign_in_requests').where('limit_key', '=', key).where('requested_at', '<=', since).execute();
-  return db
-    .selectFrom('sign_in_requests')
-    .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.min('requested_at').as('oldest')])
-    .where('limit_key', '=', key)
-    .where('requested_at', '>', since)
-    .executeTakeFirstOrThrow();
-}
-
-export async function recordSignInRequest(db: Db, keys: string[], at: string): Promise<void> {
-  await db.insertInto('sign_in_requests').values(keys.map((limit_key) => ({ limit_key, requested_at: at }))).execute();
-}
-
 // Developer tokens
 
 export async function insertToken(db: Db, row: DeveloperTokensTable): Promise<void> {

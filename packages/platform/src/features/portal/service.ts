@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import type { DeveloperTokenCheck } from '../../infra/http/auth.js';
 import type { JobQueue } from '../../infra/queue/index.js';
+import type { RateLimits } from '../../infra/ratelimit/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
 import { hasValidChecksum, newId, newKey, newToken, sameHash, sha256Hex } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
@@ -21,30 +22,21 @@ export type { DeveloperTokenCheck } from '../../infra/http/auth.js';
  * 256 bits or a checksummed key, found by its SHA-256; none is stored or logged in plain text.
  */
 export class Portal {
-  constructor(private readonly d: { db: Db; secrets: SecretBox; queue: JobQueue; config: Config }) {}
+  constructor(private readonly d: { db: Db; secrets: SecretBox; queue: JobQueue; config: Config; limits: RateLimits }) {}
 
   /**
    * E-mails a sign-in link to each active developer of this address; an unknown address gets nothing and the same
-   * answer. Limited per address and per client (counted in the store, so every process shares them).
+   * answer. Limited per address and per client (RATE_LIMIT_SIGNIN_EMAILS, RATE_LIMIT_SIGNIN_CLIENTS, kept in the
+   * store): past a limit, a 429 ProblemError with Retry-After, and nothing is sent.
    */
-  async requestSignIn(email: string, client: string): Promise<{ retryAfter: number } | undefined> {
+  async requestSignIn(email: string, client: string): Promise<void> {
     const { config } = this.d;
     const now = new Date();
-    const since = new Date(now.getTime() - config.portal.signInWindow * 1000).toISOString();
-    const keys = [
-      { key: `address:${sha256Hex(email.trim().toLowerCase())}`, max: config.portal.signInsPerAddress },
-      { key: `client:${sha256Hex(client)}`, max: config.portal.signInsPerClient },
-    ];
-    for (const { key, max } of keys) {
-      const counted = await q.countSignInRequests(this.d.db, key, since);
-      if (Number(counted.n) >= max) {
-        const retryAfterMs = Date.parse(counted.oldest!) + config.portal.signInWindow * 1000 - now.getTime();
-        return { retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)) };
-      }
-    }
-    await q.recordSignInRequest(this.d.db, keys.map((k) => k.key), now.toISOString());
+    const detail = 'Too many sign-in requests: try again later';
+    await this.d.limits.consume('signInClients', sha256Hex(client), detail);
+    await this.d.limits.consume('signInEmails', sha256Hex(email.trim().toLowerCase()), detail);
     const developers = await q.activeDevelopersByEmail(this.d.db, email.trim());
-    if (developers.length === 0) return undefined;
+    if (developers.length === 0) return;
     const expires = new Date(now.getTime() + config.portal.signInLinkTtl * 1000).toISOString();
     await this.d.db.transaction().execute(async (tx) => {
       const lines: string[] = [];
@@ -66,7 +58,6 @@ export class Portal {
       ].join('\n');
       await queueMail(tx, this.d.queue, this.d.secrets, { to: developers[0]!.email, subject: 'Sign in to Connected Cloud', text });
     });
-    return undefined;
   }
 
   /** What the link page shows; opening it changes nothing (link scanners open links too). */

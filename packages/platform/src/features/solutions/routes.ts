@@ -1,50 +1,23 @@
-import { Problem, SchemaParams, SolutionParams, SolutionSummary } from '@connected-cloud/contract';
-import { Type } from 'typebox';
+import { routes } from '@connected-cloud/contract';
 import type { App } from '../../app.js';
 import { notFound } from '../../infra/http/problem.js';
+import { handle } from '../../infra/http/routes.js';
 
+/** Published solutions and their schemas (contract §8). */
 export async function solutionRoutes(app: App): Promise<void> {
   const { solutions } = app.platform;
 
-  app.get(
-    '/api/solutions',
-    { schema: { tags: ['solutions'], summary: 'List the published solutions', response: { 200: Type.Array(SolutionSummary) } } },
-    async () => solutions.list(),
-  );
-
-  app.get(
-    '/api/solutions/:domain',
-    {
-      schema: {
-        tags: ['solutions'],
-        summary: 'One solution: its scopes and upload types',
-        params: SolutionParams,
-        response: { 200: SolutionSummary, 404: Problem },
-      },
-    },
-    async (request) => {
-      const solution = solutions.get(request.params.domain);
-      if (!solution) throw notFound('solution-not-found', `No solution "${request.params.domain}"`);
-      return solution;
-    },
-  );
-
-  app.get(
-    '/api/solutions/:domain/schemas/:name.json',
-    {
-      schema: {
-        tags: ['solutions'],
-        summary: 'The JSON Schema (draft 2020-12) of a scope, an upload type or an upload result',
-        params: SchemaParams,
-        response: { 200: Type.Object({}, { additionalProperties: true, description: 'a JSON Schema document' }), 404: Problem },
-      },
-    },
-    async (request, reply) => {
-      const { domain, name } = request.params;
-      if (!solutions.has(domain)) throw notFound('solution-not-found', `No solution "${domain}"`);
-      const schema = solutions.schema(domain, name);
-      if (!schema) throw notFound('schema-not-found', `Solution "${domain}" has no schema "${name}"`);
-      return reply.type('application/schema+json').send(schema);
-    },
-  );
+  handle(app, routes.listSolutions, async () => solutions.list());
+  handle(app, routes.getSolution, async (request) => {
+    const solution = solutions.get(request.params.domain);
+    if (!solution) throw notFound('solution-not-found', `No solution "${request.params.domain}"`);
+    return solution;
+  });
+  handle(app, routes.getSchema, async (request, reply) => {
+    const { domain, name } = request.params;
+    if (!solutions.has(domain)) throw notFound('solution-not-found', `No solution "${domain}"`);
+    const schema = solutions.schema(domain, name);
+    if (!schema) throw notFound('schema-not-found', `Solution "${domain}" has no schema "${name}"`);
+    return reply.type('application/schema+json').send(schema);
+  });
 }

@@ -4,22 +4,26 @@ import type { UploadCreated, UploadLease, UploadStatus, UploadTracking, Validati
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import type { BlobStore } from '../../infra/blobs/index.js';
+import { deleteBlobsLater } from '../../infra/blobs/jobs.js';
 import type { InstancePrincipal, IntegrationPrincipal } from '../../infra/http/auth.js';
 import { ProblemError, invalidRequest, notFound, type ProblemItem } from '../../infra/http/problem.js';
 import { JsonArrayValidator, ingestJsonArray, storeStream } from '../../infra/ingest/index.js';
-import type { Job, JobOutcome, JobQueue } from '../../infra/queue/index.js';
+import { Type } from 'typebox';
+import { defineJob, handler, type JobOutcome, type JobQueue } from '../../infra/queue/index.js';
 import { newId, randomBase62 } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
 import type { UploadsTable } from '../../infra/store/schema.js';
 import type { EventOutbox } from '../events/outbox.js';
-import { DELETE_BLOB } from '../files/service.js';
 import type { SolutionRegistry } from '../solutions/registry.js';
 import type { InboxSignal } from './inbox.js';
 import * as q from './queries.js';
 import { LEASED, allowed, isFinal, journeyProgress, stageOf } from './status.js';
 
-export const VALIDATE_UPLOAD = 'validate-upload';
-export const EXPIRE_UPLOAD_LEASE = 'expire-upload-lease';
+const UploadJob = Type.Object({ uploadId: Type.String() });
+/** Validates an upload's stored bytes against its type's schema. */
+export const VALIDATE_UPLOAD = defineJob('validate-upload', UploadJob);
+/** Runs when a lease should end, to put an upload that was not renewed back to pending. */
+export const EXPIRE_UPLOAD_LEASE = defineJob('expire-upload-lease', UploadJob);
 
 const INBOX_LIMIT = 100;
 const done = { outcome: 'done' } as const;
@@ -111,7 +115,7 @@ export class Uploads {
     try {
       await this.d.db.transaction().execute(async (tx) => {
         await q.insertUpload(tx, row);
-        await this.d.queue.enqueue(tx, { kind: VALIDATE_UPLOAD, payload: { uploadId: id } });
+        await this.d.queue.enqueue(tx, VALIDATE_UPLOAD, { uploadId: id });
       });
     } catch (error) {
       await this.d.blobs.delete(key).catch(() => {});
@@ -160,7 +164,7 @@ export class Uploads {
     return this.d.db.transaction().execute(async (tx) => {
       const row = await this.#ofInstance(tx, instance, fileId);
       const moved = await this.#move(tx, row, 'downloaded', { lease_until: leaseUntil, progress: 0 });
-      await this.d.queue.enqueue(tx, { kind: EXPIRE_UPLOAD_LEASE, payload: { uploadId: fileId }, runAt: new Date(leaseUntil) });
+      await this.d.queue.enqueue(tx, EXPIRE_UPLOAD_LEASE, { uploadId: fileId }, { runAt: new Date(leaseUntil) });
       return this.#lease(moved);
     });
   }
@@ -198,8 +202,12 @@ export class Uploads {
 
   // --- jobs ---
 
-  validateJob = async (job: Job): Promise<JobOutcome> => {
-    const { uploadId } = job.payload as { uploadId: string };
+  readonly jobs = [
+    handler(VALIDATE_UPLOAD, ({ uploadId }) => this.#validate(uploadId)),
+    handler(EXPIRE_UPLOAD_LEASE, ({ uploadId }) => this.#expireLease(uploadId)),
+  ];
+
+  async #validate(uploadId: string): Promise<JobOutcome> {
     const found = await q.findUpload(this.d.db, uploadId);
     if (!found || (found.status !== 'uploaded' && found.status !== 'validating')) return done;
     const row = await this.d.db.transaction().execute((tx) => this.#move(tx, found, 'validating', { progress: 0 }));
@@ -222,16 +230,15 @@ export class Uploads {
       if (report.status === 'valid') await this.#move(tx, validated, 'pending', { progress: 0 });
     });
     return done;
-  };
+  }
 
   /** Runs when a lease should end: an upload still leased and not renewed goes back to pending. */
-  expireLeaseJob = async (job: Job): Promise<JobOutcome> => {
-    const { uploadId } = job.payload as { uploadId: string };
+  async #expireLease(uploadId: string): Promise<JobOutcome> {
     const row = await q.findUpload(this.d.db, uploadId);
     if (!row || !LEASED.includes(row.status) || !row.lease_until) return done;
     if (row.lease_until > now()) {
       // Renewed by progress: look again when the new lease ends.
-      return { outcome: 'done', record: (tx) => this.d.queue.enqueue(tx, { kind: EXPIRE_UPLOAD_LEASE, payload: { uploadId }, runAt: new Date(row.lease_until!) }) };
+      return { outcome: 'done', record: (tx) => this.d.queue.enqueue(tx, EXPIRE_UPLOAD_LEASE, { uploadId }, { runAt: new Date(row.lease_until!) }) };
     }
     return {
       outcome: 'done',
@@ -242,7 +249,7 @@ export class Uploads {
         }
       },
     };
-  };
+  }
 
   isReferenced = (key: string) => q.isReferenced(this.d.db, key);
 
@@ -252,9 +259,7 @@ export class Uploads {
     for (let batch = await q.finishedBefore(this.d.db, before, 500); batch.length > 0; batch = await q.finishedBefore(this.d.db, before, 500)) {
       await this.d.db.transaction().execute(async (tx) => {
         await q.deleteUploads(tx, batch.map((u) => u.id));
-        for (const key of batch.flatMap((u) => [u.blob_key, u.result_blob_key])) {
-          if (key) await this.d.queue.enqueue(tx, { kind: DELETE_BLOB, payload: { key } });
-        }
+        await deleteBlobsLater(tx, this.d.queue, batch.flatMap((u) => (u.result_blob_key ? [u.blob_key, u.result_blob_key] : [u.blob_key])));
       });
       removed += batch.length;
     }

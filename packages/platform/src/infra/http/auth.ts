@@ -33,10 +33,11 @@ declare module 'fastify' {
   }
 }
 
-type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+export type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+type Hook = AuthHook;
 
-// One hook per credential kind. A route plugin adds the hook of its kind; routes read the typed principal and
-// never parse credentials themselves.
+// One hook per credential kind. A route's kind in the contract's table picks its hook; routes read the typed
+// principal and never parse credentials themselves.
 
 /** `Authorization: Bearer <admin token>`, compared by hash in constant time. */
 export function adminAuth(adminTokenHash: string): Hook {
@@ -102,6 +103,12 @@ export function developerTokenAuth(check: (token: string) => Promise<DeveloperTo
     }
     request.developer = result;
   };
+}
+
+/** A developer-token route names its developer: any but the token's own is not found (nothing of theirs is shown). */
+export function sameDeveloper(request: FastifyRequest, developerId: string): string {
+  if (request.developer?.developerId !== developerId) throw new ProblemError(404, 'developer-not-found', `No developer "${developerId}" for this token`);
+  return developerId;
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {

@@ -1,10 +1,7 @@
 import fs from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { createGzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Problem } from '@connected-cloud/contract';
-import { Type } from 'typebox';
 import type { BlobStore } from '../blobs/index.js';
 import { ProblemError } from './problem.js';
 
@@ -19,19 +16,6 @@ export function acceptStreamedJson(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json', 'application/octet-stream'], { bodyLimit: MAX_FILE }, (_request, payload, done) => done(null, payload));
 }
-
-/** A streamed body or response, documented by its media type (and so not serialised against a schema). */
-export const streamed = (description: string, mediaType: string, schema: object) => Type.Unsafe<Readable>({ description, content: { [mediaType]: { schema } } });
-
-/** The responses of a route that answers with sendStored, for its schema. */
-export function storedResponses(what: string) {
-  const content = streamed(what, 'application/json', { type: 'array' });
-  return { 200: content, 206: content, 304: Type.Unsafe<undefined>({ description: 'not modified' }), 401: Problem, 404: Problem, 416: Problem };
-}
-
-export const STORED_DESCRIPTION =
-  'Streamed, with ETag (the SHA-256) and Content-Length; gzip when asked with Accept-Encoding; one byte range ' +
-  'with Range (206; 416 when outside the file).';
 
 /** A stored file as the routes that serve one know it. */
 export interface Stored {

@@ -4,22 +4,11 @@ import type { Logger } from 'pino';
 import { processAlive } from '../os.js';
 import { randomBase62 } from '../secrets/random.js';
 import type { Database, Db, Store } from '../store/index.js';
+import type { Job, JobDefinition, JobHandler, JobOutcome, JobRegistration } from './jobs.js';
+import type { Static, TSchema } from 'typebox';
 
-export interface Job {
-  seq: number;
-  kind: string;
-  key: string | null;
-  payload: unknown;
-  attempts: number;
-}
-
-/** What a handler decided; `record` runs in the same transaction that settles the job. */
-export type JobOutcome =
-  | { outcome: 'done'; record?: (tx: Transaction<Database>) => Promise<void> }
-  | { outcome: 'retry'; at: Date; error: string; record?: (tx: Transaction<Database>) => Promise<void> }
-  | { outcome: 'dead'; error: string; record?: (tx: Transaction<Database>) => Promise<void> };
-
-export type JobHandler = (job: Job) => Promise<JobOutcome>;
+export { defineJob, defineRecurring, handler } from './jobs.js';
+export type { Job, JobDefinition, JobHandler, JobOutcome, JobRegistration, PayloadOf } from './jobs.js';
 
 export interface QueueOptions {
   /** Jobs run at once by this process. */
@@ -40,7 +29,7 @@ const CHANNEL = 'cc_jobs';
  * key is `ready`, so that claiming stays one index range however long the queues behind the heads grow.
  */
 export class JobQueue {
-  readonly #handlers = new Map<string, JobHandler>();
+  readonly #handlers = new Map<string, JobRegistration>();
   readonly #running = new Set<Promise<void>>();
   readonly #worker = `${os.hostname()}:${process.pid}:${randomBase62(6)}`;
   #started = false;
@@ -58,23 +47,50 @@ export class JobQueue {
     private readonly opts: QueueOptions,
   ) {}
 
-  handle(kind: string, handler: JobHandler): void {
-    this.#handlers.set(kind, handler);
+  handle<S extends TSchema>(definition: JobDefinition<S>, run: JobHandler<Static<S>>): void {
+    this.register({ definition, handler: run as JobHandler<never> });
+  }
+
+  /** Registers the jobs a feature defines and handles (each feature lists its own next to its service). */
+  register(...registrations: JobRegistration[]): void {
+    for (const r of registrations) {
+      if (this.#handlers.has(r.definition.kind)) throw new Error(`job kind ${r.definition.kind} is registered twice`);
+      this.#handlers.set(r.definition.kind, r);
+    }
   }
 
   /** Adds a job inside the caller's transaction: it exists exactly when the change it belongs to does. */
-  async enqueue(tx: Db, job: { kind: string; key?: string | null; payload: unknown; runAt?: Date }): Promise<void> {
+  async enqueue<S extends TSchema>(
+    tx: Db,
+    definition: JobDefinition<S>,
+    payload: Static<S>,
+    opts: { key?: string | null; runAt?: Date } = {},
+  ): Promise<void> {
     const now = new Date().toISOString();
-    const key = job.key ?? null;
+    const key = opts.key ?? null;
     if (key !== null) await this.store.lock(tx, `job-key:${key}`);
     // Ready unless jobs of the same key are queued ahead of it.
     const ready = key === null ? sql`1` : sql`case when exists (select 1 from jobs where key = ${key} and status = 'queued') then 0 else 1 end`;
     await sql`insert into jobs (kind, key, payload, status, ready, run_at, attempts, created_at)
-      values (${job.kind}, ${key}, ${JSON.stringify(job.payload)}, 'queued', ${ready}, ${job.runAt?.toISOString() ?? now}, 0, ${now})`.execute(tx);
+      values (${definition.kind}, ${key}, ${JSON.stringify(payload)}, 'queued', ${ready}, ${opts.runAt?.toISOString() ?? now}, 0, ${now})`.execute(tx);
     await this.store.notify(tx, CHANNEL);
     // After the caller's commit: on SQLite the claim queues behind the transaction on the one connection; on
     // PostgreSQL an early claim may miss the job, and the NOTIFY sent at commit wakes the worker again.
     setImmediate(() => this.wake());
+  }
+
+  /**
+   * Makes sure a recurring job is queued (see defineRecurring): under a lock, so that processes starting together
+   * add one, not one each. Jobs of a recurring kind share the kind as their key, and so never run two at once.
+   */
+  async schedule(definition: JobDefinition): Promise<void> {
+    const every = definition.recurring;
+    if (!every) throw new Error(`job kind ${definition.kind} is not recurring`);
+    await this.store.db.transaction().execute(async (tx) => {
+      await this.store.lock(tx, `job-key:${definition.kind}`);
+      const queued = await tx.selectFrom('jobs').select('seq').where('kind', '=', definition.kind).where('status', '=', 'queued').executeTakeFirst();
+      if (!queued) await this.enqueue(tx, definition, {}, { key: definition.kind, runAt: new Date(Date.now() + every.firstAfterMs) });
+    });
   }
 
   /** Removes dead jobs created before `before` (kept till then for an operator to look at). */
@@ -92,6 +108,7 @@ export class JobQueue {
     if (this.#started) return;
     this.#started = true;
     await this.#releaseDeadWorkers();
+    for (const { definition } of this.#handlers.values()) if (definition.recurring) await this.schedule(definition);
     this.#unlisten = await this.store.listen(CHANNEL, () => this.wake());
     this.#loop = this.#run();
   }
@@ -180,12 +197,15 @@ export class JobQueue {
   }
 
   async #execute(job: Job): Promise<void> {
-    const handler = this.#handlers.get(job.kind);
+    const registration = this.#handlers.get(job.kind);
+    const problems = registration?.definition.problems(job.payload);
     let outcome: JobOutcome;
     // A long job (validating a large upload) keeps its lease while it runs.
     const heartbeat = setInterval(() => void this.#extendLease(job), this.opts.leaseMs / 3);
     try {
-      outcome = handler ? await handler(job) : { outcome: 'dead', error: `no handler for job kind ${job.kind}` };
+      if (!registration) outcome = { outcome: 'dead', error: `no handler for job kind ${job.kind}` };
+      else if (problems) outcome = { outcome: 'dead', error: `payload of job kind ${job.kind} is not valid: ${problems}` };
+      else outcome = (await registration.handler(job.payload as never, job as Job<never>)) ?? { outcome: 'done' };
     } catch (error) {
       this.log.error({ err: error, job: { seq: job.seq, kind: job.kind, attempts: job.attempts } }, 'job failed');
       const message = String((error as Error)?.message ?? error);
@@ -193,7 +213,21 @@ export class JobQueue {
     } finally {
       clearInterval(heartbeat);
     }
+    const every = registration?.definition.recurring;
+    if (every && outcome.outcome !== 'retry') outcome = this.#thenNext(registration.definition, every.everyMs, outcome);
     await this.#settle(job, outcome);
+  }
+
+  /** A recurring job queues its next run in the transaction that settles it: never none, never two. */
+  #thenNext(definition: JobDefinition, everyMs: number, outcome: JobOutcome): JobOutcome {
+    const record = outcome.record;
+    return {
+      ...outcome,
+      record: async (tx) => {
+        await record?.(tx);
+        await this.enqueue(tx, definition, {}, { key: definition.kind, runAt: new Date(Date.now() + everyMs) });
+      },
+    };
   }
 
   async #extendLease(job: Job): Promise<void> {

@@ -12,6 +12,8 @@ export type Db = Kysely<Database>;
 export interface Store {
   db: Db;
   dialect: 'sqlite' | 'postgres';
+  /** The driver under Kysely, for libraries that speak to it themselves (rate limits): one connection or the pool. */
+  driver: { dialect: 'sqlite'; database: SQLite.Database } | { dialect: 'postgres'; pool: pg.Pool };
   ping(): Promise<void>;
   /**
    * Tells every process on this store that `channel` has news, when the transaction `db` commits (PostgreSQL
@@ -31,10 +33,11 @@ export interface Store {
 /** PostgreSQL when a URL is given, else SQLite (WAL) at DATA_DIR/connected-cloud.db; migrations applied. */
 export async function openStore(opts: { databaseUrl?: string | undefined; dataDir: string }): Promise<Store> {
   const { databaseUrl } = opts;
-  const db = databaseUrl ? postgres(databaseUrl) : sqlite(opts.dataDir);
+  const { db, driver } = databaseUrl ? postgres(databaseUrl) : sqlite(opts.dataDir);
   const store: Store = {
     db,
-    dialect: databaseUrl ? 'postgres' : 'sqlite',
+    dialect: driver.dialect,
+    driver,
     async ping() {
       await sql`select 1`.execute(db);
     },
@@ -61,7 +64,7 @@ export async function openStore(opts: { databaseUrl?: string | undefined; dataDi
   return store;
 }
 
-function sqlite(dataDir: string): Db {
+function sqlite(dataDir: string): { db: Db; driver: Store['driver'] } {
   fs.mkdirSync(dataDir, { recursive: true });
   const database = new SQLite(path.join(dataDir, 'connected-cloud.db'));
   database.pragma('journal_mode = WAL');
@@ -79,15 +82,15 @@ function sqlite(dataDir: string): Db {
     }
     return statement;
   }) as typeof database.prepare;
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), driver: { dialect: 'sqlite', database } };
 }
 
-function postgres(url: string): Db {
+function postgres(url: string): { db: Db; driver: Store['driver'] } {
   // int8 (bigint, bigserial) as a number, as SQLite gives it: counts and sizes stay far below 2^53.
   pg.types.setTypeParser(pg.types.builtins.INT8, Number);
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   pool.on('error', () => {}); // an idle client's error is reported to the query that next uses the pool
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), driver: { dialect: 'postgres', pool } };
 }
 
 /**

@@ -221,6 +221,18 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('uploads_inbox').on('uploads').columns(['instance_id', 'status', 'created_at']).execute();
       },
     },
+    '0006_rate_limits': {
+      async up(db: Kysely<any>) {
+        // rate-limiter-flexible's own layout (its INSERT names no columns): key, points, expire (epoch ms).
+        await db.schema
+          .createTable('rate_limits')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('points', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('expire', 'bigint')
+          .execute();
+        await db.schema.createIndex('rate_limits_expire').on('rate_limits').column('expire').execute();
+      },
+    },
     '0010_portal': {
       async up(db: Kysely<any>) {
         await db.schema.alterTable('applications').addColumn('previous_webhook_secret_sealed', 'text').execute();
@@ -253,12 +265,6 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .addColumn('revoked_at', 'text')
           .execute();
         await db.schema.createIndex('developer_tokens_developer').on('developer_tokens').columns(['developer_id', 'created_at']).execute();
-        await db.schema
-          .createTable('sign_in_requests')
-          .addColumn('limit_key', 'text', (c) => c.notNull())
-          .addColumn('requested_at', 'text', (c) => c.notNull())
-          .execute();
-        await db.schema.createIndex('sign_in_requests_key').on('sign_in_requests').columns(['limit_key', 'requested_at']).execute();
         // The console's lists page by (created_at, id) within a developer's applications.
         await db.schema.createIndex('uploads_application').on('uploads').columns(['application_id', 'created_at', 'id']).execute();
       },

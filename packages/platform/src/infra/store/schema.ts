@@ -62,12 +62,6 @@ export interface DeveloperTokensTable {
   revoked_at: Time | null;
 }
 
-/** Sign-in requests counted for their rate limits, by a hashed key (the address, the client). */
-export interface SignInRequestsTable {
-  limit_key: string;
-  requested_at: Time;
-}
-
 export interface RegistrationsTable {
   token_hash: string;
   developer_id: string;
@@ -221,7 +215,15 @@ export interface Database {
   sign_in_links: SignInLinksTable;
   portal_sessions: PortalSessionsTable;
   developer_tokens: DeveloperTokensTable;
-  sign_in_requests: SignInRequestsTable;
+  rate_limits: RateLimitsTable;
+}
+
+/** Written by rate-limiter-flexible (infra/ratelimit); one row per limit and key. */
+export interface RateLimitsTable {
+  key: string;
+  points: number;
+  /** Epoch milliseconds when the window ends. */
+  expire: number | null;
 }
 
 

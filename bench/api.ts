@@ -1,0 +1,184 @@
+/**
+ * API hot-path benchmark: authenticated GETs of the platform beside a bare Fastify route answering the same body,
+ * loaded with autocannon in alternation (platform, bare, bare, platform…) so that both meet the same machine load.
+ * The platform runs as `npm start` runs it (bin/platform.js, LOG_LEVEL=info into /dev/null), on SQLite and, when
+ * TEST_DATABASE_URL or DATABASE_URL is given, on a fresh PostgreSQL database created beside it.
+ *
+ *   npm run bench:api
+ *   BENCH_DURATION=5 BENCH_ROUNDS=3 BENCH_CONNECTIONS=50 npm run bench:api
+ *   BENCH_ROUTES=integration,files BENCH_STORES=sqlite npm run bench:api
+ *   BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench:api   # the platform without the GC flags, profiled
+ *
+ * Goals (issue 20): authenticated GET on SQLite ≥ 40% of bare Fastify with p99 ≤ 20 ms at 50 connections;
+ * PostgreSQL ≥ 25%. On a shared machine absolute figures swing with the neighbours' load; the ratio of two runs
+ * made side by side holds much better, so the ratio (median of the rounds' ratios) is the figure to judge by.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { request } from 'undici';
+import { call, freePort, pct, startPlatform, type BenchPlatform } from './platform.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ROUTES = process.env.BENCH_ROUTES?.split(',');
+const STORES = process.env.BENCH_STORES?.split(',') ?? ['sqlite', 'postgres'];
+const PG_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-bench-api-'));
+
+interface Target {
+  name: string;
+  path: string;
+  headers: Record<string, string>;
+}
+
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+/** A small scope file and a valid upload waiting in the inbox: what the four routes answer with. */
+async function seed(p: BenchPlatform): Promise<Target[]> {
+  const product = (i: number) => ({
+    id: `P${i}`,
+    name: `Product ${i}`,
+    netPrice: 10 + i,
+    tax: 20,
+    discountByUnit: true,
+    timestamp: '2026-11-28T10:00:00.000Z',
+  });
+  const scope = await request(`${p.base}/api/connector/solutions/ecommerce/scopes/products`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', 'x-instance-key': p.instanceKey },
+    body: JSON.stringify([product(1), product(2), product(3)]),
+  });
+  if (scope.statusCode !== 201) throw new Error(`scope file: ${scope.statusCode} ${await scope.body.text()}`);
+  await scope.body.dump();
+  const orders = fs.readFileSync(fileURLToPath(new URL('../packages/connector/examples/orders.json', import.meta.url)), 'utf8');
+  const apiKey = { 'x-api-key': p.apikey };
+  const upload = await request(`${p.base}/api/uploads?type=orders`, { method: 'POST', headers: { 'content-type': 'application/json', ...apiKey }, body: orders });
+  const { fileId } = (await upload.body.json()) as { fileId: string };
+  if (upload.statusCode !== 202) throw new Error(`upload: ${upload.statusCode}`);
+  for (let i = 0; (await call(p.base, 'GET', `/api/uploads/${fileId}/tracking`, undefined, apiKey)).status !== 'pending'; i++) {
+    if (i > 200) throw new Error('the upload did not become pending');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const all: Target[] = [
+    { name: 'integration', path: '/api/integration', headers: apiKey },
+    { name: 'files', path: '/api/files', headers: apiKey },
+    { name: 'tracking', path: `/api/uploads/${fileId}/tracking`, headers: apiKey },
+    { name: 'inbox', path: '/api/connector/inbox', headers: { 'x-instance-key': p.instanceKey } },
+  ];
+  return all.filter((t) => !ROUTES || ROUTES.includes(t.name));
+}
+
+/** Bare Fastify in its own process, one route per target answering the body the platform gave for it. */
+async function startBare(routes: { path: string; body: unknown }[]) {
+  const port = await freePort();
+  const script = fileURLToPath(new URL('./api-bare.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { PATH: process.env.PATH!, PORT: String(port), ROUTES: JSON.stringify(routes) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      await call(base, 'GET', routes[0]!.path);
+      break;
+    } catch {
+      if (i > 200) throw new Error('bare Fastify did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    base,
+    async stopped() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function load(url: string, headers: Record<string, string>): Promise<Run> {
+  const r = await autocannon({ url, headers, connections: CONNECTIONS, duration: DURATION });
+  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+}
+
+/** A fresh database on the server of `url`, dropped at the end. */
+async function freshDatabase(url: string) {
+  const name = `bench_api_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+const median = (xs: number[]) => pct(xs, 50);
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+const rows: string[][] = [];
+for (const store of STORES) {
+  if (store === 'postgres' && !PG_URL) {
+    console.log('PostgreSQL: skipped (set TEST_DATABASE_URL or DATABASE_URL; `source .ci/postgres.sh && start_throwaway_postgres`)');
+    continue;
+  }
+  const database = store === 'postgres' ? await freshDatabase(PG_URL!) : undefined;
+  const platform = await startPlatform(work, { databaseUrl: database?.url, env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' } });
+  let bare: Awaited<ReturnType<typeof startBare>> | undefined;
+  try {
+    const targets = await seed(platform);
+    const bodies = await Promise.all(targets.map(async (t) => ({ path: t.path, body: await call(platform.base, 'GET', t.path, undefined, t.headers) })));
+    bare = await startBare(bodies);
+    for (const t of targets) {
+      const runs: { platform: Run; bare: Run }[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        // Alternated: the one measured first in a round is measured second in the next.
+        const order = round % 2 === 0 ? (['platform', 'bare'] as const) : (['bare', 'platform'] as const);
+        const r = {} as { platform: Run; bare: Run };
+        for (const which of order) r[which] = await load((which === 'platform' ? platform.base : bare.base) + t.path, t.headers);
+        runs.push(r);
+        process.stderr.write(`${store} ${t.name} round ${round + 1}: ${fmt(r.platform.rps)} vs ${fmt(r.bare.rps)} req/s (${fmt(r.platform.rps / r.bare.rps, 2)})\n`);
+      }
+      const m = (which: 'platform' | 'bare', k: keyof Run) => median(runs.map((r) => r[which][k]));
+      const ratio = median(runs.map((r) => r.platform.rps / r.bare.rps));
+      rows.push([
+        store,
+        `GET ${t.path.replace(/upl_\w+/, '{id}')}`,
+        fmt(m('platform', 'rps')),
+        `${fmt(m('platform', 'p50'))} / ${fmt(m('platform', 'p99'))}`,
+        fmt(m('bare', 'rps')),
+        `${fmt(m('bare', 'p50'))} / ${fmt(m('bare', 'p99'))}`,
+        `**${fmt(ratio, 2)}**`,
+      ]);
+    }
+  } finally {
+    await bare?.stopped();
+    await platform.stopped();
+    await database?.drop();
+  }
+}
+fs.rmSync(work, { recursive: true, force: true });
+
+console.log(`\n${ROUNDS} rounds of autocannon -c ${CONNECTIONS} -d ${DURATION}, alternated; medians (the ratio: median of the rounds' ratios)\n`);
+console.log('| store | route | platform req/s | p50 / p99 ms | bare Fastify req/s | p50 / p99 ms | ratio |');
+console.log('|---|---|---|---|---|---|---|');
+for (const row of rows) console.log(`| ${row.join(' | ')} |`);

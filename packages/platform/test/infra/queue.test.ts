@@ -1,0 +1,236 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Type } from 'typebox';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { createLogger } from '../../src/infra/log.js';
+import { JobQueue, defineJob, defineRecurring, type JobHandler, type JobOutcome } from '../../src/infra/queue/index.js';
+import { openStore, type Store } from '../../src/infra/store/index.js';
+import { built } from '../support/process.js';
+import { describeEachStore } from '../support/stores.js';
+
+const WORKER = fileURLToPath(new URL('../support/queue-worker.mjs', import.meta.url));
+const TASK = defineJob('test-task', Type.Object({ n: Type.Integer() }));
+const HANG = defineJob('test-hang', Type.Object({ n: Type.Integer() }));
+const released = () => {
+  let release!: () => void;
+  const promise = new Promise<void>((r) => (release = r));
+  return { promise, release };
+};
+
+describeEachStore('job queue', (testStore) => {
+  let dataDir: string;
+  const stores: Store[] = [];
+  const queues: JobQueue[] = [];
+
+  beforeEach(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-queue-'));
+    const store = await open();
+    await store.db.deleteFrom('jobs').execute(); // the PostgreSQL database is the suite's
+  });
+  afterEach(async () => {
+    for (const q of queues.splice(0)) await q.stop();
+    for (const s of stores.splice(0)) await s.close();
+  });
+
+  /**
+   * On PostgreSQL each queue gets a pool of its own, as another process would. SQLite takes one connection per
+   * process (better-sqlite3 waits synchronously on a lock), so there the queues of this process share one.
+   */
+  async function open(): Promise<Store> {
+    if (testStore.kind === 'sqlite' && stores[0]) return stores[0];
+    const store = await openStore({ databaseUrl: testStore.databaseUrl, dataDir });
+    stores.push(store);
+    return store;
+  }
+
+  /** A started queue on its own worker ID: a second one stands for another process. */
+  async function queue(opts: { concurrency?: number; leaseMs?: number; start?: boolean; register?: (q: JobQueue) => void } = {}) {
+    const store = await open();
+    const q = new JobQueue(store, createLogger('fatal'), { concurrency: opts.concurrency ?? 8, pollMs: 100, leaseMs: opts.leaseMs ?? 30_000 });
+    opts.register?.(q);
+    if (opts.start !== false) {
+      queues.push(q);
+      await q.start();
+    }
+    return { q, store };
+  }
+
+  async function stop(q: JobQueue) {
+    queues.splice(queues.indexOf(q), 1);
+    await q.stop();
+  }
+
+  const add = (store: Store, q: JobQueue, n: number, opts: { key?: string; runAt?: Date } = {}) =>
+    store.db.transaction().execute((tx) => q.enqueue(tx, TASK, { n }, opts));
+  const rows = (store: Store) => store.db.selectFrom('jobs').selectAll().orderBy('seq').execute();
+
+  it('runs the jobs of one key one at a time, in the order they were queued, and other keys beside them', async () => {
+    const seen: string[] = [];
+    const running = new Map<string, number>();
+    let overlap = false;
+    const gate = released();
+    const run: JobHandler<{ n: number }> = async ({ n }, job) => {
+      running.set(job.key!, (running.get(job.key!) ?? 0) + 1);
+      if (running.get(job.key!)! > 1) overlap = true;
+      if (job.key === 'a' && n === 0) await gate.promise; // the head of "a" holds its key, not "b"
+      await new Promise((r) => setTimeout(r, Math.random() * 5));
+      seen.push(`${job.key}${n}`);
+      running.set(job.key!, running.get(job.key!)! - 1);
+    };
+    const { q, store } = await queue({ register: (q) => q.handle(TASK, run) });
+    await store.db.transaction().execute(async (tx) => {
+      for (let n = 0; n < 10; n++) {
+        await q.enqueue(tx, TASK, { n }, { key: 'a' });
+        await q.enqueue(tx, TASK, { n }, { key: 'b' });
+      }
+    });
+    await expect.poll(() => seen.filter((s) => s.startsWith('b')).length).toBe(10);
+    expect(seen.some((s) => s.startsWith('a'))).toBe(false);
+    gate.release();
+    await expect.poll(() => seen.length).toBe(20);
+    expect(seen.filter((s) => s.startsWith('a'))).toEqual([...Array(10).keys()].map((n) => `a${n}`));
+    expect(seen.filter((s) => s.startsWith('b'))).toEqual([...Array(10).keys()].map((n) => `b${n}`));
+    expect(overlap).toBe(false);
+    await expect.poll(() => rows(store)).toEqual([]);
+  });
+
+  it('runs at most `concurrency` jobs at once, and starts the next as one finishes', async () => {
+    let running = 0;
+    let most = 0;
+    const gates = [...Array(7)].map(released);
+    const { q, store } = await queue({
+      concurrency: 3,
+      register: (q) =>
+        q.handle(TASK, async ({ n }) => {
+          running++;
+          most = Math.max(most, running);
+          await gates[n]!.promise;
+          running--;
+        }),
+    });
+    for (let n = 0; n < 7; n++) await add(store, q, n);
+    await expect.poll(() => running).toBe(3);
+    gates[0]!.release();
+    gates[1]!.release();
+    gates[2]!.release();
+    await expect.poll(() => running).toBe(3);
+    for (const g of gates) g.release();
+    await expect.poll(() => rows(store)).toEqual([]);
+    expect(most).toBe(3);
+  });
+
+  it.skipIf(!built)('gives the job of a killed worker to another when its lease ends', async () => {
+    const done: number[] = [];
+    const { q, store } = await queue({ start: false }); // only the process to be killed claims at first
+    const env = { PATH: process.env.PATH!, DATA_DIR: dataDir, DATABASE_URL: testStore.databaseUrl ?? '', LEASE_MS: '1000' };
+    const child = spawn(process.execPath, [WORKER], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      await expect.poll(() => out, { timeout: 20_000 }).toContain('started');
+      await store.db.transaction().execute((tx) => q.enqueue(tx, HANG, { n: 7 }));
+      await expect.poll(() => out, { timeout: 20_000 }).toContain('claimed');
+      const [held] = await rows(store);
+      expect(held!.locked_by).toMatch(new RegExp(`:${child.pid}:`));
+      expect(held!.attempts).toBe(1);
+      // A worker running before the kill (its start found no dead worker to clear) takes the job back when the
+      // lease ends, and runs it again.
+      await queue({ leaseMs: 1_000, register: (q) => q.handle(HANG, async ({ n }) => void done.push(n)) });
+      expect(done).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await expect.poll(() => done, { timeout: 20_000 }).toEqual([7]);
+    const other = await open();
+    await expect.poll(() => rows(other)).toEqual([]);
+  });
+
+  it('retries a job whose handler throws, later each time, keeping the error', async () => {
+    const attempts: number[] = [];
+    const { q, store } = await queue({
+      register: (q) =>
+        q.handle(TASK, async (_p, job) => {
+          attempts.push(Date.now());
+          if (job.attempts < 3) throw new Error(`failure ${job.attempts}`);
+        }),
+    });
+    await add(store, q, 1);
+    await expect.poll(async () => (await rows(store))[0]?.last_error).toBe('failure 1');
+    const [row] = await rows(store);
+    expect(row!.attempts).toBe(1);
+    expect(row!.locked_by).toBeNull();
+    expect(Date.parse(row!.run_at) - attempts[0]!).toBeGreaterThanOrEqual(900); // 1 s, then 2 s
+    await expect.poll(() => attempts.length, { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => rows(store)).toEqual([]);
+    expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(900);
+    expect(attempts[2]! - attempts[1]!).toBeGreaterThanOrEqual(1_900);
+  });
+
+  it('keeps a dead job with its error, and runs the next of its key after it', async () => {
+    const seen: number[] = [];
+    const { q, store } = await queue({
+      register: (q) =>
+        q.handle(TASK, async ({ n }): Promise<JobOutcome> => {
+          seen.push(n);
+          return n === 1 ? { outcome: 'dead', error: 'refused for good' } : { outcome: 'done' };
+        }),
+    });
+    await add(store, q, 1, { key: 'k' });
+    await add(store, q, 2, { key: 'k' });
+    await expect.poll(() => seen).toEqual([1, 2]);
+    await expect.poll(async () => (await rows(store)).map((r) => [r.kind, r.status, r.last_error, r.payload])).toEqual([['test-task', 'dead', 'refused for good', '{"n":1}']]);
+  });
+
+  it('lets a job die whose payload does not match its kind, or whose kind nobody handles', async () => {
+    let ran = false;
+    const { q, store } = await queue({ register: (q) => q.handle(TASK, async () => void (ran = true)) });
+    await store.db.transaction().execute(async (tx) => {
+      await q.enqueue(tx, TASK, { n: 'one' } as never);
+      await q.enqueue(tx, defineJob('test-nobody', Type.Object({})), {});
+    });
+    await expect.poll(async () => (await rows(store)).map((r) => r.status)).toEqual(['dead', 'dead']);
+    const [bad, unknown] = await rows(store);
+    expect(bad!.last_error).toMatch(/^payload of job kind test-task is not valid: \/n /);
+    expect(unknown!.last_error).toBe('no handler for job kind test-nobody');
+    expect(ran).toBe(false);
+  });
+
+  it('keeps one recurring job queued across restarts and processes, and never runs two at once', async () => {
+    const EVERY = defineRecurring('test-recurring', { everyMs: 40, firstAfterMs: 0 });
+    const runs: string[] = [];
+    let running = 0;
+    let overlap = false;
+    const recurring = (name: string) => (q: JobQueue) =>
+      q.handle(EVERY, async () => {
+        if (++running > 1) overlap = true;
+        await new Promise((r) => setTimeout(r, 10));
+        runs.push(name);
+        running--;
+      });
+    const queued = async (store: Store) =>
+      (await store.db.selectFrom('jobs').select('seq').where('kind', '=', 'test-recurring').where('status', '=', 'queued').execute()).length;
+
+    const first = await queue({ register: recurring('first') });
+    await first.q.schedule(EVERY);
+    await first.q.schedule(EVERY);
+    expect(await queued(first.store)).toBe(1);
+    await expect.poll(() => runs.length).toBeGreaterThanOrEqual(3);
+    await stop(first.q);
+    expect(await queued(first.store)).toBe(1);
+
+    // A restart, two processes at once: still one queued, each run by one of them.
+    runs.length = 0;
+    const [a, b] = await Promise.all([queue({ register: recurring('a') }), queue({ register: recurring('b') })]);
+    await expect.poll(() => runs.length).toBeGreaterThanOrEqual(6);
+    await stop(a.q);
+    await stop(b.q);
+    expect(await queued(a.store)).toBe(1);
+    expect(overlap).toBe(false);
+    expect((await rows(a.store)).filter((r) => r.status !== 'queued')).toEqual([]);
+  });
+});
