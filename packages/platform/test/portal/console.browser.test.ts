@@ -8,7 +8,7 @@ import { usePlatformWithMail } from '../support/platform.js';
 import { signInLink, signInMails } from '../support/portal.js';
 import { Receiver, verify } from '../support/receiver.js';
 
-describe.skipIf(!haveChromium && !process.env.CI)('the developer console in Chromium, e-mail through a real SMTP server', () => {
+describe.skipIf(!haveChromium && !process.env.CI)('the developer console in Chromium, e-mail through a real SMTP server', { timeout: 120_000 }, () => {
   const ctx = usePlatformWithMail({ kind: 'sqlite', databaseUrl: undefined }, { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true', WEBHOOK_RETRY_SCHEDULE: '0' } });
   const receiver = new Receiver();
   const email = 'ada@example.com';

@@ -1,3 +1,4 @@
+import { ConnectedCloud } from '@connected-cloud/client';
 import { beforeAll, expect, it } from 'vitest';
 import { registerApplication, type RegisteredApplication } from '../support/onboarding.js';
 import { usePlatformWithMail } from '../support/platform.js';
@@ -42,6 +43,15 @@ describeEachStore('the developer API: developer tokens (ccd_…), never the Deve
     expect(rotated.status).toBe(201);
     expect(rotated.body.webhookSecret).toMatch(/^whsec_/);
     expect(Date.parse(rotated.body.previousSecretValidUntil) - Date.now()).toBeGreaterThan(23 * 3_600_000);
+  });
+
+  it('the SDK makes the same calls', async () => {
+    const cloud = new ConnectedCloud({ baseUrl: ctx.platform.url });
+    expect((await cloud.applications(a.developerId, token)).map((x) => x.applicationId)).toEqual([a.applicationId]);
+    const changed = await cloud.updateApplication(a.developerId, a.applicationId, { description: 'from the SDK' }, token);
+    expect(changed.description).toBe('from the SDK');
+    expect((await cloud.rotateWebhookSecret(a.developerId, a.applicationId, token)).webhookSecret).toMatch(/^whsec_/);
+    await expect(cloud.applications(b.developerId, token)).rejects.toMatchObject({ status: 404 });
   });
 
   it('refuses without a token, with a forged one, for another developer, and with a revoked one; nothing changes', async () => {
