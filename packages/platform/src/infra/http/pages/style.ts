@@ -101,7 +101,7 @@ footer.site div { max-width: 72rem; margin: 0 auto; padding: 1rem; }
   .table-wrap td::before { content: attr(data-label); font-weight: 600; color: var(--muted); }
   .table-wrap td[data-label=""]::before { content: none; }
   .table-wrap td[data-label=""] { display: block; }
-  .table-wrap td > * { min-width: 0; }
+  .table-wrap td > * { min-width: 0; justify-self: start; }
   .table-wrap td code { white-space: normal; overflow-wrap: anywhere; }
 }
 `;
