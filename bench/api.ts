@@ -8,10 +8,15 @@
  *   BENCH_DURATION=5 BENCH_ROUNDS=3 BENCH_CONNECTIONS=50 npm run bench:api
  *   BENCH_ROUTES=integration,files BENCH_STORES=sqlite npm run bench:api
  *   BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench:api   # the platform without the GC flags, profiled
+ *   BENCH_AGAINST=/path/to/other/checkout npm run bench:api   # that checkout's build too, alternated: before/after
  *
  * Goals (issue 20): authenticated GET on SQLite ≥ 40% of bare Fastify with p99 ≤ 20 ms at 50 connections;
  * PostgreSQL ≥ 25%. On a shared machine absolute figures swing with the neighbours' load; the ratio of two runs
  * made side by side holds much better, so the ratio (median of the rounds' ratios) is the figure to judge by.
+ * Steadier still under contention is the CPU time each server spends per request (from /proc: user + system
+ * time of its process over the run, divided by the requests answered): `cpu ratio` is bare's over the
+ * platform's, what the req/s ratio would be on an idle machine where both are CPU-bound. On PostgreSQL it leaves
+ * out the database server's own CPU.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,6 +34,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ROUTES = process.env.BENCH_ROUTES?.split(',');
 const STORES = process.env.BENCH_STORES?.split(',') ?? ['sqlite', 'postgres'];
 const PG_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+const AGAINST = process.env.BENCH_AGAINST;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-bench-api-'));
 
 interface Target {
@@ -41,6 +47,14 @@ interface Run {
   rps: number;
   p50: number;
   p99: number;
+  /** CPU microseconds of the server process per request answered. */
+  cpu: number;
+}
+
+/** User + system CPU seconds of a process so far. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 /** A small scope file and a valid upload waiting in the inbox: what the four routes answer with. */
@@ -99,6 +113,7 @@ async function startBare(routes: { path: string; body: unknown }[]) {
   }
   return {
     base,
+    pid: child.pid!,
     async stopped() {
       child.kill('SIGTERM');
       await exited;
@@ -106,10 +121,11 @@ async function startBare(routes: { path: string; body: unknown }[]) {
   };
 }
 
-async function load(url: string, headers: Record<string, string>): Promise<Run> {
+async function load(url: string, headers: Record<string, string>, pid: number): Promise<Run> {
+  const cpu0 = cpuSeconds(pid);
   const r = await autocannon({ url, headers, connections: CONNECTIONS, duration: DURATION });
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpu: ((cpuSeconds(pid) - cpu0) * 1e6) / r.requests.total };
 }
 
 /** A fresh database on the server of `url`, dropped at the end. */
@@ -135,6 +151,7 @@ async function freshDatabase(url: string) {
 const median = (xs: number[]) => pct(xs, 50);
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+type Contender = 'platform' | 'bare' | 'before';
 const rows: string[][] = [];
 for (const store of STORES) {
   if (store === 'postgres' && !PG_URL) {
@@ -142,43 +159,60 @@ for (const store of STORES) {
     continue;
   }
   const database = store === 'postgres' ? await freshDatabase(PG_URL!) : undefined;
-  const platform = await startPlatform(work, { databaseUrl: database?.url, env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' } });
+  const before = store === 'postgres' && AGAINST ? await freshDatabase(PG_URL!) : undefined;
+  const env = { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' };
+  const platform = await startPlatform(work, { databaseUrl: database?.url, env });
+  const previous = AGAINST ? await startPlatform(work, { databaseUrl: before?.url, env, root: AGAINST }) : undefined;
   let bare: Awaited<ReturnType<typeof startBare>> | undefined;
   try {
     const targets = await seed(platform);
+    const previousTargets = previous ? await seed(previous) : undefined;
     const bodies = await Promise.all(targets.map(async (t) => ({ path: t.path, body: await call(platform.base, 'GET', t.path, undefined, t.headers) })));
     bare = await startBare(bodies);
-    for (const t of targets) {
-      const runs: { platform: Run; bare: Run }[] = [];
+    for (const [i, t] of targets.entries()) {
+      const url: Record<Contender, string> = { platform: platform.base + t.path, bare: bare.base + t.path, before: `${previous?.base}${previousTargets?.[i]!.path}` };
+      const headers: Record<Contender, Record<string, string>> = { platform: t.headers, bare: t.headers, before: previousTargets?.[i]!.headers ?? {} };
+      const contenders: Contender[] = previous ? ['platform', 'bare', 'before'] : ['platform', 'bare'];
+      const runs: Record<Contender, Run>[] = [];
       for (let round = 0; round < ROUNDS; round++) {
-        // Alternated: the one measured first in a round is measured second in the next.
-        const order = round % 2 === 0 ? (['platform', 'bare'] as const) : (['bare', 'platform'] as const);
-        const r = {} as { platform: Run; bare: Run };
-        for (const which of order) r[which] = await load((which === 'platform' ? platform.base : bare.base) + t.path, t.headers);
+        // Alternated: each round starts with another contender and goes the other way round.
+        const order = contenders.map((_, k) => contenders[(k + round) % contenders.length]!);
+        if (round % 2 === 1) order.reverse();
+        const r = {} as Record<Contender, Run>;
+        const pid: Record<Contender, number> = { platform: platform.pid, bare: bare.pid, before: previous?.pid ?? 0 };
+        for (const which of order) r[which] = await load(url[which], headers[which], pid[which]);
         runs.push(r);
-        process.stderr.write(`${store} ${t.name} round ${round + 1}: ${fmt(r.platform.rps)} vs ${fmt(r.bare.rps)} req/s (${fmt(r.platform.rps / r.bare.rps, 2)})\n`);
+        const vsBefore = previous ? `, before ${fmt(r.before.rps)} (after/before ${fmt(r.platform.rps / r.before.rps, 2)})` : '';
+        const cpu = `cpu ${fmt(r.platform.cpu)} vs ${fmt(r.bare.cpu)} µs/req (${fmt(r.bare.cpu / r.platform.cpu, 2)})`;
+        process.stderr.write(`${store} ${t.name} round ${round + 1}: ${fmt(r.platform.rps)} vs ${fmt(r.bare.rps)} req/s (${fmt(r.platform.rps / r.bare.rps, 2)}), ${cpu}${vsBefore}\n`);
       }
-      const m = (which: 'platform' | 'bare', k: keyof Run) => median(runs.map((r) => r[which][k]));
-      const ratio = median(runs.map((r) => r.platform.rps / r.bare.rps));
+      const m = (which: Contender, k: keyof Run) => median(runs.map((r) => r[which][k]));
+      const ratio = (a: Contender, b: Contender, k: 'rps' | 'cpu' = 'rps') =>
+        `**${fmt(median(runs.map((r) => (k === 'rps' ? r[a].rps / r[b].rps : r[b].cpu / r[a].cpu))), 2)}**`;
+      const cells = (which: Contender) => [fmt(m(which, 'rps')), `${fmt(m(which, 'p50'))} / ${fmt(m(which, 'p99'))}`, fmt(m(which, 'cpu'))];
+      const route = `GET ${t.path.replace(/upl_\w+/, '{id}')}`;
       rows.push([
         store,
-        `GET ${t.path.replace(/upl_\w+/, '{id}')}`,
-        fmt(m('platform', 'rps')),
-        `${fmt(m('platform', 'p50'))} / ${fmt(m('platform', 'p99'))}`,
-        fmt(m('bare', 'rps')),
-        `${fmt(m('bare', 'p50'))} / ${fmt(m('bare', 'p99'))}`,
-        `**${fmt(ratio, 2)}**`,
+        route,
+        ...cells('platform'),
+        ...cells('bare'),
+        ratio('platform', 'bare'),
+        ratio('platform', 'bare', 'cpu'),
+        ...(previous ? [...cells('before'), ratio('before', 'bare'), ratio('before', 'bare', 'cpu'), ratio('platform', 'before'), ratio('platform', 'before', 'cpu')] : []),
       ]);
     }
   } finally {
     await bare?.stopped();
     await platform.stopped();
+    await previous?.stopped();
     await database?.drop();
+    await before?.drop();
   }
 }
 fs.rmSync(work, { recursive: true, force: true });
 
 console.log(`\n${ROUNDS} rounds of autocannon -c ${CONNECTIONS} -d ${DURATION}, alternated; medians (the ratio: median of the rounds' ratios)\n`);
-console.log('| store | route | platform req/s | p50 / p99 ms | bare Fastify req/s | p50 / p99 ms | ratio |');
-console.log('|---|---|---|---|---|---|---|');
+const extra = AGAINST ? ' before req/s | p50 / p99 ms | µs CPU/req | before/bare | cpu ratio | after/before | cpu ratio |' : '';
+console.log(`| store | route | platform req/s | p50 / p99 ms | µs CPU/req | bare Fastify req/s | p50 / p99 ms | µs CPU/req | platform/bare | cpu ratio |${extra}`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|${AGAINST ? '---|---|---|---|---|---|---|' : ''}`);
 for (const row of rows) console.log(`| ${row.join(' | ')} |`);

@@ -10,8 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { solveChallenge } from 'altcha-lib';
 import { request } from 'undici';
 
-const MAIN = fileURLToPath(new URL('../packages/platform/dist/main.js', import.meta.url));
-const BIN = fileURLToPath(new URL('../packages/platform/bin/platform.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const SECRET = 'benchmark secret, long enough';
 
@@ -50,14 +49,22 @@ export type BenchPlatform = Awaited<ReturnType<typeof startPlatform>>;
 
 /**
  * A platform process in a fresh folder under `work`, with an instance and an integration of an application whose
- * notificationUrl is given (default: one that never answers). BENCH_NODE_FLAGS runs it with other Node flags.
+ * notificationUrl is given (default: one that never answers). BENCH_NODE_FLAGS runs it with other Node flags;
+ * `root` runs the build of another checkout (to compare two versions).
  */
-export async function startPlatform(work: string, opts: { notificationUrl?: string; databaseUrl?: string; env?: Record<string, string> } = {}) {
+export async function startPlatform(
+  work: string,
+  opts: { notificationUrl?: string; databaseUrl?: string; env?: Record<string, string>; root?: string } = {},
+) {
+  const root = opts.root ?? ROOT;
   const dataDir = fs.mkdtempSync(path.join(work, 'data-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const flags = process.env.BENCH_NODE_FLAGS;
-  const [command, args] = flags === undefined ? [BIN, []] : [process.execPath, [...flags.split(' ').filter(Boolean), MAIN]];
+  const [command, args] =
+    flags === undefined
+      ? [path.join(root, 'packages/platform/bin/platform.js'), []]
+      : [process.execPath, [...flags.split(' ').filter(Boolean), path.join(root, 'packages/platform/dist/main.js')]];
   const env = { PATH: process.env.PATH!, PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn', ALLOW_INSECURE_NOTIFICATION_URLS: 'true', ...opts.env };
   if (opts.databaseUrl) Object.assign(env, { DATABASE_URL: opts.databaseUrl, SECRETS_KEY: '11'.repeat(32) });
   const child = spawn(command, args, { env, stdio: 'ignore' });

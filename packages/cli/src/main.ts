@@ -224,22 +224,25 @@ const upload = program
   .command('upload')
   .description('send a JSON array file as an upload, with a progress bar; --wait follows it to the end')
   .argument('<file>', 'a JSON array of records of the upload type')
-  .requiredOption('--type <type>', 'an upload type of the solution, e.g. orders')
+  // Not requiredOption: Commander would then ask it of `upload results` too.
+  .option('--type <type>', 'an upload type of the solution, e.g. orders (required)')
   .option('--idempotency-key <key>', 'the same key and file give back the same upload (safe to repeat)')
   .option('--validate-only', 'validate and report; nothing is stored', false)
   .option('--wait', 'follow the upload until a final status, a bar per stage', false)
   .addHelpText('after', examples('ccloud upload orders.json --type orders', 'ccloud upload orders.json --type orders --idempotency-key batch-42 --wait', 'ccloud upload orders.json --type orders --validate-only'))
-  .action(run(async (file: string, o: { type: string; idempotencyKey?: string; validateOnly: boolean; wait: boolean }) => {
+  .action(run(async (file: string, o: { type?: string; idempotencyKey?: string; validateOnly: boolean; wait: boolean }) => {
+    if (!o.type) return upload.error("error: required option '--type <type>' not specified", { exitCode: EXIT.usage });
+    const type = o.type;
     const client = sdk();
     if (o.validateOnly) {
-      const report = await client.uploads.validate(o.type, await fromFile(file));
+      const report = await client.uploads.validate(type, await fromFile(file));
       out().result(report, (r) => `${r.status}: ${r.records} records, ${r.errorCount} errors${r.errors.map((e) => `\n  ${e.pointer}: ${e.message}`).join('')}`);
       if (report.status === 'invalid') process.exitCode = EXIT.uploadFailed;
       return;
     }
     const blob = await fromFile(file);
     const bar = bytesBar(globals().json, 'upload', blob.size);
-    const created = await client.uploads.create(o.type, blob, { ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}), onProgress: (p) => bar.update(p.sent) });
+    const created = await client.uploads.create(type, blob, { ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}), onProgress: (p) => bar.update(p.sent) });
     bar.update(blob.size);
     bar.stop();
     if (!o.wait) return out().result(created, (c) => `${c.fileId}  ${c.status}  ${c.trackingUrl}`);

@@ -99,6 +99,8 @@ export interface Call {
    */
   body?: BodyInit | (() => BodyInit);
   headers?: Record<string, string>;
+  /** The caller knows a repeat is harmless (it sets a state, like a progress report): retried like a PUT. */
+  idempotent?: boolean;
   /** Overrides the transport's, e.g. for a long poll. */
   timeoutMs?: number;
   persistent?: boolean;
@@ -135,7 +137,7 @@ export class Transport {
     const headers = new Headers({ accept: 'application/json', 'user-agent': this.#userAgent, 'x-request-id': requestId, ...call.headers });
     if (call.json !== undefined || call.body !== undefined) if (!headers.has('content-type')) headers.set('content-type', 'application/json');
     const replayable = call.json !== undefined || call.body === undefined || typeof call.body === 'function' || typeof call.body === 'string' || isBlob(call.body);
-    const safe = replayable && (IDEMPOTENT.has(call.method.toUpperCase()) || headers.has('idempotency-key'));
+    const safe = replayable && (call.idempotent === true || IDEMPOTENT.has(call.method.toUpperCase()) || headers.has('idempotency-key'));
     const persistent = call.persistent ?? this.#opts.persistent ?? false;
     const retries = persistent ? Infinity : (this.#opts.retries ?? 3);
     const signals = [call.signal, this.#opts.signal].filter((s): s is AbortSignal => s !== undefined);

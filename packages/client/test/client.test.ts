@@ -12,7 +12,7 @@ import { registerApplication, type RegisteredApplication } from '../../platform/
 import { order, orderResult } from '../../platform/test/support/orders.js';
 import { usePlatformWithMail } from '../../platform/test/support/platform.js';
 import { Receiver, type Delivery } from '../../platform/test/support/receiver.js';
-import { ApiError, ConnectedCloud, MissingApiKeyError, WebhookVerificationError, WebhookVerifier, applyChanges, expressWebhook, fastifyWebhookRoute, fetchWebhookHandler, nodeWebhookHandler, type OrderResult, type PlatformEvent, type Product } from '../src/index.js';
+import { ApiError, ConnectedCloud, MissingApiKeyError, WebhookVerificationError, WebhookVerifier, applyChanges, expressWebhook, fastifyWebhookRoute, fetchWebhookHandler, nodeWebhookHandler, type OrderResult, type PlatformEvent, type Product, type RequestLog } from '../src/index.js';
 import { FileKeyStore, fromFile } from '../src/node.js';
 
 const SECRET = 'correct horse battery staple';
@@ -42,6 +42,14 @@ describe('the client SDK against a running platform', () => {
     const error = await new ConnectedCloud({ baseUrl: ctx.platform.url, keyStore: new FileKeyStore(path.join(os.tmpdir(), 'nowhere', 'apikey')) }).integration().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MissingApiKeyError);
     expect((error as Error).message).toMatch(/no API key in the file .*nowhere\/apikey\. Get one: `ccloud passcode/);
+  });
+
+  it('names each call by its X-Request-Id in its own log and in the platform’s', async () => {
+    const logged: RequestLog[] = [];
+    await new ConnectedCloud({ baseUrl: ctx.platform.url, log: (e) => logged.push(e) }).solutions();
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ method: 'GET', path: '/api/solutions', status: 200, attempt: 1 });
+    expect(ctx.platform.logs.some((l) => l.includes(`"reqId":"${logged[0]!.requestId}"`))).toBe(true);
   });
 
   it('registers, reads and adds applications, and lists the solutions', async () => {
@@ -112,15 +120,17 @@ describe('the client SDK against a running platform', () => {
     let inbox: Array<{ fileId: string }> = [];
     while (inbox.length === 0) inbox = (await instance('GET', '/api/connector/inbox?wait=5')).body;
     await instance('POST', `/api/connector/uploads/${created.fileId}/claim`);
-    await instance('PUT', `/api/connector/uploads/${created.fileId}/result?status=accepted`, JSON.stringify([orderResult('o0', true)]));
+    const results = Array.from({ length: 200 }, (_, i) => orderResult(`o${i}`, true));
+    await instance('PUT', `/api/connector/uploads/${created.fileId}/result?status=accepted`, JSON.stringify(results));
     const done = await finished;
     expect(done.status).toBe('accepted');
     expect(seen.at(-1)).toBe('accepted');
     expect(seen.length).toBeGreaterThanOrEqual(2);
-    const results: OrderResult[] = [];
-    for await (const r of sdk.uploads.result(created.fileId)) results.push(r);
-    expect(results).toEqual([orderResult('o0', true)]);
-    expect(results[0]!.outcome === 'accepted' && results[0]!.documentNumber).toBeTruthy(); // narrowed by outcome
+    expect(done.summary).toEqual({ records: 200, accepted: 200, rejected: 0 });
+    const got: OrderResult[] = [];
+    for await (const r of sdk.uploads.result(created.fileId)) got.push(r);
+    expect(got).toEqual(results);
+    expect(got[0]!.outcome === 'accepted' && got[0]!.documentNumber).toBeTruthy(); // narrowed by outcome
     expect((await sdk.uploads.list({ status: 'accepted' })).map((u) => u.fileId)).toEqual([created.fileId]);
     expect((await sdk.uploads.tracking(created.fileId)).downloadResultUrl).toMatch(/\/result$/);
   });

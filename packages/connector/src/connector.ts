@@ -20,7 +20,8 @@ export async function startConnector(config: ConnectorConfig, log: Logger): Prom
   if (await seedLedger(db, config.seedSize)) log.info({ customers: config.seedSize, products: config.seedSize }, 'ledger seeded with demo data');
   const client = new PlatformClient(config.platformUrl, config.instanceKey, log);
   const delivery = new Delivery({ db, client, log, dataDir: config.dataDir, intervalSeconds: config.interval });
-  const processor = new Processor({ db, client, log, dataDir: config.dataDir });
+  // Booked orders move stock: the shop sees it in the next products file, sent right after, not at the next interval.
+  const processor = new Processor({ db, client, log, dataDir: config.dataDir, onBooked: () => void delivery.now() });
   let page: Awaited<ReturnType<typeof pageServer>>;
   try {
     page = await pageServer({ db, client, delivery, log });

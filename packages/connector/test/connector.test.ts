@@ -113,8 +113,9 @@ describe.skipIf(!built || (!haveChromium && !process.env.CI))('the reference con
     const files = (await asApp('GET', '/api/files')).body as Array<{ fileId: string; scope: string; records: number }>;
     expect(files.map((f) => [f.scope, f.records])).toEqual([['customers', 200], ['products', 200]]);
     const products = (await asApp('GET', '/api/scopes/products/content')).body as Array<Record<string, unknown>>;
-    const [row] = ledger<{ id: string; name: string; net_price: number; stock: number }>('select id, name, net_price, stock from products order by id limit 1');
-    expect(products[0]).toMatchObject({ id: row!.id, name: row!.name, netPrice: row!.net_price, stockQuantity: row!.stock, tax: 20 });
+    const [row] = ledger<{ id: string; name: string; net_price_pence: number; stock: number }>('select id, name, net_price_pence, stock from products order by id limit 1');
+    expect(products[0]).toMatchObject({ id: row!.id, name: row!.name, netPrice: row!.net_price_pence / 100, stockQuantity: row!.stock, tax: 20 });
+    expect(products.find((p) => p.id === 'PRD000013')).toMatchObject({ name: expect.stringMatching(/logs/), tax: 5 }); // T5, reduced rate
     const customers = (await asApp('GET', '/api/scopes/customers/content')).body as Array<{ addresses: unknown[] }>;
     expect(customers.every((c) => c.addresses.length >= 1)).toBe(true);
 
@@ -153,7 +154,8 @@ describe.skipIf(!built || (!haveChromium && !process.env.CI))('the reference con
     const id = created.body.fileId;
     await completed(id);
     const tracking = (await asApp('GET', `/api/uploads/${id}/tracking`)).body;
-    expect(tracking).toMatchObject({ status: 'accepted', progress: 100 });
+    expect(tracking).toMatchObject({ status: 'failed', progress: 100, summary: { records: 5, accepted: 2, rejected: 3 }, errorCount: 3 });
+    expect(tracking.errors.map((e: { pointer: string }) => e.pointer)).toEqual(['/1', '/2', '/3']);
     const results = (await asApp('GET', `/api/uploads/${id}/result`)).body as Array<{ id: string; outcome: string; documentNumber?: string; reasons?: Array<{ code: string }> }>;
     expect(results.map((r) => [r.id, r.outcome, r.documentNumber ?? r.reasons!.map((x) => x.code).join()])).toEqual([
       ['WEB-1', 'accepted', 'SO-000003'],
@@ -164,8 +166,8 @@ describe.skipIf(!built || (!haveChromium && !process.env.CI))('the reference con
     ]);
     expect([stock(a.id), stock(b.id)]).toEqual([a.stock - 2, b.stock - 2]);
     expect(ledger('select id, first_name from customers where id = ?', 'SHOP-CUSTOMER-9')).toEqual([{ id: 'SHOP-CUSTOMER-9', first_name: 'Grace' }]);
-    const journal = ledger<{ debit: number; credit: number }>('select sum(debit) as debit, sum(credit) as credit from journal')[0]!;
-    expect(journal.debit).toBeCloseTo(journal.credit, 2); // the books balance
+    const journal = ledger<{ debit: number; credit: number }>('select sum(debit_pence) as debit, sum(credit_pence) as credit from journal')[0]!;
+    expect(journal.debit).toBe(journal.credit); // the books balance, to the penny
 
     // Stock changed and a customer was added: a following run sends new products and customers files.
     const stockDelivered = async () => ((await asApp('GET', '/api/scopes/products/content')).body as Array<{ id: string; stockQuantity: number }>).find((p) => p.id === a.id)!.stockQuantity;
@@ -174,7 +176,45 @@ describe.skipIf(!built || (!haveChromium && !process.env.CI))('the reference con
     await receiver.waitFor(() => events('file.available').filter((e) => e.data.scope === 'customers').length >= 2);
   });
 
-  it('applies no order twice when it is killed in the middle of an upload and started again', async () => {
+  it('books no order twice after a re-consent: the page warns, and the same orders come back duplicate-order', async () => {
+    const accepted = (await asApp('GET', '/api/uploads?status=failed')).body
+      .concat((await asApp('GET', '/api/uploads?status=accepted')).body) as Array<{ fileId: string }>;
+    const booked: Array<{ id: string; documentNumber: string }> = [];
+    for (const u of accepted) booked.push(...((await asApp('GET', `/api/uploads/${u.fileId}/result`)).body as Array<{ id: string; outcome: string; documentNumber: string }>).filter((r) => r.outcome === 'accepted'));
+    expect(booked.map((b) => b.id).sort()).toEqual(['SHOP-1001', 'SHOP-1002', 'WEB-1', 'WEB-5']);
+    const sent = [
+      ...JSON.parse(fs.readFileSync(new URL('../examples/orders.json', import.meta.url), 'utf8')).filter((o: { id: string }) => booked.some((b) => b.id === o.id)),
+      ...booked.filter((b) => b.id.startsWith('WEB-')).map((b) => order(b.id, 'CUS000001', [[ledger<{ id: string }>('select id from products order by id limit 1')[0]!.id, 1]])),
+    ];
+
+    const [current] = ((await platform.api('GET', '/api/connector/integrations', undefined, { 'x-instance-key': connectorEnv.CONNECTOR_INSTANCE_KEY! })).body as Array<{ integrationId: string; status: string; createdAt: string }>).filter((i) => i.status === 'active');
+    const pc = await newPasscode(platform, app, SECRET);
+    const page = await browser.newPage();
+    await page.goto(connector.url);
+    await page.getByLabel('Passcode').fill(pc.passcode);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    const warning = await page.getByRole('note').textContent();
+    expect(warning).toContain('This replaces the current connection');
+    expect(warning).toContain(`since ${current!.createdAt.slice(0, 10)} at ${current!.createdAt.slice(11, 16)} UTC`);
+    await page.getByRole('button', { name: 'Grant' }).click();
+    expect(await page.getByRole('status').textContent()).toMatch(/Granted/);
+    await page.close();
+    await receiver.waitFor(() => events('apikey.issued').length === 2);
+    await receiver.waitFor(() => events('integration.revoked').some((e) => e.data.integrationId === current!.integrationId));
+    expect((await asApp('GET', '/api/files')).body.code).toBe('api-key-revoked');
+    apikey = events('apikey.issued')[1]!.data.apikey as string;
+
+    const id = (await asApp('POST', '/api/uploads?type=orders', JSON.stringify(sent), { 'content-type': 'application/json' })).body.fileId;
+    await completed(id);
+    const results = (await asApp('GET', `/api/uploads/${id}/result`)).body as Array<{ id: string; outcome: string; reasons?: Array<{ code: string; message: string }> }>;
+    expect(results.map((r) => [r.id, r.outcome, r.reasons?.map((x) => x.code).join()])).toEqual(sent.map((o) => [o.id, 'rejected', 'duplicate-order']));
+    for (const r of results) expect(r.reasons![0]!.message).toBe(`order ${r.id} was taken in before as ${booked.find((b) => b.id === r.id)!.documentNumber}`);
+    expect((await asApp('GET', `/api/uploads/${id}/tracking`)).body).toMatchObject({ status: 'failed', summary: { records: 4, accepted: 0, rejected: 4 }, errorCount: 4 });
+    const counted = ledger<{ n: number }>("select count(*) as n from sales_orders where external_id in ('SHOP-1001', 'SHOP-1002', 'WEB-1', 'WEB-5')")[0]!.n;
+    expect(counted).toBe(4);
+  });
+
+  it('applies no order twice when it is killed in the middle of an upload and started again', { timeout: 90_000 }, async () => {
     const products = ledger<{ id: string }>('select id from products order by id').map((p) => p.id);
     const count = 3000;
     const orders = Array.from({ length: count }, (_, i) => order(`BULK-${i}`, `CUS${String(1 + (i % 200)).padStart(6, '0')}`, [[products[i % products.length]!, 1]]));
@@ -223,8 +263,10 @@ describe.skipIf(!built || (!haveChromium && !process.env.CI))('the reference con
     }
     expect(files.map((f) => f.scope)).toEqual(['company-settings', 'nominal-accounts', 'trial-balance']);
     const lines = (await platform.api('GET', '/api/scopes/trial-balance/content', undefined, withKey(key))).body as Array<{ accountCode: string; debit: number; credit: number }>;
-    const sum = (k: 'debit' | 'credit') => lines.reduce((s, l) => s + l[k], 0);
-    expect(sum('debit')).toBeCloseTo(sum('credit'), 2);
+    const sum = (k: 'debit' | 'credit') => lines.reduce((s, l) => s + Math.round(l[k] * 100), 0);
+    expect(sum('debit')).toBe(sum('credit'));
+    const journal = ledger<{ debit: number }>('select sum(debit_pence) as debit from journal')[0]!;
+    expect(sum('debit')).toBe(journal.debit); // derived from the journal
     expect(lines.find((l) => l.accountCode === '4000')!.credit).toBeGreaterThan(0); // the sales taken in above
     expect(integrationId).toMatch(/^int_/);
   });
@@ -239,11 +281,17 @@ describe.skipIf(!built || (!haveChromium && !process.env.CI))('the reference con
     expect(await page.getByRole('status').textContent()).toMatch(/Denied/);
     await receiver.waitFor(() => events('consent.denied').some((e) => e.data.passcodeId === pc.passcodeId));
 
-    const shopRow = () => page.getByRole('row').filter({ hasText: 'ecommerce' }); // the trial balance application is a Test App too
-    await shopRow().getByRole('button', { name: 'Disable Test App' }).click();
+    // The trial balance application is a Test App too, and the re-consent left a revoked row.
+    const shopRow = () => page.getByRole('row').filter({ hasText: 'ecommerce' }).filter({ hasText: 'active' });
+    await shopRow().getByRole('link', { name: 'Disable Test App' }).click();
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Disable Test App?'); // asked first
+    await page.getByRole('link', { name: 'No, keep it connected' }).click();
+    expect(await shopRow().textContent()).toMatch(/active/);
+    await shopRow().getByRole('link', { name: 'Disable Test App' }).click();
+    await page.getByRole('button', { name: 'Yes, disable Test App' }).click();
     expect(await page.getByRole('status').textContent()).toMatch(/Disabled/);
-    expect(await shopRow().textContent()).toMatch(/revoked/);
-    await receiver.waitFor(() => events('integration.revoked').length === 1);
+    expect(await shopRow().count()).toBe(0);
+    await receiver.waitFor(() => events('integration.revoked').length === 2); // the re-consent's, and this one
     expect((await asApp('GET', '/api/files')).body.code).toBe('api-key-revoked');
     await page.close();
   });

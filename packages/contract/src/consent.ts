@@ -63,6 +63,14 @@ export const ConsentChallenge = Type.Object(
     application: Type.Object({ id: Type.String(), name: Type.String(), description: Type.Union([Type.String(), Type.Null()]) }),
     developer: Type.Object({ name: Type.String(), company: Type.Union([Type.String(), Type.Null()]) }),
     solution: Type.Object({ domain: Type.String(), title: Type.String(), scopes: Type.Array(Type.String()), uploads: Type.Array(Type.String()) }),
+    replaces: Type.Union(
+      [Type.Object({ integrationId: Type.String({ pattern: '^int_' }), createdAt: Timestamp }), Type.Null()],
+      {
+        description:
+          'the application’s active integration with this instance, which granting revokes (integration.revoked is ' +
+          'sent for it): the instance should say so, and since when it ran; null when there is none',
+      },
+    ),
   },
   { title: 'ConsentChallenge' },
 );

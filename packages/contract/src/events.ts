@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { Id, Timestamp } from './common.js';
+import { UploadSummary } from './uploads.js';
 
 /** The event bodies sent to an application's notificationUrl (contract §7). */
 const Instance = Type.Object({ id: Type.String(), name: Type.String(), product: Type.String() });
@@ -38,6 +39,7 @@ export const EventData = {
     type: Type.String(),
     status: Type.Union([Type.Literal('accepted'), Type.Literal('failed')]),
     downloadResultUrl: Type.String({ format: 'uri' }),
+    summary: UploadSummary,
   }),
   'webhook.test': Type.Object({}),
 } as const satisfies Record<string, TSchema>;

@@ -38,6 +38,21 @@ export const ValidationReport = Type.Object(
 );
 export type ValidationReport = Static<typeof ValidationReport>;
 
+export const UploadSummary = Type.Object(
+  {
+    records: Type.Integer({ minimum: 0, description: 'result records: one per uploaded record' }),
+    accepted: Type.Integer({ minimum: 0, description: 'records the instance took in' }),
+    rejected: Type.Integer({ minimum: 0, description: 'records the instance refused; their reasons are in the result file' }),
+  },
+  {
+    title: 'UploadSummary',
+    description:
+      'Counted by the platform from the result file. An upload ends accepted only when every record was accepted; ' +
+      'one rejected record makes it failed, however many were accepted: the summary says how many of each.',
+  },
+);
+export type UploadSummary = Static<typeof UploadSummary>;
+
 export const UploadTracking = Type.Object(
   {
     fileId: UploadId,
@@ -48,8 +63,11 @@ export const UploadTracking = Type.Object(
     records: Type.Union([Type.Integer(), Type.Null()], { description: 'null until validated' }),
     size: Type.Integer({ description: 'bytes' }),
     errorCount: Type.Integer(),
-    errors: Type.Array(ProblemItem, { description: 'why the upload is invalid: up to 100 pointers' }),
+    errors: Type.Array(ProblemItem, {
+      description: 'why the upload is invalid, or (failed) the first rejected records’ reasons, pointer /<index>: up to 100',
+    }),
     downloadResultUrl: Type.Union([Type.String({ format: 'uri' }), Type.Null()], { description: 'set once accepted or failed' }),
+    summary: Type.Optional(UploadSummary),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },

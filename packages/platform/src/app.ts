@@ -16,7 +16,7 @@ import { installContentDecoding } from './infra/http/encoding.js';
 import { MAX_PARAM_LENGTH, clientErrorHandler, frameworkErrors, installErrorHandling } from './infra/http/errors.js';
 import { installPages } from './infra/http/pages/index.js';
 import { installValidation } from './infra/http/validation.js';
-import { newToken } from './infra/secrets/random.js';
+import { RequestLog, requestIds } from './infra/log.js';
 import type { Platform } from './platform.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -36,7 +36,8 @@ export async function buildApp(platform: Platform): Promise<App> {
   const app = Fastify({
     loggerInstance: platform.log as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
-    genReqId: () => `req_${newToken().slice(0, 16)}`,
+    genReqId: requestIds(),
+    logController: new RequestLog(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
@@ -52,6 +53,10 @@ export async function buildApp(platform: Platform): Promise<App> {
       if (method !== 'HEAD') app.registeredRoutes.add(`${method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
     }
   });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
   app.addHook('onResponse', async (request, reply) => {
     platform.metrics.request(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
@@ -61,13 +66,13 @@ export async function buildApp(platform: Platform): Promise<App> {
   app.removeContentTypeParser('text/plain'); // the API speaks JSON; anything else is 415
   installValidation(app);
   installErrorHandling(app);
-  installPages(app);
   installContentDecoding(app);
+  installPages(app);
 
   await app.register(opsRoutes);
-  await app.register(homeRoutes);
   await app.register(consoleRoutes);
   await app.register(referenceRoutes);
+  await app.register(homeRoutes);
   await app.register(solutionRoutes);
   await app.register(onboardingApiRoutes);
   await app.register(registrationPageRoutes);

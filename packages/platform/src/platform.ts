@@ -20,6 +20,7 @@ import { mailJobs } from './infra/mail/outbox.js';
 import { filesystemBlobs, type BlobStore } from './infra/blobs/index.js';
 import { blobJobs } from './infra/blobs/jobs.js';
 import { adminAuth, apiKeyAuth, developerTokenAuth, instanceAuth, type AuthHook } from './infra/http/auth.js';
+import { CredentialCache } from './infra/http/credential-cache.js';
 import { guardedAgent } from './infra/net/guarded-agent.js';
 import { Metrics } from './infra/metrics.js';
 import { JobQueue } from './infra/queue/index.js';
@@ -80,7 +81,8 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
   queue.handle(DELIVER_EVENT, eventDeliveryHandler({ db: store.db, secrets, agent, config, metrics }));
   const events = new EventOutbox(queue, secrets);
   const solutions = new SolutionRegistry(config.publicUrl);
-  const apikeys = new ApiKeys({ db: store.db, secrets, queue, limits, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
+  const credentials = new CredentialCache(store);
+  const apikeys = new ApiKeys({ db: store.db, secrets, queue, limits, credentials, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
   const blobs = filesystemBlobs(config.dataDir);
   const inbox = new InboxSignal(store);
   const platform = {
@@ -102,11 +104,13 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
     async start() {
       const swept = await blobs.sweep(async (key) => (await platform.files.isReferenced(key)) || (await platform.uploads.isReferenced(key)));
       if (swept > 0) log.warn({ swept }, 'removed files a crash left behind');
+      await credentials.start();
       await inbox.start();
       await queue.start();
     },
     async close() {
       await inbox.stop();
+      await credentials.stop();
       await queue.stop();
       await agent.close();
       limits.close();
@@ -115,8 +119,8 @@ export async function createPlatform(config: Config, log: Logger): Promise<Platf
     },
   } as Platform;
   platform.onboarding = new Onboarding(platform);
-  platform.consent = new Consent({ db: store.db, config, secrets, queue, limits, events, apikeys, onboarding: platform.onboarding, solutions });
-  platform.instances = new Instances({ db: store.db, consent: platform.consent });
+  platform.consent = new Consent({ db: store.db, config, secrets, queue, limits, events, apikeys, onboarding: platform.onboarding, solutions, credentials });
+  platform.instances = new Instances({ db: store.db, consent: platform.consent, credentials });
   platform.files = new ScopeFiles({ db: store.db, blobs, queue, events, solutions, config });
   platform.uploads = new Uploads({ db: store.db, blobs, queue, events, solutions, inbox, config, log });
   platform.portal = new Portal({ db: store.db, secrets, queue, config, limits });

@@ -1,6 +1,7 @@
 import type { CompanySetting, Customer, NominalAccount, Product, TrialBalanceLine } from '@connected-cloud/contract';
 import { sql } from 'kysely';
 import type { Ledger } from '../ledger/db.js';
+import { toPounds } from '../ledger/money.js';
 
 const PAGE = 1000;
 
@@ -43,7 +44,15 @@ async function* customers(db: Ledger): AsyncGenerator<Customer> {
 
 async function* products(db: Ledger): AsyncGenerator<Product> {
   for (let after = ''; ; ) {
-    const page = await db.selectFrom('products').selectAll().where('id', '>', after).orderBy('id').limit(PAGE).execute();
+    const page = await db
+      .selectFrom('products as p')
+      .innerJoin('vat_codes as v', 'v.code', 'p.vat_code')
+      .selectAll('p')
+      .select('v.rate_bp')
+      .where('p.id', '>', after)
+      .orderBy('p.id')
+      .limit(PAGE)
+      .execute();
     if (page.length === 0) return;
     for (const p of page) {
       yield {
@@ -53,8 +62,8 @@ async function* products(db: Ledger): AsyncGenerator<Product> {
         shortDescription: p.description,
         barCodeType: 'EAN13',
         barCode: p.bar_code,
-        netPrice: p.net_price,
-        tax: p.tax_rate,
+        netPrice: toPounds(p.net_price_pence),
+        tax: p.rate_bp / 100,
         discountByUnit: true,
         brand: p.brand,
         category: p.category,
@@ -78,17 +87,21 @@ async function* nominalAccounts(db: Ledger): AsyncGenerator<NominalAccount> {
   }
 }
 
+/** The trial balance, always derived from the journal: per account and period, sums of whole pence, then pounds. */
 async function* trialBalance(db: Ledger): AsyncGenerator<TrialBalanceLine> {
   const lines = await db
     .selectFrom('journal as j')
     .innerJoin('nominal_accounts as a', 'a.code', 'j.account_code')
-    .select(['j.account_code', 'a.name', 'j.period', sql<number>`round(sum(j.debit), 2)`.as('debit'), sql<number>`round(sum(j.credit), 2)`.as('credit'), sql<string>`max(j.posted_at)`.as('at')])
+    .select(['j.account_code', 'a.name', 'j.period', sql<number>`sum(j.debit_pence)`.as('debit'), sql<number>`sum(j.credit_pence)`.as('credit'), sql<string>`max(j.posted_at)`.as('at')])
     .groupBy(['j.account_code', 'a.name', 'j.period'])
     .orderBy('j.period')
     .orderBy('j.account_code')
     .execute();
   for (const l of lines) {
-    yield { id: `${l.account_code}-${l.period}`, accountCode: l.account_code, accountName: l.name, period: l.period, debit: l.debit, credit: l.credit, balance: Math.round((l.debit - l.credit) * 100) / 100, currency: 'GBP', timestamp: l.at };
+    yield {
+      id: `${l.account_code}-${l.period}`, accountCode: l.account_code, accountName: l.name, period: l.period,
+      debit: toPounds(l.debit), credit: toPounds(l.credit), balance: toPounds(l.debit - l.credit), currency: 'GBP', timestamp: l.at,
+    };
   }
 }
 

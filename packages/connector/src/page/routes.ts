@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Delivery } from '../delivery/deliver.js';
 import type { Ledger } from '../ledger/db.js';
 import { PlatformError, type PlatformClient } from '../platform/client.js';
-import { consentPage, homePage, type IntegrationRow } from './html.js';
+import { consentPage, disablePage, homePage, type IntegrationRow } from './html.js';
 
 /**
  * The connector's page for its user: enable an external integration by passcode (see what it asks, then grant or
@@ -42,7 +42,7 @@ export async function pageServer(d: { db: Ledger; client: PlatformClient; delive
       if (!(error instanceof PlatformError)) throw error;
       const message =
         error.code === 'rate-limited'
-          ? `Too many attempts. Try again in ${error.retryAfter ?? 60} seconds.`
+          ? `Too many attempts. Try again in ${Math.ceil((error.retryAfterMs ?? 60_000) / 1000)} seconds.`
           : error.status === 400 || error.code === 'passcode-invalid'
             ? 'That passcode is wrong, used or expired. Ask the application for a new one.'
             : `The platform refused: ${error.message}`;
@@ -59,6 +59,12 @@ export async function pageServer(d: { db: Ledger; client: PlatformClient; delive
   app.post<{ Params: { consentId: string } }>('/consents/:consentId/deny', async (request, reply) => {
     await d.client.json('POST', `/api/connector/consents/${encodeURIComponent(request.params.consentId)}/deny`);
     return reply.redirect(`/?note=${encodeURIComponent('Denied. Nothing was shared.')}`, 303);
+  });
+
+  app.get<{ Params: { integrationId: string } }>('/integrations/:integrationId/disable', async (request, reply) => {
+    const integration = (await integrations()).find((i) => i.integrationId === request.params.integrationId && i.status === 'active');
+    if (!integration) return reply.code(404).type('text/html').send(await home({ note: 'That integration is not active: there is nothing to disable.' }));
+    return reply.type('text/html').send(disablePage({ company: await company(), token, integration }));
   });
 
   app.post<{ Params: { integrationId: string } }>('/integrations/:integrationId/disable', async (request, reply) => {

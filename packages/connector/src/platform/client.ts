@@ -1,19 +1,10 @@
-import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { ApiError, Transport, type RequestLog } from '@connected-cloud/client';
 import type { Logger } from 'pino';
-import { request } from 'undici';
 
-/** A refusal from the platform: an RFC 9457 problem. */
-export class PlatformError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    detail: string,
-    readonly retryAfter?: number,
-  ) {
-    super(`${status} ${code}: ${detail}`);
-  }
-}
+/** A refusal from the platform: its problem document (the SDK's ApiError: status, code, detail). */
+export { ApiError as PlatformError };
 
 export interface CallOptions {
   body?: unknown;
@@ -21,83 +12,65 @@ export interface CallOptions {
   stream?: () => Readable;
   /** Keep trying while the platform is unreachable or busy (background work); else a few tries (a person waits). */
   persistent?: boolean;
+  /** The call sets a state, so repeating it is harmless (a progress report): it may be retried like a PUT. */
+  idempotent?: boolean;
 }
 
-const MAX_DELAY_MS = 30_000;
-
 /**
- * The platform's instance routes, over HTTP with the instance key. An unreachable platform, a 5xx or a 429 is
- * retried with exponential backoff (honouring Retry-After), for as long as the connector runs when `persistent`;
- * any other refusal is a PlatformError at once.
+ * The platform's instance routes, with the instance key, over the SDK's one transport: an unreachable platform, a
+ * 5xx or a 429 is retried with backoff (honouring Retry-After) where a repeat is safe, for as long as the connector
+ * runs when `persistent`; any other refusal is a PlatformError at once.
  */
 export class PlatformClient {
-  #stopped = false;
   readonly #stop = new AbortController();
+  readonly #transport: Transport;
+  readonly #headers: Record<string, string>;
 
-  constructor(
-    private readonly baseUrl: string,
-    private readonly instanceKey: string,
-    private readonly log: Logger,
-  ) {}
+  constructor(baseUrl: string, instanceKey: string, log: Logger) {
+    this.#headers = { 'x-instance-key': instanceKey, 'accept-encoding': 'identity' };
+    this.#transport = new Transport({
+      baseUrl,
+      userAgent: 'connected-cloud-connector/0.1.0',
+      timeoutMs: 60_000, // above the inbox's long poll (30 s)
+      retries: 2,
+      signal: this.#stop.signal,
+      log: (e: RequestLog) => {
+        if (e.retryInMs !== undefined) log.warn({ ...e, why: e.error }, 'platform not reachable; trying again');
+        else log.debug(e, 'platform call');
+      },
+    });
+  }
 
   /** Ends every wait and retry: the connector is stopping. */
   stop(): void {
-    this.#stopped = true;
-    this.#stop.abort();
+    this.#stop.abort(new Error('the connector is stopping'));
   }
 
   get stopped(): boolean {
-    return this.#stopped;
+    return this.#stop.signal.aborted;
   }
 
   async json<T>(method: string, path: string, opts: CallOptions = {}): Promise<T> {
-    const res = await this.#send(method, path, opts);
-    const text = await res.body.text();
+    const text = await (await this.#send(method, path, opts)).text();
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
   /** A response body as a stream (the caller reads it to the end or destroys it). */
   async download(path: string, opts: CallOptions = {}): Promise<Readable> {
-    return (await this.#send('GET', path, opts)).body;
+    const res = await this.#send('GET', path, opts);
+    return res.body ? Readable.fromWeb(res.body as NodeReadableStream) : Readable.from([]);
   }
 
-  async #send(method: string, path: string, opts: CallOptions) {
-    const tries = opts.persistent ? Infinity : 3;
-    for (let attempt = 1; ; attempt++) {
-      let why: string;
-      let retryAfter: number | undefined;
-      try {
-        const headers: Record<string, string> = { 'x-instance-key': this.instanceKey, 'accept-encoding': 'identity' };
-        let body: string | Readable | undefined;
-        if (opts.stream) body = opts.stream();
-        else if (opts.body !== undefined) body = JSON.stringify(opts.body);
-        if (body !== undefined) headers['content-type'] = 'application/json';
-        const res = await request(this.baseUrl + path, { method: method as 'GET', headers, body, signal: this.#stop.signal });
-        if (res.statusCode < 400) return res;
-        const error = problemOf(res.statusCode, res.headers['retry-after'], await res.body.text());
-        // A refusal is final; a busy or failing platform is asked again.
-        if ((error.status < 500 && error.status !== 429) || attempt >= tries) throw error;
-        why = error.message;
-        retryAfter = error.retryAfter;
-      } catch (error) {
-        if (error instanceof PlatformError || this.#stopped || attempt >= tries) throw error;
-        why = (error as Error).message; // not reachable
-      }
-      const delay = Math.min(MAX_DELAY_MS, retryAfter !== undefined ? retryAfter * 1000 : 500 * 2 ** Math.min(attempt - 1, 6));
-      this.log.warn({ method, path, attempt, delayMs: delay, why }, 'platform not reachable; trying again');
-      try {
-        await sleep(delay, undefined, { signal: this.#stop.signal });
-      } catch {
-        throw new Error('the connector is stopping');
-      }
-    }
+  #send(method: string, path: string, opts: CallOptions): Promise<Response> {
+    const stream = opts.stream;
+    return this.#transport.send({
+      method,
+      path,
+      headers: this.#headers,
+      ...(opts.body !== undefined ? { json: opts.body } : {}),
+      ...(stream ? { body: () => Readable.toWeb(stream()) as ReadableStream<Uint8Array> } : {}),
+      ...(opts.persistent !== undefined ? { persistent: opts.persistent } : {}),
+      ...(opts.idempotent ? { idempotent: true } : {}),
+    });
   }
-}
-
-function problemOf(status: number, retryAfterHeader: string | string[] | undefined, text: string): PlatformError {
-  let problem: { code?: string; detail?: string } = {};
-  try {
-    problem = JSON.parse(text) as typeof problem;
-  } catch {}
-  return new PlatformError(status, problem.code ?? 'unknown', problem.detail ?? text.slice(0, 200), Number(retryAfterHeader) || undefined);
 }

@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { InboxItem, Order, OrderResult, UploadLease } from '@connected-cloud/contract';
+import type { ConnectorIntegration, InboxItem, Order, OrderResult, UploadLease } from '@connected-cloud/contract';
 import type { Logger } from 'pino';
 import { streamArray } from 'stream-json/streamers/stream-array.js';
 import type { Ledger } from '../ledger/db.js';
 import { PlatformError, type PlatformClient } from '../platform/client.js';
-import { applyOrder } from './orders.js';
+import { applyOrder, type OrderSource } from './orders.js';
 
 const PROGRESS_EVERY_MS = 1000;
 
@@ -16,12 +16,14 @@ const PROGRESS_EVERY_MS = 1000;
  * that a restart carries on with it), streams it order by order into the books, reports progress (which renews the
  * lease) and uploads one result per order. Each order is applied and recorded in one ledger transaction, so an
  * upload processed again after a crash or an expired lease applies no order twice: the recorded result is reused.
- * The upload is `accepted` when at least one of its orders was taken in, `failed` when none was.
+ * The upload is `accepted` when every order was taken in, `failed` as soon as one was refused (the platform
+ * counts the result file and holds the connector to that: a partial outcome is never reported as accepted).
  */
 export class Processor {
   #loop: Promise<void> | undefined;
 
-  constructor(private readonly d: { db: Ledger; client: PlatformClient; log: Logger; dataDir: string }) {}
+  /** `onBooked`: orders changed the books (stock, customers): the connector delivers the new files at once. */
+  constructor(private readonly d: { db: Ledger; client: PlatformClient; log: Logger; dataDir: string; onBooked?: () => void }) {}
 
   start(): void {
     this.#loop = this.#run();
@@ -79,14 +81,15 @@ export class Processor {
     const resultFile = path.join(this.d.dataDir, `result-${uploadId}.json`);
     const out = fs.createWriteStream(resultFile);
     let done = 0;
-    let accepted = 0;
+    let rejected = 0;
     let reported = Date.now();
+    const source = await this.#sourceOf(integrationId);
     try {
       out.write('[');
       const content = await client.download(`/api/connector/uploads/${uploadId}/content`, { persistent: true });
       for await (const { key, value } of orders(content)) {
-        const result = await this.#applyOnce(uploadId, integrationId, key, value as Order);
-        if (result.outcome === 'accepted') accepted++;
+        const result = await this.#applyOnce(uploadId, source, key, value as Order);
+        if (result.outcome === 'rejected') rejected++;
         if (!out.write((done++ ? ',' : '') + JSON.stringify(result))) await new Promise<void>((r) => out.once('drain', () => r()));
         if (Date.now() - reported > PROGRESS_EVERY_MS) {
           reported = Date.now();
@@ -94,15 +97,16 @@ export class Processor {
         }
       }
       await new Promise<void>((resolve, reject) => out.end(']', (error?: Error | null) => (error ? reject(error) : resolve())));
-      const status = accepted > 0 ? 'accepted' : 'failed';
+      const status = rejected > 0 ? 'failed' : 'accepted';
       try {
         await client.json('PUT', `/api/connector/uploads/${uploadId}/result?status=${status}`, { stream: () => fs.createReadStream(resultFile), persistent: true });
-        log.info({ uploadId, status, orders: done, accepted }, 'upload processed');
+        log.info({ uploadId, status, orders: done, rejected }, 'upload processed');
       } catch (error) {
         if (!(error instanceof PlatformError && error.status === 409)) throw error;
         log.warn({ uploadId, code: error.code }, 'the result was not taken (already final, or the lease ran out)');
       }
       await release();
+      if (done > rejected) this.d.onBooked?.();
     } finally {
       out.destroy();
       await fs.promises.rm(resultFile, { force: true });
@@ -113,19 +117,38 @@ export class Processor {
    * The result of the order at `position`: the one recorded if it was processed before (a replay), else applied
    * now and recorded in the same transaction. (The same order id twice in a file is a duplicate-order.)
    */
-  #applyOnce(uploadId: string, integrationId: string, position: number, order: Order): Promise<OrderResult> {
+  #applyOnce(uploadId: string, source: OrderSource, position: number, order: Order): Promise<OrderResult> {
     return this.d.db.transaction().execute(async (tx) => {
       const recorded = await tx.selectFrom('applied_orders').select('result').where('upload_id', '=', uploadId).where('position', '=', position).executeTakeFirst();
       if (recorded) return JSON.parse(recorded.result) as OrderResult;
       const now = new Date().toISOString();
-      const result = await applyOrder(tx, order, integrationId, now);
+      const result = await applyOrder(tx, order, source, now);
       await tx.insertInto('applied_orders').values({ upload_id: uploadId, position, order_id: order.id, result: JSON.stringify(result), applied_at: now }).execute();
       return result;
     });
   }
 
+  /**
+   * The application an integration belongs to, which the ledger keeps once learnt from the platform's list of this
+   * instance's integrations: orders are told apart per application, whichever of its integrations sent them.
+   */
+  async #sourceOf(integrationId: string): Promise<OrderSource> {
+    const { db, client } = this.d;
+    const known = () => db.selectFrom('integrations').select('application_id').where('integration_id', '=', integrationId).executeTakeFirst();
+    let row = await known();
+    if (!row) {
+      const listed = await client.json<ConnectorIntegration[]>('GET', '/api/connector/integrations', { persistent: true });
+      for (const i of listed) {
+        await db.insertInto('integrations').values({ integration_id: i.integrationId, application_id: i.application.id, application_name: i.application.name }).onConflict((oc) => oc.doNothing()).execute();
+      }
+      row = await known();
+    }
+    if (!row) throw new Error(`integration ${integrationId} is not among this instance's integrations`);
+    return { applicationId: row.application_id, integrationId };
+  }
+
   #progress(uploadId: string, progress: number): Promise<UploadLease> {
-    return this.d.client.json<UploadLease>('PATCH', `/api/connector/uploads/${uploadId}`, { body: { status: 'processing', progress }, persistent: true });
+    return this.d.client.json<UploadLease>('PATCH', `/api/connector/uploads/${uploadId}`, { body: { status: 'processing', progress }, persistent: true, idempotent: true });
   }
 }
 

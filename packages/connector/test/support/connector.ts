@@ -18,8 +18,12 @@ export interface ConnectorProcess {
 export async function runConnector(env: Record<string, string>): Promise<ConnectorProcess> {
   const child = spawn(BIN, [], { env: { PATH: process.env.PATH!, CONNECTOR_LOG_LEVEL: 'debug', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let logs = '';
-  child.stdout!.on('data', (d) => (logs += d));
-  child.stderr!.on('data', (d) => (logs += d));
+  const keep = (d: Buffer) => {
+    logs += d;
+    if (process.env.CONNECTOR_TEST_LOGS) fs.appendFileSync(process.env.CONNECTOR_TEST_LOGS, d); // to read a failed run's logs
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = `http://${env.CONNECTOR_HOST ?? '127.0.0.1'}:${env.CONNECTOR_PORT}`;
   for (let i = 0; ; i++) {

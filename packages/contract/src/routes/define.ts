@@ -21,6 +21,7 @@ export const Tags = {
   connector: 'Routes of the accounting-product instance (X-Instance-Key)',
   admin: 'Operator routes (admin token)',
   operations: 'Health, readiness, metrics and the descriptions of this API',
+  portal: 'The home page, the developer console (HTML) and the developer API (developer tokens)',
 } as const;
 export type Tag = keyof typeof Tags;
 

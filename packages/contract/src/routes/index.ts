@@ -3,6 +3,7 @@ import type { RouteDefinition } from './define.js';
 import { eventRoutes } from './events.js';
 import { connectorFileRoutes, fileRoutes } from './files.js';
 import { onboardingRoutes } from './onboarding.js';
+import { portalRoutes } from './portal.js';
 import { adminRoutes, operationRoutes } from './operations.js';
 import { solutionRoutes } from './solutions.js';
 import { connectorUploadRoutes, uploadRoutes } from './uploads.js';
@@ -31,6 +32,7 @@ export const routes = {
   ...connectorUploadRoutes,
   ...adminRoutes,
   ...operationRoutes,
+  ...portalRoutes,
 } as const;
 
 export type Routes = typeof routes;

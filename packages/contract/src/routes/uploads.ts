@@ -142,12 +142,15 @@ export const connectorUploadRoutes = {
     auth: 'instanceKey',
     summary: 'Upload the result file: the upload becomes accepted or failed and upload.completed is sent',
     description:
-      'The body, a JSON array, is validated against the upload type’s result schema (422 schema-invalid, nothing ' +
-      'changes). 409 lease-required when the instance holds no lease on the upload; 409 status-conflict once final.',
+      'The body, a JSON array of one result per uploaded record, is validated against the upload type’s result ' +
+      'schema (422 schema-invalid) and counted into the summary. status must be accepted when no record was ' +
+      'rejected and failed when any was; a result whose count or ids differ from the upload’s, or whose status ' +
+      'contradicts its counts, is refused with 422 result-mismatch. A refused result changes nothing and the lease ' +
+      'stays. 409 lease-required when the instance holds no lease on the upload; 409 status-conflict once final.',
     params: UploadParams,
     query: ResultQuery,
     body: records('result', 'One result per record of the upload: a JSON array'),
     responses: { 200: json(UploadTracking, 'The upload, now final') },
-    problems: { 404: ['upload-not-found'], 409: ['lease-required', 'status-conflict'], 422: ['schema-invalid'] },
+    problems: { 404: ['upload-not-found'], 409: ['lease-required', 'status-conflict'], 422: ['schema-invalid', 'result-mismatch'] },
   }),
 } as const;

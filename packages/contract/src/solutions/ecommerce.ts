@@ -98,6 +98,7 @@ export const OrderRejectionCode = Type.Union([
   Type.Literal('insufficient-stock'),
   Type.Literal('totals-mismatch'),
   Type.Literal('duplicate-order'),
+  Type.Literal('credit-limit'),
   Type.Literal('invalid-order'),
   Type.Literal('other'),
 ]);

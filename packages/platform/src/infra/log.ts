@@ -1,10 +1,23 @@
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { randomBase62 } from './secrets/random.js';
 
 /** Path segments that carry a bearer token; they are masked wherever a URL is logged. */
 const TOKEN_IN_PATH = /(\/register\/)[^/?#]+/g;
 
 export function redactUrl(url: string): string {
-  return url.replace(TOKEN_IN_PATH, '$1[redacted]');
+  return url.includes('/register/') ? url.replace(TOKEN_IN_PATH, '$1[redacted]') : url;
+}
+
+/** Request IDs `req_` + 16 characters: a random prefix per process and a counter, no randomness per request. */
+export function requestIds(): (req: { headers: Record<string, string | string[] | undefined> }) => string {
+  const prefix = `req_${randomBase62(8)}`;
+  let n = 0;
+  return (req) => {
+    // A client's X-Request-Id (the SDK sends one per call) names the request in both sides' logs.
+    const sent = req.headers['x-request-id'];
+    return typeof sent === 'string' && /^[\w.-]{8,64}$/.test(sent) ? sent : prefix + (n++).toString(36).padStart(8, '0');
+  };
 }
 
 /** pino with every credential redacted: headers, bodies' secret fields and tokens in URLs. */
@@ -44,4 +57,19 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 function pickHeaders(headers: Record<string, unknown>) {
   const keep = ['user-agent', 'content-type', 'content-length', 'authorization', 'x-api-key', 'x-instance-key'];
   return Object.fromEntries(keep.filter((k) => headers[k] !== undefined).map((k) => [k, headers[k]]));
+}
+
+/**
+ * One line per request, when it is answered, instead of Fastify's two (each serialising the request's headers
+ * through the redaction): no headers, no body, so nothing in it carries a credential but a registration token
+ * in the URL, masked.
+ */
+export class RequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request');
+  }
 }

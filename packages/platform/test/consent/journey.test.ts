@@ -38,6 +38,7 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
       application: { id: app.applicationId, name: 'Test App' },
       developer: { name: 'Test Developer' },
       solution: { domain: 'ecommerce', title: 'E-Commerce', scopes: ['customers', 'products'], uploads: ['orders'] },
+      replaces: null,
     });
     const granted = await platform.api('POST', `/api/connector/consents/${challenge.body.consentId}/grant`, undefined, asInstance(instance.instanceKey));
     expect(granted.status).toBe(201);
@@ -122,6 +123,27 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
     expect(verify(app.webhookSecret, receiver.delivered[1]!)).toMatchObject({ type: 'integration.revoked', data: { integrationId } });
     const after = await platform.api('GET', '/api/connector/integrations', undefined, asInstance(instance.instanceKey));
     expect(after.body[0]).toMatchObject({ integrationId, status: 'revoked', revokedAt: expect.any(String) });
+  });
+
+  it('tells the instance which integration a new grant of the same application replaces, and since when', async () => {
+    const { platform, mail } = ctx;
+    const receiver = await new Receiver().start();
+    receivers.push(receiver);
+    const instance = await provisionInstance(platform);
+    const app = await registerApplication(platform.url, mail, { notificationUrl: receiver.url() });
+    const first = await consentWith(platform, instance.instanceKey, (await newPasscode(platform, app, SECRET)).passcode);
+    const [listed] = (await platform.api('GET', '/api/connector/integrations', undefined, asInstance(instance.instanceKey))).body;
+    const pc = await newPasscode(platform, app, SECRET);
+    const challenge = await platform.api('POST', '/api/connector/consents', { passcode: pc.passcode }, asInstance(instance.instanceKey));
+    expect(challenge.body.replaces).toEqual({ integrationId: first.integrationId, createdAt: listed.createdAt });
+    const other = await provisionInstance(platform, 'Another Ltd'); // the same application elsewhere replaces nothing
+    const elsewhere = await platform.api('POST', '/api/connector/consents', { passcode: (await newPasscode(platform, app, SECRET)).passcode }, asInstance(other.instanceKey));
+    expect(elsewhere.body.replaces).toBeNull();
+
+    await platform.api('POST', `/api/connector/consents/${challenge.body.consentId}/grant`, undefined, asInstance(instance.instanceKey));
+    const after = (await platform.api('GET', '/api/connector/integrations', undefined, asInstance(instance.instanceKey))).body;
+    expect(after.find((i: { integrationId: string }) => i.integrationId === first.integrationId).status).toBe('revoked');
+    await receiver.waitFor((r) => r.delivered.some((d) => verify(app.webhookSecret, d).type === 'integration.revoked'));
   });
 
   it('resends an event with the same webhook-id, on a fresh schedule', async () => {

@@ -25,8 +25,8 @@ export function runPlatform(env: Record<string, string>): PlatformProcess {
   return { child, exited, out: () => stdout, err: () => stderr };
 }
 
-export async function waitUp(url: string, p: PlatformProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+export async function waitUp(url: string, p: PlatformProcess, timeoutMs = 10_000): Promise<void> {
+  for (let i = 0; i < timeoutMs / 50; i++) {
     if (p.child.exitCode !== null) throw new Error(`the platform exited: ${p.err()}`);
     try {
       if ((await fetch(`${url}/health`)).ok) return;

@@ -81,23 +81,75 @@ describeEachStore('uploads: from the application to the instance and back', (sto
     expect(Date.parse(progress.body.leaseExpires)).toBeGreaterThanOrEqual(Date.parse(claim.body.leaseExpires));
     expect((await track(id)).body).toMatchObject({ status: 'processing', progress: 45 + Math.round(50 * 0.55) });
 
+    // One of two orders rejected: the upload cannot end accepted (422, the lease stays); it ends failed, counted.
     const result = JSON.stringify([orderResult('o1', true), orderResult('o2', false)]);
-    const done = await asInst('PUT', `/api/connector/uploads/${id}/result?status=accepted`, result);
+    const hidden = await asInst('PUT', `/api/connector/uploads/${id}/result?status=accepted`, result);
+    expect([hidden.status, hidden.body.code]).toEqual([422, 'result-mismatch']);
+    expect(hidden.body.errors).toEqual([{ pointer: '/query/status', message: '1 of 2 records rejected: the status must be failed' }]);
+    expect((await track(id)).body).toMatchObject({ status: 'processing', downloadResultUrl: null });
+    expect((await track(id)).body.summary).toBeUndefined();
+    const done = await asInst('PUT', `/api/connector/uploads/${id}/result?status=failed`, result);
     expect(done.status).toBe(200);
     const resultUrl = `${ctx.platform.url}/api/uploads/${id}/result`;
-    expect(done.body).toMatchObject({ fileId: id, stage: 'processing', status: 'accepted', progress: 100, downloadResultUrl: resultUrl });
+    const summary = { records: 2, accepted: 1, rejected: 1 };
+    expect(done.body).toMatchObject({ fileId: id, stage: 'processing', status: 'failed', progress: 100, downloadResultUrl: resultUrl, summary });
 
     const final = await track(id);
-    expect(final.body).toMatchObject({ status: 'accepted', progress: 100, downloadResultUrl: resultUrl });
+    expect(final.body).toMatchObject({ status: 'failed', progress: 100, downloadResultUrl: resultUrl, summary, errorCount: 1 });
+    expect(final.body.errors).toEqual([{ pointer: '/1', message: 'o2: insufficient-stock (not enough stock of p1)' }]);
     expect(final.headers.get('retry-after')).toBeNull();
     await receiver.waitFor(() => eventsOf('upload.completed', id).length === 1);
-    expect(eventsOf('upload.completed', id)[0]!.data).toEqual({ integrationId, fileId: id, type: 'orders', status: 'accepted', downloadResultUrl: resultUrl });
+    expect(eventsOf('upload.completed', id)[0]!.data).toEqual({ integrationId, fileId: id, type: 'orders', status: 'failed', downloadResultUrl: resultUrl, summary });
     const downloaded = await fetch(resultUrl, { headers: { ...withKey(apikey), 'accept-encoding': 'identity' } });
     expect(downloaded.status).toBe(200);
     expect(await downloaded.text()).toBe(result);
 
-    const list = await ctx.platform.api('GET', '/api/uploads?status=accepted', undefined, withKey(apikey));
+    const list = await ctx.platform.api('GET', '/api/uploads?status=failed', undefined, withKey(apikey));
     expect(list.body.map((u: { fileId: string }) => u.fileId)).toEqual([id]);
+    expect(list.body[0].summary).toEqual(summary);
+  });
+
+  it('counts the result, refuses one that does not answer the upload record for record, and keeps the lease', async () => {
+    for (const u of (await asInst('GET', '/api/connector/inbox')).body) await asInst('POST', `/api/connector/uploads/${u.fileId}/claim`);
+    const orders = Array.from({ length: 120 }, (_, i) => order(100 + i));
+    const id = (await send(JSON.stringify(orders))).body.fileId;
+    await until(id, 'pending');
+    await asInst('POST', `/api/connector/uploads/${id}/claim`);
+    const blobs = blobCount();
+    const put = (status: string, results: unknown[]) => asInst('PUT', `/api/connector/uploads/${id}/result?status=${status}`, JSON.stringify(results));
+    const all = orders.map((o) => orderResult(o.id, true));
+    const refusals: Array<[string, unknown[], string, string]> = [
+      ['accepted', all.slice(1), 'result-mismatch', 'the result has 119 records, the upload 120: one result per uploaded record'],
+      ['accepted', [...all, orderResult('o100', true)], 'result-mismatch', 'the result has 121 records, the upload 120: one result per uploaded record'],
+      ['accepted', [orderResult('o999', true), ...all.slice(1)], 'result-mismatch', expect.stringMatching(/ids are not those of the upload/) as never],
+      ['accepted', [all[1], ...all.slice(1)], 'result-mismatch', expect.stringMatching(/ids are not those of the upload/) as never],
+      ['failed', all, 'result-mismatch', '0 of 120 records rejected: the status must be accepted'],
+      ['accepted', [{ outcome: 'accepted', documentNumber: 'SO-1' }, ...all.slice(1)], 'schema-invalid', expect.any(String) as never],
+      ['accepted', [{ id: 'o100', outcome: 'lost' }, ...all.slice(1)], 'schema-invalid', expect.any(String) as never],
+    ];
+    for (const [status, results, code, message] of refusals) {
+      const res = await put(status, results);
+      expect([res.status, res.body.code, res.body.errors?.[0]?.message]).toEqual([422, code, message]);
+      expect((await track(id)).body).toMatchObject({ status: 'downloaded', downloadResultUrl: null, errorCount: 0 });
+    }
+    expect(blobCount()).toBe(blobs); // nothing of the refused results is kept
+
+    // In another order, the same ids: accepted, when each record is; a rejected one makes the upload failed.
+    const mixed = orders.map((o, i) => orderResult(o.id, i % 3 !== 0)).reverse();
+    const failed = await put('failed', mixed);
+    expect(failed.status).toBe(200);
+    const tracking = (await track(id)).body;
+    expect(tracking).toMatchObject({ status: 'failed', summary: { records: 120, accepted: 80, rejected: 40 }, errorCount: 40 });
+    expect(tracking.errors).toHaveLength(40);
+    expect(tracking.errors[0]).toEqual({ pointer: '/2', message: 'o217: insufficient-stock (not enough stock of p1)' }); // o219 is first, and accepted
+    await receiver.waitFor(() => eventsOf('upload.completed', id).length === 1);
+    expect(eventsOf('upload.completed', id)[0]!.data.summary).toEqual({ records: 120, accepted: 80, rejected: 40 });
+
+    const whole = (await send(JSON.stringify([order(300), order(301)]))).body.fileId;
+    await until(whole, 'pending');
+    await asInst('POST', `/api/connector/uploads/${whole}/claim`);
+    const accepted = await asInst('PUT', `/api/connector/uploads/${whole}/result?status=accepted`, JSON.stringify([orderResult('o301', true), orderResult('o300', true)]));
+    expect(accepted.body).toMatchObject({ status: 'accepted', summary: { records: 2, accepted: 2, rejected: 0 }, errorCount: 0, errors: [] });
   });
 
   it('ends an invalid upload invalid, with pointers, and never offers it to the instance', async () => {
@@ -116,6 +168,8 @@ describeEachStore('uploads: from the application to the instance and back', (sto
     expect((await until(broken, 'invalid')).body).toMatchObject({ errorCount: 1, errors: [{ pointer: '', message: expect.stringMatching(/not valid JSON/) }] });
     const notArray = (await send('{"id": "o1"}')).body.fileId;
     expect((await until(notArray, 'invalid')).body.errors).toEqual([{ pointer: '', message: 'must be an array of records' }]);
+    // Their events arrive before the next test counts deliveries.
+    await receiver.waitFor(() => eventsOf('upload.validated', broken).length === 1 && eventsOf('upload.validated', notArray).length === 1);
   });
 
   it('validates only, storing and sending nothing, when asked', async () => {

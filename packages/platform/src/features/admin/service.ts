@@ -1,4 +1,5 @@
 import type { InstancePrincipal } from '../../infra/http/auth.js';
+import type { CredentialCache } from '../../infra/http/credential-cache.js';
 import { notFound } from '../../infra/http/problem.js';
 import { hasValidChecksum, newId, newKey, sha256Hex } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
@@ -7,7 +8,7 @@ import * as q from './queries.js';
 
 /** Instances of accounting products, provisioned by the operator; each gets a `cci_` key shown once. */
 export class Instances {
-  constructor(private readonly deps: { db: Db; consent: Consent }) {}
+  constructor(private readonly deps: { db: Db; consent: Consent; credentials: CredentialCache }) {}
 
   async create(input: { name: string; product: string }) {
     const instanceKey = newKey('cci');
@@ -22,17 +23,22 @@ export class Instances {
 
   /** Deletes an instance: its key stops working and every integration of it is revoked (and told so). */
   async delete(instanceId: string): Promise<void> {
-    const deleted = await this.deps.db.transaction().execute(async (tx) => {
-      if (!(await q.deleteInstance(tx, instanceId, new Date().toISOString()))) return false;
-      await this.deps.consent.revokeAllOfInstance(tx, instanceId);
-      return true;
-    });
+    const deleted = await this.deps.db
+      .transaction()
+      .execute(async (tx) => {
+        if (!(await q.deleteInstance(tx, instanceId, new Date().toISOString()))) return false;
+        await this.deps.credentials.changing(tx);
+        await this.deps.consent.revokeAllOfInstance(tx, instanceId);
+        return true;
+      })
+      .finally(() => this.deps.credentials.forget());
     if (!deleted) throw notFound('instance-not-found', `No instance "${instanceId}"`);
   }
 
   async authenticate(instanceKey: string): Promise<InstancePrincipal | undefined> {
     if (!instanceKey.startsWith('cci_') || !hasValidChecksum(instanceKey)) return undefined;
-    const row = await q.findInstanceByKeyHash(this.deps.db, sha256Hex(instanceKey));
+    const keyHash = sha256Hex(instanceKey);
+    const row = await this.deps.credentials.get(`instance:${keyHash}`, () => q.findInstanceByKeyHash(this.deps.db, keyHash));
     return row ? { instanceId: row.id, name: row.name, product: row.product } : undefined;
   }
 }

@@ -1,4 +1,5 @@
 import type { Db } from '../../infra/store/index.js';
+import { prepared } from '../../infra/store/prepared.js';
 import type { ApiKeysTable } from '../../infra/store/schema.js';
 
 export async function insertKey(tx: Db, row: ApiKeysTable): Promise<void> {
@@ -6,8 +7,8 @@ export async function insertKey(tx: Db, row: ApiKeysTable): Promise<void> {
 }
 
 /** A key with its integration: what authenticating and rotating need. */
-export function findKey(db: Db, keyHash: string) {
-  return db
+const keyByHash = prepared((db: Db, keyHash: string) =>
+  db
     .selectFrom('api_keys as k')
     .innerJoin('integrations as i', 'i.id', 'k.integration_id')
     .select([
@@ -24,8 +25,11 @@ export function findKey(db: Db, keyHash: string) {
       'i.status',
       'i.secret_hash',
     ])
-    .where('k.key_hash', '=', keyHash)
-    .executeTakeFirst();
+    .where('k.key_hash', '=', keyHash),
+);
+
+export function findKey(db: Db, keyHash: string) {
+  return keyByHash.first(db, keyHash);
 }
 
 /** Marks a key replaced, once: false when another rotation replaced it first. */
@@ -42,8 +46,8 @@ export async function forgetSuccessor(db: Db, keyHash: string): Promise<void> {
   await db.updateTable('api_keys').set({ successor_sealed: null }).where('key_hash', '=', keyHash).execute();
 }
 
-export function findIntegration(db: Db, integrationId: string) {
-  return db
+const integrationById = prepared((db: Db, integrationId: string) =>
+  db
     .selectFrom('integrations as i')
     .innerJoin('applications as a', 'a.id', 'i.application_id')
     .innerJoin('instances as n', 'n.id', 'i.instance_id')
@@ -58,6 +62,9 @@ export function findIntegration(db: Db, integrationId: string) {
       'n.name as instanceName',
       'n.product as instanceProduct',
     ])
-    .where('i.id', '=', integrationId)
-    .executeTakeFirst();
+    .where('i.id', '=', integrationId),
+);
+
+export function findIntegration(db: Db, integrationId: string) {
+  return integrationById.first(db, integrationId);
 }

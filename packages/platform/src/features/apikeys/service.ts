@@ -1,5 +1,6 @@
 import type { Integration } from '@connected-cloud/contract';
 import type { ApiKeyCheck, IntegrationPrincipal } from '../../infra/http/auth.js';
+import type { CredentialCache } from '../../infra/http/credential-cache.js';
 import { ProblemError, notFound } from '../../infra/http/problem.js';
 import { Type } from 'typebox';
 import { defineJob, handler, type JobQueue } from '../../infra/queue/index.js';
@@ -18,7 +19,7 @@ export const FORGET_SUCCESSOR = defineJob('forget-key-successor', Type.Object({ 
  */
 export class ApiKeys {
   constructor(
-    private readonly deps: { db: Db; secrets: SecretBox; queue: JobQueue; limits: RateLimits; ttlSeconds: number; graceSeconds: number },
+    private readonly deps: { db: Db; secrets: SecretBox; queue: JobQueue; limits: RateLimits; credentials: CredentialCache; ttlSeconds: number; graceSeconds: number },
   ) {}
 
   /** Mints a key for an integration, inside the caller's transaction. */
@@ -41,7 +42,8 @@ export class ApiKeys {
 
   async check(apikey: string): Promise<ApiKeyCheck> {
     if (!apikey.startsWith('cck_') || !hasValidChecksum(apikey)) return { problem: 'api-key-invalid', detail: 'This is not an API key (its checksum does not match)' };
-    const key = await q.findKey(this.deps.db, sha256Hex(apikey));
+    const keyHash = sha256Hex(apikey);
+    const key = await this.deps.credentials.get(`apikey:${keyHash}`, () => q.findKey(this.deps.db, keyHash));
     if (!key) return { problem: 'api-key-invalid', detail: 'Unknown API key' };
     if (key.status === 'revoked') return { problem: 'api-key-revoked', detail: 'The integration of this API key was revoked' };
     const now = new Date().toISOString();
@@ -91,13 +93,14 @@ export class ApiKeys {
           successor_sealed: secrets.seal(minted.apikey),
         });
         if (!replaced) throw new LostRace();
+        await this.deps.credentials.changing(tx); // the replaced key's validity now ends with the grace period
         const forgetAt = new Date(now.getTime() + this.deps.graceSeconds * 1000);
         await this.deps.queue.enqueue(tx, FORGET_SUCCESSOR, { keyHash }, { runAt: forgetAt });
         return { apikey: minted.apikey, expires: minted.expires, previousKeyValidUntil: validUntil };
       }).catch((error) => {
         if (error instanceof LostRace) return undefined; // a concurrent rotation won: answer with its successor
         throw error;
-      });
+      }).finally(() => this.deps.credentials.forget());
       if (result) return result;
     }
   }

@@ -75,7 +75,7 @@ export async function updatePasscode(tx: Db, passcodeId: string, change: Partial
 }
 
 export function findActiveIntegrations(db: Db, where: { instanceId: string; applicationId?: string }) {
-  let query = db.selectFrom('integrations').select(['id', 'application_id']).where('instance_id', '=', where.instanceId).where('status', '=', 'active');
+  let query = db.selectFrom('integrations').select(['id', 'application_id', 'created_at']).where('instance_id', '=', where.instanceId).where('status', '=', 'active');
   if (where.applicationId) query = query.where('application_id', '=', where.applicationId);
   return query.execute();
 }

@@ -14,6 +14,7 @@ import type { Onboarding } from '../onboarding/service.js';
 import type { SolutionRegistry } from '../solutions/registry.js';
 import { displayPasscode, newPasscode, normalisePasscode } from './passcode.js';
 import * as q from './queries.js';
+import type { CredentialCache } from '../../infra/http/credential-cache.js';
 
 /** A granted passcode's key is kept sealed (for the polling fallback) only until then. */
 export const FORGET_PASSCODE_KEY = defineJob('forget-passcode-key', Type.Object({ passcodeId: Type.String() }));
@@ -32,6 +33,7 @@ type Deps = {
   apikeys: ApiKeys;
   onboarding: Onboarding;
   solutions: SolutionRegistry;
+  credentials: CredentialCache;
 };
 
 /**
@@ -96,12 +98,14 @@ export class Consent {
       throw notFound('passcode-invalid', 'The passcode is wrong, used or expired');
     }
     const solution = this.d.solutions.get(found.solution)!;
+    const [current] = await q.findActiveIntegrations(this.d.db, { instanceId: instance.instanceId, applicationId: found.applicationId });
     return {
       consentId,
       expires: found.expires_at,
       application: { id: found.applicationId, name: found.applicationName, description: found.description },
       developer: { name: found.developerName, company: found.company },
       solution: { domain: solution.domain, title: solution.title, scopes: solution.scopes.map((s) => s.name), uploads: solution.uploads.map((u) => u.type) },
+      replaces: current ? { integrationId: current.id, createdAt: current.created_at } : null,
     };
   }
 
@@ -149,7 +153,7 @@ export class Consent {
           solution: consent.solution,
         },
       });
-    });
+    }).finally(() => this.d.credentials.forget()); // it may have revoked the previous integration
     return { integrationId };
   }
 
@@ -179,14 +183,21 @@ export class Consent {
   async revoke(instance: InstancePrincipal, integrationId: string): Promise<void> {
     const integration = await q.findIntegrationOfInstance(this.d.db, integrationId, instance.instanceId);
     if (!integration) throw notFound('integration-not-found', `This instance has no integration "${integrationId}"`);
-    await this.d.db.transaction().execute((tx) => this.#revoke(tx, integration.id, integration.application_id, new Date()));
+    await this.d.db
+      .transaction()
+      .execute((tx) => this.#revoke(tx, integration.id, integration.application_id, new Date()))
+      .finally(() => this.d.credentials.forget());
   }
 
   /** The developer revokes an integration of their application (the caller checked that it is theirs). */
   async revokeOfApplication(integrationId: string, applicationId: string): Promise<void> {
-    await this.d.db.transaction().execute((tx) => this.#revoke(tx, integrationId, applicationId, new Date()));
+    await this.d.db
+      .transaction()
+      .execute((tx) => this.#revoke(tx, integrationId, applicationId, new Date()))
+      .finally(() => this.d.credentials.forget());
   }
 
+  /** Inside the caller's transaction, which must call `credentials.forget()` once it has ended. */
   async revokeAllOfInstance(tx: Db, instanceId: string): Promise<void> {
     for (const i of await q.findActiveIntegrations(tx, { instanceId })) await this.#revoke(tx, i.id, i.application_id, new Date());
   }
@@ -224,6 +235,7 @@ export class Consent {
 
   async #revoke(tx: Db, integrationId: string, applicationId: string, at: Date): Promise<void> {
     if (await q.revokeIntegration(tx, integrationId, at.toISOString())) {
+      await this.d.credentials.changing(tx);
       await this.d.events.record(tx, { applicationId, integrationId, type: 'integration.revoked', data: { integrationId } });
     }
   }

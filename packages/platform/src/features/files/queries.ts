@@ -1,23 +1,27 @@
 import { sql } from 'kysely';
 import type { Db } from '../../infra/store/index.js';
+import { prepared } from '../../infra/store/prepared.js';
 import type { ScopeFilesTable } from '../../infra/store/schema.js';
 
-export function currentFile(db: Db, where: { instanceId: string; solution: string; scope: string }) {
-  return db
+const newestOfScope = prepared((db: Db, instanceId: string, solution: string, scope: string) =>
+  db
     .selectFrom('scope_files')
     .selectAll()
-    .where('instance_id', '=', where.instanceId)
-    .where('solution', '=', where.solution)
-    .where('scope', '=', where.scope)
+    .where('instance_id', '=', instanceId)
+    .where('solution', '=', solution)
+    .where('scope', '=', scope)
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+    .limit(1),
+);
+
+export function currentFile(db: Db, where: { instanceId: string; solution: string; scope: string }) {
+  return newestOfScope.first(db, where.instanceId, where.solution, where.scope);
 }
 
 /** The current (newest) file of every scope of an instance and solution. */
-export function currentFiles(db: Db, instanceId: string, solution: string) {
-  return db
+const newestOfEachScope = prepared((db: Db, instanceId: string, solution: string) =>
+  db
     .selectFrom('scope_files as f')
     .selectAll()
     .where('f.instance_id', '=', instanceId)
@@ -34,8 +38,11 @@ export function currentFiles(db: Db, instanceId: string, solution: string) {
         ),
       ),
     )
-    .orderBy('f.scope')
-    .execute();
+    .orderBy('f.scope'),
+);
+
+export function currentFiles(db: Db, instanceId: string, solution: string) {
+  return newestOfEachScope.all(db, instanceId, solution);
 }
 
 export function findFile(db: Db, fileId: string, where: { instanceId: string; solution: string }) {

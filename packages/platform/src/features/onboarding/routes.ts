@@ -5,7 +5,6 @@ import { ProblemError } from '../../infra/http/problem.js';
 import { sameDeveloper } from '../../infra/http/auth.js';
 import { handle } from '../../infra/http/routes.js';
 import { clientAddress } from '../../infra/ratelimit/index.js';
-import { PAGE_CSP } from '../../infra/http/pages/index.js';
 import { checkYourEmail, linkProblem, registrationForm } from './page.js';
 
 /** The developer-facing API of onboarding (contract §2). */
@@ -38,13 +37,6 @@ export async function registrationPageRoutes(app: App): Promise<void> {
   const closed = { unknown: 404, used: 410, expired: 410 } as const;
   const form = (token: string, r: { developerName: string; applicationName: string }, error?: string) =>
     registrationForm({ token, developerName: r.developerName, applicationName: r.applicationName, ...(error ? { error } : {}) });
-
-  app.addHook('onSend', async (_request, reply, payload) => {
-    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
-      reply.header('content-security-policy', PAGE_CSP).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
-    }
-    return payload;
-  });
 
   handle(app, routes.getRegistrationPage, async (request, reply) => {
     const found = await onboarding.lookUp(request.params.token);

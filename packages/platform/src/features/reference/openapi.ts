@@ -11,6 +11,7 @@ import {
   type SolutionDefinition,
 } from '@connected-cloud/contract';
 import type { TObject, TSchema } from 'typebox';
+import { exampleOf } from './examples.js';
 
 type Json = Record<string, unknown>;
 
@@ -58,7 +59,7 @@ export function openApiDocument(opts: { publicUrl: string; routes: readonly Rout
 
 function operation(route: RouteDefinition, solutions: readonly SolutionDefinition[]): Json {
   const parameters = [
-    ...parametersOf(route.params, 'path'),
+    ...parametersOf(route.params, 'path', route.path),
     ...parametersOf(route.query, 'query'),
     ...parametersOf(route.headers, 'header'),
   ];
@@ -74,20 +75,25 @@ function operation(route: RouteDefinition, solutions: readonly SolutionDefinitio
   };
 }
 
-function parametersOf(schema: TObject | undefined, where: 'path' | 'query' | 'header'): Json[] {
+function parametersOf(schema: TObject | undefined, where: 'path' | 'query' | 'header', path = ''): Json[] {
   if (!schema) return [];
   const required = new Set((schema as { required?: string[] }).required ?? []);
   return Object.entries(schema.properties).map(([name, property]) => {
     const { description, ...rest } = plain(property as TSchema);
+    const example = name === 'fileId' && path.includes('/uploads/') ? `upl_4CjRZf7q1pTz8WkX2mYb0v` : exampleOf(rest, name);
     return {
       name,
       in: where,
       required: where === 'path' || required.has(name),
       ...(description ? { description } : {}),
       schema: rest,
+      ...(example !== undefined ? { example } : {}),
     };
   });
 }
+
+/** The records a streamed body's example shows: those its path and query examples name. */
+const exampleRecords: Record<RecordsOf, string> = { scope: 'ecommerce products', upload: 'ecommerce orders', result: 'ecommerce orders-result' };
 
 const recordTitles: Record<RecordsOf, string> = { scope: 'scope', upload: 'upload type', result: 'upload result' };
 
@@ -95,12 +101,14 @@ function requestBody(route: RouteDefinition, solutions: readonly SolutionDefinit
   const body = route.body!;
   if (isStreamBody(body)) {
     const items = recordSchemas(body.records, solutions);
+    const shown = items.find((i) => i.title === exampleRecords[body.records]) ?? items[0]!;
     return {
       required: true,
       description: `${body.description}. Each item follows the JSON Schema of the ${recordTitles[body.records]} (GET /api/solutions/{domain}/schemas/{name}.json).`,
       content: {
         [body.contentType]: {
-          schema: { type: 'array', items: { oneOf: items } },
+          schema: { type: 'array', items: items.length === 1 ? items[0] : { oneOf: items } },
+          example: [exampleOf(shown)],
           'x-streaming': 'The body is read as a stream and never held whole: send it chunked or with Content-Length.',
           'x-limits': 'Up to 2 GiB; gzip, deflate or br with Content-Encoding.',
         },
@@ -108,9 +116,10 @@ function requestBody(route: RouteDefinition, solutions: readonly SolutionDefinit
     };
   }
   const schema = plain(body as TSchema);
+  const example = exampleOf(schema);
   return {
     required: true,
-    content: Object.fromEntries([...(route.bodyTypes ?? ['application/json'])].map((type) => [type, { schema }])),
+    content: Object.fromEntries([...(route.bodyTypes ?? ['application/json'])].map((type) => [type, { schema, example }])),
   };
 }
 
@@ -131,7 +140,14 @@ function responses(route: RouteDefinition): Json {
       description: spec.description,
       ...(spec.kind === 'empty'
         ? {}
-        : { content: { [spec.kind === 'json' ? (spec.contentType ?? 'application/json') : spec.contentType]: { schema: plain(spec.schema) } } }),
+        : {
+            content: {
+              [spec.kind === 'json' ? (spec.contentType ?? 'application/json') : spec.contentType]: {
+                schema: plain(spec.schema),
+                ...(spec.kind === 'json' ? { example: exampleOf(plain(spec.schema)) } : {}),
+              },
+            },
+          }),
     };
   }
   for (const [status, codes] of Object.entries(problemsOf(route))) {

@@ -1,13 +1,16 @@
 import type { UploadStatus } from '@connected-cloud/contract';
 import type { Db } from '../../infra/store/index.js';
+import { prepared } from '../../infra/store/prepared.js';
 import type { UploadsTable } from '../../infra/store/schema.js';
 
 export function insertUpload(tx: Db, row: UploadsTable) {
   return tx.insertInto('uploads').values(row).execute();
 }
 
+const uploadById = prepared((db: Db, id: string) => db.selectFrom('uploads').selectAll().where('id', '=', id));
+
 export function findUpload(db: Db, id: string) {
-  return db.selectFrom('uploads').selectAll().where('id', '=', id).executeTakeFirst();
+  return uploadById.first(db, id);
 }
 
 export function findByIdempotencyKey(db: Db, integrationId: string, key: string) {
@@ -27,8 +30,8 @@ export function listUploads(db: Db, integrationId: string, opts: { status?: Uplo
 }
 
 /** Valid uploads waiting for an instance, oldest first, from integrations that are still active. */
-export function inbox(db: Db, instanceId: string, limit: number) {
-  return db
+const pendingOfInstance = prepared((db: Db, instanceId: string, limit: number) =>
+  db
     .selectFrom('uploads as u')
     .innerJoin('integrations as i', 'i.id', 'u.integration_id')
     .select(['u.id', 'u.integration_id', 'u.type', 'u.records', 'u.size'])
@@ -37,8 +40,11 @@ export function inbox(db: Db, instanceId: string, limit: number) {
     .where('i.status', '=', 'active')
     .orderBy('u.created_at')
     .orderBy('u.id')
-    .limit(limit)
-    .execute();
+    .limit(limit),
+);
+
+export function inbox(db: Db, instanceId: string, limit: number) {
+  return pendingOfInstance.all(db, instanceId, limit);
 }
 
 /** Whether a blob is an upload's content or result; the key names the upload (`uploads/<instance>/<id>…`). */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { UploadCreated, UploadLease, UploadStatus, UploadTracking, ValidationReport } from '@connected-cloud/contract';
+import type { UploadCreated, UploadLease, UploadStatus, UploadSummary, UploadTracking, ValidationReport } from '@connected-cloud/contract';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import type { BlobStore } from '../../infra/blobs/index.js';
@@ -17,6 +17,7 @@ import type { EventOutbox } from '../events/outbox.js';
 import type { SolutionRegistry } from '../solutions/registry.js';
 import type { InboxSignal } from './inbox.js';
 import * as q from './queries.js';
+import { IdsDigest, ResultCounter } from './result.js';
 import { LEASED, allowed, isFinal, journeyProgress, stageOf } from './status.js';
 
 const UploadJob = Type.Object({ uploadId: Type.String() });
@@ -109,6 +110,9 @@ export class Uploads {
       result_blob_key: null,
       result_size: null,
       result_sha256: null,
+      ids_digest: null,
+      result_accepted: null,
+      result_rejected: null,
       created_at: at,
       updated_at: at,
     };
@@ -182,16 +186,26 @@ export class Uploads {
     });
   }
 
-  /** The result file ends the journey: validated against the result schema, stored, and announced. */
+  /**
+   * The result file ends the journey: validated against the result schema and counted as it streams, checked to
+   * answer the upload record for record with the status its counts call for (else 422 and the lease stays),
+   * stored, and announced with its summary.
+   */
   async result(instance: InstancePrincipal, fileId: string, status: 'accepted' | 'failed', body: Readable): Promise<UploadTracking> {
     const row = this.#leased(await this.#ofInstance(this.d.db, instance, fileId));
     // A key of its own per attempt: a refused attempt removes only what it wrote.
     const key = `uploads/${instance.instanceId}/${fileId}.result-${randomBase62(8)}.json`;
-    const ingested = await ingestJsonArray({ body, validate: this.d.solutions.validator(row.solution, `${row.type}-result`)!, blobs: this.d.blobs, key });
+    const counter = new ResultCounter();
+    const validate = this.d.solutions.validator(row.solution, `${row.type}-result`)!;
+    const ingested = await ingestJsonArray({ body, validate, blobs: this.d.blobs, key, inspect: (value, i) => counter.add(value, i) });
     try {
+      counter.check(row, status);
+      const { accepted, rejected } = counter.summary;
+      const outcome: Partial<UploadsTable> = { result_blob_key: key, result_size: ingested.size, result_sha256: ingested.sha256, result_accepted: accepted, result_rejected: rejected };
+      if (status === 'failed') Object.assign(outcome, { error_count: counter.reasonCount, errors: JSON.stringify(counter.reasons) });
       const moved = await this.d.db.transaction().execute(async (tx) => {
         const fresh = this.#leased(await this.#ofInstance(tx, instance, fileId));
-        return this.#move(tx, fresh, status, { result_blob_key: key, result_size: ingested.size, result_sha256: ingested.sha256, lease_until: null, progress: 100 });
+        return this.#move(tx, fresh, status, { ...outcome, lease_until: null, progress: 100 });
       });
       return this.#tracking(moved);
     } catch (error) {
@@ -211,7 +225,8 @@ export class Uploads {
     const found = await q.findUpload(this.d.db, uploadId);
     if (!found || (found.status !== 'uploaded' && found.status !== 'validating')) return done;
     const row = await this.d.db.transaction().execute((tx) => this.#move(tx, found, 'validating', { progress: 0 }));
-    const validator = new JsonArrayValidator(this.d.solutions.validator(row.solution, row.type)!);
+    const ids = new IdsDigest();
+    const validator = new JsonArrayValidator(this.d.solutions.validator(row.solution, row.type)!, (value) => ids.add(value));
     let reported = Date.now();
     for await (const chunk of this.d.blobs.read(row.blob_key) as AsyncIterable<Buffer>) {
       validator.write(chunk);
@@ -225,7 +240,7 @@ export class Uploads {
     await this.d.db.transaction().execute(async (tx) => {
       const fresh = await q.findUpload(tx, uploadId);
       if (fresh?.status !== 'validating') return; // another run finished it
-      const outcome = { records: report.records, error_count: report.errorCount, errors: JSON.stringify(report.errors), progress: 100 };
+      const outcome = { records: report.records, error_count: report.errorCount, errors: JSON.stringify(report.errors), ids_digest: ids.value ?? null, progress: 100 };
       const validated = await this.#move(tx, fresh, report.status, outcome);
       if (report.status === 'valid') await this.#move(tx, validated, 'pending', { progress: 0 });
     });
@@ -283,7 +298,8 @@ export class Uploads {
     if (to === 'valid' || to === 'invalid') {
       await this.d.events.record(tx, { ...common, type: 'upload.validated', data: { integrationId: row.integration_id, fileId: row.id, type: row.type, status: to, errorCount: next.error_count } });
     } else if (to === 'accepted' || to === 'failed') {
-      await this.d.events.record(tx, { ...common, type: 'upload.completed', data: { integrationId: row.integration_id, fileId: row.id, type: row.type, status: to, downloadResultUrl: this.#resultUrl(row.id) } });
+      const data = { integrationId: row.integration_id, fileId: row.id, type: row.type, status: to, downloadResultUrl: this.#resultUrl(row.id), summary: summaryOf(next)! };
+      await this.d.events.record(tx, { ...common, type: 'upload.completed', data });
     } else if (to === 'pending') {
       await this.d.inbox.announce(tx);
     }
@@ -340,6 +356,7 @@ export class Uploads {
       errorCount: row.error_count,
       errors: JSON.parse(row.errors) as ProblemItem[],
       downloadResultUrl: final ? this.#resultUrl(row.id) : null,
+      ...(final && row.result_accepted !== null ? { summary: summaryOf(row) } : {}),
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };
@@ -363,6 +380,12 @@ export class Uploads {
   #resultUrl(id: string): string {
     return `${this.d.config.publicUrl}/api/uploads/${id}/result`;
   }
+}
+
+/** The counts of the result file, once there is one. */
+function summaryOf(row: UploadsTable): UploadSummary | undefined {
+  if (row.result_accepted === null || row.result_rejected === null) return undefined;
+  return { records: row.result_accepted + row.result_rejected, accepted: row.result_accepted, rejected: row.result_rejected };
 }
 
 /** The outcome of a validation as the tracking and validateOnly report it; a body that is not JSON is invalid too. */

@@ -86,11 +86,28 @@ export class JsonArrayValidator {
  * behind and the problem is thrown, once the whole body has arrived (a client sends it all before it reads).
  * With `indexed`, the record index (record-index.ts) is written beside the blob and committed before it.
  */
-export async function ingestJsonArray(opts: { body: Readable; validate: ValidateFunction; blobs: BlobStore; key: string; indexed?: boolean }): Promise<Ingested> {
+export async function ingestJsonArray(opts: {
+  body: Readable;
+  validate: ValidateFunction;
+  blobs: BlobStore;
+  key: string;
+  indexed?: boolean;
+  /** Sees each valid record, in order (only while the whole file is valid so far). */
+  inspect?: (value: unknown, index: number) => void;
+}): Promise<Ingested> {
   const writer = await opts.blobs.create(opts.key);
   const index = opts.indexed ? new RecordIndexWriter(await opts.blobs.create(indexKeyOf(opts.key))) : undefined;
   const hash = createHash('sha256');
-  const validator = new JsonArrayValidator(opts.validate, index && ((value, raw, offset, compact) => index.add(value, raw, offset, compact)));
+  const { inspect } = opts;
+  let seen = 0;
+  const onRecord =
+    index || inspect
+      ? (value: unknown, raw: Buffer, offset: number, compact: boolean) => {
+          inspect?.(value, seen++);
+          index?.add(value, raw, offset, compact);
+        }
+      : undefined;
+  const validator = new JsonArrayValidator(opts.validate, onRecord);
   // One write in flight while the next chunk is validated: the disk and the parser work at the same time.
   let writing: Promise<unknown> = Promise.resolve();
   try {

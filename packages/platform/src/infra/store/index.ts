@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { migrationsFor } from './migrations.js';
+import { preparedStatementNames } from './prepared.js';
 import type { Database } from './schema.js';
 
 export type { Database } from './schema.js';
@@ -25,8 +26,12 @@ export interface Store {
    * SQLite every write transaction is serialised already: a no-op.
    */
   lock(db: Db, name: string): Promise<void>;
-  /** Calls `onNotify` for each notify() on `channel` from any process; returns the way to stop listening. */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onNotify` for each notify() on `channel` from any process, and once each time it starts listening;
+   * `onDown` when the connection is lost (notifications may be missed until the next `onNotify`). Returns the
+   * way to stop listening.
+   */
+  listen(channel: string, onNotify: () => void, onDown?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -47,9 +52,9 @@ export async function openStore(opts: { databaseUrl?: string | undefined; dataDi
     async lock(tx, name) {
       if (databaseUrl) await sql`select pg_advisory_xact_lock(hashtextextended(${name}, 0))`.execute(tx);
     },
-    async listen(channel, onNotify) {
+    async listen(channel, onNotify, onDown) {
       if (!databaseUrl) return async () => {};
-      return listenPostgres(databaseUrl, channel, onNotify);
+      return listenPostgres(databaseUrl, channel, onNotify, onDown);
     },
     async close() {
       await db.destroy();
@@ -90,6 +95,15 @@ function postgres(url: string): { db: Db; driver: Store['driver'] } {
   pg.types.setTypeParser(pg.types.builtins.INT8, Number);
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   pool.on('error', () => {}); // an idle client's error is reported to the query that next uses the pool
+  pool.on('connect', (client) => {
+    // Kysely sends (sql, parameters) unnamed: parsed and planned on every call. The hot path's prepared queries
+    // (prepared.ts) go as named statements instead, parsed once per connection.
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    client.query = ((...args: unknown[]) => {
+      const name = args.length === 2 && typeof args[0] === 'string' ? preparedStatementNames.get(args[0]) : undefined;
+      return name ? query({ name, text: args[0], values: args[1] }) : query(...args);
+    }) as typeof client.query;
+  });
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), driver: { dialect: 'postgres', pool } };
 }
 
@@ -97,11 +111,12 @@ function postgres(url: string): { db: Db; driver: Store['driver'] } {
  * A dedicated connection that LISTENs on a channel, reconnecting after a failure. Notifications lost while it is
  * down are covered by the listeners' own polling.
  */
-async function listenPostgres(url: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+async function listenPostgres(url: string, channel: string, onNotify: () => void, onDown?: () => void): Promise<() => Promise<void>> {
   let client: pg.Client | undefined;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
   const reconnect = () => {
+    onDown?.();
     client?.end().catch(() => {});
     client = undefined;
     if (!stopped) retry = setTimeout(() => connect().catch(reconnect), 1000);

@@ -233,6 +233,14 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('rate_limits_expire').on('rate_limits').column('expire').execute();
       },
     },
+    '0007_upload_summary': {
+      async up(db: Kysely<any>) {
+        // ids_digest: the uploaded records' ids, summed as a multiset hash, to check the result answers each once.
+        await db.schema.alterTable('uploads').addColumn('ids_digest', 'text').execute();
+        await db.schema.alterTable('uploads').addColumn('result_accepted', 'bigint').execute();
+        await db.schema.alterTable('uploads').addColumn('result_rejected', 'bigint').execute();
+      },
+    },
     '0010_portal': {
       async up(db: Kysely<any>) {
         await db.schema.alterTable('applications').addColumn('previous_webhook_secret_sealed', 'text').execute();

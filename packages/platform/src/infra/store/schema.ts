@@ -249,6 +249,11 @@ export interface UploadsTable {
   result_blob_key: string | null;
   result_size: number | null;
   result_sha256: string | null;
+  /** The multiset hash of the uploaded records' ids (result.ts), set when validated; null for records without ids. */
+  ids_digest: string | null;
+  /** The summary counted from the result file, set once final. */
+  result_accepted: number | null;
+  result_rejected: number | null;
   created_at: Time;
   updated_at: Time;
 }

@@ -1,0 +1,39 @@
+import type { CompiledQuery, Compilable } from 'kysely';
+import type { Db } from './index.js';
+
+/** The SQL of every prepared query, by text: PostgreSQL connections prepare these by name, once each. */
+export const preparedStatementNames = new Map<string, string>();
+
+const MARK = '\u0000cc-param:';
+
+/**
+ * A query of the hot path, built and compiled once per dialect: each call binds its parameters to the SQL
+ * compiled the first time, skipping Kysely's building and compiling (a fifth of a request's CPU when done each
+ * time). `build` names its parameters; each must be a plain value bound once (not a list, not used in arithmetic),
+ * and the shape of the query must not depend on them.
+ */
+export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => Compilable<R>) {
+  const byAdapter = new WeakMap<object, { compiled: CompiledQuery<R>; slots: (number | { value: unknown })[] }>();
+  const compile = (db: Db) => {
+    const adapter = db.getExecutor().adapter; // one per dialect, shared by its transactions
+    let entry = byAdapter.get(adapter);
+    if (!entry) {
+      const marks = Array.from({ length: build.length - 1 }, (_, i) => `${MARK}${i}`) as A;
+      const compiled = build(db, ...marks).compile();
+      const slots = compiled.parameters.map((p) => (typeof p === 'string' && p.startsWith(MARK) ? Number(p.slice(MARK.length)) : { value: p }));
+      entry = { compiled, slots };
+      byAdapter.set(adapter, entry);
+      if (!preparedStatementNames.has(compiled.sql)) preparedStatementNames.set(compiled.sql, `cc_${preparedStatementNames.size}`);
+    }
+    return entry;
+  };
+  const run = async (db: Db, args: A): Promise<R[]> => {
+    const { compiled, slots } = compile(db);
+    const parameters = slots.map((s) => (typeof s === 'number' ? args[s] : s.value));
+    return (await db.executeQuery<R>({ ...compiled, parameters })).rows;
+  };
+  return {
+    all: (db: Db, ...args: A): Promise<R[]> => run(db, args),
+    first: async (db: Db, ...args: A): Promise<R | undefined> => (await run(db, args))[0],
+  };
+}
