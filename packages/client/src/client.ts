@@ -4,6 +4,8 @@ import type {
   Application,
   ApplicationCreated,
   ApplicationInput,
+  ApplicationPatch,
+  WebhookSecretRotated,
   Change,
   DeveloperRegistration,
   EventSummary,
@@ -101,6 +103,20 @@ export class ConnectedCloud {
   }
   createApplication(developerId: string, input: ApplicationInput): Promise<ApplicationCreated> {
     return this.transport.json(operation('createApplication', { developerId }, { json: input }));
+  }
+  // --- the developer API (a developer token, ccd_…, made in the console) ---
+
+  /** The developer's applications. */
+  applications(developerId: string, developerToken: string): Promise<Application[]> {
+    return this.transport.json(operation('listApplications', { developerId }, { headers: bearer(developerToken) }));
+  }
+  /** Changes name, description or notificationUrl. */
+  updateApplication(developerId: string, applicationId: string, patch: ApplicationPatch, developerToken: string): Promise<Application> {
+    return this.transport.json(operation('updateApplication', { developerId, applicationId }, { json: patch, headers: bearer(developerToken) }));
+  }
+  /** A new webhook signing secret (shown once); the previous one signs beside it until previousSecretValidUntil. */
+  rotateWebhookSecret(developerId: string, applicationId: string, developerToken: string): Promise<WebhookSecretRotated> {
+    return this.transport.json(operation('rotateWebhookSecret', { developerId, applicationId }, { headers: bearer(developerToken) }));
   }
   /** A passcode to show the user; `secret` is this integration's passcode secret, needed later to rotate its key. */
   createPasscode(developerId: string, applicationId: string, secret: string): Promise<PasscodeCreated> {
@@ -305,3 +321,5 @@ export async function applyChanges(changes: AsyncIterable<Change>, copy: { put(i
   }
   return { put, removed };
 }
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -73,5 +73,9 @@ export const ProblemCodes = {
   'status-conflict': 'The upload’s status does not allow this',
   'result-not-found': 'The upload has no result yet',
   'result-mismatch': 'The result file does not answer the upload record for record, or contradicts the status',
+  'developer-token-missing': 'No developer token was sent',
+  'developer-token-invalid': 'The developer token is not valid',
+  'developer-token-revoked': 'The developer token was revoked',
+  'csrf-invalid': 'The form’s CSRF token is missing or wrong',
 } as const;
 export type ProblemCode = keyof typeof ProblemCodes;

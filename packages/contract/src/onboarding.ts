@@ -70,6 +70,28 @@ export const ApplicationCreated = Type.Object(
 );
 export type ApplicationCreated = Static<typeof ApplicationCreated>;
 
+export const ApplicationPatch = Type.Object(
+  {
+    name: Type.Optional(Text(120)),
+    description: Type.Optional(Type.String({ maxLength: 1000, description: 'an empty string clears it' })),
+    notificationUrl: Type.Optional(NotificationUrl),
+  },
+  { additionalProperties: false, minProperties: 1, title: 'ApplicationPatch' },
+);
+export type ApplicationPatch = Static<typeof ApplicationPatch>;
+
+export const WebhookSecretRotated = Type.Object(
+  {
+    webhookSecret: Type.String({ pattern: '^whsec_', description: 'the new Standard Webhooks signing secret; shown once' }),
+    previousSecretValidUntil: Type.String({
+      format: 'date-time',
+      description: 'until then every event carries a signature made with the previous secret too (24 h)',
+    }),
+  },
+  { title: 'WebhookSecretRotated' },
+);
+export type WebhookSecretRotated = Static<typeof WebhookSecretRotated>;
+
 export const DeveloperParams = Type.Object({ developerId: Type.String({ maxLength: 64 }) });
 export const ApplicationParams = Type.Object({
   developerId: Type.String({ maxLength: 64 }),

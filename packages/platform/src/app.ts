@@ -10,7 +10,7 @@ import { onboardingApiRoutes, registrationPageRoutes } from './features/onboardi
 import { opsRoutes } from './features/ops/routes.js';
 import { referenceRoutes } from './features/reference/routes.js';
 import { solutionRoutes } from './features/solutions/routes.js';
-import { homeRoutes } from './features/portal/routes.js';
+import { consoleRoutes, homeRoutes } from './features/portal/routes.js';
 import { installContentDecoding } from './infra/http/encoding.js';
 import { MAX_PARAM_LENGTH, clientErrorHandler, frameworkErrors, installErrorHandling } from './infra/http/errors.js';
 import type { App } from './infra/http/fastify.js';
@@ -62,6 +62,7 @@ export async function buildApp(platform: Platform): Promise<App> {
   });
   app.decorateRequest('instance', null);
   app.decorateRequest('integration', null);
+  app.decorateRequest('developer', null);
   app.removeContentTypeParser('text/plain'); // the API speaks JSON; anything else is 415
   installValidation(app);
   installErrorHandling(app);
@@ -69,6 +70,7 @@ export async function buildApp(platform: Platform): Promise<App> {
   installPages(app);
 
   await app.register(opsRoutes);
+  await app.register(consoleRoutes);
   await app.register(referenceRoutes);
   await app.register(homeRoutes);
   await app.register(solutionRoutes);

@@ -39,6 +39,8 @@ export interface Config {
   /** Fair delivery per endpoint (features/events/endpoints.ts). */
   webhookEndpoints: { concurrency: number; threshold: number; openMs: number; maxOpenMs: number; busyDelayMs: number };
   queue: { concurrency: number; pollMs: number };
+  /** The developer portal (contract §11), in seconds: sign-in link life, session idle and absolute ends. */
+  portal: { signInLinkTtl: number; sessionIdle: number; sessionMax: number };
   logLevel: string;
 }
 
@@ -52,6 +54,7 @@ export const RateLimitVariables = {
   resendsPerEvent: ['RATE_LIMIT_RESENDS', '10/1h'],
   uploadsPerIntegration: ['RATE_LIMIT_UPLOADS', '1200/1h'],
   signInEmails: ['RATE_LIMIT_SIGNIN_EMAILS', '5/15m'],
+  signInClients: ['RATE_LIMIT_SIGNIN_CLIENTS', '20/15m'],
 } as const;
 export type RateLimitName = keyof typeof RateLimitVariables;
 /** `points` requests in a fixed window of `seconds`. */
@@ -178,6 +181,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookTimeoutMs: 15_000,
     webhookEndpoints: { concurrency: int('WEBHOOK_ENDPOINT_CONCURRENCY', 8, 1, 1000), threshold: 3, openMs: 30_000, maxOpenMs: 600_000, busyDelayMs: 1000 },
     queue: { concurrency: 64, pollMs: 5_000 },
+    portal: { signInLinkTtl: 15 * 60, sessionIdle: 12 * 3600, sessionMax: 7 * DAY },
     logLevel: str('LOG_LEVEL') ?? 'info',
   };
 }

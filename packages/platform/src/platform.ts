@@ -11,6 +11,7 @@ import { EventLog } from './features/events/log.js';
 import { DELIVER_EVENT, EventOutbox } from './features/events/outbox.js';
 import { RegistrationCaptcha } from './features/onboarding/captcha.js';
 import { Onboarding } from './features/onboarding/service.js';
+import { Portal } from './features/portal/service.js';
 import { Retention } from './features/ops/retention.js';
 import { SolutionRegistry } from './features/solutions/registry.js';
 import { InboxSignal } from './features/uploads/inbox.js';
@@ -19,7 +20,7 @@ import { createMailer, type Mailer } from './infra/mail/index.js';
 import { mailJobs } from './infra/mail/outbox.js';
 import { openBlobStore, type BlobStore } from './infra/blobs/index.js';
 import { blobJobs } from './infra/blobs/jobs.js';
-import { adminAuth, apiKeyAuth, instanceAuth, type AuthHook } from './infra/http/auth.js';
+import { adminAuth, apiKeyAuth, developerTokenAuth, instanceAuth, type AuthHook } from './infra/http/auth.js';
 import { CredentialCache } from './infra/http/credential-cache.js';
 import { guardedAgent } from './infra/net/guarded-agent.js';
 import { Metrics } from './infra/metrics.js';
@@ -56,6 +57,7 @@ export interface Platform {
   /** Store-backed rate limits, named in config.rateLimits. */
   limits: RateLimits;
   retention: Retention;
+  portal: Portal;
   /** The one hook per credential kind (the contract's words); a route's kind in the table picks it. */
   auth: Record<Exclude<Credential, 'none'>, AuthHook>;
   /** Set once start() has finished: until then /ready and the API answer 503 (app.ts). */
@@ -99,9 +101,11 @@ export async function createPlatform(config: Config, log: Logger, opts: { clock?
   const files = new ScopeFiles({ db: store.db, blobs, queue, events, solutions, config, clock });
   const uploads = new Uploads({ db: store.db, blobs, queue, events, solutions, inbox, config, log, clock });
   const retention = new Retention({ store, queue, uploads, clock, days: config.retentionDays, log });
+  const portal = new Portal({ db: store.db, secrets, queue, config, limits });
   const auth = {
     adminToken: adminAuth(keys.adminTokenHash),
     instanceKey: instanceAuth((key) => instances.authenticate(key)),
+    developerToken: developerTokenAuth((token) => portal.checkToken(token)),
     apiKey: apiKeyAuth((key) => apikeys.check(key), 7 * 86_400_000),
   };
   metrics.gauge('cc_uploads', 'Uploads, by status', ['status'], () => uploads.countByStatus());
@@ -130,6 +134,7 @@ export async function createPlatform(config: Config, log: Logger, opts: { clock?
     files,
     uploads,
     retention,
+    portal,
     auth,
     started: false,
     async start() {

@@ -3,8 +3,11 @@ import type { ProblemCode } from '../common.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** Who may call a route: nobody in particular, an integration's API key, an instance key, the admin token. */
-export type Credential = 'none' | 'apiKey' | 'instanceKey' | 'adminToken';
+/**
+ * Who may call a route: nobody in particular, an integration's API key, an instance key, the admin token, a
+ * developer token (ccd_…, made in the console).
+ */
+export type Credential = 'none' | 'apiKey' | 'instanceKey' | 'adminToken' | 'developerToken';
 
 /** The tags of the OpenAPI document, in the guide's order. */
 export const Tags = {
@@ -104,6 +107,7 @@ export const CredentialProblems: Record<Credential, readonly ProblemCode[]> = {
   apiKey: ['api-key-missing', 'api-key-invalid', 'api-key-expired', 'api-key-revoked'],
   instanceKey: ['instance-key-invalid'],
   adminToken: ['admin-token-invalid'],
+  developerToken: ['developer-token-missing', 'developer-token-invalid', 'developer-token-revoked'],
 };
 
 /**

@@ -1,5 +1,15 @@
 import { Type } from 'typebox';
-import { Application, ApplicationCreated, ApplicationInput, ApplicationParams, DeveloperParams, DeveloperRegistration, RegistrationAccepted } from '../onboarding.js';
+import {
+  Application,
+  ApplicationCreated,
+  ApplicationInput,
+  ApplicationParams,
+  ApplicationPatch,
+  DeveloperParams,
+  DeveloperRegistration,
+  RegistrationAccepted,
+  WebhookSecretRotated,
+} from '../onboarding.js';
 import { defineRoute, json, stream } from './define.js';
 
 const html = (description: string) => stream('text/html', Type.String(), description);
@@ -50,6 +60,47 @@ export const onboardingRoutes = {
     summary: 'One application (no secrets)',
     params: ApplicationParams,
     responses: { 200: json(Application, 'The application') },
+    problems: { 404: ['developer-not-found', 'application-not-found'] },
+  }),
+  listApplications: defineRoute({
+    operationId: 'listApplications',
+    method: 'GET',
+    path: '/api/developers/{developerId}/applications',
+    tag: 'onboarding',
+    auth: 'developerToken',
+    summary: 'The developer’s applications (developer token)',
+    description: 'Needs a developer token of this developer (Authorization: Bearer ccd_…); another developer’s ID answers 404.',
+    params: DeveloperParams,
+    responses: { 200: json(Type.Array(Application), 'The applications, oldest first') },
+    problems: { 404: ['developer-not-found'] },
+  }),
+  updateApplication: defineRoute({
+    operationId: 'updateApplication',
+    method: 'PATCH',
+    path: '/api/developers/{developerId}/applications/{applicationId}',
+    tag: 'onboarding',
+    auth: 'developerToken',
+    summary: 'Change an application’s name, description or notificationUrl (developer token)',
+    description:
+      'Never with the Developer ID alone: whoever sets the notificationUrl receives the next API keys. The ' +
+      'notificationUrl follows the rules of registration (400 invalid-request); a new one lifts a stop that a 410 put on delivery.',
+    params: ApplicationParams,
+    body: ApplicationPatch,
+    responses: { 200: json(Application, 'The application as changed') },
+    problems: { 404: ['developer-not-found', 'application-not-found'] },
+  }),
+  rotateWebhookSecret: defineRoute({
+    operationId: 'rotateWebhookSecret',
+    method: 'POST',
+    path: '/api/developers/{developerId}/applications/{applicationId}/webhook-secret',
+    tag: 'onboarding',
+    auth: 'developerToken',
+    summary: 'Rotate the webhook signing secret (developer token)',
+    description:
+      'The new secret is returned once. For 24 h every event carries two signatures (Standard Webhooks allows ' +
+      'several, space-separated): one with the new secret and one with the previous, so a receiver can switch without losing an event.',
+    params: ApplicationParams,
+    responses: { 201: json(WebhookSecretRotated, 'The new secret, and until when the previous one still signs') },
     problems: { 404: ['developer-not-found', 'application-not-found'] },
   }),
   getRegistrationPage: defineRoute({

@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { ARTIFACTS, haveChromium, launchChromium, shoot } from '../support/browser.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 
-describe.skipIf(!haveChromium && !process.env.CI)('the pages everyone sees, in Chromium', () => {
+describe.skipIf(!haveChromium && !process.env.CI)('the pages everyone sees, in Chromium', { timeout: 120_000 }, () => {
   let platform: TestPlatform;
   let browser: Browser;
   beforeAll(async () => {

@@ -191,6 +191,14 @@ export class Consent {
       .finally(() => this.d.credentials.forget());
   }
 
+  /** The developer revokes an integration of their application (the caller checked that it is theirs). */
+  async revokeOfApplication(integrationId: string, applicationId: string): Promise<void> {
+    await this.d.db
+      .transaction()
+      .execute((tx) => this.#revoke(tx, integrationId, applicationId, new Date()))
+      .finally(() => this.d.credentials.forget());
+  }
+
   /** Inside the caller's transaction, which must call `credentials.forget()` once it has ended. */
   async revokeAllOfInstance(tx: Db, instanceId: string): Promise<void> {
     for (const i of await q.findActiveIntegrations(tx, { instanceId })) await this.#revoke(tx, i.id, i.application_id, this.d.clock.date());

@@ -45,6 +45,19 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
     return signer;
   };
 
+  // After a rotation the replaced secret signs too, until its end: Standard Webhooks receivers accept any one of
+  // the space-separated signatures, so one that still knows only the old secret keeps working for that time.
+  const signatures = (
+    event: { id: string; webhook_secret_sealed: string | null; previous_webhook_secret_sealed: string | null; previous_secret_valid_until: string | null },
+    at: Date,
+    body: string,
+  ) => {
+    const current = signerFor(event.webhook_secret_sealed!).sign(event.id, at, body);
+    const previous = event.previous_webhook_secret_sealed;
+    if (!previous || !event.previous_secret_valid_until || event.previous_secret_valid_until <= at.toISOString()) return current;
+    return `${current} ${signerFor(previous).sign(event.id, at, body)}`;
+  };
+
   return async ({ eventId, firstAttempt = 1 }) => {
     const event = await events.load(eventId);
     if (!event || event.status !== 'pending' || !event.webhook_secret_sealed) return { outcome: 'done' };
@@ -64,7 +77,7 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
         'user-agent': 'ConnectedCloud-Webhooks/1',
         'webhook-id': event.id,
         'webhook-timestamp': String(Math.floor(attemptedAt.getTime() / 1000)),
-        'webhook-signature': signerFor(event.webhook_secret_sealed).sign(event.id, attemptedAt, body),
+        'webhook-signature': signatures(event, attemptedAt, body),
       });
     } finally {
       slot.leave(response?.timedOut ? 'timeout' : response && response.status !== null ? 'ok' : 'other'); // an answer of any status: not slow

@@ -45,19 +45,24 @@ export class EventLog {
    * lifts a stop that a 410 put on the notificationUrl.
    */
   async resend(integrationId: string, eventId: string): Promise<EventSummary> {
-    const row = await this.#find(integrationId, eventId);
-    await this.deps.limits.consume('resendsPerEvent', eventId, 'This event was resent too often: try again later');
+    return this.resendEvent(await this.#find(integrationId, eventId));
+  }
+
+  /** Resends an event the caller has found as theirs (the portal: any event of the developer's applications). */
+  async resendEvent(row: EventsTable): Promise<EventSummary> {
+    await this.deps.limits.consume('resendsPerEvent', row.id, 'This event was resent too often: try again later');
     if (!holdsSecrets(row.type, this.deps.secrets.open(row.payload_sealed))) {
       throw new ProblemError(409, 'event-not-resendable', 'This event carried an API key that is no longer kept; rotate the key with PATCH /api/apikey');
     }
     const at = this.deps.clock.date().toISOString();
     await this.deps.db.transaction().execute(async (tx) => {
-      await q.reopenEvent(tx, eventId, at);
+      await q.reopenEvent(tx, row.id, at);
       await q.clearNotificationUrlGone(tx, row.application_id);
       await this.deps.outbox.enqueueDelivery(tx, { id: row.id, integrationId: row.integration_id, applicationId: row.application_id }, row.attempts + 1);
     });
     return summary({ ...row, status: 'pending', next_attempt_at: at });
   }
+
 
   async #find(integrationId: string, eventId: string) {
     const row = await q.findEventOfIntegration(this.deps.db, eventId, integrationId);

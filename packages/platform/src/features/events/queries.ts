@@ -20,6 +20,8 @@ export function findForDelivery(db: Db, eventIds: readonly string[]) {
       'a.notification_url',
       'a.webhook_secret_sealed',
       'a.notification_gone_at',
+      'a.previous_webhook_secret_sealed',
+      'a.previous_secret_valid_until',
     ])
     .where('e.id', 'in', eventIds)
     .execute();

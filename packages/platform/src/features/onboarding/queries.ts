@@ -94,3 +94,11 @@ export function findActiveApplication(db: Db, developerId: string, applicationId
     .where('status', '=', 'active')
     .executeTakeFirst();
 }
+
+export function listActiveApplications(db: Db, developerId: string) {
+  return db.selectFrom('applications').selectAll().where('developer_id', '=', developerId).where('status', '=', 'active').orderBy('created_at').orderBy('id').execute();
+}
+
+export async function updateApplication(db: Db, applicationId: string, changes: Partial<ApplicationsTable>): Promise<void> {
+  await db.updateTable('applications').set(changes).where('id', '=', applicationId).execute();
+}

@@ -4,6 +4,7 @@ import { routes } from '@connected-cloud/contract';
 import formbody from '@fastify/formbody';
 import type { App } from '../../infra/http/fastify.js';
 import { ProblemError } from '../../infra/http/problem.js';
+import { sameDeveloper } from '../../infra/http/auth.js';
 import { handle } from '../../infra/http/routes.js';
 import { clientAddress } from '../../infra/ratelimit/index.js';
 import { checkYourEmail, linkProblem, registrationForm } from './page.js';
@@ -23,6 +24,15 @@ export async function onboardingApiRoutes(app: App): Promise<void> {
     reply.code(201).send(await onboarding.createApplication(request.params.developerId, request.body)),
   );
   handle(app, routes.getApplication, async (request) => onboarding.getApplication(request.params.developerId, request.params.applicationId));
+
+  // The developer API (contract §11): a developer token of this developer, never the Developer ID alone.
+  handle(app, routes.listApplications, async (request) => onboarding.listApplications(sameDeveloper(request, request.params.developerId)));
+  handle(app, routes.updateApplication, async (request) =>
+    onboarding.updateApplication(sameDeveloper(request, request.params.developerId), request.params.applicationId, request.body),
+  );
+  handle(app, routes.rotateWebhookSecret, async (request, reply) =>
+    reply.code(201).send(await onboarding.rotateWebhookSecret(sameDeveloper(request, request.params.developerId), request.params.applicationId)),
+  );
 }
 
 /** The registration page, its captcha challenge and its completion (HTML for a browser). */

@@ -17,6 +17,23 @@ import * as q from './queries.js';
 import { linkTo } from '../../infra/http/links.js';
 import { routes } from '@connected-cloud/contract';
 
+/** How long a replaced webhook signing secret keeps signing beside the new one. */
+export const WEBHOOK_SECRET_OVERLAP_MS = 24 * 3_600_000;
+
+export type ApplicationPatch = { name?: string; description?: string; notificationUrl?: string };
+
+function applicationOf(row: ApplicationsTable): Application {
+  return {
+    applicationId: row.id,
+    developerId: row.developer_id,
+    name: row.name,
+    description: row.description,
+    solution: row.solution,
+    notificationUrl: row.notification_url,
+    createdAt: row.created_at,
+  };
+}
+
 /** Onboarding: a developer registers (pending until the captcha is solved), then adds applications. */
 export class Onboarding {
   constructor(
@@ -126,15 +143,48 @@ export class Onboarding {
   async getApplication(developerId: string, applicationId: string): Promise<Application> {
     const row = await q.findActiveApplication(this.d.db, developerId, applicationId);
     if (!row) throw notFound('application-not-found', `Developer "${developerId}" has no application "${applicationId}"`);
-    return {
-      applicationId: row.id,
-      developerId: row.developer_id,
-      name: row.name,
-      description: row.description,
-      solution: row.solution,
-      notificationUrl: row.notification_url,
-      createdAt: row.created_at,
-    };
+    return applicationOf(row);
+  }
+
+  /** A developer's active applications, oldest first (a developer has few). */
+  async listApplications(developerId: string): Promise<Application[]> {
+    return (await q.listActiveApplications(this.d.db, developerId)).map(applicationOf);
+  }
+
+  /**
+   * Changes name, description or notificationUrl, under the rules of registration. Only for a caller that proved it
+   * is the developer (a session or a developer token): whoever sets the notificationUrl receives the next API key.
+   */
+  async updateApplication(developerId: string, applicationId: string, patch: ApplicationPatch): Promise<Application> {
+    await this.getApplication(developerId, applicationId);
+    if (patch.notificationUrl !== undefined) {
+      const urlProblem = notificationUrlProblem(patch.notificationUrl, this.d.config.allowInsecureNotificationUrls);
+      if (urlProblem) throw invalidRequest(`notificationUrl ${urlProblem}`, [{ pointer: '/notificationUrl', message: urlProblem }]);
+    }
+    await q.updateApplication(this.d.db, applicationId, {
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.description !== undefined ? { description: patch.description === '' ? null : patch.description } : {}),
+      // A new URL is a fresh start: a 410 from the old one no longer stops delivery.
+      ...(patch.notificationUrl !== undefined ? { notification_url: patch.notificationUrl, notification_gone_at: null } : {}),
+    });
+    return this.getApplication(developerId, applicationId);
+  }
+
+  /**
+   * A new webhook signing secret, returned once. The replaced one keeps signing beside it for
+   * WEBHOOK_SECRET_OVERLAP, so that receivers can switch without losing an event.
+   */
+  async rotateWebhookSecret(developerId: string, applicationId: string): Promise<{ webhookSecret: string; previousSecretValidUntil: string }> {
+    const row = await q.findActiveApplication(this.d.db, developerId, applicationId);
+    if (!row) throw notFound('application-not-found', `Developer "${developerId}" has no application "${applicationId}"`);
+    const webhookSecret = newWebhookSecret();
+    const previousSecretValidUntil = new Date(this.d.clock.now() + WEBHOOK_SECRET_OVERLAP_MS).toISOString();
+    await q.updateApplication(this.d.db, applicationId, {
+      webhook_secret_sealed: this.d.secrets.seal(webhookSecret),
+      previous_webhook_secret_sealed: row.webhook_secret_sealed,
+      previous_secret_valid_until: previousSecretValidUntil,
+    });
+    return { webhookSecret, previousSecretValidUntil };
   }
 
   /** A pending application row, after the checks the schema cannot make (known solution, acceptable URL). */
@@ -160,6 +210,8 @@ export class Onboarding {
       webhook_secret_sealed: null,
       notification_gone_at: null,
       created_at: now.toISOString(),
+      previous_webhook_secret_sealed: null,
+      previous_secret_valid_until: null,
     };
   }
 }

@@ -22,6 +22,7 @@ const securitySchemes = {
   apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'An integration’s API key (cck_…); Authorization: Bearer also works' },
   instanceKey: { type: 'apiKey', in: 'header', name: 'X-Instance-Key', description: 'An instance key (cci_…)' },
   adminToken: { type: 'http', scheme: 'bearer', description: 'The operator’s admin token' },
+  developerToken: { type: 'http', scheme: 'bearer', description: 'A developer token (ccd_…), created in the console at /portal/tokens' },
 };
 
 /** A TypeBox schema as plain JSON Schema. */

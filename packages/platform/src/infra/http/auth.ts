@@ -19,10 +19,17 @@ export interface IntegrationPrincipal {
   keyExpires: string;
 }
 
+/** The caller a developer token (ccd_…) resolves to. */
+export interface DeveloperPrincipal {
+  developerId: string;
+  tokenId: string;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     instance: InstancePrincipal | null;
     integration: IntegrationPrincipal | null;
+    developer: DeveloperPrincipal | null;
   }
 }
 
@@ -76,6 +83,32 @@ export function apiKeyAuth(check: (key: string) => Promise<ApiKeyCheck>, warnWit
     if (Date.parse(result.principal.keyExpires) - Date.now() < warnWithinMs) reply.header('x-api-key-expires', result.principal.keyExpires);
     request.integration = result.principal;
   };
+}
+
+export type DeveloperTokenCheck = DeveloperPrincipal | { problem: 'developer-token-invalid' | 'developer-token-revoked'; detail: string };
+
+/**
+ * `Authorization: Bearer ccd_…`: a developer token. A route that names a developer in its path answers 404 for any
+ * developer but this one (see sameDeveloper), so a token opens nothing of anyone else's.
+ */
+export function developerTokenAuth(check: (token: string) => Promise<DeveloperTokenCheck>): Hook {
+  return async (request) => {
+    const token = bearer(request);
+    const result: DeveloperTokenCheck = token
+      ? await check(token)
+      : { problem: 'developer-token-invalid', detail: 'Send a developer token as Authorization: Bearer ccd_… (create one in the console)' };
+    if ('problem' in result) {
+      const code = token ? result.problem : 'developer-token-missing';
+      throw new ProblemError(401, code, result.detail, undefined, { 'www-authenticate': `Bearer realm="developer", error="${code}"` });
+    }
+    request.developer = result;
+  };
+}
+
+/** A developer-token route names its developer: any but the token's own is not found (nothing of theirs is shown). */
+export function sameDeveloper(request: FastifyRequest, developerId: string): string {
+  if (request.developer?.developerId !== developerId) throw new ProblemError(404, 'developer-not-found', `No developer "${developerId}" for this token`);
+  return developerId;
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {

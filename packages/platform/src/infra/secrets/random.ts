@@ -15,7 +15,7 @@ export function randomBase62(length: number): string {
   return out;
 }
 
-export type IdPrefix = 'dev' | 'app' | 'pc' | 'con' | 'int' | 'ins' | 'file' | 'upl' | 'evt';
+export type IdPrefix = 'dev' | 'app' | 'pc' | 'con' | 'int' | 'ins' | 'file' | 'upl' | 'evt' | 'dtk';
 
 /** Prefixed opaque ID: 22 base62 characters carry 131 bits of randomness. */
 export function newId(prefix: IdPrefix): string {
@@ -31,7 +31,7 @@ export function newToken(): string {
  * A credential in the contract's format: prefix + 40 base62 random + 6 base62 of the CRC32 of both, so that a
  * mistyped key can be told apart from a wrong one without a look-up.
  */
-export function newKey(prefix: 'cck' | 'cci' | 'cca'): string {
+export function newKey(prefix: 'cck' | 'cci' | 'cca' | 'ccd'): string {
   const body = `${prefix}_${randomBase62(40)}`;
   return body + checksum(body);
 }

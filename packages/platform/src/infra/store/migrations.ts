@@ -246,5 +246,41 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('uploads').addColumn('body_removed_at', 'text').execute();
       },
     },
+    '0009_portal': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('applications').addColumn('previous_webhook_secret_sealed', 'text').execute();
+        await db.schema.alterTable('applications').addColumn('previous_secret_valid_until', 'text').execute();
+        await db.schema
+          .createTable('sign_in_links')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('developer_id', 'text', (c) => c.notNull().references('developers.id'))
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('used_at', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('portal_sessions')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('developer_id', 'text', (c) => c.notNull().references('developers.id'))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('last_seen_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('ended_at', 'text')
+          .execute();
+        await db.schema
+          .createTable('developer_tokens')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('developer_id', 'text', (c) => c.notNull().references('developers.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('last_used_at', 'text')
+          .addColumn('revoked_at', 'text')
+          .execute();
+        await db.schema.createIndex('developer_tokens_developer').on('developer_tokens').columns(['developer_id', 'created_at']).execute();
+        // The console's lists page by (created_at, id) within a developer's applications.
+        await db.schema.createIndex('uploads_application').on('uploads').columns(['application_id', 'created_at', 'id']).execute();
+      },
+    },
   };
 }

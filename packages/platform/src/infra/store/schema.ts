@@ -27,6 +27,39 @@ export interface ApplicationsTable {
   /** Set when the notificationUrl answered 410 Gone: no delivery is attempted until a developer asks again. */
   notification_gone_at: Time | null;
   created_at: Time;
+  /** After a rotation, the secret replaced, sealed: events are signed with it too until previous_secret_valid_until. */
+  previous_webhook_secret_sealed: string | null;
+  previous_secret_valid_until: Time | null;
+}
+
+/** One-time sign-in links of the portal, found by the hash of their token. */
+export interface SignInLinksTable {
+  token_hash: string;
+  developer_id: string;
+  expires_at: Time;
+  used_at: Time | null;
+  created_at: Time;
+}
+
+/** Portal sessions, found by the hash of the cookie's token; end after an idle time or an absolute one. */
+export interface PortalSessionsTable {
+  token_hash: string;
+  developer_id: string;
+  created_at: Time;
+  last_seen_at: Time;
+  expires_at: Time;
+  ended_at: Time | null;
+}
+
+/** Developer tokens (ccd_…) for the developer API, found by their hash. */
+export interface DeveloperTokensTable {
+  id: string;
+  developer_id: string;
+  name: string;
+  token_hash: string;
+  created_at: Time;
+  last_used_at: Time | null;
+  revoked_at: Time | null;
 }
 
 export interface RegistrationsTable {
@@ -179,6 +212,9 @@ export interface Database {
   api_keys: ApiKeysTable;
   scope_files: ScopeFilesTable;
   uploads: UploadsTable;
+  sign_in_links: SignInLinksTable;
+  portal_sessions: PortalSessionsTable;
+  developer_tokens: DeveloperTokensTable;
   rate_limits: RateLimitsTable;
 }
 

@@ -11,6 +11,26 @@ export const esc = (s: string | number | null | undefined) => escapeHtml(String(
 export const PAGE_CSP =
   "default-src 'none'; script-src 'self'; worker-src 'self' blob:; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/**
+ * The one script of the pages, and optional: a region marked data-live="on" is fetched again every 2 s and replaced,
+ * until the server marks it "off" (the upload or event reached its end). Without JavaScript, reloading shows the same.
+ */
+const LIVE_JS = `const live = document.querySelector('[data-live="on"]');
+async function tick() {
+  try {
+    const res = await fetch(location.href, { headers: { accept: 'text/html' }, credentials: 'same-origin' });
+    if (!res.ok) return;
+    const fresh = new DOMParser().parseFromString(await res.text(), 'text/html').querySelector('[data-live]');
+    if (!fresh) return;
+    live.innerHTML = fresh.innerHTML;
+    if (fresh.getAttribute('data-live') !== 'on') return;
+  } catch {}
+  setTimeout(tick, 2000);
+}
+if (live) setTimeout(tick, 2000);
+`;
+export const LIVE_SCRIPT = '<script type="module" src="/assets/live.js"></script>';
+
 const CSS_PATH = `/assets/site.${createHash('sha256').update(SITE_CSS).digest('hex').slice(0, 10)}.css`;
 
 export interface PageOptions {
@@ -85,6 +105,9 @@ export function errorPage(status: number, title: string, detail: string): string
 export function installPages(app: FastifyInstance): void {
   app.get(CSS_PATH, { schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=31536000, immutable').send(SITE_CSS),
+  );
+  app.get('/assets/live.js', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(LIVE_JS),
   );
   app.addHook('onSend', async (_request, reply, payload) => {
     if (String(reply.getHeader('content-type') ?? '').startsWith('text/html') && !reply.getHeader('content-security-policy')) {

@@ -65,6 +65,7 @@ th, td { text-align: left; padding: .55rem .75rem; border-bottom: 1px solid var(
 th { background: var(--soft); font-weight: 600; white-space: nowrap; }
 tbody tr:last-child td { border-bottom: 0; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td code { overflow-wrap: normal; white-space: nowrap; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .35rem 1.25rem; margin: 0 0 1rem; }
 dl.facts dt { font-weight: 600; color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
@@ -90,6 +91,17 @@ footer.site div { max-width: 72rem; margin: 0 auto; padding: 1rem; }
   .steps > li::before { position: static; margin-bottom: .5rem; }
   dl.facts { grid-template-columns: 1fr; }
   dl.facts dd { margin-bottom: .5rem; }
-  th, td { padding: .45rem .5rem; }
+  /* On a phone a table row reads as a card: each cell under its column's name. */
+  .table-wrap { border: 0; overflow: visible; }
+  .table-wrap table, .table-wrap tbody, .table-wrap tr, .table-wrap td { display: block; width: 100%; }
+  .table-wrap thead { position: absolute; left: -9999px; }
+  .table-wrap tr { border: 1px solid var(--line); border-radius: 6px; margin-bottom: .75rem; padding: .25rem 0; }
+  .table-wrap td { border: 0; padding: .3rem .75rem; text-align: left; display: grid; grid-template-columns: 7.5rem 1fr; gap: .5rem; }
+  .table-wrap td.num { text-align: left; }
+  .table-wrap td::before { content: attr(data-label); font-weight: 600; color: var(--muted); }
+  .table-wrap td[data-label=""]::before { content: none; }
+  .table-wrap td[data-label=""] { display: block; }
+  .table-wrap td > * { min-width: 0; justify-self: start; }
+  .table-wrap td code { white-space: normal; overflow-wrap: anywhere; }
 }
 `;
