@@ -2,7 +2,7 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import { EventTypes, UploadStatuses } from '@connected-cloud/contract';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '../../app.js';
+import type { App } from '../../infra/http/fastify.js';
 import { ProblemError } from '../../infra/http/problem.js';
 import { esc } from '../../infra/http/pages/index.js';
 import { sendStored } from '../../infra/http/streaming.js';
