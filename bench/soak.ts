@@ -15,7 +15,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { call, startPlatform } from './platform.js';
+import { startPlatform } from './platform.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 180);
 const KILL_EVERY = Number(process.env.SOAK_KILL_SECONDS ?? 45);

@@ -74,7 +74,7 @@ app.setErrorHandler((error, request, reply) => {
     return page(400, 'That did not work', 'The form was not complete. Go back and fill in every field.');
   }
   request.log.error({ err: error }, 'page failed');
-  const unreachable = /fetch failed|ECONNREFUSED|ETIMEDOUT/i.test(String((error as Error).message) + String((error as { cause?: unknown }).cause ?? ''));
+  const unreachable = /fetch failed|ECONNREFUSED|ETIMEDOUT/i.test(`${(error as Error).message} ${(error as { cause?: Error }).cause?.message ?? ''}`);
   return unreachable
     ? page(503, 'Connected Cloud cannot be reached', 'The shop could not reach Connected Cloud just now. Try again in a moment.')
     : page(500, 'Something went wrong', 'The shop could not do that. Try again; if it keeps failing, the shop’s log says why.');

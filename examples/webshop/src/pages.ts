@@ -1,9 +1,8 @@
 import type { Customer, Product } from '@connected-cloud/client';
 import type { Page, ShopOrder, ShopUpload } from './store.js';
-
 import escapeHtml from 'escape-html';
 
-const esc = (s: unknown) => escapeHtml(String(s ?? ''));
+const esc = (s: string | number | boolean | null | undefined) => escapeHtml(s == null ? '' : String(s));
 const money = new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'GBP' });
 const count = new Intl.NumberFormat('en-GB');
 const when = (iso: string) => new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(iso)) + ' UTC';

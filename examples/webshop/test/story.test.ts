@@ -25,8 +25,8 @@ const procs: Array<{ child: ChildProcess; logs: () => string }> = [];
 async function start(name: keyof typeof BINS, env: Record<string, string>, url: string): Promise<{ child: ChildProcess; logs: () => string }> {
   const child = spawn(BINS[name], [], { env: { PATH: process.env.PATH!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let logs = '';
-  child.stdout!.on('data', (d) => (logs += d));
-  child.stderr!.on('data', (d) => (logs += d));
+  child.stdout.on('data', (d) => (logs += d));
+  child.stderr.on('data', (d) => (logs += d));
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`${name} exited: ${logs}`);
     if (await fetch(url).then((r) => r.status < 500, () => false)) return { child, logs: () => logs };
@@ -73,7 +73,7 @@ describe.skipIf(!built || (!fs.existsSync(CHROMIUM) && !process.env.CI))('the wh
     await shop.getByRole('button', { name: 'Register' }).click();
     await shop.locator('#registration-link').click();
     await shop.locator('altcha-widget input[type="checkbox"]').click({ force: true });
-    await shop.waitForFunction(() => (document.querySelector('input[name="altcha"]') as HTMLInputElement | null)?.value, null, { timeout: 20_000 });
+    await shop.waitForFunction(() => document.querySelector<HTMLInputElement>('input[name="altcha"]')?.value, null, { timeout: 20_000 });
     await shop.locator('button[type="submit"]').click();
     await shop.getByRole('heading', { name: /Check your e-mail/ }).waitFor();
     const ids = credentialsOf(await mail.waitFor('ada@garden.example'));

@@ -10,7 +10,7 @@ export function trackingLine(t: Tracking): string {
 export function resultsTable(rows: Array<UploadResultRecord<string>>): string {
   if (rows.length === 0) return 'no results';
   const lines = rows.map((r) => {
-    const record = r as { id?: unknown; outcome?: unknown; documentNumber?: unknown; reasons?: Array<{ code: string; message: string }> };
+    const record = r as { id?: string; outcome?: string; documentNumber?: string; reasons?: Array<{ code: string; message: string }> };
     const detail = record.outcome === 'accepted' ? String(record.documentNumber ?? '') : (record.reasons ?? []).map((x) => `${x.code}: ${x.message}`).join('; ');
     return [String(record.id ?? ''), String(record.outcome ?? ''), detail];
   });

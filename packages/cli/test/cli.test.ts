@@ -68,7 +68,7 @@ describe.skipIf(!built)('the ccloud command against a running platform', { timeo
   let dir: string;
   const cli = (...args: string[]) => spawnCli(['--url', ctx.platform.url, '--key-file', keyFile, '--secret', SECRET, ...args]).done;
   const instance = (method: string, p: string, body?: string) =>
-    fetch(ctx.platform.url + p, { method, headers: { ...asInstance(instanceKey), ...(body ? { 'content-type': 'application/json' } : {}) }, body }).then((r) => r.json() as Promise<any>);
+    fetch(ctx.platform.url + p, { method, headers: { ...asInstance(instanceKey), ...(body ? { 'content-type': 'application/json' } : {}) }, body }).then((r) => r.json());
 
   beforeAll(async () => {
     receiver = await new Receiver().start();
@@ -105,7 +105,7 @@ describe.skipIf(!built)('the ccloud command against a running platform', { timeo
 
   it('shows a passcode and, with --wait, keeps the key once the user consents', async () => {
     const shown = await cli('passcode', app.developerId, app.applicationId);
-    expect([shown.code, shown.stdout]).toEqual([0, expect.stringMatching(/^[A-Z]{4}-[A-Z]{4}  \(expires /)]);
+    expect([shown.code, shown.stdout]).toEqual([0, expect.stringMatching(/^[A-Z]{4}-[A-Z]{4} {2}\(expires /)]);
 
     const waiting = spawnCli(['--url', ctx.platform.url, '--key-file', keyFile, '--secret', SECRET, '--json', 'passcode', app.developerId, app.applicationId, '--wait']);
     let passcode: string | undefined;
@@ -185,7 +185,7 @@ describe.skipIf(!built)('the ccloud command against a running platform', { timeo
     });
     expect(ran.code).toBe(0);
     expect(ran.stdout).toMatch(/upload +\S+ 100% \| [\d.]+ (KiB|MiB) of [\d.]+ (KiB|MiB) \| [\d.]+ (B|KiB|MiB|GiB)\/s \| ETA \d+s/);
-    expect(ran.stdout).toMatch(/upl_\w+  uploaded/);
+    expect(ran.stdout).toMatch(/upl_\w+ {2}uploaded/);
   });
 
   it('draws a bar per stage while it follows an upload, and counts a passcode down to its expiry, in a terminal', { timeout: 120_000 }, async () => {
@@ -223,8 +223,8 @@ describe.skipIf(!built)('the ccloud command against a running platform', { timeo
       const help = await cli(...leaf.split(' '), '--help');
       expect(help.code, leaf).toBe(0);
       expect(help.stdout, leaf).toMatch(/\n\n\S.*\n/); // a description under the usage line
-      expect(help.stdout, leaf).toMatch(/\nExamples:\n  \$ /);
-      expect(help.stdout, leaf).not.toMatch(/^  --[\w-]+( <\w+>)? *$/m); // no option without its description
+      expect(help.stdout, leaf).toMatch(/\nExamples:\n {2}\$ /);
+      expect(help.stdout, leaf).not.toMatch(/^ {2}--[\w-]+( <\w+>)? *$/m); // no option without its description
     }
     const script = (await cli('completion', 'bash')).stdout;
     const complete = (...words: string[]) =>

@@ -250,14 +250,15 @@ function randomId(): string {
 function sleep(ms: number, signals: AbortSignal[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const signal = AbortSignal.any(signals);
-    if (signal.aborted) return reject(signal.reason);
+    const reason = () => (signal.reason instanceof Error ? signal.reason : new Error('aborted', { cause: signal.reason }));
+    if (signal.aborted) return reject(reason());
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', stop);
       resolve();
     }, ms);
     const stop = () => {
       clearTimeout(timer);
-      reject(signal.reason);
+      reject(reason());
     };
     signal.addEventListener('abort', stop, { once: true });
   });
@@ -275,6 +276,7 @@ export function operation<O extends OperationId>(id: O, ...[params, extra]: Oper
   const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name]!));
   return { method: route.method, path, ...extra };
 }
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- "a path with no parameters" is spelt {}
 type OperationArgs<O extends OperationId> = {} extends PathParams<Routes[O]['path']>
   ? [params?: undefined, extra?: Omit<Call, 'method' | 'path'>]
   : [params: PathParams<Routes[O]['path']>, extra?: Omit<Call, 'method' | 'path'>];

@@ -7,10 +7,11 @@ import express from 'express';
 import Fastify from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asInstance, consentWith, newPasscode, provisionInstance } from '../../platform/test/support/consent.js';
+import { asInstance, consentWith, provisionInstance } from '../../platform/test/support/consent.js';
 import { registerApplication, type RegisteredApplication } from '../../platform/test/support/onboarding.js';
 import { order, orderResult } from '../../platform/test/support/orders.js';
 import { usePlatformWithMail } from '../../platform/test/support/platform.js';
+import { TestClock } from '../../platform/src/infra/clock.js';
 import { Receiver, type Delivery } from '../../platform/test/support/receiver.js';
 import { ApiError, ConnectedCloud, MissingApiKeyError, WebhookVerificationError, WebhookVerifier, applyChanges, expressWebhook, fastifyWebhookRoute, fetchWebhookHandler, nodeWebhookHandler, type OrderResult, type PlatformEvent, type Product, type RequestLog } from '../src/index.js';
 import { FileKeyStore, fromFile } from '../src/node.js';
@@ -20,7 +21,8 @@ const at = '2026-11-28T10:00:00.000Z';
 const product = (i: number, price = 9.5) => ({ id: `p${i}`, name: `Product ${i}`, netPrice: price, tax: 20, discountByUnit: true, timestamp: at });
 
 describe('the client SDK against a running platform', () => {
-  const ctx = usePlatformWithMail({ kind: 'sqlite', databaseUrl: undefined }, { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } });
+  const clock = new TestClock();
+  const ctx = usePlatformWithMail({ kind: 'sqlite', databaseUrl: undefined }, { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' }, clock });
   let receiver: Receiver;
   let app: RegisteredApplication;
   let instanceKey: string;
@@ -144,9 +146,9 @@ describe('the client SDK against a running platform', () => {
 
   it('rotates an expired key once for 20 requests at the same time, and stores the new key', async () => {
     const before = fs.readFileSync(keyFile, 'utf8').trim();
-    // The key expires: as the platform would see it a year later.
-    await ctx.platform.platform.store.db.updateTable('api_keys').set({ expires_at: '2000-01-01T00:00:00.000Z' }).execute();
-    const patches = () => ctx.platform.logs.filter((l) => l.includes('"method":"PATCH"') && l.includes('/api/apikey') && l.includes('incoming request')).length;
+    // The key expires: the platform's clock moves a year on (its credential cache checks expiry on that clock).
+    clock.advance(365 * 86_400_000);
+    const patches = () => ctx.platform.logs.filter((l) => l.includes('"method":"PATCH"') && l.includes('/api/apikey') && l.includes('"msg":"request"')).length;
     const patchesBefore = patches();
     const results = await Promise.all(Array.from({ length: 20 }, () => sdk.integration()));
     expect(new Set(results.map((r) => r.integrationId)).size).toBe(1);

@@ -67,7 +67,7 @@ describe('the packed SDK and CLI, installed outside the workspace', { timeout: 3
   let receiver: Receiver;
   const ccloud = (...args: string[]) => spawned(path.join(project, 'node_modules', '.bin', 'ccloud'), ['--url', ctx.platform.url, ...args], { cwd: project, env: { CCLOUD_KEY_FILE: keyFile, CCLOUD_SECRET: SECRET } });
   const instance = (method: string, p: string, body?: unknown) =>
-    fetch(ctx.platform.url + p, { method, headers: { ...asInstance(instanceKey), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }).then((r) => r.json() as Promise<any>);
+    fetch(ctx.platform.url + p, { method, headers: { ...asInstance(instanceKey), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }).then((r) => r.json());
   /** The instance's part of an upload: claims the next one and answers each order with `answer(order)`. */
   async function processNextUpload(answer: (order: { id: string }) => object, waiting: { code(): number | null | undefined }) {
     let inbox: Array<{ fileId: string }> = [];

@@ -153,7 +153,7 @@ describe('the transport against a fault-injecting server', () => {
   it('uses the fetch it is given', async () => {
     const calls: string[] = [];
     const fake: typeof fetch = async (input) => {
-      calls.push(String(input));
+      calls.push(input instanceof Request ? input.url : input.toString());
       return new Response('{"fine":true}', { status: 200 });
     };
     expect(await new Transport({ baseUrl: 'https://cloud.example.com/', fetch: fake }).json({ method: 'GET', path: '/api/files', query: { a: 1, b: undefined } })).toEqual({ fine: true });

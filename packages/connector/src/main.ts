@@ -11,6 +11,7 @@ try {
   process.exit(1);
 }
 const log = createLogger(config.logLevel);
+// eslint-disable-next-line prefer-const -- set once started, read by the signal handlers above it
 let running: RunningConnector | undefined;
 let stopping = false;
 

@@ -27,6 +27,7 @@ const JSON_BODY_LIMIT = 1024 * 1024;
 
 export async function buildApp(platform: Platform): Promise<App> {
   const app = Fastify({
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- without it Fastify infers pino's Logger as its logger type
     loggerInstance: platform.log as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
     genReqId: requestIds(),

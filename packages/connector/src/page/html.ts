@@ -10,7 +10,7 @@ export interface IntegrationRow {
   createdAt: string;
 }
 
-const esc = (s: unknown) => escapeHtml(String(s ?? ''));
+const esc = (s: string | number | boolean | null | undefined) => escapeHtml(s == null ? '' : String(s));
 
 function layout(company: string, title: string, body: string): string {
   return `<!doctype html>

@@ -35,7 +35,8 @@ export async function pageServer(d: { db: Ledger; client: PlatformClient; delive
   });
 
   app.post('/consents', async (request, reply) => {
-    const passcode = String((request.body as { passcode?: unknown }).passcode ?? '').slice(0, 64);
+    const sent = (request.body as { passcode?: unknown }).passcode;
+    const passcode = (typeof sent === 'string' ? sent : '').slice(0, 64);
     try {
       const challenge = await d.client.json<ConsentChallenge>(operation('lookUpConsent'), { body: { passcode } });
       return reply.type('text/html').send(consentPage({ company: await company(), token, challenge }));

@@ -141,7 +141,7 @@ export function postings(period: string, reference: string, now: string, o: { li
     return by;
   };
   post('1100', o.total, 0);
-  for (const [key, net] of sum((l) => `${l.nominal} ${l.vat_code}`, (l) => l.net_pence)) post(key.split(' ')[0]!, 0, net, key.split(' ')[1]!);
+  for (const [key, net] of sum((l) => `${l.nominal} ${l.vat_code}`, (l) => l.net_pence)) post(key.split(' ')[0]!, 0, net, key.split(' ')[1]);
   for (const [code, tax] of sum((l) => l.vat_code, (l) => l.tax_pence)) post('2200', 0, tax, code);
   post('4905', 0, o.shipping, 'T9');
   post('4009', o.discount, 0);

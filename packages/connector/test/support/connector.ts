@@ -22,8 +22,8 @@ export async function runConnector(env: Record<string, string>): Promise<Connect
     logs += d;
     if (process.env.CONNECTOR_TEST_LOGS) fs.appendFileSync(process.env.CONNECTOR_TEST_LOGS, d); // to read a failed run's logs
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = `http://${env.CONNECTOR_HOST ?? '127.0.0.1'}:${env.CONNECTOR_PORT}`;
   for (let i = 0; ; i++) {

@@ -46,7 +46,7 @@ describe.skipIf(!ready)(`a cluster of three behind HAProxy${ready ? '' : ` [${wh
 
   const start = async (i: number) => {
     procs[i] = runPlatform(env(i));
-    await waitUp(`http://127.0.0.1:${ports[i]}`, procs[i]!);
+    await waitUp(`http://127.0.0.1:${ports[i]}`, procs[i]);
   };
 
   beforeAll(async () => {

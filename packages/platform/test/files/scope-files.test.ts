@@ -38,7 +38,7 @@ describeEachStore('scope files: upload, announce, download, changes', (store) =>
       method: 'PUT',
       headers: { 'content-type': 'application/json', 'x-instance-key': instanceKey },
       body,
-    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) }));
   const get = (p: string, headers: Record<string, string> = {}) => fetch(`${ctx.platform.url}${p}`, { headers: { 'x-api-key': apikey, ...headers } });
   const blobFiles = () => {
     const root = path.join(ctx.platform.dataDir, 'files');

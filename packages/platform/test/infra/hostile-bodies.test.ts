@@ -84,7 +84,7 @@ describeEachStore('hostile bodies', (store) => {
     });
     const putScope = (body: string | Uint8Array<ArrayBuffer>) =>
       fetch(`${p.url}/api/connector/solutions/ecommerce/scopes/products`, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-instance-key': instanceKey }, body }).then(
-        async (r) => ({ status: r.status, body: (await r.json()) as any }),
+        async (r) => ({ status: r.status, body: (await r.json()) }),
       );
     const scopeRows = async () => (await p.platform.store.db.selectFrom('scope_files').select('id').execute()).length;
 

@@ -134,7 +134,7 @@ describeEachStore('job queue', (testStore) => {
     const env = { PATH: process.env.PATH!, DATA_DIR: dataDir, DATABASE_URL: testStore.databaseUrl ?? '', LEASE_MS: '1000' };
     const child = spawn(process.execPath, [WORKER], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout!.on('data', (d) => (out += d));
+    child.stdout.on('data', (d) => (out += d));
     const exited = new Promise((r) => child.once('exit', r));
     try {
       await expect.poll(() => out, { timeout: 20_000 }).toContain('started');

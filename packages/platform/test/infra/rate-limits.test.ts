@@ -20,7 +20,7 @@ function registerFrom(base: string, localAddress: string, i: number): Promise<{ 
     const req = http.request(`${base}/api/developers`, { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } }, (res) => {
       let text = '';
       res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] as string | undefined, body: JSON.parse(text) }));
+      res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'], body: JSON.parse(text) }));
     });
     req.on('error', reject);
     req.end(body);

@@ -33,10 +33,10 @@ describeEachStore('bad input to onboarding', (store) => {
   const ctx = usePlatformWithMail(store);
 
   const refusals: Array<[string, unknown, string | undefined, RegExp?]> = [
-    ['a missing name', (({ name, ...rest }: Body) => rest)(valid()), '/name'],
-    ['a missing email', (({ email, ...rest }: Body) => rest)(valid()), '/email'],
-    ['a missing application', (({ application, ...rest }: Body) => rest)(valid()), '/application'],
-    ['a missing notificationUrl', withApp({ notificationUrl: undefined as unknown as string }), '/application/notificationUrl'],
+    ['a missing name', (({ name: _, ...rest }: Body) => rest)(valid()), '/name'],
+    ['a missing email', (({ email: _, ...rest }: Body) => rest)(valid()), '/email'],
+    ['a missing application', (({ application: _, ...rest }: Body) => rest)(valid()), '/application'],
+    ['a missing notificationUrl', withApp({ notificationUrl: undefined }), '/application/notificationUrl'],
     ['a number for a name', { ...valid(), name: 42 }, '/name'],
     ['a string for the application', { ...valid(), application: 'ShopSync' }, '/application'],
     ['an empty name', { ...valid(), name: '' }, '/name'],

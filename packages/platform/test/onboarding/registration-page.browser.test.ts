@@ -47,7 +47,7 @@ describe.skipIf(!haveChromium && !process.env.CI)(`registration page in real Chr
 
     await page.locator('altcha-widget input[type="checkbox"]').click({ force: true });
     // The widget writes its solved payload into a hidden form field named `altcha`.
-    await page.waitForFunction(() => (document.querySelector('input[name="altcha"]') as HTMLInputElement | null)?.value, null, { timeout: 20_000 });
+    await page.waitForFunction(() => document.querySelector<HTMLInputElement>('input[name="altcha"]')?.value, null, { timeout: 20_000 });
     await Promise.all([page.waitForURL(body.registrationUrl), page.locator('button[type="submit"]').click()]);
     await expect(page.locator('h1').textContent()).resolves.toContain('Check your e-mail');
     await expect(page.locator('main').textContent()).resolves.toContain('katherine@example.com');

@@ -146,10 +146,11 @@ describe.skipIf(!haveChromium && !process.env.CI)('the developer console in Chro
     await expect(text('#upload-status')).resolves.toBe('processing');
     expect(Number(await page.locator('dd progress').getAttribute('value'))).toBeGreaterThan(40);
     await shoot(page, 'upload-processing');
-    const done = await inst('PUT', `/api/connector/uploads/${id}/result?status=accepted`, [orderResult('o1', true), orderResult('o2', false)]);
+    // One order of two rejected: the upload ends failed (a partial outcome is never hidden behind accepted).
+    const done = await inst('PUT', `/api/connector/uploads/${id}/result?status=failed`, [orderResult('o1', true), orderResult('o2', false)]);
     expect(done.status).toBe(200);
     // No reload: the page's live region fetches the new status by itself.
-    await expect.poll(() => text('#upload-status'), { timeout: 15_000 }).toBe('accepted');
+    await expect.poll(() => text('#upload-status'), { timeout: 15_000 }).toBe('failed');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download the result' }).click()]);
     const result = JSON.parse(await streamText(await download.createReadStream()));
     expect(result.map((r: { outcome: string }) => r.outcome)).toEqual(['accepted', 'rejected']);

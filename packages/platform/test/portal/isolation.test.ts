@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { asInstance, integrate, provisionInstance, withKey } from '../support/consent.js';
 import { registerApplication, type RegisteredApplication } from '../support/onboarding.js';
 import { order } from '../support/orders.js';

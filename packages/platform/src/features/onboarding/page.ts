@@ -33,5 +33,5 @@ export function linkProblem(kind: 'unknown' | 'used' | 'expired'): string {
     used: ['Registration already completed', 'This registration link has already been used. Your IDs were sent by e-mail.'],
     expired: ['Registration link expired', 'This registration link has expired. Register again to get a new one.'],
   }[kind];
-  return page({ title: text[0]!, narrow: true, body: `<p role="alert">${esc(text[1]!)}</p><p><a href="/">Read the guide</a></p>` });
+  return page({ title: text[0]!, narrow: true, body: `<p role="alert">${esc(text[1])}</p><p><a href="/">Read the guide</a></p>` });
 }

@@ -329,7 +329,7 @@ ${p.postButton(`${base}/webhook-secret`, viewer.csrf, 'Rotate the signing secret
         esc(r.instance_name),
         esc(r.product),
         p.badge(r.status),
-        r.status === 'active' ? p.time(r.key_expires as string | null) : p.time(null),
+        r.status === 'active' ? p.time(r.key_expires) : p.time(null),
         r.status === 'active' ? p.postButton(`/portal/integrations/${r.id}/revoke`, who.viewer.csrf, 'Revoke', 'danger small') : '',
       ]),
       'No integrations yet: they appear when a user grants consent to a passcode of one of your applications.',
@@ -368,7 +368,7 @@ ${p.postButton(`${base}/webhook-secret`, viewer.csrf, 'Rotate the signing secret
         .map((v) => `<option${v === current ? ' selected' : ''}>${esc(v)}</option>`)
         .join('')}</select></div>`;
     const filters = `<form class="filters" method="get" action="/portal/events">
-${select('status', 'Status', EVENT_STATUSES, filter.status)}${select('type', 'Type', EventTypes as string[], filter.type)}
+${select('status', 'Status', EVENT_STATUSES, filter.status)}${select('type', 'Type', EventTypes, filter.type)}
 ${filter.applicationId ? `<input type="hidden" name="application" value="${esc(filter.applicationId)}">` : ''}
 <div><button class="secondary" type="submit">Filter</button></div></form>`;
     const body = p.table(

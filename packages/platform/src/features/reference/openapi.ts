@@ -79,7 +79,7 @@ function parametersOf(schema: TObject | undefined, where: 'path' | 'query' | 'he
   if (!schema) return [];
   const required = new Set((schema as { required?: string[] }).required ?? []);
   return Object.entries(schema.properties).map(([name, property]) => {
-    const { description, ...rest } = plain(property as TSchema);
+    const { description, ...rest } = plain(property);
     const example = name === 'fileId' && path.includes('/uploads/') ? `upl_4CjRZf7q1pTz8WkX2mYb0v` : exampleOf(rest, name, 'parameter');
     return {
       name,
@@ -115,7 +115,7 @@ function requestBody(route: RouteDefinition, solutions: readonly SolutionDefinit
       },
     };
   }
-  const schema = plain(body as TSchema);
+  const schema = plain(body);
   const example = exampleOf(schema);
   return {
     required: true,

@@ -405,7 +405,7 @@ export class Uploads {
     return {
       fileId: row.id,
       type: row.type,
-      stage: stageOf(row.status) as UploadTracking['stage'],
+      stage: stageOf(row.status),
       status: row.status,
       progress: journeyProgress(row.status, row.progress),
       records: row.records,

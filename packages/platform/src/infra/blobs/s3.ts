@@ -162,7 +162,7 @@ function multipartWriter(client: S3Client, Bucket: string, Key: string, partSize
       .finally(() => inFlight.delete(sent));
     inFlight.add(sent);
     while (inFlight.size >= PARTS_IN_FLIGHT) await Promise.race(inFlight);
-    if (failure) throw failure;
+    if (failure) throw asError(failure);
   };
   const abort = async () => {
     ended = true;
@@ -174,7 +174,7 @@ function multipartWriter(client: S3Client, Bucket: string, Key: string, partSize
   return {
     async write(chunk) {
       if (ended) throw new Error('write after commit or abort');
-      if (failure) throw failure;
+      if (failure) throw asError(failure);
       for (let at = 0; at < chunk.length; ) {
         if (filled === part.length && part.length < partSize) {
           const grown = Buffer.allocUnsafe(Math.min(partSize, part.length * 4));
@@ -198,7 +198,7 @@ function multipartWriter(client: S3Client, Bucket: string, Key: string, partSize
         }
         if (filled > 0) await send();
         await Promise.all([...inFlight]);
-        if (failure) throw failure;
+        if (failure) throw asError(failure);
         parts.sort((a, b) => a.PartNumber - b.PartNumber);
         await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
         ended = true;
@@ -219,3 +219,8 @@ function notFound(error: unknown): boolean {
 const ignoreNotFound = (error: unknown) => {
   if (!notFound(error)) throw error;
 };
+
+/** What a failed part left in `failure`: the SDK's errors are Errors; anything else is wrapped, not lost. */
+function asError(failure: unknown): Error {
+  return failure instanceof Error ? failure : new Error('an S3 request failed', { cause: failure });
+}

@@ -56,7 +56,7 @@ export function handle<const R extends RouteDefinition>(app: App, route: R, hand
       ...(route.params ? { params: route.params } : {}),
       ...(route.query ? { querystring: route.query } : {}),
       ...(route.headers ? { headers: route.headers } : {}),
-      ...(route.body && !streamed ? { body: route.body as TSchema } : {}),
+      ...(route.body && !streamed ? { body: route.body } : {}),
       response: jsonResponses(route),
     },
     config: { operationId: route.operationId },

@@ -131,7 +131,7 @@ export class JsonArraySplitter {
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new SyntaxError(`Element ${this.#index} is not valid JSON: ${(error as Error).message}`);
+      throw new SyntaxError(`Element ${this.#index} is not valid JSON: ${(error as Error).message}`, { cause: error });
     }
     // Only a long exponent or a long run of digits can overflow a double: the walk is for those alone.
     if (MAY_OVERFLOW.test(text)) {

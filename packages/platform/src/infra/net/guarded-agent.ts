@@ -18,10 +18,10 @@ export function guardedAgent(opts: { allowPrivate: boolean; connectTimeoutMs: nu
   const lookup: LookupFunction = (hostname, options, callback) => {
     dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 0);
-      const list = addresses as dns.LookupAddress[];
+      const list = addresses;
       const refused = opts.allowPrivate ? undefined : list.find((a) => !isPublicAddress(a.address));
       if (refused) return callback(new AddressRefused(hostname, refused.address), '', 0);
-      if (options.all) return callback(null, list as unknown as string, 0);
+      if (options.all) return callback(null, list, 0);
       callback(null, list[0]!.address, list[0]!.family);
     });
   };

@@ -57,7 +57,7 @@ export class JobQueue {
   }
 
   handle<S extends TSchema>(definition: JobDefinition<S>, run: JobHandler<Static<S>>): void {
-    this.register({ definition, handler: run as JobHandler<never> });
+    this.register({ definition, handler: run });
   }
 
   /** Registers the jobs a feature defines and handles (each feature lists its own next to its service). */

@@ -63,11 +63,12 @@ export function defineJob<S extends TSchema>(kind: string, schema: S): JobDefini
  * queue keeps one queued: each run queues the next in the transaction that settles it, and a start adds one only
  * when none is there (under a lock), so restarts neither skip nor double a run and several processes share one.
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- TypeBox's type of Type.Object({})
 export function defineRecurring(kind: string, opts: { everyMs: number; firstAfterMs?: number }): JobDefinition<TObject<{}>> {
   return { ...defineJob(kind, Type.Object({})), recurring: { everyMs: opts.everyMs, firstAfterMs: opts.firstAfterMs ?? opts.everyMs } };
 }
 
 /** Pairs a definition with its handler, typed together. */
 export function handler<S extends TSchema>(definition: JobDefinition<S>, run: JobHandler<Static<S>>): JobRegistration {
-  return { definition, handler: run as JobHandler<never> };
+  return { definition, handler: run };
 }
