@@ -4,12 +4,18 @@ import type { Reporter, TestModule } from 'vitest/node';
 export default class SlowestFiles implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
     const rows = modules
-      .map((m) => ({ file: m.relativeModuleId, project: m.project.name, run: m.diagnostic().duration, load: m.diagnostic().collectDuration }))
+      .map((m) => ({
+        file: m.relativeModuleId,
+        project: m.project.name,
+        run: m.diagnostic().duration,
+        load: m.diagnostic().collectDuration,
+      }))
       .sort((a, b) => b.run + b.load - (a.run + a.load))
       .slice(0, 10);
     if (rows.length === 0) return;
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`.padStart(8);
     process.stdout.write(`\nSlowest test files (tests and hooks, then import):\n`);
-    for (const r of rows) process.stdout.write(`${s(r.run)} ${s(r.load)}  ${r.file}${r.project ? ` [${r.project}]` : ''}\n`);
+    for (const r of rows)
+      process.stdout.write(`${s(r.run)} ${s(r.load)}  ${r.file}${r.project ? ` [${r.project}]` : ''}\n`);
   }
 }

@@ -74,12 +74,23 @@ async function seed(p: BenchPlatform): Promise<Target[]> {
   });
   if (scope.statusCode !== 201) throw new Error(`scope file: ${scope.statusCode} ${await scope.body.text()}`);
   await scope.body.dump();
-  const orders = fs.readFileSync(fileURLToPath(new URL('../packages/connector/examples/orders.json', import.meta.url)), 'utf8');
+  const orders = fs.readFileSync(
+    fileURLToPath(new URL('../packages/connector/examples/orders.json', import.meta.url)),
+    'utf8',
+  );
   const apiKey = { 'x-api-key': p.apikey };
-  const upload = await request(`${p.base}/api/uploads?type=orders`, { method: 'POST', headers: { 'content-type': 'application/json', ...apiKey }, body: orders });
+  const upload = await request(`${p.base}/api/uploads?type=orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...apiKey },
+    body: orders,
+  });
   const { fileId } = (await upload.body.json()) as { fileId: string };
   if (upload.statusCode !== 202) throw new Error(`upload: ${upload.statusCode}`);
-  for (let i = 0; (await call(p.base, 'GET', `/api/uploads/${fileId}/tracking`, undefined, apiKey)).status !== 'pending'; i++) {
+  for (
+    let i = 0;
+    (await call(p.base, 'GET', `/api/uploads/${fileId}/tracking`, undefined, apiKey)).status !== 'pending';
+    i++
+  ) {
     if (i > 200) throw new Error('the upload did not become pending');
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -125,7 +136,12 @@ async function load(url: string, headers: Record<string, string>, pid: number): 
   const cpu0 = cpuSeconds(pid);
   const r = await autocannon({ url, headers, connections: CONNECTIONS, duration: DURATION });
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpu: ((cpuSeconds(pid) - cpu0) * 1e6) / r.requests.total };
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    cpu: ((cpuSeconds(pid) - cpu0) * 1e6) / r.requests.total,
+  };
 }
 
 /** A fresh database on the server of `url`, dropped at the end. */
@@ -149,13 +165,16 @@ async function freshDatabase(url: string) {
 }
 
 const median = (xs: number[]) => pct(xs, 50);
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 type Contender = 'platform' | 'bare' | 'before';
 const rows: string[][] = [];
 for (const store of STORES) {
   if (store === 'postgres' && !PG_URL) {
-    console.log('PostgreSQL: skipped (set TEST_DATABASE_URL or DATABASE_URL; `source .ci/postgres.sh && start_throwaway_postgres`)');
+    console.log(
+      'PostgreSQL: skipped (set TEST_DATABASE_URL or DATABASE_URL; `source .ci/postgres.sh && start_throwaway_postgres`)',
+    );
     continue;
   }
   const database = store === 'postgres' ? await freshDatabase(PG_URL!) : undefined;
@@ -167,11 +186,24 @@ for (const store of STORES) {
   try {
     const targets = await seed(platform);
     const previousTargets = previous ? await seed(previous) : undefined;
-    const bodies = await Promise.all(targets.map(async (t) => ({ path: t.path, body: await call(platform.base, 'GET', t.path, undefined, t.headers) })));
+    const bodies = await Promise.all(
+      targets.map(async (t) => ({
+        path: t.path,
+        body: await call(platform.base, 'GET', t.path, undefined, t.headers),
+      })),
+    );
     bare = await startBare(bodies);
     for (const [i, t] of targets.entries()) {
-      const url: Record<Contender, string> = { platform: platform.base + t.path, bare: bare.base + t.path, before: `${previous?.base}${previousTargets?.[i]!.path}` };
-      const headers: Record<Contender, Record<string, string>> = { platform: t.headers, bare: t.headers, before: previousTargets?.[i]!.headers ?? {} };
+      const url: Record<Contender, string> = {
+        platform: platform.base + t.path,
+        bare: bare.base + t.path,
+        before: `${previous?.base}${previousTargets?.[i]!.path}`,
+      };
+      const headers: Record<Contender, Record<string, string>> = {
+        platform: t.headers,
+        bare: t.headers,
+        before: previousTargets?.[i]!.headers ?? {},
+      };
       const contenders: Contender[] = previous ? ['platform', 'bare', 'before'] : ['platform', 'bare'];
       const runs: Record<Contender, Run>[] = [];
       for (let round = 0; round < ROUNDS; round++) {
@@ -182,14 +214,22 @@ for (const store of STORES) {
         const pid: Record<Contender, number> = { platform: platform.pid, bare: bare.pid, before: previous?.pid ?? 0 };
         for (const which of order) r[which] = await load(url[which], headers[which], pid[which]);
         runs.push(r);
-        const vsBefore = previous ? `, before ${fmt(r.before.rps)} (after/before ${fmt(r.platform.rps / r.before.rps, 2)})` : '';
+        const vsBefore = previous
+          ? `, before ${fmt(r.before.rps)} (after/before ${fmt(r.platform.rps / r.before.rps, 2)})`
+          : '';
         const cpu = `cpu ${fmt(r.platform.cpu)} vs ${fmt(r.bare.cpu)} µs/req (${fmt(r.bare.cpu / r.platform.cpu, 2)})`;
-        process.stderr.write(`${store} ${t.name} round ${round + 1}: ${fmt(r.platform.rps)} vs ${fmt(r.bare.rps)} req/s (${fmt(r.platform.rps / r.bare.rps, 2)}), ${cpu}${vsBefore}\n`);
+        process.stderr.write(
+          `${store} ${t.name} round ${round + 1}: ${fmt(r.platform.rps)} vs ${fmt(r.bare.rps)} req/s (${fmt(r.platform.rps / r.bare.rps, 2)}), ${cpu}${vsBefore}\n`,
+        );
       }
       const m = (which: Contender, k: keyof Run) => median(runs.map((r) => r[which][k]));
       const ratio = (a: Contender, b: Contender, k: 'rps' | 'cpu' = 'rps') =>
         `**${fmt(median(runs.map((r) => (k === 'rps' ? r[a].rps / r[b].rps : r[b].cpu / r[a].cpu))), 2)}**`;
-      const cells = (which: Contender) => [fmt(m(which, 'rps')), `${fmt(m(which, 'p50'))} / ${fmt(m(which, 'p99'))}`, fmt(m(which, 'cpu'))];
+      const cells = (which: Contender) => [
+        fmt(m(which, 'rps')),
+        `${fmt(m(which, 'p50'))} / ${fmt(m(which, 'p99'))}`,
+        fmt(m(which, 'cpu')),
+      ];
       const route = `GET ${t.path.replace(/upl_\w+/, '{id}')}`;
       rows.push([
         store,
@@ -198,7 +238,15 @@ for (const store of STORES) {
         ...cells('bare'),
         ratio('platform', 'bare'),
         ratio('platform', 'bare', 'cpu'),
-        ...(previous ? [...cells('before'), ratio('before', 'bare'), ratio('before', 'bare', 'cpu'), ratio('platform', 'before'), ratio('platform', 'before', 'cpu')] : []),
+        ...(previous
+          ? [
+              ...cells('before'),
+              ratio('before', 'bare'),
+              ratio('before', 'bare', 'cpu'),
+              ratio('platform', 'before'),
+              ratio('platform', 'before', 'cpu'),
+            ]
+          : []),
       ]);
     }
   } finally {
@@ -211,8 +259,14 @@ for (const store of STORES) {
 }
 fs.rmSync(work, { recursive: true, force: true });
 
-console.log(`\n${ROUNDS} rounds of autocannon -c ${CONNECTIONS} -d ${DURATION}, alternated; medians (the ratio: median of the rounds' ratios)\n`);
-const extra = AGAINST ? ' before req/s | p50 / p99 ms | µs CPU/req | before/bare | cpu ratio | after/before | cpu ratio |' : '';
-console.log(`| store | route | platform req/s | p50 / p99 ms | µs CPU/req | bare Fastify req/s | p50 / p99 ms | µs CPU/req | platform/bare | cpu ratio |${extra}`);
+console.log(
+  `\n${ROUNDS} rounds of autocannon -c ${CONNECTIONS} -d ${DURATION}, alternated; medians (the ratio: median of the rounds' ratios)\n`,
+);
+const extra = AGAINST
+  ? ' before req/s | p50 / p99 ms | µs CPU/req | before/bare | cpu ratio | after/before | cpu ratio |'
+  : '';
+console.log(
+  `| store | route | platform req/s | p50 / p99 ms | µs CPU/req | bare Fastify req/s | p50 / p99 ms | µs CPU/req | platform/bare | cpu ratio |${extra}`,
+);
 console.log(`|---|---|---|---|---|---|---|---|---|---|${AGAINST ? '---|---|---|---|---|---|---|' : ''}`);
 for (const row of rows) console.log(`| ${row.join(' | ')} |`);

@@ -32,15 +32,25 @@ const fastUrl = `http://127.0.0.1:${(fast.address() as { port: number }).port}/a
 const slowUrl = (i: number) => `http://127.0.0.2:${(hanging.address() as { port: number }).port}/b${i}`;
 
 async function run(name: string, withB: boolean, env: Record<string, string> = {}) {
-  const p = await startPlatform(work, { notificationUrl: fastUrl, env: { RATE_LIMIT_APPLICATIONS: 'off', RATE_LIMIT_TEST_EVENTS: 'off', ...env } });
+  const p = await startPlatform(work, {
+    notificationUrl: fastUrl,
+    env: { RATE_LIMIT_APPLICATIONS: 'off', RATE_LIMIT_TEST_EVENTS: 'off', ...env },
+  });
   let firing: NodeJS.Timeout | undefined;
   try {
-    const apps = (await call(p.base, 'GET', `/api/integration`, undefined, { 'x-api-key': p.apikey })) as { application: { id: string } };
-    const testEvent = (appId: string) => call(p.base, 'POST', `/api/developers/${p.developerId}/applications/${appId}/events/test`);
+    const apps = (await call(p.base, 'GET', `/api/integration`, undefined, { 'x-api-key': p.apikey })) as {
+      application: { id: string };
+    };
+    const testEvent = (appId: string) =>
+      call(p.base, 'POST', `/api/developers/${p.developerId}/applications/${appId}/events/test`);
     if (withB) {
       const bApps: string[] = [];
       for (let i = 0; i < B_APPS; i++) {
-        const created = await call(p.base, 'POST', `/api/developers/${p.developerId}/applications`, { name: `B${i}`, solution: 'ecommerce', notificationUrl: slowUrl(i) });
+        const created = await call(p.base, 'POST', `/api/developers/${p.developerId}/applications`, {
+          name: `B${i}`,
+          solution: 'ecommerce',
+          notificationUrl: slowUrl(i),
+        });
         bApps.push(created.applicationId);
       }
       const fire = () => void Promise.all(bApps.map(testEvent)).catch(() => {});
@@ -56,7 +66,9 @@ async function run(name: string, withB: boolean, env: Record<string, string> = {
       latencies.push(arrived.get(eventId)! - t0);
       await new Promise((r) => setTimeout(r, 100));
     }
-    console.log(`${name.padEnd(64)} A's latency p50 ${pct(latencies, 50).toFixed(0)} ms, p99 ${pct(latencies, 99).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms`);
+    console.log(
+      `${name.padEnd(64)} A's latency p50 ${pct(latencies, 50).toFixed(0)} ms, p99 ${pct(latencies, 99).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms`,
+    );
   } finally {
     clearInterval(firing);
     p.stop();
@@ -66,7 +78,9 @@ async function run(name: string, withB: boolean, env: Record<string, string> = {
 try {
   await run('A alone', false);
   await run(`A while B's ${B_APPS} endpoints hang (per-endpoint concurrency 8)`, true);
-  await run(`A while B's ${B_APPS} endpoints hang (per-endpoint concurrency lifted)`, true, { WEBHOOK_ENDPOINT_CONCURRENCY: '1000' });
+  await run(`A while B's ${B_APPS} endpoints hang (per-endpoint concurrency lifted)`, true, {
+    WEBHOOK_ENDPOINT_CONCURRENCY: '1000',
+  });
 } finally {
   fast.closeAllConnections();
   hanging.closeAllConnections();

@@ -25,7 +25,10 @@ import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
 import { pct, prng, startPlatform, timed, writeJsonArray, type BenchPlatform } from './platform.js';
 
-const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number).filter((mb) => mb > 0); // BENCH_SIZES= runs only the changes
+const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000')
+  .split(',')
+  .map(Number)
+  .filter((mb) => mb > 0); // BENCH_SIZES= runs only the changes
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-bench-files-'));
 
 function product(i: number, rand: () => number, version = 0) {
@@ -49,7 +52,12 @@ function product(i: number, rand: () => number, version = 0) {
 }
 
 /** A products file of about `mb` megabytes or `records` records, the same on every run. */
-function generate(name: string, target: { mb?: number; records?: number }, vary?: (i: number) => 'keep' | 'change' | 'drop', extra = 0) {
+function generate(
+  name: string,
+  target: { mb?: number; records?: number },
+  vary?: (i: number) => 'keep' | 'change' | 'drop',
+  extra = 0,
+) {
   const rand = prng(42);
   const record = (i: number) => {
     const p = product(i, rand);
@@ -58,7 +66,9 @@ function generate(name: string, target: { mb?: number; records?: number }, vary?
     if (v === 'change') p.netPrice += 1;
     return p;
   };
-  return writeJsonArray(path.join(work, name), target, record, () => Array.from({ length: extra }, (_, i) => product(10_000_000 + i, rand)));
+  return writeJsonArray(path.join(work, name), target, record, () =>
+    Array.from({ length: extra }, (_, i) => product(10_000_000 + i, rand)),
+  );
 }
 
 async function upload(p: BenchPlatform, file: string) {
@@ -146,7 +156,22 @@ for (const mb of SIZES) {
   const mbps = (s: number) => (bytes / 1e6 / s).toFixed(0);
   const of = (baseline: number[], s: number) => `${((median(baseline) / s) * 100).toFixed(0)}%`;
   const ingestMedian = median(ingest);
-  rows.push([`${mb} MB`, String(records), (records / ingest[0]!).toFixed(0), (records / ingestMedian).toFixed(0), mbps(ingestMedian), mbps(median(copy)), mbps(median(socket)), mbps(median(curl)), of(copy, median(curl)), of(socket, median(curl)), mbps(median(served)), of(copy, median(served)), mbps(median(undici)), rss.toFixed(0)]);
+  rows.push([
+    `${mb} MB`,
+    String(records),
+    (records / ingest[0]!).toFixed(0),
+    (records / ingestMedian).toFixed(0),
+    mbps(ingestMedian),
+    mbps(median(copy)),
+    mbps(median(socket)),
+    mbps(median(curl)),
+    of(copy, median(curl)),
+    of(socket, median(curl)),
+    mbps(median(served)),
+    of(copy, median(served)),
+    mbps(median(undici)),
+    rss.toFixed(0),
+  ]);
   fs.rmSync(file);
 }
 
@@ -162,7 +187,9 @@ const a = await upload(p, older.file);
 const b = await upload(p, newer.file);
 let lines = 0;
 const changesSeconds = await timed(async () => {
-  const res = await request(`${p.base}/api/files/${b.fileId}/changes?since=${a.fileId}`, { headers: { 'x-api-key': p.apikey } });
+  const res = await request(`${p.base}/api/files/${b.fileId}/changes?since=${a.fileId}`, {
+    headers: { 'x-api-key': p.apikey },
+  });
   for await (const chunk of res.body) for (const c of chunk as Buffer) if (c === 10) lines++;
 });
 const changesRss = p.peakRssMb();
@@ -170,11 +197,32 @@ if (lines !== expectedLines) throw new Error(`changes: ${lines} lines, expected 
 p.stop();
 fs.rmSync(work, { recursive: true, force: true });
 
-const head = ['size', 'records', 'first rec/s', 'ingest rec/s', 'ingest MB/s', 'copy MB/s', 'socket MB/s', 'curl MB/s', 'of copy', 'of socket', 'served MB/s', 'of copy', 'undici MB/s', 'peak RSS MB'];
+const head = [
+  'size',
+  'records',
+  'first rec/s',
+  'ingest rec/s',
+  'ingest MB/s',
+  'copy MB/s',
+  'socket MB/s',
+  'curl MB/s',
+  'of copy',
+  'of socket',
+  'served MB/s',
+  'of copy',
+  'undici MB/s',
+  'peak RSS MB',
+];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (r: string[]) => r.map((c, i) => c.padStart(widths[i]!)).join('  ');
-console.log(`\n${os.cpus().length} cores; the platform is a process of its own, one per size; medians of ${ROUNDS} rounds (first rec/s: the first upload, into a cold process)`);
+console.log(
+  `\n${os.cpus().length} cores; the platform is a process of its own, one per size; medians of ${ROUNDS} rounds (first rec/s: the first upload, into a cold process)`,
+);
 console.log(line(head));
 for (const r of rows) console.log(line(r));
-console.log(`changes between two ${n.toLocaleString('en')}-record versions: ${lines.toLocaleString('en')} lines in ${changesSeconds.toFixed(1)} s (peak RSS ${changesRss.toFixed(0)} MB)`);
-console.log('goals: ingest ≥ 100,000 records/s (~50 MB/s); download ≥ 70% of copy; peak RSS < 150 MB; changes of 1,000,000 records < 15 s');
+console.log(
+  `changes between two ${n.toLocaleString('en')}-record versions: ${lines.toLocaleString('en')} lines in ${changesSeconds.toFixed(1)} s (peak RSS ${changesRss.toFixed(0)} MB)`,
+);
+console.log(
+  'goals: ingest ≥ 100,000 records/s (~50 MB/s); download ≥ 70% of copy; peak RSS < 150 MB; changes of 1,000,000 records < 15 s',
+);

@@ -55,7 +55,8 @@ function hugeElement(head: string, mb: number, tail: string): Readable {
   return Readable.from(
     (async function* () {
       yield Buffer.from(head);
-      for (let left = mb * 1e6; left > 0; left -= block.length) yield left >= block.length ? block : block.subarray(0, left);
+      for (let left = mb * 1e6; left > 0; left -= block.length)
+        yield left >= block.length ? block : block.subarray(0, left);
       yield Buffer.from(tail);
     })(),
   );
@@ -90,13 +91,27 @@ async function phase(name: string, p: BenchPlatform, work: () => Promise<string>
 }
 
 const now = '2026-11-28T10:00:00.000Z';
-const clean = await writeJsonArray(path.join(work, 'clean.json'), { mb: CLEAN_MB }, (i) => ({ id: `p${i}`, name: `Product ${i}`, netPrice: 9.5, tax: 20, discountByUnit: true, timestamp: now }));
-console.log(`clean file: ${clean.records} records, ${(clean.bytes / 1e6).toFixed(0)} MB; hostile: elements of ${HOSTILE_MB} MB; MAX_RECORD_BYTES 1 MiB`);
+const clean = await writeJsonArray(path.join(work, 'clean.json'), { mb: CLEAN_MB }, (i) => ({
+  id: `p${i}`,
+  name: `Product ${i}`,
+  netPrice: 9.5,
+  tax: 20,
+  discountByUnit: true,
+  timestamp: now,
+}));
+console.log(
+  `clean file: ${clean.records} records, ${(clean.bytes / 1e6).toFixed(0)} MB; hostile: elements of ${HOSTILE_MB} MB; MAX_RECORD_BYTES 1 MiB`,
+);
 
 const a = await startPlatform(work);
 try {
   await phase(`clean scope file (${(clean.bytes / 1e6).toFixed(0)} MB)`, a, async () => {
-    const status = await send(`${a.base}/api/connector/solutions/ecommerce/scopes/products`, 'PUT', { 'x-instance-key': a.instanceKey }, fs.createReadStream(clean.file));
+    const status = await send(
+      `${a.base}/api/connector/solutions/ecommerce/scopes/products`,
+      'PUT',
+      { 'x-instance-key': a.instanceKey },
+      fs.createReadStream(clean.file),
+    );
     return `HTTP ${status}`;
   });
 } finally {
@@ -106,8 +121,20 @@ try {
 const b = await startPlatform(work);
 try {
   await phase(`3 scope files + 3 uploads, one ${HOSTILE_MB} MB element each`, b, async () => {
-    const scope = () => send(`${b.base}/api/connector/solutions/ecommerce/scopes/products`, 'PUT', { 'x-instance-key': b.instanceKey }, hugeElement('[{"id":"', HOSTILE_MB, '"}]'));
-    const upload = () => send(`${b.base}/api/uploads?type=orders`, 'POST', { 'x-api-key': b.apikey }, hugeElement('[{"id":"', HOSTILE_MB, '"}]'));
+    const scope = () =>
+      send(
+        `${b.base}/api/connector/solutions/ecommerce/scopes/products`,
+        'PUT',
+        { 'x-instance-key': b.instanceKey },
+        hugeElement('[{"id":"', HOSTILE_MB, '"}]'),
+      );
+    const upload = () =>
+      send(
+        `${b.base}/api/uploads?type=orders`,
+        'POST',
+        { 'x-api-key': b.apikey },
+        hugeElement('[{"id":"', HOSTILE_MB, '"}]'),
+      );
     const statuses = await Promise.all([scope(), scope(), scope(), upload(), upload(), upload()]);
     // The uploads were stored as sent (202); their validation jobs end at the first MiB of the element.
     for (;;) {

@@ -14,8 +14,18 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const SECRET = 'benchmark secret, long enough';
 
-export async function call(base: string, method: string, p: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await request(base + p, { method: method as 'GET', headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, body: body ? JSON.stringify(body) : undefined });
+export async function call(
+  base: string,
+  method: string,
+  p: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const res = await request(base + p, {
+    method: method as 'GET',
+    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await res.body.text();
   if (res.statusCode >= 300) throw new Error(`${method} ${p}: ${res.statusCode} ${text}`);
   return text ? JSON.parse(text) : undefined;
@@ -65,7 +75,15 @@ export async function startPlatform(
     flags === undefined
       ? [path.join(root, 'packages/platform/bin/platform.js'), []]
       : [process.execPath, [...flags.split(' ').filter(Boolean), path.join(root, 'packages/platform/dist/main.js')]];
-  const env = { PATH: process.env.PATH!, PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn', ALLOW_INSECURE_NOTIFICATION_URLS: 'true', ...opts.env };
+  const env = {
+    PATH: process.env.PATH!,
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    ADMIN_TOKEN: ADMIN,
+    LOG_LEVEL: 'warn',
+    ALLOW_INSECURE_NOTIFICATION_URLS: 'true',
+    ...opts.env,
+  };
   if (opts.databaseUrl) Object.assign(env, { DATABASE_URL: opts.databaseUrl, SECRETS_KEY: '11'.repeat(32) });
   let child = spawn(command, args, { env, stdio: 'ignore' });
   let exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -87,21 +105,59 @@ export async function startPlatform(
   };
   await ready();
   const notificationUrl = opts.notificationUrl ?? 'http://127.0.0.1:9/events';
-  const instance = await call(base, 'POST', '/api/admin/instances', { name: 'Bench', product: 'Sage 50' }, { authorization: `Bearer ${ADMIN}` });
-  const { registrationUrl } = await call(base, 'POST', '/api/developers', { name: 'Bench', email: 'bench@example.com', application: { name: 'Bench', solution: 'ecommerce', notificationUrl } });
+  const instance = await call(
+    base,
+    'POST',
+    '/api/admin/instances',
+    { name: 'Bench', product: 'Sage 50' },
+    { authorization: `Bearer ${ADMIN}` },
+  );
+  const { registrationUrl } = await call(base, 'POST', '/api/developers', {
+    name: 'Bench',
+    email: 'bench@example.com',
+    application: { name: 'Bench', solution: 'ecommerce', notificationUrl },
+  });
   const challenge = await (await fetch(`${registrationUrl}/challenge`)).json();
-  const solved = await solveChallenge(challenge.challenge, challenge.salt, challenge.algorithm, challenge.maxnumber).promise;
-  await fetch(registrationUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `altcha=${encodeURIComponent(Buffer.from(JSON.stringify({ ...challenge, number: solved!.number })).toString('base64'))}` });
+  const solved = await solveChallenge(challenge.challenge, challenge.salt, challenge.algorithm, challenge.maxnumber)
+    .promise;
+  await fetch(registrationUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `altcha=${encodeURIComponent(Buffer.from(JSON.stringify({ ...challenge, number: solved!.number })).toString('base64'))}`,
+  });
   const mailDir = path.join(dataDir, 'mail');
-  while (!fs.existsSync(mailDir) || !fs.readdirSync(mailDir).some((f) => f.endsWith('.eml'))) await new Promise((r) => setTimeout(r, 20));
-  const eml = fs.readFileSync(path.join(mailDir, fs.readdirSync(mailDir).find((f) => f.endsWith('.eml'))!), 'utf8');
+  while (!fs.existsSync(mailDir) || !fs.readdirSync(mailDir).some((f) => f.endsWith('.eml')))
+    await new Promise((r) => setTimeout(r, 20));
+  const eml = fs.readFileSync(
+    path.join(
+      mailDir,
+      fs.readdirSync(mailDir).find((f) => f.endsWith('.eml'))!,
+    ),
+    'utf8',
+  );
   const developerId = /Developer ID: (\S+)/.exec(eml)![1];
   const applicationId = /Application ID: (\S+)/.exec(eml)![1];
-  const pc = await call(base, 'POST', `/api/developers/${developerId}/applications/${applicationId}/passcodes`, { secret: SECRET });
-  const consent = await call(base, 'POST', '/api/connector/consents', { passcode: pc.passcode }, { 'x-instance-key': instance.instanceKey });
-  await call(base, 'POST', `/api/connector/consents/${consent.consentId}/grant`, undefined, { 'x-instance-key': instance.instanceKey });
-  const { apikey } = await call(base, 'POST', `/api/developers/${developerId}/applications/${applicationId}/passcodes/${pc.passcodeId}/apikey`, { secret: SECRET });
-  const peakRssMb = () => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
+  const pc = await call(base, 'POST', `/api/developers/${developerId}/applications/${applicationId}/passcodes`, {
+    secret: SECRET,
+  });
+  const consent = await call(
+    base,
+    'POST',
+    '/api/connector/consents',
+    { passcode: pc.passcode },
+    { 'x-instance-key': instance.instanceKey },
+  );
+  await call(base, 'POST', `/api/connector/consents/${consent.consentId}/grant`, undefined, {
+    'x-instance-key': instance.instanceKey,
+  });
+  const { apikey } = await call(
+    base,
+    'POST',
+    `/api/developers/${developerId}/applications/${applicationId}/passcodes/${pc.passcodeId}/apikey`,
+    { secret: SECRET },
+  );
+  const peakRssMb = () =>
+    Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
   const stop = () => {
     stopping = true;
     child.kill('SIGTERM');
@@ -121,7 +177,8 @@ export async function startPlatform(
     watch();
     await ready();
   };
-  const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+  const rssMb = () =>
+    Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
   return {
     base,
     get pid() {
@@ -155,7 +212,12 @@ export function prng(seed: number) {
  * Writes a JSON array of `record(i)` for i = 0, 1, … until about `mb` megabytes or `records` records (a record
  * that gives undefined is left out), then those `extra` makes; returns the path, the record count and the size.
  */
-export async function writeJsonArray(file: string, target: { mb?: number; records?: number }, record: (i: number) => unknown, extra: () => unknown[] = () => []) {
+export async function writeJsonArray(
+  file: string,
+  target: { mb?: number; records?: number },
+  record: (i: number) => unknown,
+  extra: () => unknown[] = () => [],
+) {
   const out = fs.createWriteStream(file, { highWaterMark: 1 << 20 });
   let size = 0;
   let records = 0;

@@ -49,7 +49,10 @@ const env: Record<string, string> = {
   INVALID_UPLOAD_RETENTION: '5',
   ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
 };
-const p = await startPlatform(work, { notificationUrl: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`, env });
+const p = await startPlatform(work, {
+  notificationUrl: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`,
+  env,
+});
 const headers = { 'x-api-key': p.apikey, 'content-type': 'application/json' };
 const counts: Record<string, number> = {};
 const count = (what: string) => (counts[what] = (counts[what] ?? 0) + 1);
@@ -91,7 +94,11 @@ const loops = [
       const key = randomUUID();
       const body = JSON.stringify([{ id: `o${n}`, note: key }]);
       for (;;) {
-        const res = await attempt(`${p.base}/api/uploads?type=orders`, { method: 'POST', headers: { ...headers, 'idempotency-key': key }, body });
+        const res = await attempt(`${p.base}/api/uploads?type=orders`, {
+          method: 'POST',
+          headers: { ...headers, 'idempotency-key': key },
+          body,
+        });
         if (res.status === 202) {
           acceptedUploads.set(key, { fileId: res.body.fileId, sha256: sha(body) });
           count('upload 202');
@@ -107,8 +114,21 @@ const loops = [
   // Normal: scope files.
   (async () => {
     for (let n = 0; Date.now() < until; n++) {
-      const body = JSON.stringify(Array.from({ length: 200 }, (_, i) => ({ id: `p${i}`, name: `Product ${i} v${n}`, netPrice: 9.5, tax: 20, discountByUnit: true, timestamp: now })));
-      const res = await attempt(`${p.base}/api/connector/solutions/ecommerce/scopes/products`, { method: 'PUT', headers: { 'x-instance-key': p.instanceKey, 'content-type': 'application/json' }, body });
+      const body = JSON.stringify(
+        Array.from({ length: 200 }, (_, i) => ({
+          id: `p${i}`,
+          name: `Product ${i} v${n}`,
+          netPrice: 9.5,
+          tax: 20,
+          discountByUnit: true,
+          timestamp: now,
+        })),
+      );
+      const res = await attempt(`${p.base}/api/connector/solutions/ecommerce/scopes/products`, {
+        method: 'PUT',
+        headers: { 'x-instance-key': p.instanceKey, 'content-type': 'application/json' },
+        body,
+      });
       count(`scope file ${res.status}`);
       if (res.status === 201) acceptedFiles.set(res.body.fileId, sha(body));
       await sleep(1000);
@@ -118,8 +138,18 @@ const loops = [
   (async () => {
     while (Date.now() < until) {
       const [scope, upload] = await Promise.all([
-        attempt(`${p.base}/api/connector/solutions/ecommerce/scopes/customers`, { method: 'PUT', headers: { 'x-instance-key': p.instanceKey, 'content-type': 'application/json' }, body: giant(200) as never, duplex: 'half' }),
-        attempt(`${p.base}/api/uploads?type=orders`, { method: 'POST', headers, body: giant(50) as never, duplex: 'half' }),
+        attempt(`${p.base}/api/connector/solutions/ecommerce/scopes/customers`, {
+          method: 'PUT',
+          headers: { 'x-instance-key': p.instanceKey, 'content-type': 'application/json' },
+          body: giant(200) as never,
+          duplex: 'half',
+        }),
+        attempt(`${p.base}/api/uploads?type=orders`, {
+          method: 'POST',
+          headers,
+          body: giant(50) as never,
+          duplex: 'half',
+        }),
       ]);
       count(`giant scope file ${scope.status}`);
       count(`giant upload ${upload.status}`);
@@ -133,7 +163,11 @@ const loops = [
         attempt(`${p.base}/api/developers`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ name: 'Flood', email: `flood${i}@example.com`, application: { name: 'F', solution: 'ecommerce', notificationUrl: 'http://127.0.0.1:9/x' } }),
+          body: JSON.stringify({
+            name: 'Flood',
+            email: `flood${i}@example.com`,
+            application: { name: 'F', solution: 'ecommerce', notificationUrl: 'http://127.0.0.1:9/x' },
+          }),
         }),
       );
       for (const r of await Promise.all(flood)) count(`registration ${r.status}`);
@@ -145,11 +179,18 @@ const loops = [
     const apps: string[] = [];
     for (let i = 0; i < 20; i++) {
       const url = `http://127.0.0.2:${(hanging.address() as { port: number }).port}/b${i}`;
-      const res = await attempt(`${p.base}/api/developers/${p.developerId}/applications`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `B${i}`, solution: 'ecommerce', notificationUrl: url }) });
+      const res = await attempt(`${p.base}/api/developers/${p.developerId}/applications`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `B${i}`, solution: 'ecommerce', notificationUrl: url }),
+      });
       if (res.status === 201) apps.push(res.body.applicationId);
     }
     while (Date.now() < until) {
-      for (const app of apps) count(`test event ${(await attempt(`${p.base}/api/developers/${p.developerId}/applications/${app}/events/test`, { method: 'POST' })).status}`);
+      for (const app of apps)
+        count(
+          `test event ${(await attempt(`${p.base}/api/developers/${p.developerId}/applications/${app}/events/test`, { method: 'POST' })).status}`,
+        );
       await sleep(3000);
     }
   })(),
@@ -184,25 +225,40 @@ const problems: string[] = [];
 for (const [key, u] of acceptedUploads) {
   const tracking = await attempt(`${p.base}/api/uploads/${u.fileId}/tracking`, { headers });
   if (tracking.status !== 200) problems.push(`upload ${u.fileId} (key ${key}) accepted, now ${tracking.status}`);
-  else if (!['valid', 'pending', 'invalid'].includes(tracking.body.status)) problems.push(`upload ${u.fileId}: ${tracking.body.status}`);
+  else if (!['valid', 'pending', 'invalid'].includes(tracking.body.status))
+    problems.push(`upload ${u.fileId}: ${tracking.body.status}`);
   if (!validated.has(u.fileId)) problems.push(`upload ${u.fileId}: upload.validated never arrived`);
   // The same key again answers with the same upload: it was not made twice.
-  const again = await attempt(`${p.base}/api/uploads?type=orders`, { method: 'POST', headers: { ...headers, 'idempotency-key': key }, body: JSON.stringify([{ id: 'x', note: key }]) });
-  if (again.status !== 409) problems.push(`upload key ${key}: a different body with the same key gave ${again.status}, not 409`);
+  const again = await attempt(`${p.base}/api/uploads?type=orders`, {
+    method: 'POST',
+    headers: { ...headers, 'idempotency-key': key },
+    body: JSON.stringify([{ id: 'x', note: key }]),
+  });
+  if (again.status !== 409)
+    problems.push(`upload key ${key}: a different body with the same key gave ${again.status}, not 409`);
 }
 for (const [fileId, digest] of acceptedFiles) {
   const res = await attempt(`${p.base}/api/files/${fileId}`, { headers });
-  if (res.status !== 200 || res.body.sha256 !== digest) problems.push(`scope file ${fileId}: ${res.status} ${res.body?.sha256 ?? ''}`);
+  if (res.status !== 200 || res.body.sha256 !== digest)
+    problems.push(`scope file ${fileId}: ${res.status} ${res.body?.sha256 ?? ''}`);
 }
 if (p.crashes > 0) problems.push(`the platform exited by itself ${p.crashes} times`);
 if (rssMax > RSS_LIMIT) problems.push(`RSS reached ${rssMax.toFixed(0)} MB, over ${RSS_LIMIT} MB`);
 
 console.log(`soak: ${SECONDS} s on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'}`);
 for (const [what, n] of Object.entries(counts).sort()) console.log(`  ${what.padEnd(28)} ${n}`);
-console.log(`  accepted uploads checked    ${acceptedUploads.size} (events arrived for ${[...acceptedUploads.values()].filter((u) => validated.has(u.fileId)).length})`);
+console.log(
+  `  accepted uploads checked    ${acceptedUploads.size} (events arrived for ${[...acceptedUploads.values()].filter((u) => validated.has(u.fileId)).length})`,
+);
 console.log(`  accepted scope files checked ${acceptedFiles.size}`);
-console.log(`  RSS max ${rssMax.toFixed(0)} MB (limit ${RSS_LIMIT} MB), peak of the last process ${p.peakRssMb().toFixed(0)} MB`);
-console.log(problems.length === 0 ? 'OK: nothing accepted was lost or duplicated; RSS stayed bounded' : `FAILED:\n  ${problems.slice(0, 50).join('\n  ')}`);
+console.log(
+  `  RSS max ${rssMax.toFixed(0)} MB (limit ${RSS_LIMIT} MB), peak of the last process ${p.peakRssMb().toFixed(0)} MB`,
+);
+console.log(
+  problems.length === 0
+    ? 'OK: nothing accepted was lost or duplicated; RSS stayed bounded'
+    : `FAILED:\n  ${problems.slice(0, 50).join('\n  ')}`,
+);
 p.stop();
 receiver.close();
 hanging.closeAllConnections();

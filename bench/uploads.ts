@@ -42,15 +42,35 @@ async function nextArrival(): Promise<number> {
 }
 
 function orderOf(i: number, rand: () => number) {
-  const address = { id: `A${i}`, address1: `${i} High Street`, city: 'Leeds', country: 'GB', postCode: 'LS1 1AA', telephone1: '0113 496 0000', timestamp: '2026-11-28T10:00:00.000Z' };
-  const lines = Array.from({ length: 1 + Math.floor(rand() * 4) }, (_, l) => ({ productId: `P${String(Math.floor(rand() * 1e6)).padStart(8, '0')}`, quantity: 1 + l, unitPrice: 12.5, tax: 20 }));
+  const address = {
+    id: `A${i}`,
+    address1: `${i} High Street`,
+    city: 'Leeds',
+    country: 'GB',
+    postCode: 'LS1 1AA',
+    telephone1: '0113 496 0000',
+    timestamp: '2026-11-28T10:00:00.000Z',
+  };
+  const lines = Array.from({ length: 1 + Math.floor(rand() * 4) }, (_, l) => ({
+    productId: `P${String(Math.floor(rand() * 1e6)).padStart(8, '0')}`,
+    quantity: 1 + l,
+    unitPrice: 12.5,
+    tax: 20,
+  }));
   const totalNet = lines.reduce((s, l) => s + l.quantity * l.unitPrice, 0);
   return {
     id: `SO-${i}`,
     orderDate: '2026-11-28T10:00:00.000Z',
     deliveryAddress: address,
     invoiceAddress: address,
-    customer: { id: `C${i % 5000}`, firstName: 'Ada', lastName: 'Lovelace', email: `ada${i % 5000}@example.com`, addresses: [address], timestamp: '2026-11-28T10:00:00.000Z' },
+    customer: {
+      id: `C${i % 5000}`,
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      email: `ada${i % 5000}@example.com`,
+      addresses: [address],
+      timestamp: '2026-11-28T10:00:00.000Z',
+    },
     discount: 0,
     currencyRate: 1,
     paymentMethod: 'card',
@@ -64,7 +84,11 @@ function orderOf(i: number, rand: () => number) {
 }
 
 async function upload(p: BenchPlatform, body: string | fs.ReadStream): Promise<string> {
-  const res = await request(`${p.base}/api/uploads?type=orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': p.apikey }, body });
+  const res = await request(`${p.base}/api/uploads?type=orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': p.apikey },
+    body,
+  });
   const created = (await res.body.json()) as { fileId: string };
   if (res.statusCode !== 202) throw new Error(`upload: ${res.statusCode} ${JSON.stringify(created)}`);
   return created.fileId;
@@ -74,7 +98,8 @@ async function until(p: BenchPlatform, fileId: string, status: string, everyMs: 
   for (;;) {
     const t = await call(p.base, 'GET', `/api/uploads/${fileId}/tracking`, undefined, { 'x-api-key': p.apikey });
     if (t.status === status) return t;
-    if (['invalid', 'accepted', 'failed'].includes(t.status)) throw new Error(`upload ended ${t.status}: ${JSON.stringify(t.errors)}`);
+    if (['invalid', 'accepted', 'failed'].includes(t.status))
+      throw new Error(`upload ended ${t.status}: ${JSON.stringify(t.errors)}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -105,7 +130,11 @@ for (let i = 0; i < RESULTS; i++) {
   await nextArrival(); // upload.validated: events of an integration arrive in order
   await call(p.base, 'POST', `/api/connector/uploads/${id}/claim`, undefined, { 'x-instance-key': p.instanceKey });
   const sent = now();
-  const res = await request(`${p.base}/api/connector/uploads/${id}/result?status=accepted`, { method: 'PUT', headers: instance, body: result });
+  const res = await request(`${p.base}/api/connector/uploads/${id}/result?status=accepted`, {
+    method: 'PUT',
+    headers: instance,
+    body: result,
+  });
   if (res.statusCode !== 200) throw new Error(`result: ${res.statusCode} ${await res.body.text()}`);
   await res.body.dump();
   latencies.push((await nextArrival()) - sent); // upload.completed
@@ -119,4 +148,6 @@ console.log(
   `orders upload: ${(big.bytes / 1e6).toFixed(0)} MB, ${big.records.toLocaleString('en')} orders, acknowledged in ${acknowledged.toFixed(1)} s, ` +
     `valid in ${seconds.toFixed(1)} s: ${(big.records / seconds).toFixed(0)} records/s, ${(big.bytes / 1e6 / seconds).toFixed(0)} MB/s; peak RSS ${rss.toFixed(0)} MB`,
 );
-console.log(`result → upload.completed at the receiver, ${RESULTS} uploads one after another: p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms`);
+console.log(
+  `result → upload.completed at the receiver, ${RESULTS} uploads one after another: p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms`,
+);

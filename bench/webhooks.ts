@@ -54,25 +54,54 @@ const rows: string[][] = [];
 
 async function benchPlatform(label: string, databaseUrl?: string) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-bench-'));
-  const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, ADMIN_TOKEN: 'b'.repeat(32), ALLOW_INSECURE_NOTIFICATION_URLS: 'true', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+  const config = loadConfig({
+    PORT: '0',
+    DATA_DIR: dataDir,
+    ADMIN_TOKEN: 'b'.repeat(32),
+    ALLOW_INSECURE_NOTIFICATION_URLS: 'true',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+  });
   config.queue.concurrency = CONCURRENCY;
   // The platform without its HTTP side: the events are committed here, as a feature's transaction would.
   const platform = await createPlatform(config, createLogger('warn'));
   const { db } = platform.store;
   const { events, secrets } = platform;
-  const record = (tx: Db, i: number) => events.record(tx, { applicationId: apps[i % APPLICATIONS]!, type: 'webhook.test', data: {} });
+  const record = (tx: Db, i: number) =>
+    events.record(tx, { applicationId: apps[i % APPLICATIONS]!, type: 'webhook.test', data: {} });
 
   const apps: string[] = [];
   await db.transaction().execute(async (tx) => {
     const now = new Date().toISOString();
     const developerId = newId('dev');
-    await tx.insertInto('developers').values({ id: developerId, name: 'Bench', email: 'bench@example.com', company: null, status: 'active', created_at: now, activated_at: now }).execute();
+    await tx
+      .insertInto('developers')
+      .values({
+        id: developerId,
+        name: 'Bench',
+        email: 'bench@example.com',
+        company: null,
+        status: 'active',
+        created_at: now,
+        activated_at: now,
+      })
+      .execute();
     for (let i = 0; i < APPLICATIONS; i++) {
       const id = newId('app');
       apps.push(id);
       await tx
         .insertInto('applications')
-        .values({ id, developer_id: developerId, name: `Bench ${i}`, description: null, solution: 'ecommerce', notification_url: receiverUrl, status: 'active', webhook_secret_sealed: secrets.seal(newWebhookSecret()), notification_gone_at: null, created_at: now })
+        .values({
+          id,
+          developer_id: developerId,
+          name: `Bench ${i}`,
+          description: null,
+          solution: 'ecommerce',
+          notification_url: receiverUrl,
+          status: 'active',
+          webhook_secret_sealed: secrets.seal(newWebhookSecret()),
+          notification_gone_at: null,
+          created_at: now,
+        })
         .execute();
     }
   });
@@ -115,7 +144,9 @@ async function benchPlatform(label: string, databaseUrl?: string) {
   for (let n = 0; n < rate * 5; n += 10) {
     const due = t0 + (n / rate) * 1000;
     if (due > now()) await new Promise((r) => setTimeout(r, due - now()));
-    const ids = await db.transaction().execute(async (tx) => Promise.all(Array.from({ length: 10 }, (_, i) => record(tx, n + i))));
+    const ids = await db
+      .transaction()
+      .execute(async (tx) => Promise.all(Array.from({ length: 10 }, (_, i) => record(tx, n + i))));
     const at = now();
     for (const id of ids) committed.set(id, at);
   }
@@ -127,19 +158,37 @@ async function benchPlatform(label: string, databaseUrl?: string) {
   const loaded = [...committed].map(([id, at]) => loadedReceived.get(id)! - at);
 
   await platform.close();
-  rows.push([label, commitRate.toFixed(0), drainRate.toFixed(0), pct(single, 50).toFixed(2), pct(single, 99).toFixed(2), `${rate}/s`, pct(loaded, 50).toFixed(2), pct(loaded, 99).toFixed(2)]);
+  rows.push([
+    label,
+    commitRate.toFixed(0),
+    drainRate.toFixed(0),
+    pct(single, 50).toFixed(2),
+    pct(single, 99).toFixed(2),
+    `${rate}/s`,
+    pct(loaded, 50).toFixed(2),
+    pct(loaded, 99).toFixed(2),
+  ]);
   return drainRate;
 }
 
 async function benchBaseline() {
   const agent = new Agent({ connections: CONCURRENCY });
   const post = async () => {
-    const res = await request(receiverUrl, { method: 'POST', body: '{"type":"webhook.test","timestamp":"2026-11-28T10:00:00.000Z","data":{}}', headers: { 'content-type': 'application/json' }, dispatcher: agent });
+    const res = await request(receiverUrl, {
+      method: 'POST',
+      body: '{"type":"webhook.test","timestamp":"2026-11-28T10:00:00.000Z","data":{}}',
+      headers: { 'content-type': 'application/json' },
+      dispatcher: agent,
+    });
     await res.body.dump();
   };
   const t0 = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => { while (next++ < EVENTS) await post(); }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < EVENTS) await post();
+    }),
+  );
   const rate = EVENTS / ((performance.now() - t0) / 1000);
   const single: number[] = [];
   for (let i = 0; i < LATENCY_SAMPLES; i++) {
@@ -147,7 +196,16 @@ async function benchBaseline() {
     await post();
     single.push(now() - s); // request to response: an upper bound of send to receipt
   }
-  rows.push(['baseline: bare POST loop', '-', rate.toFixed(0), pct(single, 50).toFixed(2), pct(single, 99).toFixed(2), '-', '-', '-']);
+  rows.push([
+    'baseline: bare POST loop',
+    '-',
+    rate.toFixed(0),
+    pct(single, 50).toFixed(2),
+    pct(single, 99).toFixed(2),
+    '-',
+    '-',
+    '-',
+  ]);
   await agent.close();
 }
 
@@ -160,7 +218,9 @@ async function benchGraphileWorker(databaseUrl: string): Promise<number> {
     for (let b = 0; b < EVENTS; b += 1000) {
       // Added before the worker runs (not timed), as the platform's events are.
       await Promise.all(
-        Array.from({ length: Math.min(1000, EVENTS - b) }, (_, i) => utils.addJob('noop', { i: b + i }, queued ? { queueName: `app-${(b + i) % APPLICATIONS}` } : {})),
+        Array.from({ length: Math.min(1000, EVENTS - b) }, (_, i) =>
+          utils.addJob('noop', { i: b + i }, queued ? { queueName: `app-${(b + i) % APPLICATIONS}` } : {}),
+        ),
       );
     }
   };
@@ -211,10 +271,21 @@ if (process.env.BENCH_DATABASE_URL) {
 }
 child.disconnect();
 
-const head = ['run', 'events committed/s', 'deliveries/s', 'idle p50 ms', 'idle p99 ms', 'steady load', 'load p50 ms', 'load p99 ms'];
+const head = [
+  'run',
+  'events committed/s',
+  'deliveries/s',
+  'idle p50 ms',
+  'idle p99 ms',
+  'steady load',
+  'load p50 ms',
+  'load p99 ms',
+];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-console.log(`\n${EVENTS} events over ${APPLICATIONS} applications, ${CONCURRENCY} in flight; ${LATENCY_SAMPLES} one-at-a-time samples; ${os.cpus().length} cores`);
+console.log(
+  `\n${EVENTS} events over ${APPLICATIONS} applications, ${CONCURRENCY} in flight; ${LATENCY_SAMPLES} one-at-a-time samples; ${os.cpus().length} cores`,
+);
 console.log(line(head));
 for (const r of rows) console.log(line(r));
 console.log('latency: from the commit of the event to its receipt by the receiver (the baseline: request to response)');

@@ -17,16 +17,40 @@ const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
 /** Compiles a workspace package into `into/dist` and writes a package.json fit for publishing. */
 function stagePackage(name, into, bundled = {}) {
   const dir = path.join(root, 'packages', name);
-  execFileSync(process.execPath, [tsc, '-p', dir, '--outDir', path.join(into, 'dist'), '--composite', 'false', '--incremental', 'false', '--sourceMap', 'false', '--declarationMap', 'false'], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [
+      tsc,
+      '-p',
+      dir,
+      '--outDir',
+      path.join(into, 'dist'),
+      '--composite',
+      'false',
+      '--incremental',
+      'false',
+      '--sourceMap',
+      'false',
+      '--declarationMap',
+      'false',
+    ],
+    { stdio: 'inherit' },
+  );
   const manifest = readJson(path.join(dir, 'package.json'));
   delete manifest.private;
   delete manifest.devDependencies;
   delete manifest.scripts;
   // What a bundled package needs, its host needs too: npm installs the host's dependencies, not a bundled one's.
-  for (const dep of Object.values(bundled)) Object.assign(manifest.dependencies, Object.fromEntries(Object.entries(dep.dependencies ?? {}).filter(([n]) => !n.startsWith('@connected-cloud/'))));
+  for (const dep of Object.values(bundled))
+    Object.assign(
+      manifest.dependencies,
+      Object.fromEntries(Object.entries(dep.dependencies ?? {}).filter(([n]) => !n.startsWith('@connected-cloud/'))),
+    );
   manifest.bundleDependencies = Object.keys(bundled);
   fs.writeFileSync(path.join(into, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  for (const extra of ['README.md', 'bin']) if (fs.existsSync(path.join(dir, extra))) fs.cpSync(path.join(dir, extra), path.join(into, extra), { recursive: true });
+  for (const extra of ['README.md', 'bin'])
+    if (fs.existsSync(path.join(dir, extra)))
+      fs.cpSync(path.join(dir, extra), path.join(into, extra), { recursive: true });
   return manifest;
 }
 
@@ -41,8 +65,13 @@ fs.cpSync(clientDir, path.join(cliDir, 'node_modules', '@connected-cloud', 'clie
 
 fs.mkdirSync(destination, { recursive: true });
 const packed = {};
-for (const [name, dir] of [['client', clientDir], ['cli', cliDir]]) {
-  const out = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', destination], { cwd: dir, encoding: 'utf8' }));
+for (const [name, dir] of [
+  ['client', clientDir],
+  ['cli', cliDir],
+]) {
+  const out = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--pack-destination', destination], { cwd: dir, encoding: 'utf8' }),
+  );
   packed[name] = path.join(destination, out[0].filename);
 }
 fs.rmSync(stage, { recursive: true, force: true });

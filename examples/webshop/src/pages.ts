@@ -5,7 +5,9 @@ import escapeHtml from 'escape-html';
 const esc = (s: string | number | boolean | null | undefined) => escapeHtml(s == null ? '' : String(s));
 const money = new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'GBP' });
 const count = new Intl.NumberFormat('en-GB');
-const when = (iso: string) => new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(iso)) + ' UTC';
+const when = (iso: string) =>
+  new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(iso)) +
+  ' UTC';
 
 /** Prices as people read them: £5.30, £1,234.00. */
 export const price = (pounds: number) => money.format(pounds);
@@ -41,8 +43,11 @@ nav.pager{display:flex;gap:1rem;align-items:center;margin:.4rem 0}.visually-hidd
 
 /** A page that says what went wrong and what to do, never a raw error. */
 export function errorPage(opts: { status: number; title: string; message: string; back?: string }): string {
-  return page(opts.title, `<h1>${esc(opts.title)}</h1><p class="error" role="alert">${esc(opts.message)}</p>
-<p><a href="${esc(opts.back ?? '/')}">Back to the shop</a></p>`);
+  return page(
+    opts.title,
+    `<h1>${esc(opts.title)}</h1><p class="error" role="alert">${esc(opts.message)}</p>
+<p><a href="${esc(opts.back ?? '/')}">Back to the shop</a></p>`,
+  );
 }
 
 export function registerPage(csrf: string, registrationUrl?: string): string {
@@ -62,15 +67,25 @@ ${registrationUrl ? `<p>Finish your registration: <a id="registration-link" href
   );
 }
 
-export function connectPage(opts: { csrf: string; generation: number; passcode?: { passcode: string; expires: string }; disconnected?: { at: string; accounting?: string }; denied?: boolean }): string {
+export function connectPage(opts: {
+  csrf: string;
+  generation: number;
+  passcode?: { passcode: string; expires: string };
+  disconnected?: { at: string; accounting?: string };
+  denied?: boolean;
+}): string {
   const { passcode, disconnected } = opts;
   return page(
     disconnected ? 'Disconnected' : 'Connect',
     `<h1>${disconnected ? 'Disconnected' : 'Connect your accounting'}</h1>
 ${disconnected ? `<p class="notice" role="status" id="connection">Disconnected: ${esc(disconnected.accounting ?? 'the accounting product')} ended the connection on ${esc(when(disconnected.at))}. Orders cannot be sent until you reconnect; the shop keeps its orders and what it knew.</p>` : ''}
 ${opts.denied && !passcode ? '<p class="notice" role="status">The last request was denied in the accounting product.</p>' : ''}
-${passcode ? `<p>Type this passcode into your accounting product (<em>Enable external integration</em>):</p><p class="passcode" id="passcode">${esc(passcode.passcode)}</p>
-<p>It expires at ${esc(passcode.expires.slice(11, 16))} UTC. This page moves on by itself once you have granted access.</p>` : ''}
+${
+  passcode
+    ? `<p>Type this passcode into your accounting product (<em>Enable external integration</em>):</p><p class="passcode" id="passcode">${esc(passcode.passcode)}</p>
+<p>It expires at ${esc(passcode.expires.slice(11, 16))} UTC. This page moves on by itself once you have granted access.</p>`
+    : ''
+}
 <form method="post" action="/connect">${csrfField(opts.csrf)}<button type="submit">${passcode ? 'New passcode' : disconnected ? 'Reconnect your accounting' : 'Connect your accounting'}</button></form>`,
     { live: opts.generation, ...(passcode ? { reloadTo: '/' } : {}) },
   );
@@ -139,11 +154,21 @@ export function shopPage(opts: {
 }): string {
   const { products, customers, chosen } = opts;
   // The lists to choose from: the current page of each table, and whatever was chosen from another page.
-  const customerChoices = [...(chosen.customer && !customers.items.some((c) => c.id === chosen.customer!.id) ? [chosen.customer] : []), ...customers.items];
-  const productChoices = [...(chosen.product && !products.items.some((p) => p.id === chosen.product!.id) ? [chosen.product] : []), ...products.items];
+  const customerChoices = [
+    ...(chosen.customer && !customers.items.some((c) => c.id === chosen.customer!.id) ? [chosen.customer] : []),
+    ...customers.items,
+  ];
+  const productChoices = [
+    ...(chosen.product && !products.items.some((p) => p.id === chosen.product!.id) ? [chosen.product] : []),
+    ...products.items,
+  ];
   const options = <T extends { id: string }>(xs: T[], label: (x: T) => string, selected?: string, none?: string) =>
-    (none ? `<option value="">${esc(none)}</option>` : '') + xs.map((x) => `<option value="${esc(x.id)}"${x.id === selected ? ' selected' : ''}>${esc(label(x))}</option>`).join('');
-  const productLabel = (p: Product) => `${p.name} — ${price(p.netPrice)} + VAT ${p.tax}% (${p.stockQuantity ?? '?'} in stock)`;
+    (none ? `<option value="">${esc(none)}</option>` : '') +
+    xs
+      .map((x) => `<option value="${esc(x.id)}"${x.id === selected ? ' selected' : ''}>${esc(label(x))}</option>`)
+      .join('');
+  const productLabel = (p: Product) =>
+    `${p.name} — ${price(p.netPrice)} + VAT ${p.tax}% (${p.stockQuantity ?? '?'} in stock)`;
   const line = (i: number) => `<fieldset><legend>Order ${i + 1}${i ? ' (optional)' : ''}</legend>
 <label for="customer-${i}">Customer</label><select id="customer-${i}" name="customer">${options(customerChoices, (c) => `${c.firstName} ${c.lastName} (${c.id})`, chosen.customer?.id)}</select>
 <label for="product-${i}">Product</label><select id="product-${i}" name="product">${options(productChoices, productLabel, i === 0 ? chosen.product?.id : undefined, i ? '— none —' : undefined)}</select>
@@ -157,17 +182,33 @@ export function shopPage(opts: {
 <form method="post" action="/orders">${csrfField(opts.csrf)}${line(0)}${line(1)}${line(2)}
 <p><button type="submit">Place orders</button></p></form></section>
 <section aria-labelledby="uploads-h"><h2 id="uploads-h">Uploads</h2>
-${opts.uploads.length === 0 ? '<p>None yet.</p>' : `<table id="uploads"><thead><tr><th scope="col">Sent</th><th scope="col">Outcome</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead><tbody>
-${opts.uploads.map((u) => `<tr data-upload="${esc(u.id)}"><td>${esc(when(u.created_at))}</td><td class="summary">${esc(uploadOutcome(u))}</td>
-<td><form method="post" action="/uploads/${esc(encodeURIComponent(u.id))}/resend">${csrfField(opts.csrf)}<button type="submit">Send these orders again</button></form></td></tr>`).join('\n')}
-</tbody></table>`}</section>
+${
+  opts.uploads.length === 0
+    ? '<p>None yet.</p>'
+    : `<table id="uploads"><thead><tr><th scope="col">Sent</th><th scope="col">Outcome</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead><tbody>
+${opts.uploads
+  .map(
+    (
+      u,
+    ) => `<tr data-upload="${esc(u.id)}"><td>${esc(when(u.created_at))}</td><td class="summary">${esc(uploadOutcome(u))}</td>
+<td><form method="post" action="/uploads/${esc(encodeURIComponent(u.id))}/resend">${csrfField(opts.csrf)}<button type="submit">Send these orders again</button></form></td></tr>`,
+  )
+  .join('\n')}
+</tbody></table>`
+}</section>
 <section aria-labelledby="orders-h"><h2 id="orders-h">Orders</h2>
-${opts.orders.length === 0 ? '<p>None yet.</p>' : `<table id="orders"><thead><tr><th scope="col">Order</th><th scope="col">Customer</th><th scope="col">Items</th><th scope="col">Status</th><th scope="col">Why</th></tr></thead><tbody>
-${opts.orders.map((o) => {
-  const s = orderStatus(o);
-  return `<tr data-order="${esc(o.id)}" data-state="${esc(o.status)}"><td>${esc(o.id)}</td><td>${esc(o.customer_name)}</td><td>${esc(o.summary)}</td><td class="status ${s.tone}">${esc(s.text)}</td><td class="outcome">${esc(o.status === 'accepted' ? (o.document_number ?? '') : (o.reasons ?? ''))}</td></tr>`;
-}).join('\n')}
-</tbody></table>`}</section>
+${
+  opts.orders.length === 0
+    ? '<p>None yet.</p>'
+    : `<table id="orders"><thead><tr><th scope="col">Order</th><th scope="col">Customer</th><th scope="col">Items</th><th scope="col">Status</th><th scope="col">Why</th></tr></thead><tbody>
+${opts.orders
+  .map((o) => {
+    const s = orderStatus(o);
+    return `<tr data-order="${esc(o.id)}" data-state="${esc(o.status)}"><td>${esc(o.id)}</td><td>${esc(o.customer_name)}</td><td>${esc(o.summary)}</td><td class="status ${s.tone}">${esc(s.text)}</td><td class="outcome">${esc(o.status === 'accepted' ? (o.document_number ?? '') : (o.reasons ?? ''))}</td></tr>`;
+  })
+  .join('\n')}
+</tbody></table>`
+}</section>
 <section aria-labelledby="products"><h2 id="products">Products</h2>
 <p>Stock as the accounting last sent it${opts.stockAsOf ? ` (${esc(when(opts.stockAsOf))})` : ''}: it sends new stock right after it books orders.</p>
 ${search('products', products, opts.state)}${pager('products', products, opts.state)}

@@ -43,19 +43,26 @@ export class Sealer {
 
   /** A keyed digest, for CSRF tokens: HMAC-SHA256 under a key derived from the sealing key. */
   mac(value: string): string {
-    return createHmac('sha256', createHmac('sha256', this.#key).update('csrf').digest()).update(value).digest('base64url');
+    return createHmac('sha256', createHmac('sha256', this.#key).update('csrf').digest())
+      .update(value)
+      .digest('base64url');
   }
 
   sameMac(value: string, given: unknown): boolean {
     const expected = Buffer.from(this.mac(value));
-    return typeof given === 'string' && given.length === expected.length && timingSafeEqual(Buffer.from(given), expected);
+    return (
+      typeof given === 'string' && given.length === expected.length && timingSafeEqual(Buffer.from(given), expected)
+    );
   }
 }
 
 /** The SDK's key store, sealed in the shop's settings: the API key is never on disk in plain text. */
 export class SealedKeyStore implements KeyStore {
   readonly where = 'the shop’s settings (sealed)';
-  constructor(private readonly settings: { get(): string | undefined; set(sealed: string): void }, private readonly sealer: Sealer) {}
+  constructor(
+    private readonly settings: { get(): string | undefined; set(sealed: string): void },
+    private readonly sealer: Sealer,
+  ) {}
   async get() {
     const sealed = this.settings.get();
     return sealed ? this.sealer.open(sealed) : undefined;

@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 
 /** Every command path with its subcommands and options, from the program itself (so completion never drifts). */
 function tree(command: Command, prefix = ''): Array<{ path: string; words: string[] }> {
-  const words = [...command.commands.map((c) => c.name()), ...command.options.flatMap((o) => [o.long, o.short].filter((x): x is string => !!x))];
+  const words = [
+    ...command.commands.map((c) => c.name()),
+    ...command.options.flatMap((o) => [o.long, o.short].filter((x): x is string => !!x)),
+  ];
   const here = { path: prefix, words };
   return [here, ...command.commands.flatMap((c) => tree(c, prefix ? `${prefix} ${c.name()}` : c.name()))];
 }

@@ -54,7 +54,11 @@ export function bytesBar(json: boolean, label: string, total: number | undefined
     },
     cliProgress.Presets.shades_classic,
   );
-  const payload = (value: number) => ({ done: bytes(value), all: total === undefined ? '?' : bytes(total), rate: `${bytes(Math.round(value / Math.max(0.001, (Date.now() - started) / 1000)))}/s` });
+  const payload = (value: number) => ({
+    done: bytes(value),
+    all: total === undefined ? '?' : bytes(total),
+    rate: `${bytes(Math.round(value / Math.max(0.001, (Date.now() - started) / 1000)))}/s`,
+  });
   bar.start(total ?? 0, 0, payload(0));
   return {
     update: (value) => bar.update(value, payload(value)),
@@ -63,10 +67,19 @@ export function bytesBar(json: boolean, label: string, total: number | undefined
 }
 
 /** One bar per stage of an upload (validation, then processing), each 0–100%, moved by tracking's progress. */
-export function stageBars(json: boolean): { update(stage: 'validation' | 'processing', percent: number, status: string): void; stop(): void } {
+export function stageBars(json: boolean): {
+  update(stage: 'validation' | 'processing', percent: number, status: string): void;
+  stop(): void;
+} {
   if (!drawing(json)) return { update() {}, stop() {} };
   const multi = new cliProgress.MultiBar(
-    { stream: process.stderr, format: '{stage} {bar} {percentage}% | {status}', hideCursor: true, clearOnComplete: false, fps: 10 },
+    {
+      stream: process.stderr,
+      format: '{stage} {bar} {percentage}% | {status}',
+      hideCursor: true,
+      clearOnComplete: false,
+      fps: 10,
+    },
     cliProgress.Presets.shades_classic,
   );
   const bars = {
@@ -87,9 +100,11 @@ export const EXIT = { ok: 0, refused: 1, usage: 2, uploadFailed: 3 } as const;
 
 /** What a person should do about an error, beyond what it says. */
 function hint(error: unknown, context: { url: string; keyWhere: string }): string | undefined {
-  if (error instanceof ConnectionError) return `Is the platform running at ${context.url}? Give another with --url or CCLOUD_URL.`;
+  if (error instanceof ConnectionError)
+    return `Is the platform running at ${context.url}? Give another with --url or CCLOUD_URL.`;
   if (error instanceof ApiError && error.status === 401) {
-    if (error.code === 'admin-token-invalid' || /admin/i.test(error.detail)) return 'The admin token was refused: check --admin-token or CCLOUD_ADMIN_TOKEN.';
+    if (error.code === 'admin-token-invalid' || /admin/i.test(error.detail))
+      return 'The admin token was refused: check --admin-token or CCLOUD_ADMIN_TOKEN.';
     return `The API key was refused (it came from ${context.keyWhere}). Check --apikey / CCLOUD_APIKEY, or get a key with \`ccloud passcode <developerId> <applicationId> --wait\`.`;
   }
   if (error instanceof ApiError && error.status === 403) return 'This credential may not do that.';
@@ -99,11 +114,15 @@ function hint(error: unknown, context: { url: string; keyWhere: string }): strin
 export function fail(error: unknown, json: boolean, context: { url: string; keyWhere: string }): never {
   const advice = hint(error, context);
   if (error instanceof ApiError) {
-    if (json) process.stdout.write(`${JSON.stringify({ status: error.status, code: error.code, detail: error.detail, ...(error.problem.errors ? { errors: error.problem.errors } : {}) }, null, 2)}\n`);
+    if (json)
+      process.stdout.write(
+        `${JSON.stringify({ status: error.status, code: error.code, detail: error.detail, ...(error.problem.errors ? { errors: error.problem.errors } : {}) }, null, 2)}\n`,
+      );
     process.stderr.write(`error: ${error.status} ${error.code}: ${error.detail}\n`);
     for (const e of error.problem.errors ?? []) process.stderr.write(`  ${e.pointer || '/'}: ${e.message}\n`);
   } else {
-    const code = error instanceof ConnectionError ? 'unreachable' : error instanceof MissingApiKeyError ? 'no-api-key' : 'error';
+    const code =
+      error instanceof ConnectionError ? 'unreachable' : error instanceof MissingApiKeyError ? 'no-api-key' : 'error';
     if (json) process.stdout.write(`${JSON.stringify({ code, detail: (error as Error).message }, null, 2)}\n`);
     process.stderr.write(`error: ${(error as Error).message ?? error}\n`);
   }

@@ -1,4 +1,8 @@
-import type { Instance as InstanceSchema, InstanceCreated, InstanceInput as InstanceInputSchema } from '@connected-cloud/contract';
+import type {
+  Instance as InstanceSchema,
+  InstanceCreated,
+  InstanceInput as InstanceInputSchema,
+} from '@connected-cloud/contract';
 import type { Static } from 'typebox';
 import { Transport, operation, type TransportOptions } from './transport.js';
 
@@ -18,8 +22,10 @@ export class ConnectedCloudAdmin {
 
   readonly instances = {
     /** Provisions an instance of an accounting product; its `instanceKey` is shown this once. */
-    create: (input: InstanceInput): Promise<InstanceCreated> => this.transport.json(operation('createInstance', undefined, { json: input, headers: this.#headers })),
-    list: (): Promise<Instance[]> => this.transport.json(operation('listInstances', undefined, { headers: this.#headers })),
+    create: (input: InstanceInput): Promise<InstanceCreated> =>
+      this.transport.json(operation('createInstance', undefined, { json: input, headers: this.#headers })),
+    list: (): Promise<Instance[]> =>
+      this.transport.json(operation('listInstances', undefined, { headers: this.#headers })),
     delete: async (instanceId: string): Promise<void> => {
       await this.transport.send(operation('deleteInstance', { instanceId }, { headers: this.#headers }));
     },

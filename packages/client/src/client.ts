@@ -70,7 +70,6 @@ export type UploadSource<T extends string> =
 /** An upload's tracking; `summary` arrives once the upload is final (contract §6). */
 export type Tracking = UploadTracking & { summary?: { records: number; accepted: number; rejected: number } };
 
-
 /**
  * The application's side of Connected Cloud (contract §2–§7), typed from the contract's own schemas. A call that
  * meets 401 api-key-expired rotates the key once (`PATCH /api/apikey`; calls at the same time share the one
@@ -111,20 +110,40 @@ export class ConnectedCloud {
     return this.transport.json(operation('listApplications', { developerId }, { headers: bearer(developerToken) }));
   }
   /** Changes name, description or notificationUrl. */
-  updateApplication(developerId: string, applicationId: string, patch: ApplicationPatch, developerToken: string): Promise<Application> {
-    return this.transport.json(operation('updateApplication', { developerId, applicationId }, { json: patch, headers: bearer(developerToken) }));
+  updateApplication(
+    developerId: string,
+    applicationId: string,
+    patch: ApplicationPatch,
+    developerToken: string,
+  ): Promise<Application> {
+    return this.transport.json(
+      operation('updateApplication', { developerId, applicationId }, { json: patch, headers: bearer(developerToken) }),
+    );
   }
   /** A new webhook signing secret (shown once); the previous one signs beside it until previousSecretValidUntil. */
-  rotateWebhookSecret(developerId: string, applicationId: string, developerToken: string): Promise<WebhookSecretRotated> {
-    return this.transport.json(operation('rotateWebhookSecret', { developerId, applicationId }, { headers: bearer(developerToken) }));
+  rotateWebhookSecret(
+    developerId: string,
+    applicationId: string,
+    developerToken: string,
+  ): Promise<WebhookSecretRotated> {
+    return this.transport.json(
+      operation('rotateWebhookSecret', { developerId, applicationId }, { headers: bearer(developerToken) }),
+    );
   }
   /** A passcode to show the user; `secret` is this integration's passcode secret, needed later to rotate its key. */
   createPasscode(developerId: string, applicationId: string, secret: string): Promise<PasscodeCreated> {
     return this.transport.json(operation('createPasscode', { developerId, applicationId }, { json: { secret } }));
   }
   /** The polling fallback: undefined while the user has not consented; the key once granted (also kept). */
-  async pollApiKey(developerId: string, applicationId: string, passcodeId: string, secret: string): Promise<ApiKeyIssued | undefined> {
-    const res = await this.transport.send(operation('pollApiKey', { developerId, applicationId, passcodeId }, { json: { secret } }));
+  async pollApiKey(
+    developerId: string,
+    applicationId: string,
+    passcodeId: string,
+    secret: string,
+  ): Promise<ApiKeyIssued | undefined> {
+    const res = await this.transport.send(
+      operation('pollApiKey', { developerId, applicationId, passcodeId }, { json: { secret } }),
+    );
     const body = (await res.json()) as ApiKeyIssued | { status: 'pending' };
     if (res.status === 202 || !('apikey' in body)) return undefined;
     await this.keys.set(body.apikey);
@@ -152,8 +171,13 @@ export class ConnectedCloud {
     this.#rotation ??= (async () => {
       const initialApikey = await this.keys.get();
       if (!initialApikey) throw new MissingApiKeyError(this.keys.where ?? 'the key store');
-      if (!this.#secret) throw new Error('rotating the API key needs the passcode secret (the `secret` option, or --secret / CCLOUD_SECRET)');
-      const rotated = await this.transport.json<ApiKeyRotated>(operation('rotateApiKey', undefined, { json: { initialApikey, secret: this.#secret } }));
+      if (!this.#secret)
+        throw new Error(
+          'rotating the API key needs the passcode secret (the `secret` option, or --secret / CCLOUD_SECRET)',
+        );
+      const rotated = await this.transport.json<ApiKeyRotated>(
+        operation('rotateApiKey', undefined, { json: { initialApikey, secret: this.#secret } }),
+      );
       await this.keys.set(rotated.apikey);
       this.#lastRotation = { from: initialApikey, to: rotated.apikey };
       return rotated.apikey;
@@ -167,7 +191,10 @@ export class ConnectedCloud {
     /** A file's content (or the current file of a scope), streamed. */
     download: async (ref: string | { scope: string }): Promise<ReadableStream<Uint8Array>> => {
       const extra = { headers: { 'accept-encoding': 'identity' } };
-      const call = typeof ref === 'string' ? operation('getFileContent', { fileId: ref }, extra) : operation('getScopeContent', { scope: ref.scope }, extra);
+      const call =
+        typeof ref === 'string'
+          ? operation('getFileContent', { fileId: ref }, extra)
+          : operation('getScopeContent', { scope: ref.scope }, extra);
       return bodyOf(await this.#authed(call));
     },
     /**
@@ -192,22 +219,39 @@ export class ConnectedCloud {
      * Sends records of `type` (`Order[]` for `orders`, or an iterable or stream of them) as one upload, streamed,
      * with progress as the bytes go.
      */
-    create: async <T extends UploadType | (string & {})>(type: T, source: UploadSource<T>, opts: UploadOptions = {}): Promise<UploadCreated> => {
+    create: async <T extends UploadType | (string & {})>(
+      type: T,
+      source: UploadSource<T>,
+      opts: UploadOptions = {},
+    ): Promise<UploadCreated> => {
       const headers: Record<string, string> = {};
       if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
       if (opts.contentDigest) headers['content-digest'] = opts.contentDigest;
-      return this.#json(operation('createUpload', undefined, { query: { type }, body: uploadBody(source, opts.onProgress), headers }));
+      return this.#json(
+        operation('createUpload', undefined, { query: { type }, body: uploadBody(source, opts.onProgress), headers }),
+      );
     },
     /** Validates records against the type's schema and reports; nothing is stored or sent. */
     validate: <T extends UploadType | (string & {})>(type: T, source: UploadSource<T>): Promise<ValidationReport> =>
-      this.#json(operation('createUpload', undefined, { query: { type, validateOnly: true }, body: uploadBody(source, undefined) })),
-    list: (query: { status?: UploadStatus; limit?: number } = {}): Promise<Tracking[]> => this.#json(operation('listUploads', undefined, { query })),
+      this.#json(
+        operation('createUpload', undefined, {
+          query: { type, validateOnly: true },
+          body: uploadBody(source, undefined),
+        }),
+      ),
+    list: (query: { status?: UploadStatus; limit?: number } = {}): Promise<Tracking[]> =>
+      this.#json(operation('listUploads', undefined, { query })),
     tracking: (fileId: string): Promise<Tracking> => this.#json(operation('getTracking', { fileId })),
     /** Follows an upload until a final status (invalid, accepted, failed), asking again as Retry-After says. */
-    waitForCompletion: async (fileId: string, opts: { onUpdate?: (t: Tracking) => void; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Tracking> => {
+    waitForCompletion: async (
+      fileId: string,
+      opts: { onUpdate?: (t: Tracking) => void; timeoutMs?: number; signal?: AbortSignal } = {},
+    ): Promise<Tracking> => {
       const deadline = Date.now() + (opts.timeoutMs ?? Infinity);
       for (;;) {
-        const res = await this.#authed(operation('getTracking', { fileId }, opts.signal ? { signal: opts.signal } : {}));
+        const res = await this.#authed(
+          operation('getTracking', { fileId }, opts.signal ? { signal: opts.signal } : {}),
+        );
         const tracking = (await res.json()) as Tracking;
         opts.onUpdate?.(tracking);
         if (FINAL.includes(tracking.status)) return tracking;
@@ -220,8 +264,12 @@ export class ConnectedCloud {
      * The records of the result file the instance sent back (what `downloadResultUrl` points at), one at a time:
      * `OrderResult` for an upload of orders (name the type to narrow it when there are several).
      */
-    result: <T extends UploadType | (string & {}) = UploadType>(fileId: string, _type?: T): AsyncIterable<UploadResultRecord<T>> => {
-      const download = () => this.#authed(operation('getUploadResult', { fileId }, { headers: { 'accept-encoding': 'identity' } }));
+    result: <T extends UploadType | (string & {}) = UploadType>(
+      fileId: string,
+      _type?: T,
+    ): AsyncIterable<UploadResultRecord<T>> => {
+      const download = () =>
+        this.#authed(operation('getUploadResult', { fileId }, { headers: { 'accept-encoding': 'identity' } }));
       return (async function* () {
         yield* jsonArray<UploadResultRecord<T>>(bodyOf(await download()));
       })();
@@ -229,8 +277,9 @@ export class ConnectedCloud {
   };
 
   readonly events = {
-    list: (query: { status?: 'pending' | 'delivered' | 'failed'; type?: EventType; limit?: number } = {}): Promise<EventSummary[]> =>
-      this.#json(operation('listEvents', undefined, { query })),
+    list: (
+      query: { status?: 'pending' | 'delivered' | 'failed'; type?: EventType; limit?: number } = {},
+    ): Promise<EventSummary[]> => this.#json(operation('listEvents', undefined, { query })),
     /** One event with its delivery attempts (time, HTTP status, duration, error). */
     get: (eventId: string): Promise<EventDetail> => this.#json(operation('getEvent', { eventId })),
     resend: (eventId: string): Promise<EventSummary> => this.#json(operation('resendEvent', { eventId })),
@@ -250,14 +299,16 @@ export class ConnectedCloud {
   async #authed(call: Call): Promise<Response> {
     const key = await this.keys.get();
     if (!key) throw new MissingApiKeyError(this.keys.where ?? 'the key store');
-    const attempt = (apikey: string) => this.transport.send({ ...call, headers: { ...call.headers, 'x-api-key': apikey } });
+    const attempt = (apikey: string) =>
+      this.transport.send({ ...call, headers: { ...call.headers, 'x-api-key': apikey } });
     try {
       return await attempt(key);
     } catch (error) {
       if (!(error instanceof ApiError && error.code === 'api-key-expired')) throw error;
       if (call.body instanceof ReadableStream) throw error;
       // A call that met the same expiry may have rotated already, or be rotating: its new key serves this one too.
-      const successor = this.#lastRotation?.from === key ? this.#lastRotation.to : await (this.#rotation ?? this.rotateKey());
+      const successor =
+        this.#lastRotation?.from === key ? this.#lastRotation.to : await (this.#rotation ?? this.rotateKey());
       return attempt(successor);
     }
   }
@@ -271,7 +322,6 @@ export interface EventAttempt {
   error: string | null;
 }
 export type EventDetail = EventSummary & { attemptLog: EventAttempt[] };
-
 
 function bodyOf(res: Response): ReadableStream<Uint8Array> {
   return res.body ?? new Response('').body!;
@@ -293,7 +343,11 @@ function uploadBody(source: UploadSource<string>, onProgress: ((p: UploadProgres
   return onProgress ? counted(stream, undefined, onProgress) : stream;
 }
 
-function counted(stream: ReadableStream<Uint8Array>, total: number | undefined, onProgress: (p: UploadProgress) => void): ReadableStream<Uint8Array> {
+function counted(
+  stream: ReadableStream<Uint8Array>,
+  total: number | undefined,
+  onProgress: (p: UploadProgress) => void,
+): ReadableStream<Uint8Array> {
   let sent = 0;
   return stream.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
@@ -307,7 +361,10 @@ function counted(stream: ReadableStream<Uint8Array>, total: number | undefined, 
 }
 
 /** Applies changes to a local copy of a scope: each added or updated record is put, each removed one deleted. */
-export async function applyChanges(changes: AsyncIterable<Change>, copy: { put(id: string, record: Record<string, unknown>): unknown; remove(id: string): unknown }): Promise<{ put: number; removed: number }> {
+export async function applyChanges(
+  changes: AsyncIterable<Change>,
+  copy: { put(id: string, record: Record<string, unknown>): unknown; remove(id: string): unknown },
+): Promise<{ put: number; removed: number }> {
   let put = 0;
   let removed = 0;
   for await (const change of changes) {

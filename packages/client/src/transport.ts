@@ -47,7 +47,10 @@ export class ConnectionError extends Error {
     readonly timedOut: boolean,
     options?: { cause?: unknown },
   ) {
-    super(timedOut ? `no answer from ${url} in time (${reason})` : `cannot reach the platform at ${url} (${reason})`, options);
+    super(
+      timedOut ? `no answer from ${url} in time (${reason})` : `cannot reach the platform at ${url} (${reason})`,
+      options,
+    );
     this.name = 'ConnectionError';
   }
 }
@@ -128,7 +131,8 @@ export class Transport {
     this.#opts = opts;
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.#fetch = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    const runtime = typeof process !== 'undefined' && process.versions?.node ? `node/${process.versions.node}` : 'fetch';
+    const runtime =
+      typeof process !== 'undefined' && process.versions?.node ? `node/${process.versions.node}` : 'fetch';
     this.#userAgent = [opts.userAgent, `connected-cloud-sdk/${SDK_VERSION}`, runtime].filter(Boolean).join(' ');
   }
 
@@ -136,10 +140,23 @@ export class Transport {
   async send(call: Call): Promise<Response> {
     const url = this.url(call.path, call.query);
     const requestId = `req_${randomId()}`;
-    const headers = new Headers({ accept: 'application/json', 'user-agent': this.#userAgent, 'x-request-id': requestId, ...call.headers });
-    if (call.json !== undefined || call.body !== undefined) if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-    const replayable = call.json !== undefined || call.body === undefined || typeof call.body === 'function' || typeof call.body === 'string' || isBlob(call.body);
-    const safe = replayable && (call.idempotent === true || IDEMPOTENT.has(call.method.toUpperCase()) || headers.has('idempotency-key'));
+    const headers = new Headers({
+      accept: 'application/json',
+      'user-agent': this.#userAgent,
+      'x-request-id': requestId,
+      ...call.headers,
+    });
+    if (call.json !== undefined || call.body !== undefined)
+      if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    const replayable =
+      call.json !== undefined ||
+      call.body === undefined ||
+      typeof call.body === 'function' ||
+      typeof call.body === 'string' ||
+      isBlob(call.body);
+    const safe =
+      replayable &&
+      (call.idempotent === true || IDEMPOTENT.has(call.method.toUpperCase()) || headers.has('idempotency-key'));
     const persistent = call.persistent ?? this.#opts.persistent ?? false;
     const retries = persistent ? Infinity : (this.#opts.retries ?? 3);
     const signals = [call.signal, this.#opts.signal].filter((s): s is AbortSignal => s !== undefined);
@@ -154,8 +171,17 @@ export class Transport {
       let waitMs: number | undefined;
       let failure: Error;
       try {
-        const body = call.json !== undefined ? JSON.stringify(call.json) : typeof call.body === 'function' ? call.body() : call.body;
-        const init: RequestInit & { duplex?: 'half' } = { method: call.method, headers, signal: AbortSignal.any([timeout.signal, ...signals]) };
+        const body =
+          call.json !== undefined
+            ? JSON.stringify(call.json)
+            : typeof call.body === 'function'
+              ? call.body()
+              : call.body;
+        const init: RequestInit & { duplex?: 'half' } = {
+          method: call.method,
+          headers,
+          signal: AbortSignal.any([timeout.signal, ...signals]),
+        };
         if (body !== undefined) init.body = body;
         if (body !== undefined && !(typeof body === 'string' || isBlob(body))) init.duplex = 'half'; // a stream
         const res = await this.#fetch(url, init);
@@ -176,7 +202,12 @@ export class Transport {
         if (signals.some((s) => s.aborted)) throw error; // stopped by the caller: no retry, no wrapping
         const timedOut = timeout.signal.aborted;
         const code = causeCode(error);
-        failure = new ConnectionError(this.baseUrl, timedOut ? `timed out after ${timeoutMs} ms` : (code ?? (error as Error).message), timedOut, { cause: error });
+        failure = new ConnectionError(
+          this.baseUrl,
+          timedOut ? `timed out after ${timeoutMs} ms` : (code ?? (error as Error).message),
+          timedOut,
+          { cause: error },
+        );
         retryable = safe || (code !== undefined && NOT_CONNECTED.has(code));
       }
       entry.error = failure.message;
@@ -232,7 +263,11 @@ async function problemOf(res: Response): Promise<Problem> {
 }
 
 function causeCode(error: unknown): string | undefined {
-  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+  for (
+    let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 4;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e.code === 'string') return e.code;
   }
   return undefined;
@@ -250,7 +285,8 @@ function randomId(): string {
 function sleep(ms: number, signals: AbortSignal[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const signal = AbortSignal.any(signals);
-    const reason = () => (signal.reason instanceof Error ? signal.reason : new Error('aborted', { cause: signal.reason }));
+    const reason = () =>
+      signal.reason instanceof Error ? signal.reason : new Error('aborted', { cause: signal.reason });
     if (signal.aborted) return reject(reason());
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', stop);
@@ -267,7 +303,9 @@ function sleep(ms: number, signals: AbortSignal[]): Promise<void> {
 // --- calls derived from the contract's route table: the one place where a method and a path are written ---
 
 /** The `{name}` parameters of a path template, e.g. `/api/files/{fileId}` → `{ fileId: string }`. */
-export type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}` ? { [K in Name]: string } & PathParams<Rest> : unknown;
+export type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}`
+  ? { [K in Name]: string } & PathParams<Rest>
+  : unknown;
 
 /** The call of an operation of the route table: its method and path, with the path's parameters filled in. */
 export function operation<O extends OperationId>(id: O, ...[params, extra]: OperationArgs<O>): Call {
@@ -277,6 +315,7 @@ export function operation<O extends OperationId>(id: O, ...[params, extra]: Oper
   return { method: route.method, path, ...extra };
 }
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- "a path with no parameters" is spelt {}
-type OperationArgs<O extends OperationId> = {} extends PathParams<Routes[O]['path']>
-  ? [params?: undefined, extra?: Omit<Call, 'method' | 'path'>]
-  : [params: PathParams<Routes[O]['path']>, extra?: Omit<Call, 'method' | 'path'>];
+type OperationArgs<O extends OperationId> =
+  {} extends PathParams<Routes[O]['path']>
+    ? [params?: undefined, extra?: Omit<Call, 'method' | 'path'>]
+    : [params: PathParams<Routes[O]['path']>, extra?: Omit<Call, 'method' | 'path'>];

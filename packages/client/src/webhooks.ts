@@ -38,7 +38,10 @@ export class WebhookVerifier {
       'webhook-timestamp': headerValue(headers, 'webhook-timestamp'),
       'webhook-signature': headerValue(headers, 'webhook-signature'),
     };
-    return this.#webhook.verify(typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody), wanted) as PlatformEvent;
+    return this.#webhook.verify(
+      typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody),
+      wanted,
+    ) as PlatformEvent;
   }
 
   /** A Fetch `Request` (Deno, Bun, edge runtimes, Next.js route handlers): reads its body and verifies it. */
@@ -117,17 +120,34 @@ export function nodeWebhookHandler(webhookSecret: string, onEvent: (event: Platf
 
 /** The part of Fastify this helper uses (so that the SDK does not depend on Fastify). */
 interface FastifyLike {
-  addContentTypeParser(type: string, opts: { parseAs: 'string'; bodyLimit?: number }, parser: (req: never, body: string, done: (err: Error | null, body?: unknown) => void) => void): void;
-  post(path: string, handler: (req: { body: unknown; headers: Record<string, string | string[] | undefined> }, reply: { code(n: number): { send(b?: unknown): unknown } }) => Promise<unknown>): void;
+  addContentTypeParser(
+    type: string,
+    opts: { parseAs: 'string'; bodyLimit?: number },
+    parser: (req: never, body: string, done: (err: Error | null, body?: unknown) => void) => void,
+  ): void;
+  post(
+    path: string,
+    handler: (
+      req: { body: unknown; headers: Record<string, string | string[] | undefined> },
+      reply: { code(n: number): { send(b?: unknown): unknown } },
+    ) => Promise<unknown>,
+  ): void;
 }
 
 /**
  * Registers a webhook route on a Fastify instance (call it inside a plugin of its own: it keeps JSON bodies raw
  * there, for the signature).
  */
-export function fastifyWebhookRoute(app: FastifyLike, path: string, webhookSecret: string, onEvent: (event: PlatformEvent) => unknown): void {
+export function fastifyWebhookRoute(
+  app: FastifyLike,
+  path: string,
+  webhookSecret: string,
+  onEvent: (event: PlatformEvent) => unknown,
+): void {
   const verifier = new WebhookVerifier(webhookSecret);
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_BODY }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_BODY }, (_req, body, done) =>
+    done(null, body),
+  );
   app.post(path, async (req, reply) => {
     let event: PlatformEvent;
     try {
@@ -143,9 +163,14 @@ export function fastifyWebhookRoute(app: FastifyLike, path: string, webhookSecre
 /** Express middleware, after `express.raw({ type: 'application/json' })`: verifies and hands on `req.event`. */
 export function expressWebhook(webhookSecret: string) {
   const verifier = new WebhookVerifier(webhookSecret);
-  return (req: { body: unknown; headers: Record<string, string | string[] | undefined>; event?: PlatformEvent }, res: { status(n: number): { end(): void } }, next: (err?: unknown) => void) => {
+  return (
+    req: { body: unknown; headers: Record<string, string | string[] | undefined>; event?: PlatformEvent },
+    res: { status(n: number): { end(): void } },
+    next: (err?: unknown) => void,
+  ) => {
     try {
-      if (!(req.body instanceof Uint8Array)) throw new Error('use express.raw({ type: "application/json" }) before this middleware');
+      if (!(req.body instanceof Uint8Array))
+        throw new Error('use express.raw({ type: "application/json" }) before this middleware');
       req.event = verifier.verify(req.body, req.headers);
     } catch (error) {
       if (error instanceof WebhookVerificationError) return res.status(400).end();

@@ -21,12 +21,22 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const SECRET = 'correct horse battery staple';
 const at = '2026-11-28T10:00:00.000Z';
-const address = { id: 'a1', address1: '1 High Street', city: 'Leeds', country: 'GB', postCode: 'LS1 1AA', telephone1: '0113 496 0000', timestamp: at };
+const address = {
+  id: 'a1',
+  address1: '1 High Street',
+  city: 'Leeds',
+  country: 'GB',
+  postCode: 'LS1 1AA',
+  telephone1: '0113 496 0000',
+  timestamp: at,
+};
 const products = [
   { id: 'p1', name: 'Spade', netPrice: 20, tax: 20, discountByUnit: true, stockQuantity: 0, timestamp: at },
   { id: 'p2', name: 'Rake', netPrice: 12.5, tax: 20, discountByUnit: true, stockQuantity: 40, timestamp: at },
 ];
-const customers = [{ id: 'c1', firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com', addresses: [address], timestamp: at }];
+const customers = [
+  { id: 'c1', firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com', addresses: [address], timestamp: at },
+];
 
 /** The ```ts blocks of a Markdown file that follow a `<!-- snippet: name` comment, by name. */
 export function snippets(markdown: string): Map<string, string> {
@@ -55,31 +65,51 @@ function spawned(command: string, args: string[], opts: { cwd: string; env?: Rec
   );
   return { child, done, stdout: () => stdout, stderr: () => stderr, code: () => exited };
 }
-const matches = (schema: TSchema, value: unknown) => [...Value.Errors(schema, value)].map((e) => `${e.instancePath} ${e.message}`);
+const matches = (schema: TSchema, value: unknown) =>
+  [...Value.Errors(schema, value)].map((e) => `${e.instancePath} ${e.message}`);
 
 // Each step runs tsc, npm or a whole program: minutes, not seconds, on a loaded machine.
 describe('the packed SDK and CLI, installed outside the workspace', { timeout: 300_000 }, () => {
-  const ctx = usePlatformWithMail({ kind: 'sqlite', databaseUrl: undefined }, { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } });
+  const ctx = usePlatformWithMail(
+    { kind: 'sqlite', databaseUrl: undefined },
+    { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } },
+  );
   let project: string;
   let app: RegisteredApplication;
   let instanceKey: string;
   let keyFile: string;
   let receiver: Receiver;
-  const ccloud = (...args: string[]) => spawned(path.join(project, 'node_modules', '.bin', 'ccloud'), ['--url', ctx.platform.url, ...args], { cwd: project, env: { CCLOUD_KEY_FILE: keyFile, CCLOUD_SECRET: SECRET } });
+  const ccloud = (...args: string[]) =>
+    spawned(path.join(project, 'node_modules', '.bin', 'ccloud'), ['--url', ctx.platform.url, ...args], {
+      cwd: project,
+      env: { CCLOUD_KEY_FILE: keyFile, CCLOUD_SECRET: SECRET },
+    });
   const instance = (method: string, p: string, body?: unknown) =>
-    fetch(ctx.platform.url + p, { method, headers: { ...asInstance(instanceKey), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }).then((r) => r.json());
+    fetch(ctx.platform.url + p, {
+      method,
+      headers: { ...asInstance(instanceKey), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    }).then((r) => r.json());
   /** The instance's part of an upload: claims the next one and answers each order with `answer(order)`. */
-  async function processNextUpload(answer: (order: { id: string }) => object, waiting: { code(): number | null | undefined }) {
+  async function processNextUpload(
+    answer: (order: { id: string }) => object,
+    waiting: { code(): number | null | undefined },
+  ) {
     let inbox: Array<{ fileId: string }> = [];
-    for (const deadline = Date.now() + 180_000; inbox.length === 0; ) {
-      if (Date.now() > deadline || waiting.code() !== undefined) throw new Error(`no upload arrived (the sender exited: ${waiting.code()})`);
+    for (const deadline = Date.now() + 180_000; inbox.length === 0;) {
+      if (Date.now() > deadline || waiting.code() !== undefined)
+        throw new Error(`no upload arrived (the sender exited: ${waiting.code()})`);
       inbox = await instance('GET', '/api/connector/inbox?wait=5');
     }
     const fileId = inbox[0]!.fileId;
     const lease = await instance('POST', `/api/connector/uploads/${fileId}/claim`);
     if (lease.fileId !== fileId) throw new Error(`claim: ${JSON.stringify(lease)}`);
-    const orders = (await (await fetch(`${ctx.platform.url}/api/connector/uploads/${fileId}/content`, { headers: asInstance(instanceKey) })).json()) as Array<{ id: string }>;
-    const status = orders.some((o) => (answer(o) as { outcome: string }).outcome === 'accepted') ? 'accepted' : 'failed';
+    const orders = (await (
+      await fetch(`${ctx.platform.url}/api/connector/uploads/${fileId}/content`, { headers: asInstance(instanceKey) })
+    ).json()) as Array<{ id: string }>;
+    const status = orders.some((o) => (answer(o) as { outcome: string }).outcome === 'accepted')
+      ? 'accepted'
+      : 'failed';
     await instance('PUT', `/api/connector/uploads/${fileId}/result?status=${status}`, orders.map(answer));
     return fileId;
   }
@@ -87,9 +117,22 @@ describe('the packed SDK and CLI, installed outside the workspace', { timeout: 3
   beforeAll(async () => {
     project = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-new-user-'));
     keyFile = path.join(project, '.config', 'ccloud', 'apikey');
-    const packed = JSON.parse((await run(process.execPath, [path.join(ROOT, 'scripts', 'pack.mjs'), path.join(project, 'tarballs')], { cwd: ROOT })).stdout) as { client: string; cli: string };
-    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'new-user', private: true, type: 'module' }));
-    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', packed.client, packed.cli, '@types/node@20'], { cwd: project });
+    const packed = JSON.parse(
+      (
+        await run(process.execPath, [path.join(ROOT, 'scripts', 'pack.mjs'), path.join(project, 'tarballs')], {
+          cwd: ROOT,
+        })
+      ).stdout,
+    ) as { client: string; cli: string };
+    fs.writeFileSync(
+      path.join(project, 'package.json'),
+      JSON.stringify({ name: 'new-user', private: true, type: 'module' }),
+    );
+    await run(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', packed.client, packed.cli, '@types/node@20'],
+      { cwd: project },
+    );
     receiver = await new Receiver().start();
     app = await registerApplication(ctx.platform.url, ctx.mail, { notificationUrl: receiver.url() });
     instanceKey = (await provisionInstance(ctx.platform)).instanceKey;
@@ -101,16 +144,25 @@ describe('the packed SDK and CLI, installed outside the workspace', { timeout: 3
 
   it('carries built ESM, declarations, the README and the contract; the CLI without the platform or the connector', () => {
     const sdk = path.join(project, 'node_modules', '@connected-cloud', 'client');
-    for (const file of ['README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'dist/node.d.ts']) expect(fs.existsSync(path.join(sdk, file)), file).toBe(true);
-    expect(fs.existsSync(path.join(sdk, 'node_modules', '@connected-cloud', 'contract', 'dist', 'index.d.ts'))).toBe(true);
-    for (const absent of ['@connected-cloud/platform', '@connected-cloud/connector', 'fastify', 'better-sqlite3', 'pg']) expect(fs.existsSync(path.join(project, 'node_modules', absent)), absent).toBe(false);
+    for (const file of ['README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'dist/node.d.ts'])
+      expect(fs.existsSync(path.join(sdk, file)), file).toBe(true);
+    expect(fs.existsSync(path.join(sdk, 'node_modules', '@connected-cloud', 'contract', 'dist', 'index.d.ts'))).toBe(
+      true,
+    );
+    for (const absent of ['@connected-cloud/platform', '@connected-cloud/connector', 'fastify', 'better-sqlite3', 'pg'])
+      expect(fs.existsSync(path.join(project, 'node_modules', absent)), absent).toBe(false);
     // The main entry runs where only the Fetch API exists: no module of its graph imports a Node built-in.
     const mainGraph = fs.readdirSync(path.join(sdk, 'dist')).filter((f) => f.endsWith('.js') && f !== 'node.js');
-    for (const file of mainGraph) expect(fs.readFileSync(path.join(sdk, 'dist', file), 'utf8'), file).not.toMatch(/from ['"](node:|fs|path|os|stream|http)['"/]|require\(/);
+    for (const file of mainGraph)
+      expect(fs.readFileSync(path.join(sdk, 'dist', file), 'utf8'), file).not.toMatch(
+        /from ['"](node:|fs|path|os|stream|http)['"/]|require\(/,
+      );
   });
 
   it('type-checks the README’s snippets and a program that relies on the record types', async () => {
-    const found = snippets(fs.readFileSync(path.join(project, 'node_modules', '@connected-cloud', 'client', 'README.md'), 'utf8'));
+    const found = snippets(
+      fs.readFileSync(path.join(project, 'node_modules', '@connected-cloud', 'client', 'README.md'), 'utf8'),
+    );
     expect([...found.keys()]).toEqual(['quickstart', 'webhooks']);
     fs.mkdirSync(path.join(project, 'src'), { recursive: true });
     for (const [name, code] of found) fs.writeFileSync(path.join(project, 'src', `${name}.ts`), code);
@@ -132,9 +184,22 @@ export const only = (e: PlatformEvent) => (e.type === 'file.available' ? e.data.
     );
     fs.writeFileSync(
       path.join(project, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, types: ['node'], outDir: 'dist', skipLibCheck: true }, include: ['src'] }),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          types: ['node'],
+          outDir: 'dist',
+          skipLibCheck: true,
+        },
+        include: ['src'],
+      }),
     );
-    const compiled = await run(process.execPath, [TSC, '-p', project], { cwd: project }).catch((e: { stdout: string }) => ({ stdout: e.stdout, failed: true }));
+    const compiled = await run(process.execPath, [TSC, '-p', project], { cwd: project }).catch(
+      (e: { stdout: string }) => ({ stdout: e.stdout, failed: true }),
+    );
     expect(compiled.stdout).toBe('');
     expect(fs.existsSync(path.join(project, 'dist', 'quickstart.js'))).toBe(true);
   });
@@ -144,7 +209,9 @@ export const only = (e: PlatformEvent) => (e.type === 'file.available' ? e.data.
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Examples:/);
     const waiting = ccloud('--json', 'passcode', app.developerId, app.applicationId, '--wait', '--interval', '0.2');
-    await expect.poll(() => /Passcode ([A-Z]{4}-[A-Z]{4})/.exec(waiting.stderr())?.[1], { timeout: 20_000 }).toBeDefined();
+    await expect
+      .poll(() => /Passcode ([A-Z]{4}-[A-Z]{4})/.exec(waiting.stderr())?.[1], { timeout: 20_000 })
+      .toBeDefined();
     await consentWith(ctx.platform, instanceKey, /Passcode ([A-Z]{4}-[A-Z]{4})/.exec(waiting.stderr())![1]!);
     const granted = await waiting.done;
     expect(granted.code).toBe(0);
@@ -154,9 +221,15 @@ export const only = (e: PlatformEvent) => (e.type === 'file.available' ? e.data.
     expect(wrongKey.code).toBe(1);
     expect(wrongKey.stderr).toMatch(/error: 401 .*\nThe API key was refused \(it came from --apikey/);
     const closed = await freePort();
-    const unreachable = await spawned(path.join(project, 'node_modules', '.bin', 'ccloud'), ['--url', `http://127.0.0.1:${closed}`, 'integration'], { cwd: project, env: { CCLOUD_KEY_FILE: keyFile } }).done;
+    const unreachable = await spawned(
+      path.join(project, 'node_modules', '.bin', 'ccloud'),
+      ['--url', `http://127.0.0.1:${closed}`, 'integration'],
+      { cwd: project, env: { CCLOUD_KEY_FILE: keyFile } },
+    ).done;
     expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toMatch(/cannot reach the platform at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)\nIs the platform running at/);
+    expect(unreachable.stderr).toMatch(
+      /cannot reach the platform at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)\nIs the platform running at/,
+    );
     const noPlatform = await ccloud('platform', 'start').done;
     expect(noPlatform.code).toBe(2);
     expect(noPlatform.stderr).toMatch(/@connected-cloud\/platform is not installed beside ccloud/);
@@ -165,7 +238,10 @@ export const only = (e: PlatformEvent) => (e.type === 'file.available' ? e.data.
   it('runs the README’s program against the platform: typed products, an order uploaded, waited for, its results read', async () => {
     await instance('PUT', '/api/connector/solutions/ecommerce/scopes/products', products);
     await instance('PUT', '/api/connector/solutions/ecommerce/scopes/customers', customers);
-    const program = spawned(process.execPath, ['dist/quickstart.js'], { cwd: project, env: { CCLOUD_URL: ctx.platform.url, CCLOUD_KEY_FILE: keyFile, CCLOUD_SECRET: SECRET } });
+    const program = spawned(process.execPath, ['dist/quickstart.js'], {
+      cwd: project,
+      env: { CCLOUD_URL: ctx.platform.url, CCLOUD_KEY_FILE: keyFile, CCLOUD_SECRET: SECRET },
+    });
     const fileId = await processNextUpload((o) => orderResult(o.id, true), program).catch((error: unknown) => {
       program.child.kill();
       throw error;
@@ -182,13 +258,29 @@ export const only = (e: PlatformEvent) => (e.type === 'file.available' ? e.data.
 
   it('uploads, follows and reports with ccloud from its tarball, its --json output matching the contract’s schemas', async () => {
     const orders = path.join(project, 'orders.json');
-    const order = (id: string) => ({ id, orderDate: at, deliveryAddress: address, invoiceAddress: address, customer: customers[0], discount: 0, currencyRate: 1, paymentMethod: 'card', totalShipping: 0, lines: [{ productId: 'p2', quantity: 1, unitPrice: 12.5, tax: 20 }], totalNet: 12.5, totalTax: 2.5, total: 15 });
+    const order = (id: string) => ({
+      id,
+      orderDate: at,
+      deliveryAddress: address,
+      invoiceAddress: address,
+      customer: customers[0],
+      discount: 0,
+      currencyRate: 1,
+      paymentMethod: 'card',
+      totalShipping: 0,
+      lines: [{ productId: 'p2', quantity: 1, unitPrice: 12.5, tax: 20 }],
+      totalNet: 12.5,
+      totalTax: 2.5,
+      total: 15,
+    });
     fs.writeFileSync(orders, JSON.stringify([order('w1'), order('w2')]));
     const uploading = ccloud('--json', 'upload', orders, '--type', 'orders', '--wait');
-    const fileId = await processNextUpload((o) => orderResult(o.id, o.id === 'w1'), uploading).catch((error: unknown) => {
-      uploading.child.kill();
-      throw error;
-    });
+    const fileId = await processNextUpload((o) => orderResult(o.id, o.id === 'w1'), uploading).catch(
+      (error: unknown) => {
+        uploading.child.kill();
+        throw error;
+      },
+    );
     const uploaded = await uploading.done;
     const final = JSON.parse(uploaded.stdout);
     expect(matches(UploadTracking, final)).toEqual([]);
@@ -202,7 +294,9 @@ export const only = (e: PlatformEvent) => (e.type === 'file.available' ? e.data.
     expect(matches(Type.Array(OrderResult), JSON.parse(results.stdout))).toEqual([]);
     expect(JSON.parse(results.stdout).map((r: { outcome: string }) => r.outcome)).toEqual(['accepted', 'rejected']);
     const table = await ccloud('upload', 'results', fileId).done;
-    expect(table.stdout).toMatch(/^ID +OUTCOME +DOCUMENT \/ REASONS\nw1 +accepted +SO-w1\nw2 +rejected +insufficient-stock: not enough stock of p1\n2 records: 1 accepted, 1 rejected\n$/);
+    expect(table.stdout).toMatch(
+      /^ID +OUTCOME +DOCUMENT \/ REASONS\nw1 +accepted +SO-w1\nw2 +rejected +insufficient-stock: not enough stock of p1\n2 records: 1 accepted, 1 rejected\n$/,
+    );
 
     for (const [args, schema] of [
       [['files', 'list'], Type.Array(ScopeFile)],
@@ -216,6 +310,14 @@ export const only = (e: PlatformEvent) => (e.type === 'file.available' ? e.data.
     }
     const events = JSON.parse((await ccloud('--json', 'events', 'list').done).stdout) as Array<{ eventId: string }>;
     const detail = JSON.parse((await ccloud('--json', 'events', 'get', events[0]!.eventId).done).stdout);
-    expect(matches(Type.Intersect([EventSummary, Type.Object({ attemptLog: Type.Array(Type.Object({ attempt: Type.Integer(), durationMs: Type.Integer() })) })]), detail)).toEqual([]);
+    expect(
+      matches(
+        Type.Intersect([
+          EventSummary,
+          Type.Object({ attemptLog: Type.Array(Type.Object({ attempt: Type.Integer(), durationMs: Type.Integer() })) }),
+        ]),
+        detail,
+      ),
+    ).toEqual([]);
   });
 });

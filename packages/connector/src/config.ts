@@ -21,12 +21,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConnectorConfi
     const v = env[name];
     if (v === undefined || v === '') return fallback;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new ConnectorConfigError(`${name}: expected a whole number from ${min} to ${max}, got "${v}"`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new ConnectorConfigError(`${name}: expected a whole number from ${min} to ${max}, got "${v}"`);
     return n;
   };
   const instanceKey = env.CONNECTOR_INSTANCE_KEY ?? '';
   if (!/^cci_[0-9A-Za-z]{32,}$/.test(instanceKey)) {
-    throw new ConnectorConfigError('CONNECTOR_INSTANCE_KEY: required, the instance key (cci_…) the operator created with POST /api/admin/instances');
+    throw new ConnectorConfigError(
+      'CONNECTOR_INSTANCE_KEY: required, the instance key (cci_…) the operator created with POST /api/admin/instances',
+    );
   }
   const platformUrl = (env.CONNECTOR_PLATFORM_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
   try {

@@ -17,7 +17,8 @@ export interface RunningConnector {
 /** The connector: its ledger (seeded on first start), its page, scheduled delivery and upload processing. */
 export async function startConnector(config: ConnectorConfig, log: Logger): Promise<RunningConnector> {
   const db = await openLedger(config.dataDir);
-  if (await seedLedger(db, config.seedSize)) log.info({ customers: config.seedSize, products: config.seedSize }, 'ledger seeded with demo data');
+  if (await seedLedger(db, config.seedSize))
+    log.info({ customers: config.seedSize, products: config.seedSize }, 'ledger seeded with demo data');
   const client = new PlatformClient(config.platformUrl, config.instanceKey, log);
   const delivery = new Delivery({ db, client, log, dataDir: config.dataDir, intervalSeconds: config.interval });
   // Booked orders move stock: the shop sees it in the next products file, sent right after, not at the next interval.

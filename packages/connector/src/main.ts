@@ -21,10 +21,16 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     stopping = true;
     log.info({ signal }, 'stopping');
     setTimeout(() => process.exit(1), 10_000).unref();
-    void (running?.stop() ?? Promise.resolve()).then(() => process.exit(0), () => process.exit(1));
+    void (running?.stop() ?? Promise.resolve()).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   });
 }
 
 running = await startConnector(config, log);
-log.info({ url: running.url, platform: config.platformUrl, dataDir: config.dataDir }, 'connector started: open its page to enable an integration');
+log.info(
+  { url: running.url, platform: config.platformUrl, dataDir: config.dataDir },
+  'connector started: open its page to enable an integration',
+);
 if (stopping) await running.stop();

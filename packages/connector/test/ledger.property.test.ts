@@ -25,7 +25,15 @@ async function freshLedger(): Promise<Ledger> {
 }
 
 const pad = (i: number) => String(i).padStart(6, '0');
-const address = { id: 'A1', address1: '2 Mill Road', city: 'York', country: 'GB', postCode: 'YO1 7HH', telephone1: '01904 000000', timestamp: at };
+const address = {
+  id: 'A1',
+  address1: '2 Mill Road',
+  city: 'York',
+  country: 'GB',
+  postCode: 'YO1 7HH',
+  telephone1: '01904 000000',
+  timestamp: at,
+};
 
 /** An order line as a shop makes it, in pence, at a rate that is usually the product's (a few are wrong on purpose). */
 const lineArb = fc.record({
@@ -33,10 +41,16 @@ const lineArb = fc.record({
   quantity: fc.integer({ min: 1, max: 6 }),
   unitPence: fc.integer({ min: 1, max: 250_000 }),
   discountPence: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 5_000 })),
-  rate: fc.oneof({ weight: 9, arbitrary: fc.constant('product' as const) }, { weight: 1, arbitrary: fc.constantFrom(0, 5, 20) }),
+  rate: fc.oneof(
+    { weight: 9, arbitrary: fc.constant('product' as const) },
+    { weight: 1, arbitrary: fc.constantFrom(0, 5, 20) },
+  ),
 });
 const orderArb = fc.record({
-  customer: fc.oneof(fc.integer({ min: 1, max: SIZE }).map((i) => `CUS${pad(i)}`), fc.constantFrom('WEB-NEW-1', 'WEB-NEW-2')),
+  customer: fc.oneof(
+    fc.integer({ min: 1, max: SIZE }).map((i) => `CUS${pad(i)}`),
+    fc.constantFrom('WEB-NEW-1', 'WEB-NEW-2'),
+  ),
   lines: fc.array(lineArb, { minLength: 1, maxLength: 4 }),
   shippingPence: fc.integer({ min: 0, max: 2_000 }),
   discountPence: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3_000 })),
@@ -51,21 +65,49 @@ function orderOf(o: Generated, rates: Map<string, number>): Order {
     const productId = `PRD${pad(l.product)}`;
     const tax = l.rate === 'product' ? (rates.get(productId) ?? 20) : l.rate;
     const net = l.quantity * l.unitPence - Math.min(l.discountPence, l.quantity * l.unitPence);
-    return { productId, quantity: l.quantity, unitPrice: l.unitPence / 100, discount: Math.min(l.discountPence, l.quantity * l.unitPence) / 100, tax, net, vat: Math.round((net * tax) / 100) };
+    return {
+      productId,
+      quantity: l.quantity,
+      unitPrice: l.unitPence / 100,
+      discount: Math.min(l.discountPence, l.quantity * l.unitPence) / 100,
+      tax,
+      net,
+      vat: Math.round((net * tax) / 100),
+    };
   });
   const net = lines.reduce((s, l) => s + l.net, 0);
   const vat = lines.reduce((s, l) => s + l.vat, 0);
   return {
-    id: `WEB-${o.id}`, orderDate: at, deliveryAddress: address, invoiceAddress: address,
-    customer: { id: o.customer, firstName: 'Grace', lastName: 'Hopper', email: 'grace@example.com', addresses: [address], timestamp: at },
-    discount: o.discountPence / 100, currencyRate: 1, paymentMethod: 'card', totalShipping: o.shippingPence / 100, currency: 'GBP',
+    id: `WEB-${o.id}`,
+    orderDate: at,
+    deliveryAddress: address,
+    invoiceAddress: address,
+    customer: {
+      id: o.customer,
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      email: 'grace@example.com',
+      addresses: [address],
+      timestamp: at,
+    },
+    discount: o.discountPence / 100,
+    currencyRate: 1,
+    paymentMethod: 'card',
+    totalShipping: o.shippingPence / 100,
+    currency: 'GBP',
     lines: lines.map(({ net: _n, vat: _v, ...l }) => l),
-    totalNet: net / 100, totalTax: vat / 100, total: (net + vat + o.shippingPence - o.discountPence + o.tamper) / 100,
+    totalNet: net / 100,
+    totalTax: vat / 100,
+    total: (net + vat + o.shippingPence - o.discountPence + o.tamper) / 100,
   };
 }
 
 async function sums(db: Ledger) {
-  const rows = await db.selectFrom('journal').select(['account_code', sql<number>`sum(debit_pence)`.as('debit'), sql<number>`sum(credit_pence)`.as('credit')]).groupBy('account_code').execute();
+  const rows = await db
+    .selectFrom('journal')
+    .select(['account_code', sql<number>`sum(debit_pence)`.as('debit'), sql<number>`sum(credit_pence)`.as('credit')])
+    .groupBy('account_code')
+    .execute();
   return new Map(rows.map((r) => [r.account_code, { debit: r.debit, credit: r.credit }]));
 }
 
@@ -77,7 +119,15 @@ describe('the ledger, in whole pence', () => {
       fc.asyncProperty(fc.array(orderArb, { minLength: 1, maxLength: 12 }), async (generated) => {
         const db = await freshLedger();
         try {
-          const rates = new Map((await db.selectFrom('products as p').innerJoin('vat_codes as v', 'v.code', 'p.vat_code').select(['p.id', 'v.rate_bp']).execute()).map((r) => [r.id, r.rate_bp / 100]));
+          const rates = new Map(
+            (
+              await db
+                .selectFrom('products as p')
+                .innerJoin('vat_codes as v', 'v.code', 'p.vat_code')
+                .select(['p.id', 'v.rate_bp'])
+                .execute()
+            ).map((r) => [r.id, r.rate_bp / 100]),
+          );
           const stockBefore = await db.selectFrom('products').select(['id', 'stock']).execute();
           const source = { applicationId: 'app_shop', integrationId: 'int_1' };
           for (const o of generated) {
@@ -85,7 +135,11 @@ describe('the ledger, in whole pence', () => {
             const result = await db.transaction().execute((tx) => applyOrder(tx, order, source, at));
             if (result.outcome === 'accepted') {
               accepted++;
-              const booked = await db.selectFrom('sales_orders').selectAll().where('id', '=', result.documentNumber).executeTakeFirstOrThrow();
+              const booked = await db
+                .selectFrom('sales_orders')
+                .selectAll()
+                .where('id', '=', result.documentNumber)
+                .executeTakeFirstOrThrow();
               expect(booked.total_pence).toBe(toPence(order.total));
             } else {
               rejected++;
@@ -98,7 +152,8 @@ describe('the ledger, in whole pence', () => {
           expect(all.reduce((s, a) => s + a.debit, 0)).toBe(all.reduce((s, a) => s + a.credit, 0));
           // The trial balance as delivered (pounds in JSON) is the journal's sums, account by account.
           const lines: TrialBalanceLine[] = [];
-          for await (const line of SNAPSHOTS['comp-nominalv1']!['trial-balance']!(db)) lines.push(line as TrialBalanceLine);
+          for await (const line of SNAPSHOTS['comp-nominalv1']!['trial-balance']!(db))
+            lines.push(line as TrialBalanceLine);
           const delivered = new Map<string, { debit: number; credit: number }>();
           for (const l of lines) {
             const d = delivered.get(l.accountCode) ?? { debit: 0, credit: 0 };
@@ -107,14 +162,25 @@ describe('the ledger, in whole pence', () => {
           }
           expect(delivered).toEqual(byAccount);
           // The VAT control account holds each accepted line's VAT; stock never goes below nothing.
-          const vat = await db.selectFrom('order_lines').select(sql<number>`coalesce(sum(tax_pence), 0)`.as('v')).executeTakeFirstOrThrow();
+          const vat = await db
+            .selectFrom('order_lines')
+            .select(sql<number>`coalesce(sum(tax_pence), 0)`.as('v'))
+            .executeTakeFirstOrThrow();
           expect(byAccount.get('2200')?.credit ?? 0).toBe(vat.v);
           const stock = await db.selectFrom('products').select(['id', 'stock']).execute();
           expect(stock.every((p) => p.stock >= 0)).toBe(true);
-          const sold = await db.selectFrom('order_lines').select(sql<number>`coalesce(sum(quantity), 0)`.as('q')).executeTakeFirstOrThrow();
+          const sold = await db
+            .selectFrom('order_lines')
+            .select(sql<number>`coalesce(sum(quantity), 0)`.as('q'))
+            .executeTakeFirstOrThrow();
           expect(stockBefore.reduce((s, p) => s + p.stock, 0) - stock.reduce((s, p) => s + p.stock, 0)).toBe(sold.q);
           // No order id of the application is booked twice.
-          const twice = await db.selectFrom('sales_orders').select('external_id').groupBy(['application_id', 'external_id']).having(sql`count(*)`, '>', 1).execute();
+          const twice = await db
+            .selectFrom('sales_orders')
+            .select('external_id')
+            .groupBy(['application_id', 'external_id'])
+            .having(sql`count(*)`, '>', 1)
+            .execute();
           expect(twice).toEqual([]);
         } finally {
           await db.destroy();

@@ -9,12 +9,26 @@ import { seedLedger } from '../src/ledger/seed.js';
 import { applyOrder } from '../src/processing/orders.js';
 
 const at = '2026-11-28T10:00:00.000Z';
-const address = { id: 'A1', address1: '2 Mill Road', city: 'York', country: 'GB', postCode: 'YO1 7HH', telephone1: '01904 000000', timestamp: at };
+const address = {
+  id: 'A1',
+  address1: '2 Mill Road',
+  city: 'York',
+  country: 'GB',
+  postCode: 'YO1 7HH',
+  telephone1: '01904 000000',
+  timestamp: at,
+};
 
 describe('money in whole pence', () => {
   it('takes amounts of whole pence only, exactly', () => {
     expect([19.99, 0.1, 0.29, 1234567.89, 5, 0].map(toPence)).toEqual([1999, 10, 29, 123456789, 500, 0]);
-    expect([12.345, 0.001, Number.NaN, Infinity, 1e21].map(toPence)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect([12.345, 0.001, Number.NaN, Infinity, 1e21].map(toPence)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(0.1 + 0.2).not.toBe(0.3); // what floating point does to sums…
     expect(toPence(0.1)! + toPence(0.2)!).toBe(toPence(0.3)); // …and integers do not
   });
@@ -43,31 +57,89 @@ describe('the ledger’s rules', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const product = async (vat: string) => (await db.selectFrom('products').selectAll().where('vat_code', '=', vat).where('stock', '>=', 5).orderBy('id').executeTakeFirstOrThrow());
+  const product = async (vat: string) =>
+    await db
+      .selectFrom('products')
+      .selectAll()
+      .where('vat_code', '=', vat)
+      .where('stock', '>=', 5)
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
   /** An order of `lines` (product id, quantity, unit pence, rate %), its totals made by the rule. */
-  const order = (id: string, customerId: string, lines: Array<[string, number, number, number]>, shippingPence = 0): Order => {
-    const made = lines.map(([productId, quantity, unit, tax]) => ({ productId, quantity, unitPrice: unit / 100, tax, net: quantity * unit, vat: lineVat(quantity * unit, tax * 100) }));
+  const order = (
+    id: string,
+    customerId: string,
+    lines: Array<[string, number, number, number]>,
+    shippingPence = 0,
+  ): Order => {
+    const made = lines.map(([productId, quantity, unit, tax]) => ({
+      productId,
+      quantity,
+      unitPrice: unit / 100,
+      tax,
+      net: quantity * unit,
+      vat: lineVat(quantity * unit, tax * 100),
+    }));
     const net = made.reduce((s, l) => s + l.net, 0);
     const vat = made.reduce((s, l) => s + l.vat, 0);
     return {
-      id, orderDate: at, deliveryAddress: address, invoiceAddress: address,
-      customer: { id: customerId, firstName: 'Grace', lastName: 'Hopper', email: 'grace@example.com', addresses: [address], timestamp: at },
-      discount: 0, currencyRate: 1, paymentMethod: 'card', totalShipping: shippingPence / 100, currency: 'GBP',
-      lines: made.map(({ net: _n, vat: _v, ...l }) => l), totalNet: net / 100, totalTax: vat / 100, total: (net + vat + shippingPence) / 100,
+      id,
+      orderDate: at,
+      deliveryAddress: address,
+      invoiceAddress: address,
+      customer: {
+        id: customerId,
+        firstName: 'Grace',
+        lastName: 'Hopper',
+        email: 'grace@example.com',
+        addresses: [address],
+        timestamp: at,
+      },
+      discount: 0,
+      currencyRate: 1,
+      paymentMethod: 'card',
+      totalShipping: shippingPence / 100,
+      currency: 'GBP',
+      lines: made.map(({ net: _n, vat: _v, ...l }) => l),
+      totalNet: net / 100,
+      totalTax: vat / 100,
+      total: (net + vat + shippingPence) / 100,
     };
   };
-  const apply = (o: Order, applicationId = 'app_a', integrationId = 'int_1') => db.transaction().execute((tx) => applyOrder(tx, o, { applicationId, integrationId }, at));
+  const apply = (o: Order, applicationId = 'app_a', integrationId = 'int_1') =>
+    db.transaction().execute((tx) => applyOrder(tx, o, { applicationId, integrationId }, at));
   const codes = (r: OrderResult) => (r.outcome === 'rejected' ? r.reasons.map((x) => x.code) : [r.outcome]);
 
   it('keeps Sage 50’s VAT codes and posts each to the VAT control account at its rate', async () => {
     expect(await db.selectFrom('vat_codes').select(['code', 'rate_bp']).orderBy('code').execute()).toEqual([
-      { code: 'T0', rate_bp: 0 }, { code: 'T1', rate_bp: 2000 }, { code: 'T2', rate_bp: 0 }, { code: 'T5', rate_bp: 500 }, { code: 'T9', rate_bp: 0 },
+      { code: 'T0', rate_bp: 0 },
+      { code: 'T1', rate_bp: 2000 },
+      { code: 'T2', rate_bp: 0 },
+      { code: 'T5', rate_bp: 500 },
+      { code: 'T9', rate_bp: 0 },
     ]);
     const [t1, t5, t0, t2] = [await product('T1'), await product('T5'), await product('T0'), await product('T2')];
-    const result = await apply(order('MIX-1', 'CUS000001', [[t1.id, 2, 1999, 20], [t5.id, 1, 695, 5], [t0.id, 3, 199, 0], [t2.id, 1, 500, 0]], 495));
+    const result = await apply(
+      order(
+        'MIX-1',
+        'CUS000001',
+        [
+          [t1.id, 2, 1999, 20],
+          [t5.id, 1, 695, 5],
+          [t0.id, 3, 199, 0],
+          [t2.id, 1, 500, 0],
+        ],
+        495,
+      ),
+    );
     expect(result.outcome).toBe('accepted');
     const doc = (result as { documentNumber: string }).documentNumber;
-    const posted = await db.selectFrom('journal').select(['account_code', 'debit_pence', 'credit_pence', 'vat_code']).where('reference', '=', doc).orderBy('id').execute();
+    const posted = await db
+      .selectFrom('journal')
+      .select(['account_code', 'debit_pence', 'credit_pence', 'vat_code'])
+      .where('reference', '=', doc)
+      .orderBy('id')
+      .execute();
     // 2 × £19.99 at 20% = £7.996 → £8.00; £6.95 at 5% = £0.3475 → £0.35.
     expect(posted.filter((p) => p.account_code === '2200')).toEqual([
       { account_code: '2200', debit_pence: 0, credit_pence: 800, vat_code: 'T1' },
@@ -78,15 +150,38 @@ describe('the ledger’s rules', () => {
     expect(posted.reduce((s, p) => s + p.debit_pence, 0)).toBe(posted.reduce((s, p) => s + p.credit_pence, 0));
 
     const wrongRate = await apply(order('MIX-2', 'CUS000001', [[t5.id, 1, 695, 20]]));
-    expect(wrongRate).toMatchObject({ outcome: 'rejected', reasons: [{ code: 'invalid-order', pointer: '/lines/0/tax', message: expect.stringMatching(/T5 \(Reduced rate, 5%\)/) }] });
-    const roundedAtTheEnd = order('MIX-3', 'CUS000001', [[t1.id, 1, 1, 20], [t1.id, 1, 1, 20], [t1.id, 1, 1, 20]]); // 3 × 0.2p: 0 per line, not 1
-    expect(codes(await apply({ ...roundedAtTheEnd, totalTax: 0.01, total: 0.04 }))).toEqual(['totals-mismatch', 'totals-mismatch']);
+    expect(wrongRate).toMatchObject({
+      outcome: 'rejected',
+      reasons: [
+        { code: 'invalid-order', pointer: '/lines/0/tax', message: expect.stringMatching(/T5 \(Reduced rate, 5%\)/) },
+      ],
+    });
+    const roundedAtTheEnd = order('MIX-3', 'CUS000001', [
+      [t1.id, 1, 1, 20],
+      [t1.id, 1, 1, 20],
+      [t1.id, 1, 1, 20],
+    ]); // 3 × 0.2p: 0 per line, not 1
+    expect(codes(await apply({ ...roundedAtTheEnd, totalTax: 0.01, total: 0.04 }))).toEqual([
+      'totals-mismatch',
+      'totals-mismatch',
+    ]);
     expect(codes(await apply(roundedAtTheEnd))).toEqual(['accepted']);
-    expect(codes(await apply({ ...order('MIX-4', 'CUS000001', [[t1.id, 1, 1000, 20]]), lines: [{ productId: t1.id, quantity: 1, unitPrice: 10.005, tax: 20 }] }))).toEqual(['invalid-order']);
+    expect(
+      codes(
+        await apply({
+          ...order('MIX-4', 'CUS000001', [[t1.id, 1, 1000, 20]]),
+          lines: [{ productId: t1.id, quantity: 1, unitPrice: 10.005, tax: 20 }],
+        }),
+      ),
+    ).toEqual(['invalid-order']);
   });
 
   it('refuses an order that would take a customer past their credit limit, saying by how much', async () => {
-    const customer = await db.selectFrom('customers').selectAll().where('id', '=', 'CUS000002').executeTakeFirstOrThrow();
+    const customer = await db
+      .selectFrom('customers')
+      .selectAll()
+      .where('id', '=', 'CUS000002')
+      .executeTakeFirstOrThrow();
     const t0 = await product('T0'); // zero-rated: the total is the net
     const unit = 100_000;
     const quantity = Math.ceil((customer.credit_limit_pence + 1) / unit);
@@ -108,7 +203,12 @@ describe('the ledger’s rules', () => {
     const o = order('ONCE-1', 'CUS000003', [[t1.id, 1, 500, 20]]);
     expect((await apply(o, 'app_a', 'int_1')).outcome).toBe('accepted');
     const again = await apply(o, 'app_a', 'int_2'); // the same application after a re-consent
-    expect(again).toMatchObject({ outcome: 'rejected', reasons: [{ code: 'duplicate-order', message: expect.stringMatching(/^order ONCE-1 was taken in before as SO-\d{6}$/) }] });
+    expect(again).toMatchObject({
+      outcome: 'rejected',
+      reasons: [
+        { code: 'duplicate-order', message: expect.stringMatching(/^order ONCE-1 was taken in before as SO-\d{6}$/) },
+      ],
+    });
     expect((await apply(o, 'app_b', 'int_3')).outcome).toBe('accepted'); // another application's own order number
   });
 

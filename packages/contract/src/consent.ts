@@ -14,10 +14,16 @@ const Secret = Type.String({
 
 // Admin: instances of accounting products
 export const InstanceInput = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 200 }), product: Type.String({ minLength: 1, maxLength: 100, examples: ['Sage 50'] }) },
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    product: Type.String({ minLength: 1, maxLength: 100, examples: ['Sage 50'] }),
+  },
   { additionalProperties: false, title: 'InstanceInput' },
 );
-export const Instance = Type.Object({ instanceId: InstanceId, name: Type.String(), product: Type.String(), createdAt: Timestamp }, { title: 'Instance' });
+export const Instance = Type.Object(
+  { instanceId: InstanceId, name: Type.String(), product: Type.String(), createdAt: Timestamp },
+  { title: 'Instance' },
+);
 export const InstanceCreated = Type.Object(
   {
     instanceId: InstanceId,
@@ -36,7 +42,10 @@ export const PasscodeInput = Type.Object({ secret: Secret }, { additionalPropert
 export const PasscodeCreated = Type.Object(
   {
     passcodeId: PasscodeId,
-    passcode: Type.String({ pattern: '^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$', description: 'show it to the user' }),
+    passcode: Type.String({
+      pattern: '^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$',
+      description: 'show it to the user',
+    }),
     expires: Timestamp,
   },
   { title: 'PasscodeCreated' },
@@ -48,21 +57,40 @@ export const PasscodeParams = Type.Object({
   passcodeId: Type.String({ maxLength: 64 }),
 });
 export const ApiKeyPending = Type.Object({ status: Type.Literal('pending') });
-export const ApiKeyIssued = Type.Object({ apikey: Type.String({ pattern: '^cck_' }), integrationId: IntegrationId, expires: Timestamp });
+export const ApiKeyIssued = Type.Object({
+  apikey: Type.String({ pattern: '^cck_' }),
+  integrationId: IntegrationId,
+  expires: Timestamp,
+});
 
 // Consent (instance side)
 export type ApiKeyIssued = Static<typeof ApiKeyIssued>;
 export const ConsentLookup = Type.Object(
-  { passcode: Type.String({ minLength: 1, maxLength: 64, description: 'as the user typed it: case, spaces and dashes are ignored' }) },
+  {
+    passcode: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'as the user typed it: case, spaces and dashes are ignored',
+    }),
+  },
   { additionalProperties: false },
 );
 export const ConsentChallenge = Type.Object(
   {
     consentId: ConsentId,
     expires: Timestamp,
-    application: Type.Object({ id: Type.String(), name: Type.String(), description: Type.Union([Type.String(), Type.Null()]) }),
+    application: Type.Object({
+      id: Type.String(),
+      name: Type.String(),
+      description: Type.Union([Type.String(), Type.Null()]),
+    }),
     developer: Type.Object({ name: Type.String(), company: Type.Union([Type.String(), Type.Null()]) }),
-    solution: Type.Object({ domain: Type.String(), title: Type.String(), scopes: Type.Array(Type.String()), uploads: Type.Array(Type.String()) }),
+    solution: Type.Object({
+      domain: Type.String(),
+      title: Type.String(),
+      scopes: Type.Array(Type.String()),
+      uploads: Type.Array(Type.String()),
+    }),
     replaces: Type.Union(
       [Type.Object({ integrationId: Type.String({ pattern: '^int_' }), createdAt: Timestamp }), Type.Null()],
       {
@@ -97,7 +125,10 @@ export const IntegrationParams = Type.Object({ integrationId: Type.String({ maxL
 
 // API keys (application side)
 export const ApiKeyRotation = Type.Object(
-  { initialApikey: Type.String({ minLength: 1, maxLength: 128, description: 'the key being replaced, expired or not' }), secret: Secret },
+  {
+    initialApikey: Type.String({ minLength: 1, maxLength: 128, description: 'the key being replaced, expired or not' }),
+    secret: Secret,
+  },
   { additionalProperties: false },
 );
 export const ApiKeyRotated = Type.Object({

@@ -12,7 +12,12 @@ const NotificationUrl = Type.String({
     'the operator set ALLOW_INSECURE_NOTIFICATION_URLS=true.',
   examples: ['https://shop.example.com/connected-cloud/events'],
 });
-const Solution = Type.String({ minLength: 1, maxLength: 64, description: 'domain of a published solution', examples: ['ecommerce'] });
+const Solution = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'domain of a published solution',
+  examples: ['ecommerce'],
+});
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
 
 export const ApplicationInput = Type.Object(
@@ -82,7 +87,10 @@ export type ApplicationPatch = Static<typeof ApplicationPatch>;
 
 export const WebhookSecretRotated = Type.Object(
   {
-    webhookSecret: Type.String({ pattern: '^whsec_', description: 'the new Standard Webhooks signing secret; shown once' }),
+    webhookSecret: Type.String({
+      pattern: '^whsec_',
+      description: 'the new Standard Webhooks signing secret; shown once',
+    }),
     previousSecretValidUntil: Type.String({
       format: 'date-time',
       description: 'until then every event carries a signature made with the previous secret too (24 h)',

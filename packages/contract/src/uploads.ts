@@ -3,7 +3,17 @@ import { Id, ProblemItem, Timestamp } from './common.js';
 
 export const UploadId = Id('upl');
 
-export const UploadStatuses = ['uploaded', 'validating', 'valid', 'invalid', 'pending', 'downloaded', 'processing', 'accepted', 'failed'] as const;
+export const UploadStatuses = [
+  'uploaded',
+  'validating',
+  'valid',
+  'invalid',
+  'pending',
+  'downloaded',
+  'processing',
+  'accepted',
+  'failed',
+] as const;
 export type UploadStatus = (typeof UploadStatuses)[number];
 /** Where an upload's journey ends: no status follows these. */
 export const FinalUploadStatuses = ['invalid', 'accepted', 'failed'] as const satisfies readonly UploadStatus[];
@@ -19,7 +29,9 @@ export const UploadStatus = Type.Unsafe<UploadStatus>({
 
 export const UploadQuery = Type.Object({
   type: Type.String({ maxLength: 64, description: 'an upload type of the integration’s solution, e.g. orders' }),
-  validateOnly: Type.Optional(Type.Boolean({ default: false, description: 'validate and report; nothing is stored or sent' })),
+  validateOnly: Type.Optional(
+    Type.Boolean({ default: false, description: 'validate and report; nothing is stored or sent' }),
+  ),
 });
 
 export const UploadCreated = Type.Object(
@@ -44,7 +56,10 @@ export const UploadSummary = Type.Object(
   {
     records: Type.Integer({ minimum: 0, description: 'result records: one per uploaded record' }),
     accepted: Type.Integer({ minimum: 0, description: 'records the instance took in' }),
-    rejected: Type.Integer({ minimum: 0, description: 'records the instance refused; their reasons are in the result file' }),
+    rejected: Type.Integer({
+      minimum: 0,
+      description: 'records the instance refused; their reasons are in the result file',
+    }),
   },
   {
     title: 'UploadSummary',
@@ -61,14 +76,21 @@ export const UploadTracking = Type.Object(
     type: Type.String(),
     stage: Type.Union([Type.Literal('validation'), Type.Literal('processing')]),
     status: UploadStatus,
-    progress: Type.Integer({ minimum: 0, maximum: 100, description: 'within the whole journey: validation 0–40, processing 40–100' }),
+    progress: Type.Integer({
+      minimum: 0,
+      maximum: 100,
+      description: 'within the whole journey: validation 0–40, processing 40–100',
+    }),
     records: Type.Union([Type.Integer(), Type.Null()], { description: 'null until validated' }),
     size: Type.Integer({ description: 'bytes' }),
     errorCount: Type.Integer(),
     errors: Type.Array(ProblemItem, {
-      description: 'why the upload is invalid, or (failed) the first rejected records’ reasons, pointer /<index>: up to 100',
+      description:
+        'why the upload is invalid, or (failed) the first rejected records’ reasons, pointer /<index>: up to 100',
     }),
-    downloadResultUrl: Type.Union([Type.String({ format: 'uri' }), Type.Null()], { description: 'set once accepted or failed' }),
+    downloadResultUrl: Type.Union([Type.String({ format: 'uri' }), Type.Null()], {
+      description: 'set once accepted or failed',
+    }),
     summary: Type.Optional(UploadSummary),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -84,7 +106,14 @@ export const UploadListQuery = Type.Object({
 });
 
 export const InboxQuery = Type.Object({
-  wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 30, default: 0, description: 'seconds to wait for an upload when none is waiting (long poll)' })),
+  wait: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 30,
+      default: 0,
+      description: 'seconds to wait for an upload when none is waiting (long poll)',
+    }),
+  ),
 });
 export const InboxItem = Type.Object(
   { fileId: UploadId, integrationId: Id('int'), type: Type.String(), records: Type.Integer(), size: Type.Integer() },

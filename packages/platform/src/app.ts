@@ -35,8 +35,12 @@ export async function buildApp(platform: Platform): Promise<App> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
-    frameworkErrors: frameworkErrors((method, status, seconds) => platform.metrics.request(method, 'unmatched', status, seconds)),
-    clientErrorHandler: clientErrorHandler(platform.log as FastifyBaseLogger, (status) => platform.metrics.request('UNKNOWN', 'unparsed', status, 0)),
+    frameworkErrors: frameworkErrors((method, status, seconds) =>
+      platform.metrics.request(method, 'unmatched', status, seconds),
+    ),
+    clientErrorHandler: clientErrorHandler(platform.log as FastifyBaseLogger, (status) =>
+      platform.metrics.request('UNKNOWN', 'unparsed', status, 0),
+    ),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('platform', platform);
@@ -52,13 +56,20 @@ export async function buildApp(platform: Platform): Promise<App> {
     done();
   });
   app.addHook('onResponse', async (request, reply) => {
-    platform.metrics.request(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    platform.metrics.request(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
   });
   // Until the platform has started (the blob sweep, the queue), only the operations routes answer: the API says
   // 503 with Retry-After, so that no request races the start (and /ready says 503 too, features/ops/routes.ts).
   app.addHook('onRequest', async (request) => {
     if (!platform.started && /^\/(api|register)\//.test(request.url)) {
-      throw new ProblemError(503, 'not-ready', 'The platform is starting: try again in a moment', undefined, { 'retry-after': '1' });
+      throw new ProblemError(503, 'not-ready', 'The platform is starting: try again in a moment', undefined, {
+        'retry-after': '1',
+      });
     }
   });
   app.decorateRequest('instance', null);

@@ -8,7 +8,16 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   /** `redirectSeconds`: downloads answer with a redirect to a presigned URL valid that long (S3_REDIRECT_DOWNLOADS). */
-  s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string; redirectSeconds?: number } | undefined;
+  s3:
+    | {
+        endpoint: string;
+        bucket: string;
+        region: string;
+        accessKeyId: string;
+        secretAccessKey: string;
+        redirectSeconds?: number;
+      }
+    | undefined;
   smtpUrl: string | undefined;
   mailFrom: string;
   adminToken: string | undefined;
@@ -114,7 +123,9 @@ export function loadConfig(env: Env = process.env): Config {
 
   const port = int('PORT', 8080, 0, 65535);
   const host = str('HOST') ?? '127.0.0.1';
-  const publicUrl = (url('PUBLIC_URL', ['http:', 'https:']) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  const publicUrl = (
+    url('PUBLIC_URL', ['http:', 'https:']) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  ).replace(/\/+$/, '');
 
   const s3Vars = ['S3_ENDPOINT', 'S3_BUCKET', 'S3_REGION', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const;
   const s3Set = s3Vars.filter((n) => str(n) !== undefined);
@@ -133,14 +144,19 @@ export function loadConfig(env: Env = process.env): Config {
           ...(bool('S3_REDIRECT_DOWNLOADS') ? { redirectSeconds: 300 } : {}),
         }
       : undefined;
-  if (!s3 && bool('S3_REDIRECT_DOWNLOADS')) throw new ConfigError('S3_REDIRECT_DOWNLOADS', 'needs the S3_* variables: files are not in S3');
+  if (!s3 && bool('S3_REDIRECT_DOWNLOADS'))
+    throw new ConfigError('S3_REDIRECT_DOWNLOADS', 'needs the S3_* variables: files are not in S3');
 
   const rateLimits = Object.fromEntries(
-    Object.entries(RateLimitVariables).map(([name, [variable, fallback]]) => [name, parseRateLimit(variable, str(variable) ?? fallback)]),
+    Object.entries(RateLimitVariables).map(([name, [variable, fallback]]) => [
+      name,
+      parseRateLimit(variable, str(variable) ?? fallback),
+    ]),
   ) as Config['rateLimits'];
 
   const schedule = str('WEBHOOK_RETRY_SCHEDULE');
-  const webhookRetrySchedule = schedule === undefined ? [0, 5, 300, 1800, 7200, 18000, 36000, 36000] : schedule.split(',').map((s) => s.trim());
+  const webhookRetrySchedule =
+    schedule === undefined ? [0, 5, 300, 1800, 7200, 18000, 36000, 36000] : schedule.split(',').map((s) => s.trim());
   if (webhookRetrySchedule.length === 0 || webhookRetrySchedule.some((s) => !/^\d+$/.test(String(s)))) {
     throw new ConfigError('WEBHOOK_RETRY_SCHEDULE', `expected comma-separated whole seconds, got "${schedule}"`);
   }
@@ -179,7 +195,13 @@ export function loadConfig(env: Env = process.env): Config {
     registrationTtl: DAY,
     captchaMaxNumber: 100_000,
     webhookTimeoutMs: 15_000,
-    webhookEndpoints: { concurrency: int('WEBHOOK_ENDPOINT_CONCURRENCY', 8, 1, 1000), threshold: 3, openMs: 30_000, maxOpenMs: 600_000, busyDelayMs: 1000 },
+    webhookEndpoints: {
+      concurrency: int('WEBHOOK_ENDPOINT_CONCURRENCY', 8, 1, 1000),
+      threshold: 3,
+      openMs: 30_000,
+      maxOpenMs: 600_000,
+      busyDelayMs: 1000,
+    },
     queue: { concurrency: 64, pollMs: 5_000 },
     portal: { signInLinkTtl: 15 * 60, sessionIdle: 12 * 3600, sessionMax: 7 * DAY },
     logLevel: str('LOG_LEVEL') ?? 'info',
@@ -195,7 +217,10 @@ export function parseRateLimit(variable: string, value: string): RateLimitRule |
   const points = Number(m?.[1]);
   const seconds = m ? Number(m[2] || 1) * UNIT_SECONDS[m[3] as keyof typeof UNIT_SECONDS] : 0;
   if (!m || points < 1 || seconds < 1 || seconds > 30 * DAY) {
-    throw new ConfigError(variable, `expected <count>/<window> such as 60/1h or 10/15m (up to 30d), or off; got "${value}"`);
+    throw new ConfigError(
+      variable,
+      `expected <count>/<window> such as 60/1h or 10/15m (up to 30d), or off; got "${value}"`,
+    );
   }
   return { points, seconds };
 }

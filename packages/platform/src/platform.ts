@@ -72,31 +72,62 @@ export async function createPlatform(config: Config, log: Logger, opts: { clock?
   const clock = opts.clock ?? systemClock;
   const keys = resolveLocalKeys(config.dataDir, config, (token, file) => {
     // The one time the admin token is shown: to the operator's terminal, never to the log.
-    process.stderr.write(`\nADMIN_TOKEN was not set: generated ${token}\nKeep it: only its hash is kept (${file}).\n\n`);
+    process.stderr.write(
+      `\nADMIN_TOKEN was not set: generated ${token}\nKeep it: only its hash is kept (${file}).\n\n`,
+    );
   });
   const store = await openStore(config);
   const secrets = new SecretBox(keys.secretsKey);
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, dataDir: config.dataDir, log });
   // A claimed delivery is this process's for the HTTP timeout and a margin; a crash frees it after that.
   const queue = new JobQueue(store, log, { ...config.queue, leaseMs: config.webhookTimeoutMs + 10_000, clock });
-  const agent = guardedAgent({ allowPrivate: config.allowInsecureNotificationUrls, connectTimeoutMs: config.webhookTimeoutMs });
+  const agent = guardedAgent({
+    allowPrivate: config.allowInsecureNotificationUrls,
+    connectTimeoutMs: config.webhookTimeoutMs,
+  });
   const metrics = new Metrics();
   const limits = new RateLimits(store, config.rateLimits);
-  metrics.gauge('cc_jobs', 'Jobs in the queue, by kind and status (queued or dead)', ['kind', 'status'], () => queue.counts());
+  metrics.gauge('cc_jobs', 'Jobs in the queue, by kind and status (queued or dead)', ['kind', 'status'], () =>
+    queue.counts(),
+  );
   queue.handle(DELIVER_EVENT, eventDeliveryHandler({ db: store.db, secrets, agent, config, metrics, clock }));
   const events = new EventOutbox(queue, secrets, clock);
   const solutions = new SolutionRegistry(config.publicUrl);
   const credentials = new CredentialCache(store);
-  const apikeys = new ApiKeys({ db: store.db, secrets, queue, clock, limits, credentials, ttlSeconds: config.apikeyTtl, graceSeconds: config.apikeyGrace });
+  const apikeys = new ApiKeys({
+    db: store.db,
+    secrets,
+    queue,
+    clock,
+    limits,
+    credentials,
+    ttlSeconds: config.apikeyTtl,
+    graceSeconds: config.apikeyGrace,
+  });
   const blobs = await openBlobStore(config);
   if (!config.s3 && store.dialect === 'postgres') {
-    log.info({ files: `${config.dataDir}/files` }, 'files are kept under DATA_DIR: every process on this database must share that folder, or use S3_*');
+    log.info(
+      { files: `${config.dataDir}/files` },
+      'files are kept under DATA_DIR: every process on this database must share that folder, or use S3_*',
+    );
   }
   const inbox = new InboxSignal(store);
   const eventLog = new EventLog({ db: store.db, secrets, outbox: events, clock, limits });
   const captcha = new RegistrationCaptcha(secrets.derive('altcha').toString('base64'), config.captchaMaxNumber);
   const onboarding = new Onboarding({ db: store.db, config, secrets, captcha, queue, solutions, clock, limits });
-  const consent = new Consent({ db: store.db, config, secrets, queue, clock, limits, events, apikeys, onboarding, solutions, credentials });
+  const consent = new Consent({
+    db: store.db,
+    config,
+    secrets,
+    queue,
+    clock,
+    limits,
+    events,
+    apikeys,
+    onboarding,
+    solutions,
+    credentials,
+  });
   const instances = new Instances({ db: store.db, consent, credentials, clock });
   const files = new ScopeFiles({ db: store.db, blobs, queue, events, solutions, config, clock });
   const uploads = new Uploads({ db: store.db, blobs, queue, events, solutions, inbox, config, log, clock });
@@ -109,7 +140,14 @@ export async function createPlatform(config: Config, log: Logger, opts: { clock?
     apiKey: apiKeyAuth((key) => apikeys.check(key), 7 * 86_400_000),
   };
   metrics.gauge('cc_uploads', 'Uploads, by status', ['status'], () => uploads.countByStatus());
-  queue.register(...consent.jobs, ...apikeys.jobs, ...blobJobs(blobs), ...uploads.jobs, ...retention.jobs, ...mailJobs(mailer, secrets));
+  queue.register(
+    ...consent.jobs,
+    ...apikeys.jobs,
+    ...blobJobs(blobs),
+    ...uploads.jobs,
+    ...retention.jobs,
+    ...mailJobs(mailer, secrets),
+  );
 
   const platform: Platform = {
     config,
@@ -140,10 +178,15 @@ export async function createPlatform(config: Config, log: Logger, opts: { clock?
     async start() {
       if (config.s3) {
         await blobs.ping().catch((error: Error) => {
-          throw new ConfigError('S3_ENDPOINT', `the bucket "${config.s3!.bucket}" at ${config.s3!.endpoint} cannot be reached: ${error.name} ${error.message}`);
+          throw new ConfigError(
+            'S3_ENDPOINT',
+            `the bucket "${config.s3!.bucket}" at ${config.s3!.endpoint} cannot be reached: ${error.name} ${error.message}`,
+          );
         });
       }
-      const swept = await blobs.sweep(async (keys) => new Set([...(await files.referencedKeys(keys)), ...(await uploads.referencedKeys(keys))]));
+      const swept = await blobs.sweep(
+        async (keys) => new Set([...(await files.referencedKeys(keys)), ...(await uploads.referencedKeys(keys))]),
+      );
       if (swept > 0) log.warn({ swept }, 'removed files a crash left behind');
       await credentials.start();
       await inbox.start();

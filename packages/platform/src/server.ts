@@ -17,7 +17,11 @@ export interface RunningPlatform {
  * and jobs in hand finish. Between listen and the end of the start, /health answers and /ready and the API
  * answer 503 with Retry-After (app.ts): a probe or a client waits for /ready.
  */
-export async function startPlatform(config: Config, log: Logger = createLogger(config.logLevel), opts: { clock?: Clock } = {}): Promise<RunningPlatform> {
+export async function startPlatform(
+  config: Config,
+  log: Logger = createLogger(config.logLevel),
+  opts: { clock?: Clock } = {},
+): Promise<RunningPlatform> {
   const platform = await createPlatform(config, log, opts);
   let app: App;
   try {

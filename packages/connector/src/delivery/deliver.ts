@@ -50,7 +50,9 @@ export class Delivery {
       try {
         do {
           this.#again = false;
-          await this.#deliverAll().catch((error: unknown) => this.d.log.error({ err: error }, 'delivery failed; the next run tries again'));
+          await this.#deliverAll().catch((error: unknown) =>
+            this.d.log.error({ err: error }, 'delivery failed; the next run tries again'),
+          );
         } while (this.#again && !this.d.client.stopped);
       } finally {
         this.#running = undefined;
@@ -60,7 +62,9 @@ export class Delivery {
   }
 
   async #deliverAll(): Promise<void> {
-    const integrations = await this.d.client.json<ConnectorIntegration[]>(operation('listConnectorIntegrations'), { persistent: true });
+    const integrations = await this.d.client.json<ConnectorIntegration[]>(operation('listConnectorIntegrations'), {
+      persistent: true,
+    });
     const solutions = new Set(integrations.filter((i) => i.status === 'active').map((i) => i.solution));
     for (const domain of solutions) {
       const snapshots = SNAPSHOTS[domain];
@@ -80,17 +84,29 @@ export class Delivery {
     const file = path.join(this.d.dataDir, `snapshot-${solution}-${scope}.json`);
     const sha256 = await writeSnapshot(file, snapshot(this.d.db));
     try {
-      const last = await this.d.db.selectFrom('deliveries').select('sha256').where('solution', '=', solution).where('scope', '=', scope).executeTakeFirst();
+      const last = await this.d.db
+        .selectFrom('deliveries')
+        .select('sha256')
+        .where('solution', '=', solution)
+        .where('scope', '=', scope)
+        .executeTakeFirst();
       if (last?.sha256 === sha256) {
         this.d.log.debug({ solution, scope }, 'unchanged since the last delivery');
         return;
       }
-      const created = await this.d.client.json<{ fileId: string; records: number }>(operation('putScopeFile', { domain: solution, scope }), {
-        stream: () => fs.createReadStream(file, { highWaterMark: 1 << 20 }),
-        persistent: true,
-      });
+      const created = await this.d.client.json<{ fileId: string; records: number }>(
+        operation('putScopeFile', { domain: solution, scope }),
+        {
+          stream: () => fs.createReadStream(file, { highWaterMark: 1 << 20 }),
+          persistent: true,
+        },
+      );
       const row = { solution, scope, sha256, file_id: created.fileId, delivered_at: new Date().toISOString() };
-      await this.d.db.insertInto('deliveries').values(row).onConflict((oc) => oc.columns(['solution', 'scope']).doUpdateSet(row)).execute();
+      await this.d.db
+        .insertInto('deliveries')
+        .values(row)
+        .onConflict((oc) => oc.columns(['solution', 'scope']).doUpdateSet(row))
+        .execute();
       this.d.log.info({ solution, scope, fileId: created.fileId, records: created.records }, 'scope file delivered');
     } finally {
       await fs.promises.rm(file, { force: true });

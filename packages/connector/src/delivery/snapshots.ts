@@ -9,10 +9,25 @@ const PAGE = 1000;
 export type Snapshot = (db: Ledger) => AsyncIterable<unknown>;
 
 async function* customers(db: Ledger): AsyncGenerator<Customer> {
-  for (let after = ''; ; ) {
-    const page = await db.selectFrom('customers').selectAll().where('id', '>', after).orderBy('id').limit(PAGE).execute();
+  for (let after = ''; ;) {
+    const page = await db
+      .selectFrom('customers')
+      .selectAll()
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(PAGE)
+      .execute();
     if (page.length === 0) return;
-    const addresses = await db.selectFrom('addresses').selectAll().where('customer_id', 'in', page.map((c) => c.id)).orderBy('id').execute();
+    const addresses = await db
+      .selectFrom('addresses')
+      .selectAll()
+      .where(
+        'customer_id',
+        'in',
+        page.map((c) => c.id),
+      )
+      .orderBy('id')
+      .execute();
     for (const c of page) {
       yield {
         id: c.id,
@@ -43,7 +58,7 @@ async function* customers(db: Ledger): AsyncGenerator<Customer> {
 }
 
 async function* products(db: Ledger): AsyncGenerator<Product> {
-  for (let after = ''; ; ) {
+  for (let after = ''; ;) {
     const page = await db
       .selectFrom('products as p')
       .innerJoin('vat_codes as v', 'v.code', 'p.vat_code')
@@ -77,8 +92,32 @@ async function* products(db: Ledger): AsyncGenerator<Product> {
 
 async function* companySettings(db: Ledger): AsyncGenerator<CompanySetting> {
   const c = await db.selectFrom('company').selectAll().executeTakeFirstOrThrow();
-  const off = { gocardlessState: false, invoicePaymentsState: false, sagePaymentsState: false, sagePayState: false, bankFeedsState: false, cisState: false, charityState: false, eBankingState: false, mtdForVATState: true, office365State: false };
-  yield { id: c.id, companyId: c.id, name: c.name, address1: c.address1, city: c.city, postCode: c.post_code, country: c.country, telephone: c.telephone, vatRegistrationNumber: c.vat_number, variant: c.variant, ...off, timestamp: c.updated_at };
+  const off = {
+    gocardlessState: false,
+    invoicePaymentsState: false,
+    sagePaymentsState: false,
+    sagePayState: false,
+    bankFeedsState: false,
+    cisState: false,
+    charityState: false,
+    eBankingState: false,
+    mtdForVATState: true,
+    office365State: false,
+  };
+  yield {
+    id: c.id,
+    companyId: c.id,
+    name: c.name,
+    address1: c.address1,
+    city: c.city,
+    postCode: c.post_code,
+    country: c.country,
+    telephone: c.telephone,
+    vatRegistrationNumber: c.vat_number,
+    variant: c.variant,
+    ...off,
+    timestamp: c.updated_at,
+  };
 }
 
 async function* nominalAccounts(db: Ledger): AsyncGenerator<NominalAccount> {
@@ -92,15 +131,29 @@ async function* trialBalance(db: Ledger): AsyncGenerator<TrialBalanceLine> {
   const lines = await db
     .selectFrom('journal as j')
     .innerJoin('nominal_accounts as a', 'a.code', 'j.account_code')
-    .select(['j.account_code', 'a.name', 'j.period', sql<number>`sum(j.debit_pence)`.as('debit'), sql<number>`sum(j.credit_pence)`.as('credit'), sql<string>`max(j.posted_at)`.as('at')])
+    .select([
+      'j.account_code',
+      'a.name',
+      'j.period',
+      sql<number>`sum(j.debit_pence)`.as('debit'),
+      sql<number>`sum(j.credit_pence)`.as('credit'),
+      sql<string>`max(j.posted_at)`.as('at'),
+    ])
     .groupBy(['j.account_code', 'a.name', 'j.period'])
     .orderBy('j.period')
     .orderBy('j.account_code')
     .execute();
   for (const l of lines) {
     yield {
-      id: `${l.account_code}-${l.period}`, accountCode: l.account_code, accountName: l.name, period: l.period,
-      debit: toPounds(l.debit), credit: toPounds(l.credit), balance: toPounds(l.debit - l.credit), currency: 'GBP', timestamp: l.at,
+      id: `${l.account_code}-${l.period}`,
+      accountCode: l.account_code,
+      accountName: l.name,
+      period: l.period,
+      debit: toPounds(l.debit),
+      credit: toPounds(l.credit),
+      balance: toPounds(l.debit - l.credit),
+      currency: 'GBP',
+      timestamp: l.at,
     };
   }
 }
@@ -108,5 +161,9 @@ async function* trialBalance(db: Ledger): AsyncGenerator<TrialBalanceLine> {
 /** What this connector delivers, by solution and scope. A solution it does not know is not delivered. */
 export const SNAPSHOTS: Record<string, Record<string, Snapshot>> = {
   ecommerce: { customers, products },
-  'comp-nominalv1': { 'company-settings': companySettings, 'nominal-accounts': nominalAccounts, 'trial-balance': trialBalance },
+  'comp-nominalv1': {
+    'company-settings': companySettings,
+    'nominal-accounts': nominalAccounts,
+    'trial-balance': trialBalance,
+  },
 };

@@ -32,10 +32,19 @@ ${body}
 const form = (action: string, token: string, button: string, extra = '') =>
   `<form method="post" action="${esc(action)}"><input type="hidden" name="token" value="${esc(token)}">${extra}<button type="submit">${esc(button)}</button></form>`;
 
-export function homePage(opts: { company: string; token: string; integrations: IntegrationRow[]; note?: string; error?: string; passcode?: string }): string {
+export function homePage(opts: {
+  company: string;
+  token: string;
+  integrations: IntegrationRow[];
+  note?: string;
+  error?: string;
+  passcode?: string;
+}): string {
   const rows = opts.integrations
     .map(
-      (i) => `<tr><td>${esc(i.application.name)}</td><td>${esc(i.developer.name)}${i.developer.company ? ` (${esc(i.developer.company)})` : ''}</td>
+      (
+        i,
+      ) => `<tr><td>${esc(i.application.name)}</td><td>${esc(i.developer.name)}${i.developer.company ? ` (${esc(i.developer.company)})` : ''}</td>
 <td>${esc(i.solution)}</td><td>${esc(i.createdAt.slice(0, 10))}</td><td>${esc(i.status)}</td>
 <td>${i.status === 'active' ? `<a class="button" href="/integrations/${esc(encodeURIComponent(i.integrationId))}/disable">Disable ${esc(i.application.name)}</a>` : ''}</td></tr>`,
     )
@@ -60,7 +69,8 @@ ${opts.integrations.length === 0 ? '<p>No application is connected yet.</p>' : `
 
 export function consentPage(opts: { company: string; token: string; challenge: ConsentChallenge }): string {
   const c = opts.challenge;
-  const list = (items: string[]) => (items.length === 0 ? '<p>Nothing.</p>' : `<ul>${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>`);
+  const list = (items: string[]) =>
+    items.length === 0 ? '<p>Nothing.</p>' : `<ul>${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>`;
   return layout(
     opts.company,
     `Allow ${c.application.name}?`,

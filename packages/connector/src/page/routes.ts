@@ -17,9 +17,13 @@ export async function pageServer(d: { db: Ledger; client: PlatformClient; delive
   const app = Fastify({ loggerInstance: d.log });
   await app.register(formbody);
   const token = randomBytes(24).toString('base64url');
-  const company = async () => (await d.db.selectFrom('company').select('name').executeTakeFirst())?.name ?? 'Accounting company';
+  const company = async () =>
+    (await d.db.selectFrom('company').select('name').executeTakeFirst())?.name ?? 'Accounting company';
   const integrations = () => d.client.json<IntegrationRow[]>(operation('listConnectorIntegrations'));
-  const sameToken = (given: unknown) => typeof given === 'string' && given.length === token.length && timingSafeEqual(Buffer.from(given), Buffer.from(token));
+  const sameToken = (given: unknown) =>
+    typeof given === 'string' &&
+    given.length === token.length &&
+    timingSafeEqual(Buffer.from(given), Buffer.from(token));
 
   app.addHook('preHandler', async (request, reply) => {
     if (request.method === 'POST' && !sameToken((request.body as { token?: unknown } | undefined)?.token)) {
@@ -48,14 +52,20 @@ export async function pageServer(d: { db: Ledger; client: PlatformClient; delive
           : error.status === 400 || error.code === 'passcode-invalid'
             ? 'That passcode is wrong, used or expired. Ask the application for a new one.'
             : `The platform refused: ${error.message}`;
-      return reply.code(error.status === 429 ? 429 : 422).type('text/html').send(await home({ error: message, passcode }));
+      return reply
+        .code(error.status === 429 ? 429 : 422)
+        .type('text/html')
+        .send(await home({ error: message, passcode }));
     }
   });
 
   app.post<{ Params: { consentId: string } }>('/consents/:consentId/grant', async (request, reply) => {
     await d.client.json(operation('grantConsent', { consentId: request.params.consentId }));
     void d.delivery.now(); // the new integration's data goes at once
-    return reply.redirect(`/?note=${encodeURIComponent('Granted. The application is connected and receives your data now.')}`, 303);
+    return reply.redirect(
+      `/?note=${encodeURIComponent('Granted. The application is connected and receives your data now.')}`,
+      303,
+    );
   });
 
   app.post<{ Params: { consentId: string } }>('/consents/:consentId/deny', async (request, reply) => {
@@ -64,20 +74,42 @@ export async function pageServer(d: { db: Ledger; client: PlatformClient; delive
   });
 
   app.get<{ Params: { integrationId: string } }>('/integrations/:integrationId/disable', async (request, reply) => {
-    const integration = (await integrations()).find((i) => i.integrationId === request.params.integrationId && i.status === 'active');
-    if (!integration) return reply.code(404).type('text/html').send(await home({ note: 'That integration is not active: there is nothing to disable.' }));
+    const integration = (await integrations()).find(
+      (i) => i.integrationId === request.params.integrationId && i.status === 'active',
+    );
+    if (!integration)
+      return reply
+        .code(404)
+        .type('text/html')
+        .send(await home({ note: 'That integration is not active: there is nothing to disable.' }));
     return reply.type('text/html').send(disablePage({ company: await company(), token, integration }));
   });
 
   app.post<{ Params: { integrationId: string } }>('/integrations/:integrationId/disable', async (request, reply) => {
     await d.client.json(operation('revokeIntegration', { integrationId: request.params.integrationId }));
-    return reply.redirect(`/?note=${encodeURIComponent('Disabled. The application can no longer reach your data.')}`, 303);
+    return reply.redirect(
+      `/?note=${encodeURIComponent('Disabled. The application can no longer reach your data.')}`,
+      303,
+    );
   });
 
   app.setErrorHandler(async (error, request, reply) => {
     request.log.error({ err: error }, 'page failed');
-    const message = error instanceof PlatformError ? `The platform refused: ${error.message}` : 'The platform cannot be reached just now. Try again in a moment.';
-    return reply.code(502).type('text/html').send(homePage({ company: await company().catch(() => 'Accounting company'), token, integrations: [], error: message }));
+    const message =
+      error instanceof PlatformError
+        ? `The platform refused: ${error.message}`
+        : 'The platform cannot be reached just now. Try again in a moment.';
+    return reply
+      .code(502)
+      .type('text/html')
+      .send(
+        homePage({
+          company: await company().catch(() => 'Accounting company'),
+          token,
+          integrations: [],
+          error: message,
+        }),
+      );
   });
   return app;
 }

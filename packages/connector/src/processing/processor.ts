@@ -24,7 +24,9 @@ export class Processor {
   #loop: Promise<void> | undefined;
 
   /** `onBooked`: orders changed the books (stock, customers): the connector delivers the new files at once. */
-  constructor(private readonly d: { db: Ledger; client: PlatformClient; log: Logger; dataDir: string; onBooked?: () => void }) {}
+  constructor(
+    private readonly d: { db: Ledger; client: PlatformClient; log: Logger; dataDir: string; onBooked?: () => void },
+  ) {}
 
   start(): void {
     this.#loop = this.#run();
@@ -42,7 +44,9 @@ export class Processor {
         for (const held of await db.selectFrom('claimed_uploads').selectAll().orderBy('claimed_at').execute()) {
           await this.#process(held.upload_id, held.integration_id);
         }
-        const inbox = await client.json<InboxItem[]>(operation('getInbox', undefined, { query: { wait: 30 } }), { persistent: true });
+        const inbox = await client.json<InboxItem[]>(operation('getInbox', undefined, { query: { wait: 30 } }), {
+          persistent: true,
+        });
         for (const item of inbox) {
           if (client.stopped) break;
           try {
@@ -51,7 +55,15 @@ export class Processor {
             if (error instanceof PlatformError && (error.status === 404 || error.status === 409)) continue; // taken or gone
             throw error;
           }
-          await db.insertInto('claimed_uploads').values({ upload_id: item.fileId, integration_id: item.integrationId, claimed_at: new Date().toISOString() }).onConflict((oc) => oc.doNothing()).execute();
+          await db
+            .insertInto('claimed_uploads')
+            .values({
+              upload_id: item.fileId,
+              integration_id: item.integrationId,
+              claimed_at: new Date().toISOString(),
+            })
+            .onConflict((oc) => oc.doNothing())
+            .execute();
           await this.#process(item.fileId, item.integrationId);
         }
       } catch (error) {
@@ -91,16 +103,22 @@ export class Processor {
       for await (const { key, value } of orders(content)) {
         const result = await this.#applyOnce(uploadId, source, key, value as Order);
         if (result.outcome === 'rejected') rejected++;
-        if (!out.write((done++ ? ',' : '') + JSON.stringify(result))) await new Promise<void>((r) => out.once('drain', () => r()));
+        if (!out.write((done++ ? ',' : '') + JSON.stringify(result)))
+          await new Promise<void>((r) => out.once('drain', () => r()));
         if (Date.now() - reported > PROGRESS_EVERY_MS) {
           reported = Date.now();
           await this.#progress(uploadId, Math.min(99, Math.floor((100 * done) / Math.max(1, lease.records))));
         }
       }
-      await new Promise<void>((resolve, reject) => out.end(']', (error?: Error | null) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        out.end(']', (error?: Error | null) => (error ? reject(error) : resolve())),
+      );
       const status = rejected > 0 ? 'failed' : 'accepted';
       try {
-        await client.json(operation('putUploadResult', { fileId: uploadId }, { query: { status } }), { stream: () => fs.createReadStream(resultFile), persistent: true });
+        await client.json(operation('putUploadResult', { fileId: uploadId }, { query: { status } }), {
+          stream: () => fs.createReadStream(resultFile),
+          persistent: true,
+        });
         log.info({ uploadId, status, orders: done, rejected }, 'upload processed');
       } catch (error) {
         if (!(error instanceof PlatformError && error.status === 409)) throw error;
@@ -120,11 +138,19 @@ export class Processor {
    */
   #applyOnce(uploadId: string, source: OrderSource, position: number, order: Order): Promise<OrderResult> {
     return this.d.db.transaction().execute(async (tx) => {
-      const recorded = await tx.selectFrom('applied_orders').select('result').where('upload_id', '=', uploadId).where('position', '=', position).executeTakeFirst();
+      const recorded = await tx
+        .selectFrom('applied_orders')
+        .select('result')
+        .where('upload_id', '=', uploadId)
+        .where('position', '=', position)
+        .executeTakeFirst();
       if (recorded) return JSON.parse(recorded.result) as OrderResult;
       const now = new Date().toISOString();
       const result = await applyOrder(tx, order, source, now);
-      await tx.insertInto('applied_orders').values({ upload_id: uploadId, position, order_id: order.id, result: JSON.stringify(result), applied_at: now }).execute();
+      await tx
+        .insertInto('applied_orders')
+        .values({ upload_id: uploadId, position, order_id: order.id, result: JSON.stringify(result), applied_at: now })
+        .execute();
       return result;
     });
   }
@@ -135,12 +161,27 @@ export class Processor {
    */
   async #sourceOf(integrationId: string): Promise<OrderSource> {
     const { db, client } = this.d;
-    const known = () => db.selectFrom('integrations').select('application_id').where('integration_id', '=', integrationId).executeTakeFirst();
+    const known = () =>
+      db
+        .selectFrom('integrations')
+        .select('application_id')
+        .where('integration_id', '=', integrationId)
+        .executeTakeFirst();
     let row = await known();
     if (!row) {
-      const listed = await client.json<ConnectorIntegration[]>(operation('listConnectorIntegrations'), { persistent: true });
+      const listed = await client.json<ConnectorIntegration[]>(operation('listConnectorIntegrations'), {
+        persistent: true,
+      });
       for (const i of listed) {
-        await db.insertInto('integrations').values({ integration_id: i.integrationId, application_id: i.application.id, application_name: i.application.name }).onConflict((oc) => oc.doNothing()).execute();
+        await db
+          .insertInto('integrations')
+          .values({
+            integration_id: i.integrationId,
+            application_id: i.application.id,
+            application_name: i.application.name,
+          })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
       }
       row = await known();
     }
@@ -149,7 +190,11 @@ export class Processor {
   }
 
   #progress(uploadId: string, progress: number): Promise<UploadLease> {
-    return this.d.client.json<UploadLease>(operation('reportProgress', { fileId: uploadId }), { body: { status: 'processing', progress }, persistent: true, idempotent: true });
+    return this.d.client.json<UploadLease>(operation('reportProgress', { fileId: uploadId }), {
+      body: { status: 'processing', progress },
+      persistent: true,
+      idempotent: true,
+    });
   }
 }
 

@@ -16,7 +16,10 @@ export interface ConnectorProcess {
 
 /** The built connector as its own process, as `npm run connector` runs it; resolves once its page answers. */
 export async function runConnector(env: Record<string, string>): Promise<ConnectorProcess> {
-  const child = spawn(BIN, [], { env: { PATH: process.env.PATH!, CONNECTOR_LOG_LEVEL: 'debug', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(BIN, [], {
+    env: { PATH: process.env.PATH!, CONNECTOR_LOG_LEVEL: 'debug', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let logs = '';
   const keep = (d: Buffer) => {
     logs += d;

@@ -28,7 +28,8 @@ export const consentRoutes = {
     tag: 'consent',
     auth: 'none',
     summary: 'A passcode to show the user, who types it into the accounting product',
-    description: 'Single use; expires after PASSCODE_TTL (15 min). At most 60 an hour per application (429 rate-limited).',
+    description:
+      'Single use; expires after PASSCODE_TTL (15 min). At most 60 an hour per application (429 rate-limited).',
     params: ApplicationParams,
     body: PasscodeInput,
     responses: { 201: json(PasscodeCreated, 'The passcode to show the user') },
@@ -48,8 +49,17 @@ export const consentRoutes = {
       'secret-invalid. After RATE_LIMIT_SECRET_ATTEMPTS wrong secrets for one passcode, 429 rate-limited.',
     params: PasscodeParams,
     body: PasscodeInput,
-    responses: { 200: json(ApiKeyIssued, 'The API key, as apikey.issued carried it'), 202: json(ApiKeyPending, 'The user has not decided yet') },
-    problems: { 429: ['rate-limited'], 401: ['secret-invalid', 'api-key-revoked', 'api-key-expired'], 403: ['consent-denied'], 404: ['passcode-not-found'], 410: ['passcode-expired'] },
+    responses: {
+      200: json(ApiKeyIssued, 'The API key, as apikey.issued carried it'),
+      202: json(ApiKeyPending, 'The user has not decided yet'),
+    },
+    problems: {
+      429: ['rate-limited'],
+      401: ['secret-invalid', 'api-key-revoked', 'api-key-expired'],
+      403: ['consent-denied'],
+      404: ['passcode-not-found'],
+      410: ['passcode-expired'],
+    },
   }),
 } as const;
 
@@ -129,7 +139,10 @@ export const apiKeyRoutes = {
       'secret-invalid for a wrong secret, api-key-revoked for a revoked integration. After RATE_LIMIT_SECRET_ATTEMPTS wrong secrets for one integration, 429 rate-limited.',
     body: ApiKeyRotation,
     responses: { 200: json(ApiKeyRotated, 'The new key') },
-    problems: { 429: ['rate-limited'], 401: ['api-key-invalid', 'api-key-expired', 'api-key-revoked', 'secret-invalid'] },
+    problems: {
+      429: ['rate-limited'],
+      401: ['api-key-invalid', 'api-key-expired', 'api-key-revoked', 'secret-invalid'],
+    },
   }),
   getIntegration: defineRoute({
     operationId: 'getIntegration',

@@ -88,15 +88,29 @@ export interface RouteDefinition {
 /** Keeps the literal types of a route, so that clients infer their arguments and answers from it. */
 export const defineRoute = <const R extends RouteDefinition>(route: R): R => route;
 
-export const json = <const S extends TSchema>(schema: S, description: string, contentType?: string): JsonResponse<S> => ({
+export const json = <const S extends TSchema>(
+  schema: S,
+  description: string,
+  contentType?: string,
+): JsonResponse<S> => ({
   kind: 'json',
   description,
   schema,
   ...(contentType ? { contentType } : {}),
 });
-export const stream = (contentType: string, schema: TSchema, description: string): StreamResponse => ({ kind: 'stream', description, contentType, schema });
+export const stream = (contentType: string, schema: TSchema, description: string): StreamResponse => ({
+  kind: 'stream',
+  description,
+  contentType,
+  schema,
+});
 export const empty = (description: string): EmptyResponse => ({ kind: 'empty', description });
-export const records = (of: RecordsOf, description: string): StreamBody => ({ kind: 'stream', contentType: 'application/json', records: of, description });
+export const records = (of: RecordsOf, description: string): StreamBody => ({
+  kind: 'stream',
+  contentType: 'application/json',
+  records: of,
+  description,
+});
 
 export const isStreamBody = (body: RouteDefinition['body']): body is StreamBody =>
   typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'stream' && 'records' in body;
@@ -137,8 +151,7 @@ export type HeadersOf<R extends RouteDefinition> = StaticOr<R['headers']>;
 /** A JSON body's type; a streamed body is the caller's array of records (typed by the solution's schemas). */
 export type BodyOf<R extends RouteDefinition> = R['body'] extends StreamBody ? StreamBody : StaticOr<R['body']>;
 /** The JSON answer of one status; `undefined` for an empty or streamed one. */
-export type ResponseOf<R extends RouteDefinition, S extends keyof R['responses']> = R['responses'][S] extends JsonResponse<infer T>
-  ? Static<T>
-  : undefined;
+export type ResponseOf<R extends RouteDefinition, S extends keyof R['responses']> =
+  R['responses'][S] extends JsonResponse<infer T> ? Static<T> : undefined;
 /** The statuses a route answers with success. */
 export type SuccessStatus<R extends RouteDefinition> = Extract<keyof R['responses'], 200 | 201 | 202 | 204 | 206 | 304>;

@@ -9,8 +9,13 @@ export const EventListQuery = Type.Object({
   type: Type.Optional(Type.Union(EventTypes.map((t) => Type.Literal(t)))),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
 });
-export const EventDetail = Type.Intersect([EventSummary, Type.Object({ attemptLog: Type.Array(EventAttempt) })], { title: 'EventDetail' });
-export const TestEventSent = Type.Object({ eventId: Type.String(), type: Type.Literal('webhook.test'), status: EventStatus }, { title: 'TestEventSent' });
+export const EventDetail = Type.Intersect([EventSummary, Type.Object({ attemptLog: Type.Array(EventAttempt) })], {
+  title: 'EventDetail',
+});
+export const TestEventSent = Type.Object(
+  { eventId: Type.String(), type: Type.Literal('webhook.test'), status: EventStatus },
+  { title: 'TestEventSent' },
+);
 
 /** Events and their delivery log (contract §7). */
 export const eventRoutes = {

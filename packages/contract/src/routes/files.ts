@@ -1,5 +1,13 @@
 import { Type } from 'typebox';
-import { AppScopeParams, Change, ChangesQuery, FileParams, ScopeFile, ScopeFileCreated, ScopeParams } from '../files.js';
+import {
+  AppScopeParams,
+  Change,
+  ChangesQuery,
+  FileParams,
+  ScopeFile,
+  ScopeFileCreated,
+  ScopeParams,
+} from '../files.js';
 import { defineRoute, empty, json, records, stream, type ResponseSpec } from './define.js';
 
 export const STORED_DESCRIPTION =
@@ -39,7 +47,11 @@ export const connectorFileRoutes = {
     params: ScopeParams,
     body: records('scope', 'The full snapshot of the scope: a JSON array of its records'),
     responses: { 201: json(ScopeFileCreated, 'The new current file of the scope') },
-    problems: { 404: ['solution-not-found', 'scope-not-found'], 413: ['quota-exceeded'], 422: ['schema-invalid', 'record-too-large'] },
+    problems: {
+      404: ['solution-not-found', 'scope-not-found'],
+      413: ['quota-exceeded'],
+      422: ['schema-invalid', 'record-too-large'],
+    },
   }),
 } as const;
 

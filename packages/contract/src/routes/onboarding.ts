@@ -13,13 +13,23 @@ import {
 import { defineRoute, json, stream } from './define.js';
 
 const html = (description: string) => stream('text/html', Type.String(), description);
-export const RegistrationTokenParams = Type.Object({ token: Type.String({ maxLength: 128, description: 'the token of the registrationUrl' }) });
+export const RegistrationTokenParams = Type.Object({
+  token: Type.String({ maxLength: 128, description: 'the token of the registrationUrl' }),
+});
 export const AltchaChallenge = Type.Object(
-  { algorithm: Type.String(), challenge: Type.String(), maxnumber: Type.Optional(Type.Integer()), salt: Type.String(), signature: Type.String() },
+  {
+    algorithm: Type.String(),
+    challenge: Type.String(),
+    maxnumber: Type.Optional(Type.Integer()),
+    salt: Type.String(),
+    signature: Type.String(),
+  },
   { title: 'AltchaChallenge' },
 );
 export const RegistrationCompletion = Type.Object({
-  altcha: Type.Optional(Type.String({ maxLength: 4096, description: 'the ALTCHA payload: base64 of the solved challenge' })),
+  altcha: Type.Optional(
+    Type.String({ maxLength: 4096, description: 'the ALTCHA payload: base64 of the solved challenge' }),
+  ),
 });
 
 /** Developers and applications (contract §2). */
@@ -45,7 +55,8 @@ export const onboardingRoutes = {
     tag: 'onboarding',
     auth: 'none',
     summary: 'Register another application of an active developer',
-    description: 'The webhook signing secret is returned once, and sent by e-mail with the IDs. Limited per developer (RATE_LIMIT_APPLICATIONS): 429 rate-limited.',
+    description:
+      'The webhook signing secret is returned once, and sent by e-mail with the IDs. Limited per developer (RATE_LIMIT_APPLICATIONS): 429 rate-limited.',
     params: DeveloperParams,
     body: ApplicationInput,
     responses: { 201: json(ApplicationCreated, 'The application, with its webhook signing secret (shown once)') },
@@ -69,7 +80,8 @@ export const onboardingRoutes = {
     tag: 'onboarding',
     auth: 'developerToken',
     summary: 'The developer’s applications (developer token)',
-    description: 'Needs a developer token of this developer (Authorization: Bearer ccd_…); another developer’s ID answers 404.',
+    description:
+      'Needs a developer token of this developer (Authorization: Bearer ccd_…); another developer’s ID answers 404.',
     params: DeveloperParams,
     responses: { 200: json(Type.Array(Application), 'The applications, oldest first') },
     problems: { 404: ['developer-not-found'] },
@@ -143,4 +155,3 @@ export const onboardingRoutes = {
     },
   }),
 } as const;
-

@@ -66,7 +66,8 @@ export const operationRoutes = {
     path: '/metrics',
     tag: 'operations',
     auth: 'none',
-    summary: 'Prometheus metrics: the process, HTTP requests by route, webhook attempts, the job queue, uploads by status',
+    summary:
+      'Prometheus metrics: the process, HTTP requests by route, webhook attempts, the job queue, uploads by status',
     responses: { 200: stream('text/plain', Type.String(), 'Prometheus text format') },
   }),
   getOpenApi: defineRoute({

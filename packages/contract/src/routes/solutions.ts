@@ -33,7 +33,11 @@ export const solutionRoutes = {
     summary: 'The JSON Schema (draft 2020-12) of a scope, an upload type or an upload result',
     params: SchemaParams,
     responses: {
-      200: json(Type.Object({}, { additionalProperties: true, description: 'a JSON Schema document' }), 'The JSON Schema', 'application/schema+json'),
+      200: json(
+        Type.Object({}, { additionalProperties: true, description: 'a JSON Schema document' }),
+        'The JSON Schema',
+        'application/schema+json',
+      ),
     },
     problems: { 404: ['solution-not-found', 'schema-not-found'] },
   }),

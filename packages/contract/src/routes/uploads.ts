@@ -16,9 +16,19 @@ import { defineRoute, json, records } from './define.js';
 import { STORED_DESCRIPTION, storedFile } from './files.js';
 
 export const UploadHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'the same key with the same body answers with the upload it made' })),
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description: 'the same key with the same body answers with the upload it made',
+    }),
+  ),
   'content-digest': Type.Optional(
-    Type.String({ maxLength: 1000, description: 'RFC 9530: sha-256 of the body, checked', examples: ['sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:'] }),
+    Type.String({
+      maxLength: 1000,
+      description: 'RFC 9530: sha-256 of the body, checked',
+      examples: ['sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:'],
+    }),
   ),
 });
 
@@ -48,7 +58,13 @@ export const uploadRoutes = {
       200: json(ValidationReport, 'validateOnly=true: the validation report; nothing was stored'),
       202: json(UploadCreated, 'Stored; validation follows'),
     },
-    problems: { 429: ['rate-limited'], 400: ['upload-type-invalid', 'digest-mismatch'], 409: ['idempotency-conflict'], 413: ['quota-exceeded'], 422: ['record-too-large'] },
+    problems: {
+      429: ['rate-limited'],
+      400: ['upload-type-invalid', 'digest-mismatch'],
+      409: ['idempotency-conflict'],
+      413: ['quota-exceeded'],
+      422: ['record-too-large'],
+    },
   }),
   listUploads: defineRoute({
     operationId: 'listUploads',
@@ -155,6 +171,10 @@ export const connectorUploadRoutes = {
     query: ResultQuery,
     body: records('result', 'One result per record of the upload: a JSON array'),
     responses: { 200: json(UploadTracking, 'The upload, now final') },
-    problems: { 404: ['upload-not-found'], 409: ['lease-required', 'status-conflict'], 422: ['schema-invalid', 'result-mismatch', 'record-too-large'] },
+    problems: {
+      404: ['upload-not-found'],
+      409: ['lease-required', 'status-conflict'],
+      422: ['schema-invalid', 'result-mismatch', 'record-too-large'],
+    },
   }),
 } as const;

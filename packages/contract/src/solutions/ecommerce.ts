@@ -2,7 +2,8 @@ import { Type, type Static } from 'typebox';
 import { Timestamp } from '../common.js';
 
 // Field names follow Sage's published E-Commerce contract; fields it does not publish say "(added)".
-const Str = (max = 255, description?: string) => Type.String({ maxLength: max, ...(description ? { description } : {}) });
+const Str = (max = 255, description?: string) =>
+  Type.String({ maxLength: max, ...(description ? { description } : {}) });
 const Req = (max = 255) => Type.String({ minLength: 1, maxLength: max });
 const Money = (description: string) => Type.Number({ description });
 const Rate = (description: string) => Type.Number({ minimum: 0, description });

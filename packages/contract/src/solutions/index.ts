@@ -5,8 +5,17 @@ import { CompanySetting, NominalAccount, TrialBalanceLine } from './nominal.js';
 export * from './ecommerce.js';
 export * from './nominal.js';
 
-export interface ScopeDefinition { name: string; title: string; record: TSchema }
-export interface UploadDefinition { type: string; title: string; record: TSchema; result: TSchema }
+export interface ScopeDefinition {
+  name: string;
+  title: string;
+  record: TSchema;
+}
+export interface UploadDefinition {
+  type: string;
+  title: string;
+  record: TSchema;
+  result: TSchema;
+}
 export interface SolutionDefinition {
   domain: string;
   title: string;
@@ -44,7 +53,11 @@ const solutions = [
 ] as const;
 
 /** The built-in solutions: the one list the platform, the SDK and the connector share. */
-export const builtInSolutions: SolutionDefinition[] = solutions.map((s) => ({ ...s, scopes: [...s.scopes], uploads: [...s.uploads] }));
+export const builtInSolutions: SolutionDefinition[] = solutions.map((s) => ({
+  ...s,
+  scopes: [...s.scopes],
+  uploads: [...s.uploads],
+}));
 
 type BuiltInScope = (typeof solutions)[number]['scopes'][number];
 type BuiltInUpload = (typeof solutions)[number]['uploads'][number];
@@ -53,11 +66,17 @@ export type ScopeName = BuiltInScope['name'];
 /** The upload types of the built-in solutions, e.g. `orders`. */
 export type UploadType = BuiltInUpload['type'];
 /** The record of a scope (`ScopeRecord<'products'>` is Product); any other name, a plain object. */
-export type ScopeRecord<S extends string> = S extends ScopeName ? Static<Extract<BuiltInScope, { name: S }>['record']> : Record<string, unknown>;
+export type ScopeRecord<S extends string> = S extends ScopeName
+  ? Static<Extract<BuiltInScope, { name: S }>['record']>
+  : Record<string, unknown>;
 /** The record an upload of this type carries (`UploadRecord<'orders'>` is Order). */
-export type UploadRecord<T extends string> = T extends UploadType ? Static<Extract<BuiltInUpload, { type: T }>['record']> : Record<string, unknown>;
+export type UploadRecord<T extends string> = T extends UploadType
+  ? Static<Extract<BuiltInUpload, { type: T }>['record']>
+  : Record<string, unknown>;
 /** One record of the result file of an upload of this type (`UploadResultRecord<'orders'>` is OrderResult). */
-export type UploadResultRecord<T extends string> = T extends UploadType ? Static<Extract<BuiltInUpload, { type: T }>['result']> : Record<string, unknown>;
+export type UploadResultRecord<T extends string> = T extends UploadType
+  ? Static<Extract<BuiltInUpload, { type: T }>['result']>
+  : Record<string, unknown>;
 
 export const SolutionSummary = Type.Object(
   {
@@ -65,7 +84,9 @@ export const SolutionSummary = Type.Object(
     title: Type.String(),
     version: Type.String(),
     description: Type.String(),
-    scopes: Type.Array(Type.Object({ name: Type.String(), title: Type.String(), schemaUrl: Type.String({ format: 'uri' }) })),
+    scopes: Type.Array(
+      Type.Object({ name: Type.String(), title: Type.String(), schemaUrl: Type.String({ format: 'uri' }) }),
+    ),
     uploads: Type.Array(
       Type.Object({
         type: Type.String(),

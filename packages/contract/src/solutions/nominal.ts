@@ -43,8 +43,16 @@ export const NominalAccount = Type.Object(
     id: Type.String({ minLength: 1 }),
     code: Type.String({ minLength: 1, maxLength: 20, description: 'nominal code, e.g. 4000' }),
     name: Type.String({ minLength: 1, maxLength: 255 }),
-    type: Type.Union([Type.Literal('asset'), Type.Literal('liability'), Type.Literal('equity'), Type.Literal('income'), Type.Literal('expense')]),
-    category: Type.Optional(Type.String({ maxLength: 255, description: 'chart of accounts category, e.g. Current Assets' })),
+    type: Type.Union([
+      Type.Literal('asset'),
+      Type.Literal('liability'),
+      Type.Literal('equity'),
+      Type.Literal('income'),
+      Type.Literal('expense'),
+    ]),
+    category: Type.Optional(
+      Type.String({ maxLength: 255, description: 'chart of accounts category, e.g. Current Assets' }),
+    ),
     timestamp: Timestamp,
   },
   { description: '(added) a nominal ledger account' },

@@ -16,7 +16,9 @@ export function requestIds(): (req: { headers: Record<string, string | string[] 
   return (req) => {
     // A client's X-Request-Id (the SDK sends one per call) names the request in both sides' logs.
     const sent = req.headers['x-request-id'];
-    return typeof sent === 'string' && /^[\w.-]{8,64}$/.test(sent) ? sent : prefix + (n++).toString(36).padStart(8, '0');
+    return typeof sent === 'string' && /^[\w.-]{8,64}$/.test(sent)
+      ? sent
+      : prefix + (n++).toString(36).padStart(8, '0');
   };
 }
 
@@ -68,7 +70,12 @@ export class RequestLog extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const line = { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    const line = {
+      method: request.method,
+      url: redactUrl(request.url),
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+    };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request');
   }

@@ -14,7 +14,12 @@ export class Metrics {
   constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.#requests = new Counter({ name: 'cc_http_requests_total', help: 'HTTP requests answered, by route and status', labelNames: ['method', 'route', 'status'], registers });
+    this.#requests = new Counter({
+      name: 'cc_http_requests_total',
+      help: 'HTTP requests answered, by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
     this.#duration = new Histogram({
       name: 'cc_http_request_duration_seconds',
       help: 'Time to answer an HTTP request, by route',
@@ -22,14 +27,24 @@ export class Metrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers,
     });
-    this.#webhooks = new Counter({ name: 'cc_webhook_attempts_total', help: 'Webhook delivery attempts, by outcome: delivered, retry, failed, gone', labelNames: ['outcome'], registers });
+    this.#webhooks = new Counter({
+      name: 'cc_webhook_attempts_total',
+      help: 'Webhook delivery attempts, by outcome: delivered, retry, failed, gone',
+      labelNames: ['outcome'],
+      registers,
+    });
   }
 
   /**
    * A gauge read at each scrape from the feature that owns the numbers (the queue its jobs, uploads theirs), so
    * that metrics read no table themselves.
    */
-  gauge<L extends string>(name: string, help: string, labelNames: L[], read: () => Promise<Array<{ labels: Record<L, string>; value: number }>>): void {
+  gauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: L[],
+    read: () => Promise<Array<{ labels: Record<L, string>; value: number }>>,
+  ): void {
     new Gauge({
       name,
       help,

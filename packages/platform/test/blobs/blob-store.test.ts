@@ -33,8 +33,10 @@ async function write(blobs: BlobStore, key: string, content: Buffer, chunk = 64 
 async function leftovers(t: TestBlobs): Promise<{ objects: string[]; unfinished: number }> {
   if (t.s3) {
     const client = testS3Client();
-    const objects = (await client.send(new ListObjectsV2Command({ Bucket: t.s3.bucket }))).Contents?.map((o) => o.Key!) ?? [];
-    const unfinished = (await client.send(new ListMultipartUploadsCommand({ Bucket: t.s3.bucket }))).Uploads?.length ?? 0;
+    const objects =
+      (await client.send(new ListObjectsV2Command({ Bucket: t.s3.bucket }))).Contents?.map((o) => o.Key!) ?? [];
+    const unfinished =
+      (await client.send(new ListMultipartUploadsCommand({ Bucket: t.s3.bucket }))).Uploads?.length ?? 0;
     client.destroy();
     return { objects, unfinished };
   }
@@ -60,7 +62,9 @@ describeEachBlobStore('blob store', (t) => {
     expect(sha(await readAll(await blobs().open('a/whole.json')))).toBe(sha(content));
     const range = await readAll(await blobs().open('a/whole.json', { start: 5 * MiB - 10, end: 5 * MiB + 9 }));
     expect(range.equals(content.subarray(5 * MiB - 10, 5 * MiB + 10))).toBe(true);
-    const last = await readAll(await blobs().open('a/whole.json', { start: content.length - 1, end: content.length - 1 }));
+    const last = await readAll(
+      await blobs().open('a/whole.json', { start: content.length - 1, end: content.length - 1 }),
+    );
     expect(last.equals(content.subarray(-1))).toBe(true);
   });
 
@@ -101,10 +105,13 @@ describeEachBlobStore('blob store', (t) => {
     await expect(blobs().open('a/../../escape.json')).rejects.toThrow(/bad blob key/);
   });
 
-  it("sweeps what a killed writer left: its temporary file or its multipart upload", async () => {
+  it('sweeps what a killed writer left: its temporary file or its multipart upload', async () => {
     const child = fork(new URL('./crash-writer.ts', import.meta.url), {
       execArgv: ['--import', 'tsx'],
-      env: { ...process.env, CRASH_WRITER: JSON.stringify({ dataDir: t.dataDir, s3: t.s3, key: 'a/crashed.json', bytes: 11 * MiB }) },
+      env: {
+        ...process.env,
+        CRASH_WRITER: JSON.stringify({ dataDir: t.dataDir, s3: t.s3, key: 'a/crashed.json', bytes: 11 * MiB }),
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     await new Promise((resolve) => child.once('message', resolve));
@@ -157,4 +164,3 @@ describe.skipIf(!TEST_S3)(`S3 credentials and presigned URLs${TEST_S3 ? '' : ' [
     blobs.close?.();
   });
 });
-

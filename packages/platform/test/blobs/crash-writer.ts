@@ -2,7 +2,12 @@
 import { filesystemBlobs } from '../../src/infra/blobs/index.js';
 import { s3Blobs } from '../../src/infra/blobs/s3.js';
 
-const { dataDir, s3, key, bytes } = JSON.parse(process.env.CRASH_WRITER!) as { dataDir: string; s3?: Parameters<typeof s3Blobs>[0]; key: string; bytes: number };
+const { dataDir, s3, key, bytes } = JSON.parse(process.env.CRASH_WRITER!) as {
+  dataDir: string;
+  s3?: Parameters<typeof s3Blobs>[0];
+  key: string;
+  bytes: number;
+};
 const blobs = s3 ? s3Blobs(s3) : filesystemBlobs(dataDir);
 const writer = await blobs.create(key);
 const chunk = Buffer.alloc(256 * 1024, 7);

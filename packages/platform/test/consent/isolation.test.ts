@@ -32,32 +32,58 @@ describeEachStore('isolation between integrations and instances, and no secret i
     const a = await integrate('Instance A', SECRET_A);
     const b = await integrate('Instance B', SECRET_B);
 
-    expect((await platform.api('GET', '/api/integration', undefined, withKey(a.apikey))).body.integrationId).toBe(a.integrationId);
-    const eventsOfB = (await platform.api('GET', '/api/events', undefined, withKey(b.apikey))).body as Array<{ eventId: string }>;
+    expect((await platform.api('GET', '/api/integration', undefined, withKey(a.apikey))).body.integrationId).toBe(
+      a.integrationId,
+    );
+    const eventsOfB = (await platform.api('GET', '/api/events', undefined, withKey(b.apikey))).body as Array<{
+      eventId: string;
+    }>;
     expect(eventsOfB).toHaveLength(1);
-    const eventsOfA = (await platform.api('GET', '/api/events', undefined, withKey(a.apikey))).body as Array<{ eventId: string }>;
+    const eventsOfA = (await platform.api('GET', '/api/events', undefined, withKey(a.apikey))).body as Array<{
+      eventId: string;
+    }>;
     expect(eventsOfA.map((e) => e.eventId)).not.toContain(eventsOfB[0]!.eventId);
-    for (const [method, path] of [['GET', `/api/events/${eventsOfB[0]!.eventId}`], ['POST', `/api/events/${eventsOfB[0]!.eventId}/resend`]] as const) {
+    for (const [method, path] of [
+      ['GET', `/api/events/${eventsOfB[0]!.eventId}`],
+      ['POST', `/api/events/${eventsOfB[0]!.eventId}/resend`],
+    ] as const) {
       const r = await platform.api(method, path, undefined, withKey(a.apikey));
       expect([r.status, r.body.code]).toEqual([404, 'event-not-found']);
     }
     // Rotating B's key needs B's secret, whatever key is presented.
-    expect((await platform.api('PATCH', '/api/apikey', { initialApikey: b.apikey, secret: SECRET_A })).body.code).toBe('secret-invalid');
+    expect((await platform.api('PATCH', '/api/apikey', { initialApikey: b.apikey, secret: SECRET_A })).body.code).toBe(
+      'secret-invalid',
+    );
 
-    const listA = await platform.api('GET', '/api/connector/integrations', undefined, asInstance(a.instance.instanceKey));
+    const listA = await platform.api(
+      'GET',
+      '/api/connector/integrations',
+      undefined,
+      asInstance(a.instance.instanceKey),
+    );
     expect(listA.body.map((i: { integrationId: string }) => i.integrationId)).toEqual([a.integrationId]);
-    const revokeOther = await platform.api('DELETE', `/api/connector/integrations/${b.integrationId}`, undefined, asInstance(a.instance.instanceKey));
+    const revokeOther = await platform.api(
+      'DELETE',
+      `/api/connector/integrations/${b.integrationId}`,
+      undefined,
+      asInstance(a.instance.instanceKey),
+    );
     expect([revokeOther.status, revokeOther.body.code]).toEqual([404, 'integration-not-found']);
     expect((await platform.api('GET', '/api/integration', undefined, withKey(b.apikey))).status).toBe(200);
     // The polling fallback answers only the passcode's own application.
-    const crossPoll = await platform.api('POST', `/api/developers/${a.app.developerId}/applications/${a.app.applicationId}/passcodes/${b.pc.passcodeId}/apikey`, { secret: SECRET_B });
+    const crossPoll = await platform.api(
+      'POST',
+      `/api/developers/${a.app.developerId}/applications/${a.app.applicationId}/passcodes/${b.pc.passcodeId}/apikey`,
+      { secret: SECRET_B },
+    );
     expect([crossPoll.status, crossPoll.body.code]).toEqual([404, 'passcode-not-found']);
   });
 
   it('keeps no API key, instance key, passcode, passcode secret, registration token or signing secret in the clear', async () => {
     const { platform } = ctx;
     const a = await integrate('Instance C', SECRET_A);
-    const rotated = (await platform.api('PATCH', '/api/apikey', { initialApikey: a.apikey, secret: SECRET_A })).body.apikey as string;
+    const rotated = (await platform.api('PATCH', '/api/apikey', { initialApikey: a.apikey, secret: SECRET_A })).body
+      .apikey as string;
     const secrets = {
       apikey: a.apikey,
       rotated,
@@ -72,9 +98,17 @@ describeEachStore('isolation between integrations and instances, and no secret i
     const db = platform.platform.store.db;
     const tables =
       store.kind === 'sqlite'
-        ? (await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(db)).rows.map((r) => r.name)
-        : (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = 'public'`.execute(db)).rows.map((r) => r.name);
-    expect(tables).toEqual(expect.arrayContaining(['api_keys', 'passcodes', 'instances', 'events', 'registrations', 'applications']));
+        ? (await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(db)).rows.map(
+            (r) => r.name,
+          )
+        : (
+            await sql<{
+              name: string;
+            }>`select table_name as name from information_schema.tables where table_schema = 'public'`.execute(db)
+          ).rows.map((r) => r.name);
+    expect(tables).toEqual(
+      expect.arrayContaining(['api_keys', 'passcodes', 'instances', 'events', 'registrations', 'applications']),
+    );
     let dump = '';
     for (const t of tables) dump += JSON.stringify((await sql`select * from ${sql.table(t)}`.execute(db)).rows);
     expect(dump).toContain(a.integrationId); // the dump holds the journey

@@ -12,7 +12,12 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
   // Time is the platform's: the test moves it past TTLs and grace periods rather than waiting for them.
   const clock = new TestClock();
   const ctx = usePlatformWithMail(store, {
-    env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true', APIKEY_TTL: '4', APIKEY_GRACE: '2', WEBHOOK_RETRY_SCHEDULE: '0,0,0' },
+    env: {
+      ALLOW_INSECURE_NOTIFICATION_URLS: 'true',
+      APIKEY_TTL: '4',
+      APIKEY_GRACE: '2',
+      WEBHOOK_RETRY_SCHEDULE: '0,0,0',
+    },
     clock,
   });
   const receivers: Receiver[] = [];
@@ -34,7 +39,12 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
 
     // The user types it carelessly: case, spaces and dashes do not matter.
     const typed = ` ${pc.passcode.toLowerCase().replace('-', ' - ')} `;
-    const challenge = await platform.api('POST', '/api/connector/consents', { passcode: typed }, asInstance(instance.instanceKey));
+    const challenge = await platform.api(
+      'POST',
+      '/api/connector/consents',
+      { passcode: typed },
+      asInstance(instance.instanceKey),
+    );
     expect(challenge.status).toBe(201);
     expect(challenge.body).toMatchObject({
       consentId: expect.stringMatching(/^con_/),
@@ -43,7 +53,12 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
       solution: { domain: 'ecommerce', title: 'E-Commerce', scopes: ['customers', 'products'], uploads: ['orders'] },
       replaces: null,
     });
-    const granted = await platform.api('POST', `/api/connector/consents/${challenge.body.consentId}/grant`, undefined, asInstance(instance.instanceKey));
+    const granted = await platform.api(
+      'POST',
+      `/api/connector/consents/${challenge.body.consentId}/grant`,
+      undefined,
+      asInstance(instance.instanceKey),
+    );
     expect(granted.status).toBe(201);
     const { integrationId } = granted.body;
 
@@ -52,7 +67,12 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
     const issued = verify(app.webhookSecret, receiver.delivered[0]!);
     expect(issued).toMatchObject({
       type: 'apikey.issued',
-      data: { integrationId, passcodeId: pc.passcodeId, solution: 'ecommerce', instance: { id: instance.instanceId, name: 'Acme Ltd (Sage 50)', product: 'Sage 50' } },
+      data: {
+        integrationId,
+        passcodeId: pc.passcodeId,
+        solution: 'ecommerce',
+        instance: { id: instance.instanceId, name: 'Acme Ltd (Sage 50)', product: 'Sage 50' },
+      },
     });
     const key1 = issued.data.apikey as string;
     expect(key1).toMatch(/^cck_[0-9A-Za-z]{46}$/);
@@ -73,7 +93,9 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
       keyExpires: issued.data.expires,
     });
     expect(me.headers.get('x-api-key-expires')).toBe(issued.data.expires);
-    expect((await platform.api('GET', '/api/integration', undefined, { authorization: `Bearer ${key1}` })).status).toBe(200);
+    expect((await platform.api('GET', '/api/integration', undefined, { authorization: `Bearer ${key1}` })).status).toBe(
+      200,
+    );
 
     // The event log shows the delivery; the delivered apikey.issued no longer holds the key.
     const log = await platform.api('GET', '/api/events', undefined, withKey(key1));
@@ -90,7 +112,10 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
     expect(expired.headers.get('www-authenticate')).toBe('ApiKey error="api-key-expired"');
 
     // Rotation works with the expired key; the expired key gets no grace; repeating it returns the same key.
-    const wrong = await platform.api('PATCH', '/api/apikey', { initialApikey: key1, secret: 'a wrong secret, long enough' });
+    const wrong = await platform.api('PATCH', '/api/apikey', {
+      initialApikey: key1,
+      secret: 'a wrong secret, long enough',
+    });
     expect([wrong.status, wrong.body.code]).toEqual([401, 'secret-invalid']);
     const r1 = await platform.api('PATCH', '/api/apikey', { initialApikey: key1, secret: SECRET });
     expect(r1.status).toBe(200);
@@ -106,24 +131,48 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
     const key3 = r2.body.apikey as string;
     expect(Date.parse(r2.body.previousKeyValidUntil) - clock.now()).toBeGreaterThan(1000);
     expect((await platform.api('GET', '/api/integration', undefined, withKey(key2))).status).toBe(200);
-    expect((await platform.api('PATCH', '/api/apikey', { initialApikey: key2, secret: SECRET })).body.apikey).toBe(key3);
+    expect((await platform.api('PATCH', '/api/apikey', { initialApikey: key2, secret: SECRET })).body.apikey).toBe(
+      key3,
+    );
     clock.advance(Date.parse(r2.body.previousKeyValidUntil) - clock.now() + 50);
     expect((await platform.api('GET', '/api/integration', undefined, withKey(key2))).body.code).toBe('api-key-expired');
     expect((await platform.api('GET', '/api/integration', undefined, withKey(key3))).status).toBe(200);
-    expect((await platform.api('PATCH', '/api/apikey', { initialApikey: key2, secret: SECRET })).body.code).toBe('api-key-expired');
+    expect((await platform.api('PATCH', '/api/apikey', { initialApikey: key2, secret: SECRET })).body.code).toBe(
+      'api-key-expired',
+    );
 
     // The instance revokes the integration: every key answers api-key-revoked, and the application is told.
     const list = await platform.api('GET', '/api/connector/integrations', undefined, asInstance(instance.instanceKey));
-    expect(list.body).toEqual([expect.objectContaining({ integrationId, status: 'active', application: { id: app.applicationId, name: 'Test App' } })]);
-    expect((await platform.api('DELETE', `/api/connector/integrations/${integrationId}`, undefined, asInstance(instance.instanceKey))).status).toBe(204);
+    expect(list.body).toEqual([
+      expect.objectContaining({
+        integrationId,
+        status: 'active',
+        application: { id: app.applicationId, name: 'Test App' },
+      }),
+    ]);
+    expect(
+      (
+        await platform.api(
+          'DELETE',
+          `/api/connector/integrations/${integrationId}`,
+          undefined,
+          asInstance(instance.instanceKey),
+        )
+      ).status,
+    ).toBe(204);
     for (const path of ['/api/integration', '/api/events']) {
       const revoked = await platform.api('GET', path, undefined, withKey(key3));
       expect([revoked.status, revoked.body.code]).toEqual([401, 'api-key-revoked']);
       expect(revoked.headers.get('www-authenticate')).toBe('ApiKey error="api-key-revoked"');
     }
-    expect((await platform.api('PATCH', '/api/apikey', { initialApikey: key3, secret: SECRET })).body.code).toBe('api-key-revoked');
+    expect((await platform.api('PATCH', '/api/apikey', { initialApikey: key3, secret: SECRET })).body.code).toBe(
+      'api-key-revoked',
+    );
     await receiver.waitFor((r) => r.delivered.length === 2);
-    expect(verify(app.webhookSecret, receiver.delivered[1]!)).toMatchObject({ type: 'integration.revoked', data: { integrationId } });
+    expect(verify(app.webhookSecret, receiver.delivered[1]!)).toMatchObject({
+      type: 'integration.revoked',
+      data: { integrationId },
+    });
     const after = await platform.api('GET', '/api/connector/integrations', undefined, asInstance(instance.instanceKey));
     expect(after.body[0]).toMatchObject({ integrationId, status: 'revoked', revokedAt: expect.any(String) });
   });
@@ -134,18 +183,43 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
     receivers.push(receiver);
     const instance = await provisionInstance(platform);
     const app = await registerApplication(platform.url, mail, { notificationUrl: receiver.url() });
-    const first = await consentWith(platform, instance.instanceKey, (await newPasscode(platform, app, SECRET)).passcode);
-    const [listed] = (await platform.api('GET', '/api/connector/integrations', undefined, asInstance(instance.instanceKey))).body;
+    const first = await consentWith(
+      platform,
+      instance.instanceKey,
+      (await newPasscode(platform, app, SECRET)).passcode,
+    );
+    const [listed] = (
+      await platform.api('GET', '/api/connector/integrations', undefined, asInstance(instance.instanceKey))
+    ).body;
     const pc = await newPasscode(platform, app, SECRET);
-    const challenge = await platform.api('POST', '/api/connector/consents', { passcode: pc.passcode }, asInstance(instance.instanceKey));
+    const challenge = await platform.api(
+      'POST',
+      '/api/connector/consents',
+      { passcode: pc.passcode },
+      asInstance(instance.instanceKey),
+    );
     expect(challenge.body.replaces).toEqual({ integrationId: first.integrationId, createdAt: listed.createdAt });
     const other = await provisionInstance(platform, 'Another Ltd'); // the same application elsewhere replaces nothing
-    const elsewhere = await platform.api('POST', '/api/connector/consents', { passcode: (await newPasscode(platform, app, SECRET)).passcode }, asInstance(other.instanceKey));
+    const elsewhere = await platform.api(
+      'POST',
+      '/api/connector/consents',
+      { passcode: (await newPasscode(platform, app, SECRET)).passcode },
+      asInstance(other.instanceKey),
+    );
     expect(elsewhere.body.replaces).toBeNull();
 
-    await platform.api('POST', `/api/connector/consents/${challenge.body.consentId}/grant`, undefined, asInstance(instance.instanceKey));
-    const after = (await platform.api('GET', '/api/connector/integrations', undefined, asInstance(instance.instanceKey))).body;
-    expect(after.find((i: { integrationId: string }) => i.integrationId === first.integrationId).status).toBe('revoked');
+    await platform.api(
+      'POST',
+      `/api/connector/consents/${challenge.body.consentId}/grant`,
+      undefined,
+      asInstance(instance.instanceKey),
+    );
+    const after = (
+      await platform.api('GET', '/api/connector/integrations', undefined, asInstance(instance.instanceKey))
+    ).body;
+    expect(after.find((i: { integrationId: string }) => i.integrationId === first.integrationId).status).toBe(
+      'revoked',
+    );
     await receiver.waitFor((r) => r.delivered.some((d) => verify(app.webhookSecret, d).type === 'integration.revoked'));
   });
 
@@ -161,11 +235,22 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
     await receiver.waitFor((r) => r.delivered.length === 1);
 
     receiver.behaviour = () => ({ status: 500 });
-    const eventId = await platform.platform.store.db
-      .transaction()
-      .execute((tx) => platform.platform.events.record(tx, { applicationId: app.applicationId, integrationId, type: 'integration.revoked', data: { integrationId } }));
-    await expect.poll(async () => (await platform.api('GET', `/api/events/${eventId}`, undefined, withKey(key))).body).toMatchObject({ status: 'failed', attempts: 3 });
-    expect((await platform.api('GET', '/api/events?status=failed', undefined, withKey(key))).body.map((e: { eventId: string }) => e.eventId)).toEqual([eventId]);
+    const eventId = await platform.platform.store.db.transaction().execute((tx) =>
+      platform.platform.events.record(tx, {
+        applicationId: app.applicationId,
+        integrationId,
+        type: 'integration.revoked',
+        data: { integrationId },
+      }),
+    );
+    await expect
+      .poll(async () => (await platform.api('GET', `/api/events/${eventId}`, undefined, withKey(key))).body)
+      .toMatchObject({ status: 'failed', attempts: 3 });
+    expect(
+      (await platform.api('GET', '/api/events?status=failed', undefined, withKey(key))).body.map(
+        (e: { eventId: string }) => e.eventId,
+      ),
+    ).toEqual([eventId]);
 
     receiver.behaviour = ({ attempt }) => ({ status: attempt <= 4 ? 500 : 200 }); // one more failure, then success
     const resent = await platform.api('POST', `/api/events/${eventId}/resend`, undefined, withKey(key));
@@ -173,7 +258,9 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
     expect(resent.body.status).toBe('pending');
     await receiver.waitFor((r) => r.delivered.length === 2);
     expect(receiver.requests.filter((r) => r.id === eventId)).toHaveLength(5);
-    await expect.poll(async () => (await platform.api('GET', `/api/events/${eventId}`, undefined, withKey(key))).body).toMatchObject({ status: 'delivered', attempts: 5 });
+    await expect
+      .poll(async () => (await platform.api('GET', `/api/events/${eventId}`, undefined, withKey(key))).body)
+      .toMatchObject({ status: 'delivered', attempts: 5 });
     const done = (await platform.api('GET', `/api/events/${eventId}`, undefined, withKey(key))).body;
     expect(done.attemptLog.map((a: { httpStatus: number }) => a.httpStatus)).toEqual([500, 500, 500, 500, 200]);
   });

@@ -29,7 +29,12 @@ describeEachStore('polling fallback and dead keys', (store) => {
 
   it('answers 401 api-key-revoked once the integration was revoked', async () => {
     const g = await granted();
-    const revoked = await ctx.platform.api('DELETE', `/api/connector/integrations/${g.integrationId}`, undefined, asInstance(g.instanceKey));
+    const revoked = await ctx.platform.api(
+      'DELETE',
+      `/api/connector/integrations/${g.integrationId}`,
+      undefined,
+      asInstance(g.instanceKey),
+    );
     expect(revoked.status).toBe(204);
     const res = await pollApiKey(ctx.platform, app, g.passcodeId, SECRET);
     expect([res.status, res.body.code]).toEqual([401, 'api-key-revoked']);

@@ -10,7 +10,9 @@ import { describeEachStore } from '../support/stores.js';
 // a revocation, a rotation and a deleted instance still take effect at once, also while requests keep coming.
 
 describeEachStore('credentials take effect at once, cached or not', (store) => {
-  const ctx = usePlatformWithMail(store, { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true', SECRETS_KEY: '42'.repeat(32) } });
+  const ctx = usePlatformWithMail(store, {
+    env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true', SECRETS_KEY: '42'.repeat(32) },
+  });
   let receiver: Receiver;
   beforeAll(async () => {
     receiver = await new Receiver().start();
@@ -46,7 +48,12 @@ describeEachStore('credentials take effect at once, cached or not', (store) => {
     try {
       await expect.poll(() => load.answered.length, { timeout: 30_000 }).toBeGreaterThan(20); // the key is cached by now
       expect(new Set(load.answered)).toEqual(new Set([200]));
-      const revoked = await ctx.platform.api('DELETE', `/api/connector/integrations/${integrationId}`, undefined, asInstance(instance.instanceKey));
+      const revoked = await ctx.platform.api(
+        'DELETE',
+        `/api/connector/integrations/${integrationId}`,
+        undefined,
+        asInstance(instance.instanceKey),
+      );
       expect(revoked.status).toBe(204);
       const next = await ctx.platform.api('GET', '/api/integration', undefined, withKey(apikey));
       expect([next.status, next.body.code]).toEqual([401, 'api-key-revoked']);
@@ -62,41 +69,51 @@ describeEachStore('credentials take effect at once, cached or not', (store) => {
   it('refuses a deleted instance’s key, and its integrations’ keys, at once', async () => {
     const { instance, apikey } = await setUp();
     const api = ctx.platform.api;
-    for (let i = 0; i < 3; i++) expect((await api('GET', '/api/connector/inbox', undefined, asInstance(instance.instanceKey))).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await api('GET', '/api/connector/inbox', undefined, asInstance(instance.instanceKey))).status).toBe(200);
     const deleted = await api('DELETE', `/api/admin/instances/${instance.instanceId}`, undefined, ADMIN);
     expect(deleted.status).toBe(204);
     expect((await api('GET', '/api/connector/inbox', undefined, asInstance(instance.instanceKey))).status).toBe(401);
     expect((await api('GET', '/api/integration', undefined, withKey(apikey))).body.code).toBe('api-key-revoked');
   });
 
-  it.runIf(store.kind === 'postgres' && built)('refuses a revoked key in another process on the same PostgreSQL at once', async () => {
-    const { instance, integrationId, apikey } = await setUp();
-    const port = await freePort();
-    const other: PlatformProcess = runPlatform({
-      PORT: String(port),
-      DATA_DIR: ctx.platform.dataDir,
-      DATABASE_URL: store.databaseUrl!,
-      SECRETS_KEY: '42'.repeat(32),
-      ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
-      LOG_LEVEL: 'warn',
-    });
-    const otherUrl = `http://127.0.0.1:${port}`;
-    try {
-      await waitUp(otherUrl, other, 60_000);
-      const load = underLoad(otherUrl, withKey(apikey));
+  it.runIf(store.kind === 'postgres' && built)(
+    'refuses a revoked key in another process on the same PostgreSQL at once',
+    async () => {
+      const { instance, integrationId, apikey } = await setUp();
+      const port = await freePort();
+      const other: PlatformProcess = runPlatform({
+        PORT: String(port),
+        DATA_DIR: ctx.platform.dataDir,
+        DATABASE_URL: store.databaseUrl!,
+        SECRETS_KEY: '42'.repeat(32),
+        ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
+        LOG_LEVEL: 'warn',
+      });
+      const otherUrl = `http://127.0.0.1:${port}`;
       try {
-        await expect.poll(() => load.answered.length, { timeout: 30_000 }).toBeGreaterThan(20); // cached in the other process
-        expect(new Set(load.answered)).toEqual(new Set([200]));
-        const revoked = await ctx.platform.api('DELETE', `/api/connector/integrations/${integrationId}`, undefined, asInstance(instance.instanceKey));
-        expect(revoked.status).toBe(204);
-        const next = await apiClient(otherUrl)('GET', '/api/integration', undefined, withKey(apikey));
-        expect([next.status, next.body.code]).toEqual([401, 'api-key-revoked']);
+        await waitUp(otherUrl, other, 60_000);
+        const load = underLoad(otherUrl, withKey(apikey));
+        try {
+          await expect.poll(() => load.answered.length, { timeout: 30_000 }).toBeGreaterThan(20); // cached in the other process
+          expect(new Set(load.answered)).toEqual(new Set([200]));
+          const revoked = await ctx.platform.api(
+            'DELETE',
+            `/api/connector/integrations/${integrationId}`,
+            undefined,
+            asInstance(instance.instanceKey),
+          );
+          expect(revoked.status).toBe(204);
+          const next = await apiClient(otherUrl)('GET', '/api/integration', undefined, withKey(apikey));
+          expect([next.status, next.body.code]).toEqual([401, 'api-key-revoked']);
+        } finally {
+          await load.stop();
+        }
       } finally {
-        await load.stop();
+        other.child.kill('SIGTERM');
+        await other.exited;
       }
-    } finally {
-      other.child.kill('SIGTERM');
-      await other.exited;
-    }
-  }, 120_000); // a second process starting on a loaded machine
+    },
+    120_000,
+  ); // a second process starting on a loaded machine
 });

@@ -23,7 +23,8 @@ describeEachStore('event delivery to a real receiver', (store) => {
 
   const db = () => ctx.platform.platform.store.db;
   const eventRow = (id: string) => db().selectFrom('events').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-  const attempts = (id: string) => db().selectFrom('event_attempts').selectAll().where('event_id', '=', id).orderBy('attempt').execute();
+  const attempts = (id: string) =>
+    db().selectFrom('event_attempts').selectAll().where('event_id', '=', id).orderBy('attempt').execute();
   const settled = async (id: string) => {
     for (let i = 0; i < 200; i++) {
       if ((await eventRow(id)).status !== 'pending') return eventRow(id);
@@ -39,14 +40,27 @@ describeEachStore('event delivery to a real receiver', (store) => {
     const [delivery] = receiver.delivered;
     expect(delivery!.id).toBe(eventId);
     const body = verify(app.webhookSecret, delivery!);
-    expect(body).toEqual({ type: 'webhook.test', timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*\.\d{3}Z$/), data: {} });
+    expect(body).toEqual({
+      type: 'webhook.test',
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*\.\d{3}Z$/),
+      data: {},
+    });
     expect(() => verify(`whsec_${Buffer.alloc(32, 9).toString('base64')}`, delivery!)).toThrow();
-    expect(() => verify(app.webhookSecret, { ...delivery!, body: delivery!.body.replace('webhook.test', 'webhook.tesT') })).toThrow();
+    expect(() =>
+      verify(app.webhookSecret, { ...delivery!, body: delivery!.body.replace('webhook.test', 'webhook.tesT') }),
+    ).toThrow();
 
     const row = await settled(eventId);
-    expect(row).toMatchObject({ status: 'delivered', attempts: 1, type: 'webhook.test', application_id: app.applicationId });
+    expect(row).toMatchObject({
+      status: 'delivered',
+      attempts: 1,
+      type: 'webhook.test',
+      application_id: app.applicationId,
+    });
     expect(row.payload_sealed).not.toContain('webhook.test'); // stored sealed
-    expect(await attempts(eventId)).toEqual([expect.objectContaining({ attempt: 1, http_status: 204, error: null, duration_ms: expect.any(Number) })]);
+    expect(await attempts(eventId)).toEqual([
+      expect.objectContaining({ attempt: 1, http_status: 204, error: null, duration_ms: expect.any(Number) }),
+    ]);
   });
 
   it('retries a 500 with the same webhook-id until it is accepted', async () => {
@@ -67,7 +81,13 @@ describeEachStore('event delivery to a real receiver', (store) => {
   it('retries a timeout and a redirect (never followed), and gives up after the schedule, keeping the dead job', async () => {
     const { receiver, app } = await setUp();
     receiver.behaviour = ({ attempt, path }) =>
-      path !== '/hook' ? { status: 200 } : attempt === 1 ? 'hang' : attempt === 2 ? { status: 302, headers: { location: '/elsewhere' } } : { status: 503 };
+      path !== '/hook'
+        ? { status: 200 }
+        : attempt === 1
+          ? 'hang'
+          : attempt === 2
+            ? { status: 302, headers: { location: '/elsewhere' } }
+            : { status: 503 };
     const eventId = await sendTestEvent(ctx.platform.url, app);
     const row = await settled(eventId);
     expect(row.status).toBe('failed');
@@ -98,7 +118,9 @@ describeEachStore('event delivery to a real receiver', (store) => {
     receiver.behaviour = () => ({ status: 200 });
     const later = await db()
       .transaction()
-      .execute((tx) => ctx.platform.platform.events.record(tx, { applicationId: app.applicationId, type: 'webhook.test', data: {} }));
+      .execute((tx) =>
+        ctx.platform.platform.events.record(tx, { applicationId: app.applicationId, type: 'webhook.test', data: {} }),
+      );
     expect(await settled(later)).toMatchObject({ status: 'failed', attempts: 0 });
     expect(receiver.requests).toHaveLength(1);
 
@@ -108,7 +130,8 @@ describeEachStore('event delivery to a real receiver', (store) => {
 
   it('waits for a 503’s Retry-After before the next attempt', async () => {
     const { receiver, app } = await setUp();
-    receiver.behaviour = ({ attempt }) => (attempt === 1 ? { status: 503, headers: { 'retry-after': '2' } } : { status: 200 });
+    receiver.behaviour = ({ attempt }) =>
+      attempt === 1 ? { status: 503, headers: { 'retry-after': '2' } } : { status: 200 };
     const eventId = await sendTestEvent(ctx.platform.url, app);
     await receiver.waitFor((r) => r.delivered.length === 1);
     const [first, second] = receiver.requests;
@@ -123,7 +146,14 @@ describeEachStore('event delivery to a real receiver', (store) => {
       .transaction()
       .execute(async (tx) => {
         const out: string[] = [];
-        for (let i = 0; i < 5; i++) out.push(await ctx.platform.platform.events.record(tx, { applicationId: app.applicationId, type: 'webhook.test', data: {} }));
+        for (let i = 0; i < 5; i++)
+          out.push(
+            await ctx.platform.platform.events.record(tx, {
+              applicationId: app.applicationId,
+              type: 'webhook.test',
+              data: {},
+            }),
+          );
         return out;
       });
     await receiver.waitFor((r) => r.delivered.length === 5);
@@ -136,9 +166,16 @@ describeEachStore('event delivery to a real receiver', (store) => {
     const eventId = await db()
       .transaction()
       .execute(async (tx) => {
-        const id = await ctx.platform.platform.events.record(tx, { applicationId: app.applicationId, type: 'webhook.test', data: {} });
+        const id = await ctx.platform.platform.events.record(tx, {
+          applicationId: app.applicationId,
+          type: 'webhook.test',
+          data: {},
+        });
         // As if another process had claimed it and then died: leased for one more second.
-        await tx.updateTable('jobs').set({ locked_by: 'ghost', locked_until: new Date(Date.now() + 1000).toISOString() }).execute();
+        await tx
+          .updateTable('jobs')
+          .set({ locked_by: 'ghost', locked_until: new Date(Date.now() + 1000).toISOString() })
+          .execute();
         return id;
       });
     await new Promise((r) => setTimeout(r, 500));

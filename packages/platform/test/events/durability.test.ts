@@ -75,7 +75,11 @@ describe.skipIf(!built)('events survive the platform being killed', () => {
       expect(receiver.delivered[0]!.id).toBe(eventId);
       expect(verify(app.webhookSecret, receiver.delivered[0]!).type).toBe('webhook.test');
       const row = await until('the delivered state', async () => {
-        const r = await observer.db.selectFrom('events').selectAll().where('id', '=', eventId).executeTakeFirstOrThrow();
+        const r = await observer.db
+          .selectFrom('events')
+          .selectAll()
+          .where('id', '=', eventId)
+          .executeTakeFirstOrThrow();
         return r.status === 'delivered' ? r : undefined;
       });
       expect(row.attempts).toBe(2);
@@ -117,7 +121,9 @@ describe.skipIf(!built)('events survive the platform being killed', () => {
 
       const apps = [];
       for (let i = 0; i < 4; i++) {
-        apps.push(await registerApplication(platforms[i % 2]!.url, mail, { notificationUrl: receiver.url(`/hook/${i}`) }));
+        apps.push(
+          await registerApplication(platforms[i % 2]!.url, mail, { notificationUrl: receiver.url(`/hook/${i}`) }),
+        );
       }
       const sent = new Map<string, string[]>(apps.map((a) => [a.applicationId, []]));
       const perApp = 50;

@@ -27,7 +27,8 @@ describeEachStore('fair delivery', (store) => {
       fastA = await new Receiver().start();
       appA = await registerApplication(ctx.platform.url, ctx.mail, { notificationUrl: fastA.url() });
       appsOfB = [];
-      for (let i = 0; i < 6; i++) appsOfB.push(await registerApplication(ctx.platform.url, ctx.mail, { notificationUrl: slowB.url(`/b${i}`) }));
+      for (let i = 0; i < 6; i++)
+        appsOfB.push(await registerApplication(ctx.platform.url, ctx.mail, { notificationUrl: slowB.url(`/b${i}`) }));
     });
     afterAll(async () => {
       await slowB?.stop(); // first: the platform's stop waits for the deliveries in hand
@@ -68,7 +69,9 @@ describeEachStore('fair delivery', (store) => {
       const eventId = await sendTestEvent(ctx.platform.url, appB);
       const db = ctx.platform.platform.store.db;
       const job = () => db.selectFrom('jobs').selectAll().where('payload', 'like', `%${eventId}%`).executeTakeFirst();
-      await expect.poll(async () => (await job())?.last_error ?? '', { timeout: 20_000 }).toMatch(/127\.0\.0\.3 timed out 3 times in a row: paused/);
+      await expect
+        .poll(async () => (await job())?.last_error ?? '', { timeout: 20_000 })
+        .toMatch(/127\.0\.0\.3 timed out 3 times in a row: paused/);
       const paused = (await job())!;
       expect(Date.parse(paused.run_at)).toBeGreaterThan(Date.now() + 10_000); // put off for the breaker's 30 s
       const event = await db.selectFrom('events').selectAll().where('id', '=', eventId).executeTakeFirstOrThrow();

@@ -12,12 +12,28 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-changes-test-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const blobs = filesystemBlobs(dir);
 const validate = new SolutionRegistry('http://localhost').validator('ecommerce', 'products')!;
-const product = (id: string, price: number) => ({ id, name: `Product ${id}`, netPrice: price, tax: 20, discountByUnit: true, timestamp: '2026-11-28T10:00:00.000Z' });
+const product = (id: string, price: number) => ({
+  id,
+  name: `Product ${id}`,
+  netPrice: price,
+  tax: 20,
+  discountByUnit: true,
+  timestamp: '2026-11-28T10:00:00.000Z',
+});
 
 async function store(key: string, text: string) {
   // Fed in small pieces, so that records and characters fall across chunks.
-  const pieces = Array.from({ length: Math.ceil(text.length / 7001) }, (_, i) => Buffer.from(text.slice(i * 7001, (i + 1) * 7001)));
-  return ingestJsonArray({ body: Readable.from(pieces), validate, blobs, key, indexed: true, maxRecordBytes: 1024 * 1024 });
+  const pieces = Array.from({ length: Math.ceil(text.length / 7001) }, (_, i) =>
+    Buffer.from(text.slice(i * 7001, (i + 1) * 7001)),
+  );
+  return ingestJsonArray({
+    body: Readable.from(pieces),
+    validate,
+    blobs,
+    key,
+    indexed: true,
+    maxRecordBytes: 1024 * 1024,
+  });
 }
 
 describe('changes between two versions', () => {
@@ -34,8 +50,17 @@ describe('changes between two versions', () => {
     const b = await store('b.json', JSON.stringify([...newer].reverse(), null, 2));
 
     let text = '';
-    for await (const part of changesBetween(blobs, { key: 'a.json', records: a.records }, { key: 'b.json', records: b.records }, dir)) text += part;
-    const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l) as { op: string; id: string; record?: unknown });
+    for await (const part of changesBetween(
+      blobs,
+      { key: 'a.json', records: a.records },
+      { key: 'b.json', records: b.records },
+      dir,
+    ))
+      text += part;
+    const lines = text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { op: string; id: string; record?: unknown });
 
     const before = new Map(older.map((p) => [p.id, p]));
     const expected = new Map<string, { op: string; id: string; record?: unknown }>();

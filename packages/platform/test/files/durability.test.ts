@@ -11,7 +11,8 @@ import { MailCatcher } from '../support/smtp.js';
 import { describeEachStore } from '../support/stores.js';
 
 const now = '2026-11-28T10:00:00.000Z';
-const record = (i: number) => JSON.stringify({ id: `p${i}`, name: `Product ${i}`, netPrice: 1, tax: 20, discountByUnit: true, timestamp: now });
+const record = (i: number) =>
+  JSON.stringify({ id: `p${i}`, name: `Product ${i}`, netPrice: 1, tax: 20, discountByUnit: true, timestamp: now });
 
 describe.skipIf(!built)('a scope file upload killed half way', () => {
   describeEachStore('SIGKILL during the upload', (store) => {
@@ -41,7 +42,9 @@ describe.skipIf(!built)('a scope file upload killed half way', () => {
         const pc = await newPasscode(platform, app, 'correct horse battery staple');
         await consentWith(platform, instance.instanceKey, pc.passcode);
         const apikey = (await pollApiKey(platform, app, pc.passcodeId, 'correct horse battery staple')).body.apikey;
-        const put = await platform.api('PUT', '/api/connector/solutions/ecommerce/scopes/products', `[${record(1)}]`, { 'x-instance-key': instance.instanceKey });
+        const put = await platform.api('PUT', '/api/connector/solutions/ecommerce/scopes/products', `[${record(1)}]`, {
+          'x-instance-key': instance.instanceKey,
+        });
         expect(put.status).toBe(201);
 
         // A second version streams in slowly; the platform dies while it is half written.
@@ -64,8 +67,13 @@ describe.skipIf(!built)('a scope file upload killed half way', () => {
         const files = await platform.api('GET', '/api/files', undefined, { 'x-api-key': apikey });
         expect(files.body).toEqual([expect.objectContaining({ fileId: put.body.fileId, records: 1 })]);
         expect(fs.readdirSync(tmp)).toEqual([]);
-        const committed = fs.readdirSync(path.join(dataDir, 'files'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-        expect(committed.map((e) => e.name).sort()).toEqual([`${put.body.fileId}.json`, `${put.body.fileId}.json.index`]); // the file and its record index
+        const committed = fs
+          .readdirSync(path.join(dataDir, 'files'), { recursive: true, withFileTypes: true })
+          .filter((e) => e.isFile());
+        expect(committed.map((e) => e.name).sort()).toEqual([
+          `${put.body.fileId}.json`,
+          `${put.body.fileId}.json.index`,
+        ]); // the file and its record index
       } finally {
         proc.child.kill('SIGKILL');
       }

@@ -11,12 +11,21 @@ import { describeEachStore } from '../support/stores.js';
 
 const SECRET = 'correct horse battery staple';
 const now = '2026-11-28T10:00:00.000Z';
-const product = (i: number, price = 9.5) => ({ id: `p${i}`, name: `Product ${i}`, netPrice: price, tax: 20, discountByUnit: true, timestamp: now });
+const product = (i: number, price = 9.5) => ({
+  id: `p${i}`,
+  name: `Product ${i}`,
+  netPrice: price,
+  tax: 20,
+  discountByUnit: true,
+  timestamp: now,
+});
 const record = (i: number) => JSON.stringify(product(i));
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 describeEachStore('scope files: upload, announce, download, changes', (store) => {
-  const ctx = usePlatformWithMail(store, { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true', SCOPE_FILE_VERSIONS: '2' } });
+  const ctx = usePlatformWithMail(store, {
+    env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true', SCOPE_FILE_VERSIONS: '2' },
+  });
   let receiver: Receiver;
   let app: RegisteredApplication;
   let instanceKey: string;
@@ -38,12 +47,16 @@ describeEachStore('scope files: upload, announce, download, changes', (store) =>
       method: 'PUT',
       headers: { 'content-type': 'application/json', 'x-instance-key': instanceKey },
       body,
-    }).then(async (r) => ({ status: r.status, body: (await r.json()) }));
-  const get = (p: string, headers: Record<string, string> = {}) => fetch(`${ctx.platform.url}${p}`, { headers: { 'x-api-key': apikey, ...headers } });
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+  const get = (p: string, headers: Record<string, string> = {}) =>
+    fetch(`${ctx.platform.url}${p}`, { headers: { 'x-api-key': apikey, ...headers } });
   const blobFiles = () => {
     const root = path.join(ctx.platform.dataDir, 'files');
     const all = fs.readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-    return { committed: all.filter((e) => !e.parentPath.includes('.tmp')).length, temporary: all.filter((e) => e.parentPath.includes('.tmp')).length };
+    return {
+      committed: all.filter((e) => !e.parentPath.includes('.tmp')).length,
+      temporary: all.filter((e) => e.parentPath.includes('.tmp')).length,
+    };
   };
   const fileRows = () => ctx.platform.platform.store.db.selectFrom('scope_files').select('id').execute();
 
@@ -56,13 +69,28 @@ describeEachStore('scope files: upload, announce, download, changes', (store) =>
     const created = await put('products', v1Body);
     expect(created.status).toBe(201);
     v1 = created.body;
-    expect(v1).toEqual({ fileId: expect.stringMatching(/^file_/), scope: 'products', records: 3, size: Buffer.byteLength(v1Body), sha256: sha(v1Body), createdAt: expect.any(String) });
+    expect(v1).toEqual({
+      fileId: expect.stringMatching(/^file_/),
+      scope: 'products',
+      records: 3,
+      size: Buffer.byteLength(v1Body),
+      sha256: sha(v1Body),
+      createdAt: expect.any(String),
+    });
 
     await receiver.waitFor((r) => r.delivered.length === 2);
     const event = verify(app.webhookSecret, receiver.delivered[1]!);
     expect(event).toMatchObject({
       type: 'file.available',
-      data: { fileId: v1.fileId, scope: 'products', records: 3, size: v1.size, sha256: v1.sha256, previousFileId: null, url: `${ctx.platform.url}/api/files/${v1.fileId}/content` },
+      data: {
+        fileId: v1.fileId,
+        scope: 'products',
+        records: 3,
+        size: v1.size,
+        sha256: v1.sha256,
+        previousFileId: null,
+        url: `${ctx.platform.url}/api/files/${v1.fileId}/content`,
+      },
     });
 
     expect(await (await get('/api/files')).json()).toEqual([{ ...v1, previousFileId: null }]);
@@ -85,7 +113,9 @@ describeEachStore('scope files: upload, announce, download, changes', (store) =>
     expect(outside.status).toBe(416);
 
     const { request } = await import('undici');
-    const gz = await request(`${ctx.platform.url}/api/files/${v1.fileId}/content`, { headers: { 'x-api-key': apikey, 'accept-encoding': 'gzip' } });
+    const gz = await request(`${ctx.platform.url}/api/files/${v1.fileId}/content`, {
+      headers: { 'x-api-key': apikey, 'accept-encoding': 'gzip' },
+    });
     expect(gz.headers['content-encoding']).toBe('gzip');
     expect(sha(gunzipSync(Buffer.from(await gz.body.arrayBuffer())))).toBe(v1.sha256);
   });
@@ -96,7 +126,10 @@ describeEachStore('scope files: upload, announce, download, changes', (store) =>
     expect(created.status).toBe(201);
     v2 = created.body;
     await receiver.waitFor((r) => r.delivered.length === 3);
-    expect(verify(app.webhookSecret, receiver.delivered[2]!).data).toMatchObject({ fileId: v2.fileId, previousFileId: v1.fileId });
+    expect(verify(app.webhookSecret, receiver.delivered[2]!).data).toMatchObject({
+      fileId: v2.fileId,
+      previousFileId: v1.fileId,
+    });
     expect(await (await get('/api/files')).json()).toEqual([{ ...v2, previousFileId: v1.fileId }]);
     const current = await get('/api/scopes/products/content');
     expect(await current.text()).toBe(body);
@@ -104,7 +137,10 @@ describeEachStore('scope files: upload, announce, download, changes', (store) =>
     const changes = await get(`/api/files/${v2.fileId}/changes?since=${v1.fileId}`);
     expect(changes.status).toBe(200);
     expect(changes.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
-    const lines = (await changes.text()).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await changes.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.sort((a, b) => a.id.localeCompare(b.id))).toEqual([
       { op: 'updated', id: 'p2', record: product(2, 12.75) },
       { op: 'removed', id: 'p3' },
@@ -114,17 +150,52 @@ describeEachStore('scope files: upload, announce, download, changes', (store) =>
     expect(await none.text()).toBe('');
 
     // Files whose record index is missing (stored before indexes were kept) get one, and the same answer.
-    const indexes = fs.readdirSync(path.join(ctx.platform.dataDir, 'files'), { recursive: true }).map(String).filter((f) => f.endsWith('.index'));
+    const indexes = fs
+      .readdirSync(path.join(ctx.platform.dataDir, 'files'), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.index'));
     expect(indexes).toHaveLength(2);
     for (const f of indexes) fs.rmSync(path.join(ctx.platform.dataDir, 'files', f));
     const rebuilt = await get(`/api/files/${v2.fileId}/changes?since=${v1.fileId}`);
-    expect((await rebuilt.text()).trim().split('\n').map((l) => JSON.parse(l)).sort((a, b) => a.id.localeCompare(b.id))).toEqual(lines);
+    expect(
+      (await rebuilt.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .sort((a, b) => a.id.localeCompare(b.id)),
+    ).toEqual(lines);
   });
 
   const refused: Array<[string, string, number, string, string[]?, number?]> = [
-    ['an invalid record at the start', JSON.stringify([{ ...product(0), netPrice: 'free' }, ...Array.from({ length: 998 }, (_, i) => product(i + 1))]), 422, 'schema-invalid', ['/0/netPrice'], 1],
-    ['invalid records in the middle', JSON.stringify(Array.from({ length: 999 }, (_, i) => (i === 500 ? { ...product(i), name: undefined, tax: -1 } : product(i)))), 422, 'schema-invalid', ['/500/name', '/500/tax'], 2],
-    ['an invalid record at the end', JSON.stringify([...Array.from({ length: 998 }, (_, i) => product(i)), { ...product(998), timestamp: 'yesterday' }]), 422, 'schema-invalid', ['/998/timestamp'], 1],
+    [
+      'an invalid record at the start',
+      JSON.stringify([{ ...product(0), netPrice: 'free' }, ...Array.from({ length: 998 }, (_, i) => product(i + 1))]),
+      422,
+      'schema-invalid',
+      ['/0/netPrice'],
+      1,
+    ],
+    [
+      'invalid records in the middle',
+      JSON.stringify(
+        Array.from({ length: 999 }, (_, i) => (i === 500 ? { ...product(i), name: undefined, tax: -1 } : product(i))),
+      ),
+      422,
+      'schema-invalid',
+      ['/500/name', '/500/tax'],
+      2,
+    ],
+    [
+      'an invalid record at the end',
+      JSON.stringify([
+        ...Array.from({ length: 998 }, (_, i) => product(i)),
+        { ...product(998), timestamp: 'yesterday' },
+      ]),
+      422,
+      'schema-invalid',
+      ['/998/timestamp'],
+      1,
+    ],
     ['broken JSON', '[{"id": "p1", "name": ', 400, 'invalid-request'],
     ['JSON with garbage inside', '[{"id": "p1"} {"id": "p2"}]', 400, 'invalid-request'],
     ['an object instead of an array', JSON.stringify({ records: [product(1)] }), 422, 'schema-invalid', [''], 1],
@@ -153,7 +224,10 @@ describeEachStore('scope files: upload, announce, download, changes', (store) =>
   });
 
   it('lists at most 100 errors but counts them all', async () => {
-    const res = await put('products', JSON.stringify(Array.from({ length: 300 }, (_, i) => ({ ...product(i), tax: -1 }))));
+    const res = await put(
+      'products',
+      JSON.stringify(Array.from({ length: 300 }, (_, i) => ({ ...product(i), tax: -1 }))),
+    );
     expect(res.status).toBe(422);
     expect(res.body.errors).toHaveLength(100);
     expect(res.body.errorCount).toBe(300);
@@ -165,7 +239,11 @@ describeEachStore('scope files: upload, announce, download, changes', (store) =>
     expect((await put('trial-balance', '[]')).body.code).toBe('scope-not-found');
     expect((await put('products', '[]', 'payroll')).body.code).toBe('solution-not-found');
     expect(await fileRows()).toEqual(rowsBefore);
-    const noKey = await fetch(`${ctx.platform.url}/api/connector/solutions/ecommerce/scopes/products`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '[]' });
+    const noKey = await fetch(`${ctx.platform.url}/api/connector/solutions/ecommerce/scopes/products`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '[]',
+    });
     expect(noKey.status).toBe(401);
   });
 
@@ -175,7 +253,12 @@ describeEachStore('scope files: upload, announce, download, changes', (store) =>
     await consentWith(ctx.platform, other.instanceKey, pc.passcode);
     const otherKey = (await pollApiKey(ctx.platform, app, pc.passcodeId, SECRET)).body.apikey;
     expect(await (await get('/api/files', withKey(otherKey))).json()).toEqual([]);
-    for (const p of [`/api/files/${v2.fileId}`, `/api/files/${v2.fileId}/content`, `/api/files/${v2.fileId}/changes?since=${v1.fileId}`, '/api/scopes/products/content']) {
+    for (const p of [
+      `/api/files/${v2.fileId}`,
+      `/api/files/${v2.fileId}/content`,
+      `/api/files/${v2.fileId}/changes?since=${v1.fileId}`,
+      '/api/scopes/products/content',
+    ]) {
       const res = await get(p, withKey(otherKey));
       expect(res.status, p).toBe(404);
       expect(((await res.json()) as { code: string }).code).toBe('file-not-found');
@@ -204,8 +287,15 @@ describeEachStore('scope files: upload, announce, download, changes', (store) =>
     const part = await get(url, { range: `bytes=${from}-${to}` });
     expect(part.status).toBe(206);
     expect(Buffer.from(await part.arrayBuffer()).toString()).toBe(body.slice(from, to + 1));
-    const head = await fetch(`${ctx.platform.url}${url}`, { method: 'HEAD', headers: { 'x-api-key': apikey, 'accept-encoding': 'identity' } });
-    expect([head.status, head.headers.get('content-length'), await head.text()]).toEqual([200, String(body.length), '']);
+    const head = await fetch(`${ctx.platform.url}${url}`, {
+      method: 'HEAD',
+      headers: { 'x-api-key': apikey, 'accept-encoding': 'identity' },
+    });
+    expect([head.status, head.headers.get('content-length'), await head.text()]).toEqual([
+      200,
+      String(body.length),
+      '',
+    ]);
 
     // A client that reads a little and goes away: the server carries on serving others.
     const { request } = await import('undici');

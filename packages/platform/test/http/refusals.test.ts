@@ -26,11 +26,20 @@ function rawRequest(port: number, text: string): Promise<string> {
 function expectProblem(res: { status: number; headers: Headers; body: any }, status: number, code: string) {
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ type: `/problems/${code}`, status, code, title: expect.any(String), detail: expect.any(String) });
+  expect(res.body).toMatchObject({
+    type: `/problems/${code}`,
+    status,
+    code,
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
 }
 
 describe('refusals are problem documents', () => {
-  const ctx = usePlatformWithMail({ kind: 'sqlite', databaseUrl: undefined }, { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } });
+  const ctx = usePlatformWithMail(
+    { kind: 'sqlite', databaseUrl: undefined },
+    { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } },
+  );
   let apikey: string;
   let instanceKey: string;
   const metric = async (pattern: RegExp) => (await ctx.platform.api('GET', '/metrics')).text.match(pattern);
@@ -42,7 +51,10 @@ describe('refusals are problem documents', () => {
   });
 
   it('answers an over-long path parameter with 400, without echoing the URL, logged and counted', async () => {
-    const counted = async () => Number((await metric(/^cc_http_requests_total\{method="GET",route="unmatched",status="400"\} (\d+)$/m))?.[1] ?? 0);
+    const counted = async () =>
+      Number(
+        (await metric(/^cc_http_requests_total\{method="GET",route="unmatched",status="400"\} (\d+)$/m))?.[1] ?? 0,
+      );
     const before = await counted();
     const long = 'x'.repeat(150) + 'MARKER';
     const res = await ctx.platform.api('GET', `/api/files/${long}`, undefined, withKey(apikey));
@@ -59,23 +71,40 @@ describe('refusals are problem documents', () => {
   });
 
   it('answers a malformed Content-Length with a 400 problem document, counted', async () => {
-    const before = Number((await metric(/^cc_http_requests_total\{method="UNKNOWN",route="unparsed",status="400"\} (\d+)$/m))?.[1] ?? 0);
+    const before = Number(
+      (await metric(/^cc_http_requests_total\{method="UNKNOWN",route="unparsed",status="400"\} (\d+)$/m))?.[1] ?? 0,
+    );
     const answer = await rawRequest(
       Number(new URL(ctx.platform.url).port),
       'POST /api/developers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 12abc\r\n\r\n{}',
     );
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(answer).toMatch(/content-type: application\/problem\+json/i);
-    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, code: 'invalid-request' });
-    const after = Number((await metric(/^cc_http_requests_total\{method="UNKNOWN",route="unparsed",status="400"\} (\d+)$/m))?.[1] ?? 0);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      status: 400,
+      code: 'invalid-request',
+    });
+    const after = Number(
+      (await metric(/^cc_http_requests_total\{method="UNKNOWN",route="unparsed",status="400"\} (\d+)$/m))?.[1] ?? 0,
+    );
     expect(after).toBe(before + 1);
   });
 
   it('answers 400, not 500, when a streaming route gets no body', async () => {
     const none = [
       await ctx.platform.api('POST', '/api/uploads?type=orders', undefined, withKey(apikey)),
-      await ctx.platform.api('PUT', '/api/connector/solutions/ecommerce/scopes/products', undefined, asInstance(instanceKey)),
-      await ctx.platform.api('PUT', '/api/connector/uploads/upl_0000000000000000000000/result?status=accepted', undefined, asInstance(instanceKey)),
+      await ctx.platform.api(
+        'PUT',
+        '/api/connector/solutions/ecommerce/scopes/products',
+        undefined,
+        asInstance(instanceKey),
+      ),
+      await ctx.platform.api(
+        'PUT',
+        '/api/connector/uploads/upl_0000000000000000000000/result?status=accepted',
+        undefined,
+        asInstance(instanceKey),
+      ),
     ];
     for (const res of none) expectProblem(res, 400, 'invalid-request');
     expect(ctx.platform.logs.join('')).not.toContain('Symbol.asyncIterator');
@@ -83,7 +112,10 @@ describe('refusals are problem documents', () => {
 
   it('decodes gzip and br bodies: the stored file is the JSON, not its compressed bytes', async () => {
     const json = JSON.stringify(products);
-    for (const [encoding, bytes] of [['gzip', gzipSync(json)], ['br', brotliCompressSync(json)]] as const) {
+    for (const [encoding, bytes] of [
+      ['gzip', gzipSync(json)],
+      ['br', brotliCompressSync(json)],
+    ] as const) {
       const put = await fetch(`${ctx.platform.url}/api/connector/solutions/ecommerce/scopes/products`, {
         method: 'PUT',
         headers: { ...asInstance(instanceKey), 'content-type': 'application/json', 'content-encoding': encoding },
@@ -99,7 +131,13 @@ describe('refusals are problem documents', () => {
     const rotated = await fetch(`${ctx.platform.url}/api/developers`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
-      body: gzipSync(JSON.stringify({ name: 'A', email: 'gz@example.com', application: { name: 'B', solution: 'ecommerce', notificationUrl: 'http://127.0.0.1:9/x' } })),
+      body: gzipSync(
+        JSON.stringify({
+          name: 'A',
+          email: 'gz@example.com',
+          application: { name: 'B', solution: 'ecommerce', notificationUrl: 'http://127.0.0.1:9/x' },
+        }),
+      ),
     });
     expect(rotated.status).toBe(202);
   });
@@ -125,6 +163,8 @@ describe('refusals are problem documents', () => {
     expect(uploads.body.errors).toEqual([{ pointer: '/status', message: expect.stringContaining('"accepted"') }]);
     const events = await ctx.platform.api('GET', '/api/events?status=bogus', undefined, withKey(apikey));
     expectProblem(events, 400, 'invalid-request');
-    expect(events.body.errors).toEqual([{ pointer: '/status', message: 'must be one of: "pending", "delivered", "failed"' }]);
+    expect(events.body.errors).toEqual([
+      { pointer: '/status', message: 'must be one of: "pending", "delivered", "failed"' },
+    ]);
   });
 });

@@ -27,7 +27,10 @@ describe('the credential cache', () => {
   it('keeps nothing a change overtook: a look-up under way when it forgot is not kept', async () => {
     const cache = new CredentialCache(store);
     let release!: () => void;
-    const slow = cache.get('a', () => new Promise<{ status: string }>((r) => (release = () => r({ status: 'active' }))));
+    const slow = cache.get(
+      'a',
+      () => new Promise<{ status: string }>((r) => (release = () => r({ status: 'active' }))),
+    );
     cache.forget(); // a revocation commits while the row read before it is on its way
     release();
     expect(await slow).toEqual({ status: 'active' });

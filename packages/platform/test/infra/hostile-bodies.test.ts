@@ -11,7 +11,14 @@ import { MailCatcher } from '../support/smtp.js';
 import { describeEachStore } from '../support/stores.js';
 
 const now = '2026-11-28T10:00:00.000Z';
-const product = (i: number) => ({ id: `p${i}`, name: `Product ${i}`, netPrice: 9.5, tax: 20, discountByUnit: true, timestamp: now });
+const product = (i: number) => ({
+  id: `p${i}`,
+  name: `Product ${i}`,
+  netPrice: 9.5,
+  tax: 20,
+  discountByUnit: true,
+  timestamp: now,
+});
 const MiB = 1024 * 1024;
 
 /** A body of `head`, then `fill` bytes of 'a' made as they are read, then `tail`: never held whole by the test. */
@@ -31,7 +38,12 @@ function lazyBody(head: string, fill: number, tail: string): { stream: Readable;
 }
 
 /** Sends a streamed body and resolves with the answer as soon as it comes, whether the body was all sent or not. */
-function send(url: string, method: string, headers: Record<string, string>, body: Readable): Promise<{ status: number; body: any }> {
+function send(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: Readable,
+): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
       let text = '';
@@ -63,7 +75,8 @@ function pollHealth(url: string) {
   };
 }
 
-const files = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()) : []);
+const files = (dir: string) =>
+  fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()) : [];
 
 describeEachStore('hostile bodies', (store) => {
   describe('records', () => {
@@ -73,7 +86,10 @@ describeEachStore('hostile bodies', (store) => {
     let apikey: string;
     beforeAll(async () => {
       mail = await new MailCatcher().start();
-      p = await startTestPlatform({ store, env: { SMTP_URL: mail.url, ALLOW_INSECURE_NOTIFICATION_URLS: 'true', INVALID_UPLOAD_RETENTION: '0' } });
+      p = await startTestPlatform({
+        store,
+        env: { SMTP_URL: mail.url, ALLOW_INSECURE_NOTIFICATION_URLS: 'true', INVALID_UPLOAD_RETENTION: '0' },
+      });
       const app = await registerApplication(p.url, mail, { notificationUrl: 'http://127.0.0.1:9/events' });
       instanceKey = (await provisionInstance(p)).instanceKey;
       ({ apikey } = await integrate(p, app, instanceKey));
@@ -83,16 +99,23 @@ describeEachStore('hostile bodies', (store) => {
       await mail?.stop();
     });
     const putScope = (body: string | Uint8Array<ArrayBuffer>) =>
-      fetch(`${p.url}/api/connector/solutions/ecommerce/scopes/products`, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-instance-key': instanceKey }, body }).then(
-        async (r) => ({ status: r.status, body: (await r.json()) }),
-      );
+      fetch(`${p.url}/api/connector/solutions/ecommerce/scopes/products`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'x-instance-key': instanceKey },
+        body,
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
     const scopeRows = async () => (await p.platform.store.db.selectFrom('scope_files').select('id').execute()).length;
 
     it('ends a scope file with one huge element at MAX_RECORD_BYTES (422 record-too-large), /health answering beside it', async () => {
       const before = await scopeRows();
       const health = pollHealth(p.url);
       const body = lazyBody(`[${JSON.stringify(product(1))},{"id":"`, 256 * MiB, '"}]');
-      const res = await send(`${p.url}/api/connector/solutions/ecommerce/scopes/products`, 'PUT', { 'x-instance-key': instanceKey }, body.stream);
+      const res = await send(
+        `${p.url}/api/connector/solutions/ecommerce/scopes/products`,
+        'PUT',
+        { 'x-instance-key': instanceKey },
+        body.stream,
+      );
       const answers = await health();
       expect(res.status).toBe(422);
       expect(res.body).toMatchObject({ code: 'record-too-large', errors: [{ pointer: '/1' }] });
@@ -108,29 +131,69 @@ describeEachStore('hostile bodies', (store) => {
       const created = await p.api('POST', '/api/uploads?type=orders', body, withKey(apikey));
       expect(created.status).toBe(202);
       const id = created.body.fileId as string;
-      await expect.poll(async () => (await p.api('GET', `/api/uploads/${id}/tracking`, undefined, withKey(apikey))).body.status, { timeout: 20_000 }).toBe('invalid');
+      await expect
+        .poll(async () => (await p.api('GET', `/api/uploads/${id}/tracking`, undefined, withKey(apikey))).body.status, {
+          timeout: 20_000,
+        })
+        .toBe('invalid');
       const tracking = await p.api('GET', `/api/uploads/${id}/tracking`, undefined, withKey(apikey));
-      expect(tracking.body.errors).toEqual([{ pointer: '/1', message: expect.stringMatching(/MAX_RECORD_BYTES|larger than/) }]);
-      const row = await p.platform.store.db.selectFrom('uploads').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-      await expect.poll(() => fs.existsSync(path.join(p.dataDir, 'files', row.blob_key)), { timeout: 20_000 }).toBe(false);
-      await expect.poll(async () => (await p.platform.store.db.selectFrom('uploads').select('body_removed_at').where('id', '=', id).executeTakeFirstOrThrow()).body_removed_at).not.toBeNull();
-      expect((await p.api('GET', `/api/uploads/${id}/tracking`, undefined, withKey(apikey))).body.status).toBe('invalid'); // the tracking stays
+      expect(tracking.body.errors).toEqual([
+        { pointer: '/1', message: expect.stringMatching(/MAX_RECORD_BYTES|larger than/) },
+      ]);
+      const row = await p.platform.store.db
+        .selectFrom('uploads')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      await expect
+        .poll(() => fs.existsSync(path.join(p.dataDir, 'files', row.blob_key)), { timeout: 20_000 })
+        .toBe(false);
+      await expect
+        .poll(
+          async () =>
+            (
+              await p.platform.store.db
+                .selectFrom('uploads')
+                .select('body_removed_at')
+                .where('id', '=', id)
+                .executeTakeFirstOrThrow()
+            ).body_removed_at,
+        )
+        .not.toBeNull();
+      expect((await p.api('GET', `/api/uploads/${id}/tracking`, undefined, withKey(apikey))).body.status).toBe(
+        'invalid',
+      ); // the tracking stays
     });
 
     it('answers validateOnly with a huge element by 422 record-too-large', async () => {
       const body = lazyBody(`[{"id":"`, 64 * MiB, '"}]');
-      const res = await send(`${p.url}/api/uploads?type=orders&validateOnly=true`, 'POST', withKey(apikey), body.stream);
+      const res = await send(
+        `${p.url}/api/uploads?type=orders&validateOnly=true`,
+        'POST',
+        withKey(apikey),
+        body.stream,
+      );
       expect([res.status, res.body.code, res.body.errors[0].pointer]).toEqual([422, 'record-too-large', '/0']);
     });
 
     it('refuses invalid UTF-8 and a number too large for a double (1e400) with 422 and a pointer', async () => {
       const before = await scopeRows();
       const good = Buffer.from(JSON.stringify(product(1)));
-      const bad = Buffer.concat([Buffer.from('{"id":"p2","name":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('","netPrice":1,"tax":20,"discountByUnit":true,"timestamp":"' + now + '"}')]);
-      const utf8 = await putScope(new Uint8Array(Buffer.concat([Buffer.from('['), good, Buffer.from(','), bad, Buffer.from(']')])));
+      const bad = Buffer.concat([
+        Buffer.from('{"id":"p2","name":"'),
+        Buffer.from([0xc3, 0x28, 0xff]),
+        Buffer.from('","netPrice":1,"tax":20,"discountByUnit":true,"timestamp":"' + now + '"}'),
+      ]);
+      const utf8 = await putScope(
+        new Uint8Array(Buffer.concat([Buffer.from('['), good, Buffer.from(','), bad, Buffer.from(']')])),
+      );
       expect([utf8.status, utf8.body.code, utf8.body.errors[0].pointer]).toEqual([422, 'schema-invalid', '/1']);
       const infinite = await putScope(`[${JSON.stringify(product(1)).replace('"netPrice":9.5', '"netPrice":1e400')}]`);
-      expect([infinite.status, infinite.body.code, infinite.body.errors[0].pointer]).toEqual([422, 'schema-invalid', '/0/netPrice']);
+      expect([infinite.status, infinite.body.code, infinite.body.errors[0].pointer]).toEqual([
+        422,
+        'schema-invalid',
+        '/0/netPrice',
+      ]);
       expect(await scopeRows()).toBe(before);
       // A string that only looks like one is fine.
       expect((await putScope(`[${JSON.stringify({ ...product(1), name: 'Model 1e400' })}]`)).status).toBe(201);
@@ -145,15 +208,28 @@ describeEachStore('hostile bodies', (store) => {
         expect([res.status, res.body.records]).toEqual([201, 1]);
       }
       // Changes between the two are computed without recursion: the same record, compact or not.
-      const [newer, older] = await p.platform.store.db.selectFrom('scope_files').select('id').where('scope', '=', 'products').orderBy('created_at', 'desc').limit(2).execute();
-      const changes = await fetch(`${p.url}/api/files/${newer!.id}/changes?since=${older!.id}`, { headers: withKey(apikey) });
+      const [newer, older] = await p.platform.store.db
+        .selectFrom('scope_files')
+        .select('id')
+        .where('scope', '=', 'products')
+        .orderBy('created_at', 'desc')
+        .limit(2)
+        .execute();
+      const changes = await fetch(`${p.url}/api/files/${newer!.id}/changes?since=${older!.id}`, {
+        headers: withKey(apikey),
+      });
       expect(changes.status).toBe(200);
       expect(await changes.text()).toBe('');
       // Indented by two spaces a level it is some 50 MB: past MAX_RECORD_BYTES, refused as such, not as a crash.
       let indented = '';
       for (let i = 0; i < depth; i++) indented += `{\n${' '.repeat(2 * i)}"a": `;
       const url = `${p.url}/api/connector/solutions/ecommerce/scopes/products`;
-      const res = await send(url, 'PUT', { 'x-instance-key': instanceKey }, Readable.from([`[{"id":"deep2","meta":${indented}1${'}'.repeat(depth)}}]`]));
+      const res = await send(
+        url,
+        'PUT',
+        { 'x-instance-key': instanceKey },
+        Readable.from([`[{"id":"deep2","meta":${indented}1${'}'.repeat(depth)}}]`]),
+      );
       expect([res.status, res.body.code]).toEqual([422, 'record-too-large']);
     });
   });
@@ -169,7 +245,13 @@ describeEachStore('hostile bodies', (store) => {
       mail = await new MailCatcher().start();
       p = await startTestPlatform({
         store,
-        env: { SMTP_URL: mail.url, ALLOW_INSECURE_NOTIFICATION_URLS: 'true', UPLOAD_QUOTA_BYTES: String(QUOTA), SCOPE_FILE_QUOTA_BYTES: String(QUOTA), INVALID_UPLOAD_RETENTION: '1' },
+        env: {
+          SMTP_URL: mail.url,
+          ALLOW_INSECURE_NOTIFICATION_URLS: 'true',
+          UPLOAD_QUOTA_BYTES: String(QUOTA),
+          SCOPE_FILE_QUOTA_BYTES: String(QUOTA),
+          INVALID_UPLOAD_RETENTION: '1',
+        },
       });
       const app = await registerApplication(p.url, mail, { notificationUrl: 'http://127.0.0.1:9/events' });
       instanceKey = (await provisionInstance(p)).instanceKey;
@@ -179,7 +261,14 @@ describeEachStore('hostile bodies', (store) => {
       await p?.stop();
       await mail?.stop();
     });
-    const uploadRows = async () => (await p.platform.store.db.selectFrom('uploads').select('id').where('integration_id', '=', integrationId).execute()).length;
+    const uploadRows = async () =>
+      (
+        await p.platform.store.db
+          .selectFrom('uploads')
+          .select('id')
+          .where('integration_id', '=', integrationId)
+          .execute()
+      ).length;
     const ordersOf = (bytes: number) => {
       const list = [];
       let text = '[]';
@@ -193,7 +282,12 @@ describeEachStore('hostile bodies', (store) => {
       const declared = await p.api('POST', '/api/uploads?type=orders', ordersOf(60_000), withKey(apikey));
       expect([declared.status, declared.body.code]).toEqual([413, 'quota-exceeded']);
       // Chunked, without Content-Length: refused once the quota is crossed, its partial bytes removed.
-      const streamed = await send(`${p.url}/api/uploads?type=orders`, 'POST', withKey(apikey), lazyBody('["', 8 * MiB, '"]').stream);
+      const streamed = await send(
+        `${p.url}/api/uploads?type=orders`,
+        'POST',
+        withKey(apikey),
+        lazyBody('["', 8 * MiB, '"]').stream,
+      );
       expect([streamed.status, streamed.body.code]).toEqual([413, 'quota-exceeded']);
       expect(await uploadRows()).toBe(rows);
       expect(files(path.join(p.dataDir, 'files', '.tmp'))).toHaveLength(0);
@@ -205,7 +299,17 @@ describeEachStore('hostile bodies', (store) => {
       expect(invalid.status).toBe(202);
       expect((await p.api('POST', '/api/uploads?type=orders', ordersOf(20_000), withKey(apikey))).status).toBe(413);
       await expect
-        .poll(async () => (await p.platform.store.db.selectFrom('uploads').select('body_removed_at').where('id', '=', invalid.body.fileId).executeTakeFirstOrThrow()).body_removed_at, { timeout: 20_000 })
+        .poll(
+          async () =>
+            (
+              await p.platform.store.db
+                .selectFrom('uploads')
+                .select('body_removed_at')
+                .where('id', '=', invalid.body.fileId)
+                .executeTakeFirstOrThrow()
+            ).body_removed_at,
+          { timeout: 20_000 },
+        )
         .not.toBeNull();
       expect((await p.api('POST', '/api/uploads?type=orders', ordersOf(20_000), withKey(apikey))).status).toBe(202);
     });
@@ -213,7 +317,12 @@ describeEachStore('hostile bodies', (store) => {
     it('refuses a scope file past the instance quota, changing nothing', async () => {
       const scope = (n: number) => JSON.stringify(Array.from({ length: n }, (_, i) => product(i)));
       const put = (body: string | Readable) =>
-        send(`${p.url}/api/connector/solutions/ecommerce/scopes/products`, 'PUT', { 'x-instance-key': instanceKey }, typeof body === 'string' ? Readable.from([body]) : body);
+        send(
+          `${p.url}/api/connector/solutions/ecommerce/scopes/products`,
+          'PUT',
+          { 'x-instance-key': instanceKey },
+          typeof body === 'string' ? Readable.from([body]) : body,
+        );
       expect((await put(scope(500))).status).toBe(201); // some 60 kB
       const before = (await p.platform.store.db.selectFrom('scope_files').select('id').execute()).length;
       const refused = await put(scope(500));

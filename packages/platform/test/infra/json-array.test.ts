@@ -10,7 +10,13 @@ function split(text: string, size: number): unknown[] | 'error' {
     const raw = bytesOfIt.toString('utf8');
     const length = bytesOfIt.length;
     const spaced = /\s/.test(raw.trim().replace(/"(?:[^"\\]|\\.)*"/g, ''));
-    got.push(bytes.subarray(offset, offset + length).toString('utf8') !== raw ? '<offset or length wrong>' : compact === spaced ? '<compact wrong>' : v);
+    got.push(
+      bytes.subarray(offset, offset + length).toString('utf8') !== raw
+        ? '<offset or length wrong>'
+        : compact === spaced
+          ? '<compact wrong>'
+          : v,
+    );
   });
   try {
     for (let i = 0; i < bytes.length; i += size) splitter.write(bytes.subarray(i, i + size));
@@ -33,8 +39,22 @@ function reference(text: string): unknown[] | 'error' {
 
 describe('the streaming JSON array splitter', () => {
   const cases = [
-    '[]', ' [ ]\n', '[1,2]', '[{"a":"x,]}\\""},[1,[2]]]', '["a\\\\"]', '["\\\\\\"x"]', '[{"é":"naïve ☕"}]',
-    '[1 2]', '[1,,2]', '[1,2,]', '[1,2] x', '[1,2', '{}', '', '[', '["unterminated]',
+    '[]',
+    ' [ ]\n',
+    '[1,2]',
+    '[{"a":"x,]}\\""},[1,[2]]]',
+    '["a\\\\"]',
+    '["\\\\\\"x"]',
+    '[{"é":"naïve ☕"}]',
+    '[1 2]',
+    '[1,,2]',
+    '[1,2,]',
+    '[1,2] x',
+    '[1,2',
+    '{}',
+    '',
+    '[',
+    '["unterminated]',
   ];
   for (const text of cases) {
     it(`agrees with JSON.parse on ${JSON.stringify(text)}, whatever the chunk size`, () => {
@@ -44,10 +64,14 @@ describe('the streaming JSON array splitter', () => {
 
   it('agrees with JSON.parse on thousands of generated and damaged arrays', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const tricky = ['\\', '"', ',', ']', '}', '[', '{', 'é', '\n'];
     for (let t = 0; t < 3000; t++) {
-      const value = Array.from({ length: Math.floor(rand() * 4) }, () => ({ s: `${rand()}${tricky[Math.floor(rand() * tricky.length)]}`, n: [1, { x: '\\\\' }], b: rand() < 0.5 }));
+      const value = Array.from({ length: Math.floor(rand() * 4) }, () => ({
+        s: `${rand()}${tricky[Math.floor(rand() * tricky.length)]}`,
+        n: [1, { x: '\\\\' }],
+        b: rand() < 0.5,
+      }));
       let text = JSON.stringify(value, null, rand() < 0.3 ? 1 : undefined);
       if (rand() < 0.3) {
         const at = Math.floor(rand() * text.length);

@@ -1,9 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { isPublicAddress, notificationUrlProblem, resolvedAddressProblem } from '../../src/infra/net/notification-url.js';
+import {
+  isPublicAddress,
+  notificationUrlProblem,
+  resolvedAddressProblem,
+} from '../../src/infra/net/notification-url.js';
 
 describe('notificationUrl hosts', () => {
   it('judges IPv6 forms that embed an IPv4 address by it, or as reserved', () => {
-    for (const address of ['::7f00:1', '::ffff:7f00:1', '::ffff:10.0.0.1', '::a00:1', '::808:808', '::', '::1', '64:ff9b::7f00:1']) {
+    for (const address of [
+      '::7f00:1',
+      '::ffff:7f00:1',
+      '::ffff:10.0.0.1',
+      '::a00:1',
+      '::808:808',
+      '::',
+      '::1',
+      '64:ff9b::7f00:1',
+    ]) {
       expect([address, isPublicAddress(address)]).toEqual([address, false]);
     }
     expect(isPublicAddress('::ffff:8.8.8.8')).toBe(true);

@@ -48,7 +48,15 @@ describeEachStore('job queue', (testStore) => {
   }
 
   /** A started queue on its own worker ID: a second one stands for another process. */
-  async function queue(opts: { concurrency?: number; leaseMs?: number; start?: boolean; clock?: TestClock; register?: (q: JobQueue) => void } = {}) {
+  async function queue(
+    opts: {
+      concurrency?: number;
+      leaseMs?: number;
+      start?: boolean;
+      clock?: TestClock;
+      register?: (q: JobQueue) => void;
+    } = {},
+  ) {
     const store = await open();
     const q = new JobQueue(store, createLogger('fatal'), {
       concurrency: opts.concurrency ?? 8,
@@ -131,7 +139,12 @@ describeEachStore('job queue', (testStore) => {
   it.skipIf(!built)('gives the job of a killed worker to another when its lease ends', async () => {
     const done: number[] = [];
     const { q, store } = await queue({ start: false }); // only the process to be killed claims at first
-    const env = { PATH: process.env.PATH!, DATA_DIR: dataDir, DATABASE_URL: testStore.databaseUrl ?? '', LEASE_MS: '1000' };
+    const env = {
+      PATH: process.env.PATH!,
+      DATA_DIR: dataDir,
+      DATABASE_URL: testStore.databaseUrl ?? '',
+      LEASE_MS: '1000',
+    };
     const child = spawn(process.execPath, [WORKER], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -195,7 +208,9 @@ describeEachStore('job queue', (testStore) => {
     await add(store, q, 1, { key: 'k' });
     await add(store, q, 2, { key: 'k' });
     await expect.poll(() => seen).toEqual([1, 2]);
-    await expect.poll(async () => (await rows(store)).map((r) => [r.kind, r.status, r.last_error, r.payload])).toEqual([['test-task', 'dead', 'refused for good', '{"n":1}']]);
+    await expect
+      .poll(async () => (await rows(store)).map((r) => [r.kind, r.status, r.last_error, r.payload]))
+      .toEqual([['test-task', 'dead', 'refused for good', '{"n":1}']]);
   });
 
   it('lets a job die whose payload does not match its kind, or whose kind nobody handles', async () => {
@@ -225,7 +240,14 @@ describeEachStore('job queue', (testStore) => {
         running--;
       });
     const queued = async (store: Store) =>
-      (await store.db.selectFrom('jobs').select('seq').where('kind', '=', 'test-recurring').where('status', '=', 'queued').execute()).length;
+      (
+        await store.db
+          .selectFrom('jobs')
+          .select('seq')
+          .where('kind', '=', 'test-recurring')
+          .where('status', '=', 'queued')
+          .execute()
+      ).length;
 
     const first = await queue({ register: recurring('first') });
     await first.q.schedule(EVERY);

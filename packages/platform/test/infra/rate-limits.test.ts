@@ -14,21 +14,38 @@ const registration = (i: number) => ({
 });
 
 /** POST /api/developers from a given loopback address (Linux answers on all of 127.0.0.0/8). */
-function registerFrom(base: string, localAddress: string, i: number): Promise<{ status: number; retryAfter?: string; body: any }> {
+function registerFrom(
+  base: string,
+  localAddress: string,
+  i: number,
+): Promise<{ status: number; retryAfter?: string; body: any }> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify(registration(i));
-    const req = http.request(`${base}/api/developers`, { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'], body: JSON.parse(text) }));
-    });
+    const req = http.request(
+      `${base}/api/developers`,
+      { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'], body: JSON.parse(text) }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 const countRegistrations = async (p: TestPlatform) =>
-  Number((await p.platform.store.db.selectFrom('registrations').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await p.platform.store.db
+        .selectFrom('registrations')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 function expectLimited(res: { status: number; headers?: Headers; retryAfter?: string; body: any }) {
   expect(res.status).toBe(429);
@@ -54,7 +71,11 @@ describeEachStore('rate limits', (store) => {
     let p: TestPlatform;
     let other: TestPlatform;
     beforeAll(async () => {
-      const env = { ALLOW_INSECURE_NOTIFICATION_URLS: 'true', RATE_LIMIT_REGISTRATIONS: '4/1h', RATE_LIMIT_REGISTRATIONS_GLOBAL: '7/1h' };
+      const env = {
+        ALLOW_INSECURE_NOTIFICATION_URLS: 'true',
+        RATE_LIMIT_REGISTRATIONS: '4/1h',
+        RATE_LIMIT_REGISTRATIONS_GLOBAL: '7/1h',
+      };
       p = await startTestPlatform({ store, env });
       // A second process's worth of platform on the same store: the counts are the store's, not the process's.
       other = await startTestPlatform({ store, env, dataDir: store.kind === 'sqlite' ? p.dataDir : undefined });
@@ -109,17 +130,27 @@ describeEachStore('rate limits', (store) => {
 
     it('limits application creation per developer, creating nothing past it', async () => {
       const create = () =>
-        p.api('POST', `/api/developers/${app.developerId}/applications`, { name: 'More', solution: 'ecommerce', notificationUrl: 'http://127.0.0.1:9/x' });
+        p.api('POST', `/api/developers/${app.developerId}/applications`, {
+          name: 'More',
+          solution: 'ecommerce',
+          notificationUrl: 'http://127.0.0.1:9/x',
+        });
       expect((await create()).status).toBe(201);
       expect((await create()).status).toBe(201);
       expectLimited(await create());
-      const apps = await p.platform.store.db.selectFrom('applications').select('id').where('developer_id', '=', app.developerId).execute();
+      const apps = await p.platform.store.db
+        .selectFrom('applications')
+        .select('id')
+        .where('developer_id', '=', app.developerId)
+        .execute();
       expect(apps).toHaveLength(3); // the first, from the registration, and two
     });
 
     it('limits test events per developer', async () => {
       for (let i = 0; i < 3; i++) await sendTestEvent(p.url, app);
-      expectLimited(await p.api('POST', `/api/developers/${app.developerId}/applications/${app.applicationId}/events/test`));
+      expectLimited(
+        await p.api('POST', `/api/developers/${app.developerId}/applications/${app.applicationId}/events/test`),
+      );
     });
 
     it('limits wrong secrets on the polling fallback per passcode; right ones do not use the limit up', async () => {
@@ -143,16 +174,26 @@ describeEachStore('rate limits', (store) => {
       for (let i = 0; i < 3; i++) expect((await rotate('not the secret at all')).body.code).toBe('secret-invalid');
       expectLimited(await rotate('not the secret at all'));
       expectLimited(await rotate(secret));
-      const keys = await p.platform.store.db.selectFrom('api_keys').select('key_hash').where('replaced_at', 'is not', null).execute();
+      const keys = await p.platform.store.db
+        .selectFrom('api_keys')
+        .select('key_hash')
+        .where('replaced_at', 'is not', null)
+        .execute();
       expect(keys).toHaveLength(0);
     });
 
     it('limits resends per event and uploads per integration', async () => {
       // A fresh passcode: the one above has used up its guesses.
-      const { apikey } = await integrate(p, app, (await provisionInstance(p, 'Second Ltd')).instanceKey, 'another secret of 16+ chars');
+      const { apikey } = await integrate(
+        p,
+        app,
+        (await provisionInstance(p, 'Second Ltd')).instanceKey,
+        'another secret of 16+ chars',
+      );
       const events = await p.api('GET', '/api/events', undefined, withKey(apikey));
       const eventId = events.body[0].eventId as string;
-      for (let i = 0; i < 2; i++) expect((await p.api('POST', `/api/events/${eventId}/resend`, undefined, withKey(apikey))).status).not.toBe(429);
+      for (let i = 0; i < 2; i++)
+        expect((await p.api('POST', `/api/events/${eventId}/resend`, undefined, withKey(apikey))).status).not.toBe(429);
       expectLimited(await p.api('POST', `/api/events/${eventId}/resend`, undefined, withKey(apikey)));
 
       const upload = () => p.api('POST', '/api/uploads?type=orders', [], withKey(apikey));

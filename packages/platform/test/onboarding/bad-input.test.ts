@@ -11,19 +11,35 @@ const valid = () => ({
   application: { name: 'ShopSync', solution: 'ecommerce', notificationUrl: 'https://shop.example.com/events' },
 });
 type Body = ReturnType<typeof valid>;
-const withApp = (patch: Partial<Body['application']>) => ({ ...valid(), application: { ...valid().application, ...patch } });
+const withApp = (patch: Partial<Body['application']>) => ({
+  ...valid(),
+  application: { ...valid().application, ...patch },
+});
 
 /** Row counts of every onboarding table: a refused request must leave them as they were. */
 async function counts(p: TestPlatform) {
   const db = p.platform.store.db;
   const count = async (t: 'developers' | 'applications' | 'registrations' | 'captcha_spent') =>
-    Number((await db.selectFrom(t).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await db
+          .selectFrom(t)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   return {
     developers: await count('developers'),
     applications: await count('applications'),
     registrations: await count('registrations'),
     completed: Number(
-      (await db.selectFrom('registrations').select((eb) => eb.fn.countAll().as('n')).where('completed_at', 'is not', null).executeTakeFirstOrThrow()).n,
+      (
+        await db
+          .selectFrom('registrations')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('completed_at', 'is not', null)
+          .executeTakeFirstOrThrow()
+      ).n,
     ),
   };
 }
@@ -43,21 +59,89 @@ describeEachStore('bad input to onboarding', (store) => {
     ['an unknown field', { ...valid(), role: 'admin' }, '/role'],
     ['a bad e-mail', { ...valid(), email: 'ada.example.com' }, '/email'],
     ['a relative notificationUrl', withApp({ notificationUrl: '/events' }), '/application/notificationUrl'],
-    ['an ftp notificationUrl', withApp({ notificationUrl: 'ftp://shop.example.com/events' }), '/application/notificationUrl'],
-    ['a plain http notificationUrl', withApp({ notificationUrl: 'http://shop.example.com/events' }), '/application/notificationUrl', /https/],
-    ['a loopback host', withApp({ notificationUrl: 'https://127.0.0.1/events' }), '/application/notificationUrl', /loopback, private/],
-    ['a private host', withApp({ notificationUrl: 'https://10.0.0.1/events' }), '/application/notificationUrl', /loopback, private/],
-    ['the metadata address', withApp({ notificationUrl: 'https://169.254.169.254/latest' }), '/application/notificationUrl', /loopback, private/],
-    ['an IPv6 loopback host', withApp({ notificationUrl: 'https://[::1]/events' }), '/application/notificationUrl', /loopback, private/],
-    ['an IPv4-mapped private host', withApp({ notificationUrl: 'https://[::ffff:192.168.1.1]/events' }), '/application/notificationUrl', /loopback, private/],
-    ['localhost', withApp({ notificationUrl: 'https://localhost/events' }), '/application/notificationUrl', /local host/],
+    [
+      'an ftp notificationUrl',
+      withApp({ notificationUrl: 'ftp://shop.example.com/events' }),
+      '/application/notificationUrl',
+    ],
+    [
+      'a plain http notificationUrl',
+      withApp({ notificationUrl: 'http://shop.example.com/events' }),
+      '/application/notificationUrl',
+      /https/,
+    ],
+    [
+      'a loopback host',
+      withApp({ notificationUrl: 'https://127.0.0.1/events' }),
+      '/application/notificationUrl',
+      /loopback, private/,
+    ],
+    [
+      'a private host',
+      withApp({ notificationUrl: 'https://10.0.0.1/events' }),
+      '/application/notificationUrl',
+      /loopback, private/,
+    ],
+    [
+      'the metadata address',
+      withApp({ notificationUrl: 'https://169.254.169.254/latest' }),
+      '/application/notificationUrl',
+      /loopback, private/,
+    ],
+    [
+      'an IPv6 loopback host',
+      withApp({ notificationUrl: 'https://[::1]/events' }),
+      '/application/notificationUrl',
+      /loopback, private/,
+    ],
+    [
+      'an IPv4-mapped private host',
+      withApp({ notificationUrl: 'https://[::ffff:192.168.1.1]/events' }),
+      '/application/notificationUrl',
+      /loopback, private/,
+    ],
+    [
+      'localhost',
+      withApp({ notificationUrl: 'https://localhost/events' }),
+      '/application/notificationUrl',
+      /local host/,
+    ],
     // Host forms that once got through (issue 14): trailing dots, an IPv4-compatible IPv6 address.
-    ['localhost with a trailing dot', withApp({ notificationUrl: 'https://localhost./x' }), '/application/notificationUrl', /local host/],
-    ['a single-label host with a trailing dot', withApp({ notificationUrl: 'https://vm./x' }), '/application/notificationUrl', /fully qualified/],
-    ['an IPv4-compatible loopback', withApp({ notificationUrl: 'https://[::127.0.0.1]/x' }), '/application/notificationUrl', /loopback, private/],
-    ['an IPv4-mapped loopback', withApp({ notificationUrl: 'https://[::ffff:127.0.0.1]/x' }), '/application/notificationUrl', /loopback, private/],
-    ['a loopback with a trailing dot', withApp({ notificationUrl: 'https://127.0.0.1./x' }), '/application/notificationUrl', /loopback, private/],
-    ['credentials in the URL', withApp({ notificationUrl: 'https://user:pw@shop.example.com/events' }), '/application/notificationUrl'],
+    [
+      'localhost with a trailing dot',
+      withApp({ notificationUrl: 'https://localhost./x' }),
+      '/application/notificationUrl',
+      /local host/,
+    ],
+    [
+      'a single-label host with a trailing dot',
+      withApp({ notificationUrl: 'https://vm./x' }),
+      '/application/notificationUrl',
+      /fully qualified/,
+    ],
+    [
+      'an IPv4-compatible loopback',
+      withApp({ notificationUrl: 'https://[::127.0.0.1]/x' }),
+      '/application/notificationUrl',
+      /loopback, private/,
+    ],
+    [
+      'an IPv4-mapped loopback',
+      withApp({ notificationUrl: 'https://[::ffff:127.0.0.1]/x' }),
+      '/application/notificationUrl',
+      /loopback, private/,
+    ],
+    [
+      'a loopback with a trailing dot',
+      withApp({ notificationUrl: 'https://127.0.0.1./x' }),
+      '/application/notificationUrl',
+      /loopback, private/,
+    ],
+    [
+      'credentials in the URL',
+      withApp({ notificationUrl: 'https://user:pw@shop.example.com/events' }),
+      '/application/notificationUrl',
+    ],
     ['an unknown solution', withApp({ solution: 'payroll' }), '/application/solution', /not a published solution/],
     ['an array', [valid()], '/'],
   ];
@@ -83,22 +167,37 @@ describeEachStore('bad input to onboarding', (store) => {
     expect([broken.status, broken.body.code]).toEqual([400, 'invalid-request']);
     const empty = await ctx.platform.api('POST', '/api/developers', '');
     expect([empty.status, empty.body.code]).toEqual([400, 'invalid-request']);
-    const text = await ctx.platform.api('POST', '/api/developers', JSON.stringify(valid()), { 'content-type': 'text/plain' });
+    const text = await ctx.platform.api('POST', '/api/developers', JSON.stringify(valid()), {
+      'content-type': 'text/plain',
+    });
     expect([text.status, text.body.code]).toEqual([415, 'unsupported-media-type']);
-    const form = await ctx.platform.api('POST', '/api/developers', 'name=Ada', { 'content-type': 'application/x-www-form-urlencoded' });
+    const form = await ctx.platform.api('POST', '/api/developers', 'name=Ada', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     expect([form.status, form.body.code]).toEqual([415, 'unsupported-media-type']);
-    const huge = await ctx.platform.api('POST', '/api/developers', { ...valid(), company: 'x'.repeat(2 * 1024 * 1024) });
+    const huge = await ctx.platform.api('POST', '/api/developers', {
+      ...valid(),
+      company: 'x'.repeat(2 * 1024 * 1024),
+    });
     expect([huge.status, huge.body.code]).toEqual([413, 'payload-too-large']);
-    for (const r of [broken, empty, text, form, huge]) expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    for (const r of [broken, empty, text, form, huge])
+      expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(await counts(ctx.platform)).toEqual(before);
   });
 
   it('answers unknown routes, developers and applications with 404 problems', async () => {
     const route = await ctx.platform.api('GET', '/api/nothing-here');
     expect([route.status, route.body.code, route.body.type]).toEqual([404, 'not-found', '/problems/not-found']);
-    const dev = await ctx.platform.api('POST', '/api/developers/dev_0000000000000000000000/applications', valid().application);
+    const dev = await ctx.platform.api(
+      'POST',
+      '/api/developers/dev_0000000000000000000000/applications',
+      valid().application,
+    );
     expect([dev.status, dev.body.code]).toEqual([404, 'developer-not-found']);
-    const app = await ctx.platform.api('GET', '/api/developers/dev_0000000000000000000000/applications/app_0000000000000000000000');
+    const app = await ctx.platform.api(
+      'GET',
+      '/api/developers/dev_0000000000000000000000/applications/app_0000000000000000000000',
+    );
     expect([app.status, app.body.code]).toEqual([404, 'application-not-found']);
   });
 
@@ -110,7 +209,9 @@ describeEachStore('bad input to onboarding', (store) => {
     expect((await submitRegistration(`${ctx.platform.url}/register/${'A'.repeat(43)}`, 'x')).status).toBe(404);
 
     const { body } = await ctx.platform.api('POST', '/api/developers', { ...valid(), email: 'used@example.com' });
-    expect((await submitRegistration(body.registrationUrl, await solveRegistrationCaptcha(body.registrationUrl))).status).toBe(200);
+    expect(
+      (await submitRegistration(body.registrationUrl, await solveRegistrationCaptcha(body.registrationUrl))).status,
+    ).toBe(200);
     const before = await counts(ctx.platform);
     const page = await fetch(body.registrationUrl);
     expect(page.status).toBe(410);
@@ -124,7 +225,10 @@ describeEachStore('bad input to onboarding', (store) => {
   it('refuses a failed captcha with 400 and leaves the link usable', async () => {
     const { body } = await ctx.platform.api('POST', '/api/developers', { ...valid(), email: 'failed@example.com' });
     const url: string = body.registrationUrl;
-    const good = JSON.parse(Buffer.from(await solveRegistrationCaptcha(url), 'base64').toString()) as Record<string, unknown>;
+    const good = JSON.parse(Buffer.from(await solveRegistrationCaptcha(url), 'base64').toString()) as Record<
+      string,
+      unknown
+    >;
     const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64');
     const before = await counts(ctx.platform);
     for (const bad of [
@@ -148,9 +252,12 @@ describeEachStore('bad input to onboarding', (store) => {
   });
 
   it('refuses a replayed captcha solution, and a solution made for another link', async () => {
-    const first = (await ctx.platform.api('POST', '/api/developers', { ...valid(), email: 'replay1@example.com' })).body.registrationUrl;
-    const second = (await ctx.platform.api('POST', '/api/developers', { ...valid(), email: 'replay2@example.com' })).body.registrationUrl;
-    const third = (await ctx.platform.api('POST', '/api/developers', { ...valid(), email: 'replay3@example.com' })).body.registrationUrl;
+    const first = (await ctx.platform.api('POST', '/api/developers', { ...valid(), email: 'replay1@example.com' })).body
+      .registrationUrl;
+    const second = (await ctx.platform.api('POST', '/api/developers', { ...valid(), email: 'replay2@example.com' }))
+      .body.registrationUrl;
+    const third = (await ctx.platform.api('POST', '/api/developers', { ...valid(), email: 'replay3@example.com' })).body
+      .registrationUrl;
 
     // A solution for the first link does not open the second.
     const forFirst = await solveRegistrationCaptcha(first);
@@ -192,9 +299,16 @@ describeEachStore('registration links that expire', (store) => {
 
 describe('insecure notification URLs, where the operator allows them', () => {
   it('accepts http and loopback hosts with ALLOW_INSECURE_NOTIFICATION_URLS=true', async () => {
-    const platform = await startTestPlatform({ store: { kind: 'sqlite', databaseUrl: undefined }, env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } });
+    const platform = await startTestPlatform({
+      store: { kind: 'sqlite', databaseUrl: undefined },
+      env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' },
+    });
     try {
-      const res = await platform.api('POST', '/api/developers', withApp({ notificationUrl: 'http://127.0.0.1:9999/events' }));
+      const res = await platform.api(
+        'POST',
+        '/api/developers',
+        withApp({ notificationUrl: 'http://127.0.0.1:9999/events' }),
+      );
       expect(res.status).toBe(202);
       const ftp = await platform.api('POST', '/api/developers', withApp({ notificationUrl: 'ftp://127.0.0.1/events' }));
       expect(ftp.status).toBe(400);

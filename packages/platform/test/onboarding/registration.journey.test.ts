@@ -60,7 +60,10 @@ describeEachStore('registration journey over HTTP with a real SMTP server', (sto
 
     // The link is single use: the page and a second completion both say it was used.
     expect((await fetch(registrationUrl)).status).toBe(410);
-    const again = await submitRegistration(registrationUrl, await solveRegistrationCaptcha(registrationUrl).catch(() => 'x'));
+    const again = await submitRegistration(
+      registrationUrl,
+      await solveRegistrationCaptcha(registrationUrl).catch(() => 'x'),
+    );
     expect(again.status).toBe(410);
     expect(ctx.mail.to('ada@example.com')).toHaveLength(1);
 
@@ -71,17 +74,26 @@ describeEachStore('registration journey over HTTP with a real SMTP server', (sto
       notificationUrl: 'https://lens.example.com/hooks',
     });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: 'LedgerLens', solution: 'comp-nominalv1', notificationUrl: 'https://lens.example.com/hooks' });
+    expect(created.body).toMatchObject({
+      name: 'LedgerLens',
+      solution: 'comp-nominalv1',
+      notificationUrl: 'https://lens.example.com/hooks',
+    });
     expect(created.body.applicationId).toMatch(/^app_/);
     expect(created.body.webhookSecret).toMatch(/^whsec_/);
     expect(created.body.webhookSecret).not.toBe(ids.webhookSecret);
-    const second = await ctx.mail.waitFor('ada@example.com', (m) => (m.text ?? '').includes(created.body.applicationId));
+    const second = await ctx.mail.waitFor('ada@example.com', (m) =>
+      (m.text ?? '').includes(created.body.applicationId),
+    );
     expect(credentialsOf(second)).toEqual({
       developerId: ids.developerId,
       applicationId: created.body.applicationId,
       webhookSecret: created.body.webhookSecret,
     });
-    const fetched = await ctx.platform.api('GET', `/api/developers/${ids.developerId}/applications/${created.body.applicationId}`);
+    const fetched = await ctx.platform.api(
+      'GET',
+      `/api/developers/${ids.developerId}/applications/${created.body.applicationId}`,
+    );
     expect(fetched.status).toBe(200);
     expect(fetched.body.name).toBe('LedgerLens');
   });
@@ -118,7 +130,10 @@ describeEachStore('registration journey over HTTP with a real SMTP server', (sto
     await submitRegistration(body.registrationUrl, await solveRegistrationCaptcha(body.registrationUrl));
     const grace = credentialsOf(await ctx.mail.waitFor('grace@example.com'));
     expect(grace.developerId).toBe(pendingId.id);
-    expect((await ctx.platform.api('GET', `/api/developers/${grace.developerId}/applications/${grace.applicationId}`)).status).toBe(200);
+    expect(
+      (await ctx.platform.api('GET', `/api/developers/${grace.developerId}/applications/${grace.applicationId}`))
+        .status,
+    ).toBe(200);
   });
 
   it('keeps no registration token or webhook secret in the clear, in the store or in the log', async () => {
@@ -130,7 +145,14 @@ describeEachStore('registration journey over HTTP with a real SMTP server', (sto
 
     const db = ctx.platform.platform.store.db;
     const dump = JSON.stringify(
-      await Promise.all(['developers', 'applications', 'registrations', 'captcha_spent'].map((t) => db.selectFrom(t as 'developers').selectAll().execute())),
+      await Promise.all(
+        ['developers', 'applications', 'registrations', 'captcha_spent'].map((t) =>
+          db
+            .selectFrom(t as 'developers')
+            .selectAll()
+            .execute(),
+        ),
+      ),
     );
     expect(dump).toContain('hopper@example.com'); // the dump is real
     for (const secret of [token, webhookSecret, webhookSecret.slice('whsec_'.length)]) {
@@ -144,14 +166,21 @@ describeEachStore('registration journey over HTTP with a real SMTP server', (sto
 describe('the credentials e-mail when the mail server is down', () => {
   it('is sent once the mail server is back: the registration does not lose it', async () => {
     const smtpPort = await freePort(); // nothing listens there yet
-    const platform = await startTestPlatform({ store: { kind: 'sqlite', databaseUrl: undefined }, env: { SMTP_URL: `smtp://127.0.0.1:${smtpPort}` } });
+    const platform = await startTestPlatform({
+      store: { kind: 'sqlite', databaseUrl: undefined },
+      env: { SMTP_URL: `smtp://127.0.0.1:${smtpPort}` },
+    });
     let mail: MailCatcher | undefined;
     try {
       const { body } = await platform.api('POST', '/api/developers', registration('offline@example.com'));
       const done = await submitRegistration(body.registrationUrl, await solveRegistrationCaptcha(body.registrationUrl));
       expect(done.status).toBe(200);
       await new Promise((r) => setTimeout(r, 300));
-      const queued = await platform.platform.store.db.selectFrom('jobs').selectAll().where('kind', '=', 'send-mail').execute();
+      const queued = await platform.platform.store.db
+        .selectFrom('jobs')
+        .selectAll()
+        .where('kind', '=', 'send-mail')
+        .execute();
       expect(queued).toHaveLength(1);
       expect(queued[0]!.last_error).toMatch(/ECONNREFUSED/);
       expect(queued[0]!.payload).not.toContain('whsec_'); // the queued copy is sealed

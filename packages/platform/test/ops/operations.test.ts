@@ -57,20 +57,40 @@ describe('the OpenAPI document and the API reference', () => {
       if (/^\w+ \/api\/(connector|admin)\//.test(key) || ['GET /api/integration', 'GET /api/events'].includes(key)) {
         expect(op.security, `${key} names its credential`).toBeDefined();
       }
-      expect(Object.keys(op.responses).some((c) => c.startsWith('2')), key).toBe(true);
+      expect(
+        Object.keys(op.responses).some((c) => c.startsWith('2')),
+        key,
+      ).toBe(true);
     }
     expect(Object.keys(doc.webhooks).sort()).toEqual(
-      ['apikey.issued', 'consent.denied', 'integration.revoked', 'file.available', 'upload.validated', 'upload.completed', 'webhook.test'].sort(),
+      [
+        'apikey.issued',
+        'consent.denied',
+        'integration.revoked',
+        'file.available',
+        'upload.validated',
+        'upload.completed',
+        'webhook.test',
+      ].sort(),
     );
-    expect(doc.webhooks['apikey.issued'].post.requestBody.content['application/json'].schema.properties.data.required).toContain('apikey');
+    expect(
+      doc.webhooks['apikey.issued'].post.requestBody.content['application/json'].schema.properties.data.required,
+    ).toContain('apikey');
     const register = doc.paths['/api/developers'].post;
     expect(register.requestBody.content['application/json'].schema.required).toEqual(['name', 'email', 'application']);
-    expect(register.responses['400'].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/Problem');
+    expect(register.responses['400'].content['application/problem+json'].schema.$ref).toBe(
+      '#/components/schemas/Problem',
+    );
     expect(doc.components.schemas.Problem.properties.code).toBeDefined();
     // Each operation is the table's: named by its operationId, which is unique.
     const ids = operations.map(({ op }) => op.operationId);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.sort()).toEqual(routeList.filter((r) => !r.hidden).map((r) => r.operationId).sort());
+    expect(ids.sort()).toEqual(
+      routeList
+        .filter((r) => !r.hidden)
+        .map((r) => r.operationId)
+        .sort(),
+    );
   });
 
   it('serves the API reference UI at /docs from the platform itself', async () => {
@@ -93,7 +113,11 @@ describe('request logging', () => {
   it('logs requests without their credentials', async () => {
     const platform = await startTestPlatform({ store: { kind: 'sqlite', databaseUrl: undefined } });
     try {
-      const secrets = { apiKey: 'cck_LoggedKeyValue0001', instanceKey: 'cci_LoggedKeyValue0002', bearer: 'cca_LoggedKeyValue0003' };
+      const secrets = {
+        apiKey: 'cck_LoggedKeyValue0001',
+        instanceKey: 'cci_LoggedKeyValue0002',
+        bearer: 'cca_LoggedKeyValue0003',
+      };
       await platform.api('GET', '/health', undefined, {
         'x-api-key': secrets.apiKey,
         'x-instance-key': secrets.instanceKey,
@@ -103,7 +127,12 @@ describe('request logging', () => {
       const logs = platform.logs.join('');
       const lines = logs.split('\n').filter((l) => l.includes('"url":"/health"'));
       expect(lines).toHaveLength(1); // one line per request
-      expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'request', method: 'GET', status: 200, reqId: expect.stringMatching(/^req_\w{16}$/) });
+      expect(JSON.parse(lines[0]!)).toMatchObject({
+        msg: 'request',
+        method: 'GET',
+        status: 200,
+        reqId: expect.stringMatching(/^req_\w{16}$/),
+      });
       for (const s of [...Object.values(secrets), 'LoggedCookieValue0004']) expect(logs).not.toContain(s);
     } finally {
       await platform.stop();
@@ -112,7 +141,10 @@ describe('request logging', () => {
 });
 
 describe('metrics', () => {
-  const ctx = usePlatformWithMail({ kind: 'sqlite', databaseUrl: undefined }, { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } });
+  const ctx = usePlatformWithMail(
+    { kind: 'sqlite', databaseUrl: undefined },
+    { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } },
+  );
 
   it('counts requests by route, webhook attempts by outcome, and reads the queue at each scrape', async () => {
     const receiver = await new Receiver().start();
@@ -131,7 +163,9 @@ describe('metrics', () => {
       expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
       expect(metrics.text).toMatch(/^process_resident_memory_bytes \d+/m);
       expect(metrics.text).toMatch(/^cc_http_requests_total\{method="GET",route="\/health",status="200"\} 1$/m);
-      expect(metrics.text).toMatch(/^cc_http_request_duration_seconds_count\{method="POST",route="\/api\/developers"\} 1$/m);
+      expect(metrics.text).toMatch(
+        /^cc_http_request_duration_seconds_count\{method="POST",route="\/api\/developers"\} 1$/m,
+      );
       expect(metrics.text).toMatch(/^cc_webhook_attempts_total\{outcome="delivered"\} 1$/m);
       expect(metrics.text).toMatch(/^# TYPE cc_jobs gauge$/m);
       expect(metrics.text).toMatch(/^# TYPE cc_uploads gauge$/m);
@@ -144,7 +178,9 @@ describe('metrics', () => {
     const app = await registerApplication(ctx.platform.url, ctx.mail, { notificationUrl: 'http://127.0.0.1:9/events' });
     const { instanceKey } = await provisionInstance(ctx.platform);
     const { apikey } = await integrate(ctx.platform, app, instanceKey);
-    const body = JSON.stringify([{ id: 'p1', name: 'Spade', netPrice: 9.5, tax: 20, discountByUnit: true, timestamp: '2026-11-28T10:00:00.000Z' }]);
+    const body = JSON.stringify([
+      { id: 'p1', name: 'Spade', netPrice: 9.5, tax: 20, discountByUnit: true, timestamp: '2026-11-28T10:00:00.000Z' },
+    ]);
     const put = await fetch(`${ctx.platform.url}/api/connector/solutions/ecommerce/scopes/products`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json', 'x-instance-key': instanceKey },
@@ -152,12 +188,20 @@ describe('metrics', () => {
     });
     expect(put.status).toBe(201);
     const { fileId } = (await put.json()) as { fileId: string };
-    const download = await fetch(`${ctx.platform.url}/api/files/${fileId}/content`, { headers: { 'x-api-key': apikey } });
+    const download = await fetch(`${ctx.platform.url}/api/files/${fileId}/content`, {
+      headers: { 'x-api-key': apikey },
+    });
     expect(await download.text()).toBe(body);
-    const ranged = await fetch(`${ctx.platform.url}/api/files/${fileId}/content`, { headers: { 'x-api-key': apikey, range: 'bytes=0-9' } });
+    const ranged = await fetch(`${ctx.platform.url}/api/files/${fileId}/content`, {
+      headers: { 'x-api-key': apikey, range: 'bytes=0-9' },
+    });
     expect(await ranged.text()).toBe(body.slice(0, 10));
     const metrics = (await ctx.platform.api('GET', '/metrics')).text;
-    expect(metrics).toMatch(/^cc_http_requests_total\{method="GET",route="\/api\/files\/:fileId\/content",status="200"\} 1$/m);
-    expect(metrics).toMatch(/^cc_http_requests_total\{method="GET",route="\/api\/files\/:fileId\/content",status="206"\} 1$/m);
+    expect(metrics).toMatch(
+      /^cc_http_requests_total\{method="GET",route="\/api\/files\/:fileId\/content",status="200"\} 1$/m,
+    );
+    expect(metrics).toMatch(
+      /^cc_http_requests_total\{method="GET",route="\/api\/files\/:fileId\/content",status="206"\} 1$/m,
+    );
   });
 });

@@ -13,8 +13,18 @@ describe.skipIf(!built)('the platform process', () => {
   });
 
   it('refuses to start when its S3 bucket cannot be reached, rather than keep files elsewhere', async () => {
-    const s3 = { S3_ENDPOINT: `http://127.0.0.1:${await freePort()}`, S3_BUCKET: 'files', S3_REGION: 'eu-west-2', S3_ACCESS_KEY_ID: 'AK', S3_SECRET_ACCESS_KEY: 'SK' };
-    const p = run({ ...s3, DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cc-proc-')), ADMIN_TOKEN: 'test-admin-token-0123456789abcdef' });
+    const s3 = {
+      S3_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+      S3_BUCKET: 'files',
+      S3_REGION: 'eu-west-2',
+      S3_ACCESS_KEY_ID: 'AK',
+      S3_SECRET_ACCESS_KEY: 'SK',
+    };
+    const p = run({
+      ...s3,
+      DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cc-proc-')),
+      ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
+    });
     expect(await p.exited).toBe(1);
     expect(p.err()).toContain('S3_ENDPOINT: the bucket "files"');
   });
@@ -58,12 +68,22 @@ describe.skipIf(!built)('the platform process', () => {
     const res = await fetch(`${url}/api/developers`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Ada', email: 'ada@example.com', application: { name: 'S', solution: 'ecommerce', notificationUrl: 'https://s.example.com/e' } }),
+      body: JSON.stringify({
+        name: 'Ada',
+        email: 'ada@example.com',
+        application: { name: 'S', solution: 'ecommerce', notificationUrl: 'https://s.example.com/e' },
+      }),
     });
     const { registrationUrl } = (await res.json()) as { registrationUrl: string };
-    expect((await submitRegistration(registrationUrl, await solveRegistrationCaptcha(registrationUrl))).status).toBe(200);
+    expect((await submitRegistration(registrationUrl, await solveRegistrationCaptcha(registrationUrl))).status).toBe(
+      200,
+    );
     const mailDir = path.join(dataDir, 'mail');
-    for (let i = 0; i < 100 && !(fs.existsSync(mailDir) && fs.readdirSync(mailDir).some((f) => f.endsWith('.eml'))); i++) {
+    for (
+      let i = 0;
+      i < 100 && !(fs.existsSync(mailDir) && fs.readdirSync(mailDir).some((f) => f.endsWith('.eml')));
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 50)); // the e-mail goes out through the job queue
     }
     const files = fs.readdirSync(mailDir);

@@ -16,8 +16,14 @@ describeEachStore('the developer API: developer tokens (ccd_…), never the Deve
   const stored = async () => (await ctx.platform.api('GET', appPath())).body;
 
   beforeAll(async () => {
-    a = await registerApplication(ctx.platform.url, ctx.mail, { notificationUrl: 'http://127.0.0.1:9/a', email: 'a@example.com' });
-    b = await registerApplication(ctx.platform.url, ctx.mail, { notificationUrl: 'http://127.0.0.1:9/b', email: 'b@example.com' });
+    a = await registerApplication(ctx.platform.url, ctx.mail, {
+      notificationUrl: 'http://127.0.0.1:9/a',
+      email: 'a@example.com',
+    });
+    b = await registerApplication(ctx.platform.url, ctx.mail, {
+      notificationUrl: 'http://127.0.0.1:9/b',
+      email: 'b@example.com',
+    });
     console_ = await signIn(ctx.platform.url, ctx.mail, 'a@example.com');
     const created = await console_.post('/portal/tokens', { name: 'ci' }, '/portal/tokens');
     expect(created.status).toBe(201);
@@ -25,13 +31,27 @@ describeEachStore('the developer API: developer tokens (ccd_…), never the Deve
   });
 
   it('lists, changes and rotates with a token', async () => {
-    const list = await ctx.platform.api('GET', `/api/developers/${a.developerId}/applications`, undefined, bearer(token));
+    const list = await ctx.platform.api(
+      'GET',
+      `/api/developers/${a.developerId}/applications`,
+      undefined,
+      bearer(token),
+    );
     expect(list.status).toBe(200);
     expect(list.body.map((x: { applicationId: string }) => x.applicationId)).toEqual([a.applicationId]);
 
-    const patched = await ctx.platform.api('PATCH', appPath(), { notificationUrl: 'http://127.0.0.1:9/new', name: 'Renamed' }, bearer(token));
+    const patched = await ctx.platform.api(
+      'PATCH',
+      appPath(),
+      { notificationUrl: 'http://127.0.0.1:9/new', name: 'Renamed' },
+      bearer(token),
+    );
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ applicationId: a.applicationId, name: 'Renamed', notificationUrl: 'http://127.0.0.1:9/new' });
+    expect(patched.body).toMatchObject({
+      applicationId: a.applicationId,
+      name: 'Renamed',
+      notificationUrl: 'http://127.0.0.1:9/new',
+    });
 
     const bad = await ctx.platform.api('PATCH', appPath(), { notificationUrl: 'ftp://x.example.com/' }, bearer(token));
     expect(bad.status).toBe(400);
@@ -48,7 +68,12 @@ describeEachStore('the developer API: developer tokens (ccd_…), never the Deve
   it('the SDK makes the same calls', async () => {
     const cloud = new ConnectedCloud({ baseUrl: ctx.platform.url });
     expect((await cloud.applications(a.developerId, token)).map((x) => x.applicationId)).toEqual([a.applicationId]);
-    const changed = await cloud.updateApplication(a.developerId, a.applicationId, { description: 'from the SDK' }, token);
+    const changed = await cloud.updateApplication(
+      a.developerId,
+      a.applicationId,
+      { description: 'from the SDK' },
+      token,
+    );
     expect(changed.description).toBe('from the SDK');
     expect((await cloud.rotateWebhookSecret(a.developerId, a.applicationId, token)).webhookSecret).toMatch(/^whsec_/);
     await expect(cloud.applications(b.developerId, token)).rejects.toMatchObject({ status: 404 });
@@ -66,10 +91,20 @@ describeEachStore('the developer API: developer tokens (ccd_…), never the Deve
     const forged = await ctx.platform.api('PATCH', appPath(), change, bearer(`ccd_${'A'.repeat(46)}`));
     expect(forged.body.code).toBe('developer-token-invalid');
     // A's token on B's application: not found, as if it did not exist.
-    const other = await ctx.platform.api('PATCH', `/api/developers/${b.developerId}/applications/${b.applicationId}`, change, bearer(token));
+    const other = await ctx.platform.api(
+      'PATCH',
+      `/api/developers/${b.developerId}/applications/${b.applicationId}`,
+      change,
+      bearer(token),
+    );
     expect(other.status).toBe(404);
-    expect((await ctx.platform.api('GET', `/api/developers/${b.developerId}/applications`, undefined, bearer(token))).status).toBe(404);
-    expect((await ctx.platform.api('GET', `/api/developers/${b.developerId}/applications/${b.applicationId}`)).body.notificationUrl).toBe('http://127.0.0.1:9/b');
+    expect(
+      (await ctx.platform.api('GET', `/api/developers/${b.developerId}/applications`, undefined, bearer(token))).status,
+    ).toBe(404);
+    expect(
+      (await ctx.platform.api('GET', `/api/developers/${b.developerId}/applications/${b.applicationId}`)).body
+        .notificationUrl,
+    ).toBe('http://127.0.0.1:9/b');
 
     const tokenId = /(dtk_[0-9A-Za-z]+)/.exec((await console_.get('/portal/tokens')).text)![1]!;
     expect((await console_.post(`/portal/tokens/${tokenId}/revoke`, {}, '/portal/tokens')).status).toBe(303);
@@ -85,7 +120,9 @@ describeEachStore('the developer API: developer tokens (ccd_…), never the Deve
     const path = doc.paths['/api/developers/{developerId}/applications/{applicationId}'];
     expect(path.patch.operationId).toBe('updateApplication');
     expect(path.patch.security).toEqual([{ developerToken: [] }]);
-    expect(doc.paths['/api/developers/{developerId}/applications/{applicationId}/webhook-secret'].post.responses['201']).toBeDefined();
+    expect(
+      doc.paths['/api/developers/{developerId}/applications/{applicationId}/webhook-secret'].post.responses['201'],
+    ).toBeDefined();
     expect(doc.paths['/api/developers/{developerId}/applications'].get.operationId).toBe('listApplications');
   });
 });

@@ -17,10 +17,16 @@ describe.skipIf(!haveChromium && !process.env.CI)('the pages everyone sees, in C
   });
 
   it('the home page has the guide, the Postman link and the way to the console, on a desktop and a phone', async () => {
-    for (const [name, viewport] of [['home', { width: 1280, height: 900 }], ['home-mobile', { width: 390, height: 844 }]] as const) {
+    for (const [name, viewport] of [
+      ['home', { width: 1280, height: 900 }],
+      ['home-mobile', { width: 390, height: 844 }],
+    ] as const) {
       const page = await browser.newPage({ viewport });
       const external: string[] = [];
-      page.on('request', (r) => !r.url().startsWith(platform.url) && !r.url().startsWith('data:') && external.push(r.url()));
+      page.on(
+        'request',
+        (r) => !r.url().startsWith(platform.url) && !r.url().startsWith('data:') && external.push(r.url()),
+      );
       const res = await page.goto(`${platform.url}/`);
       expect(res?.status()).toBe(200);
       const steps = await page.locator('ol.steps > li h3').allTextContents();
@@ -30,7 +36,9 @@ describe.skipIf(!haveChromium && !process.env.CI)('the pages everyone sees, in C
       expect(await page.locator('a[href="/docs"]').count()).toBeGreaterThan(0);
       expect(await page.locator('a[href="/portal"]').count()).toBeGreaterThan(0);
       // The stylesheet is the platform's own and applied; nothing came from elsewhere.
-      expect(await page.evaluate(() => getComputedStyle(document.querySelector('header.site')!).backgroundColor)).toBe('rgb(13, 27, 42)');
+      expect(await page.evaluate(() => getComputedStyle(document.querySelector('header.site')!).backgroundColor)).toBe(
+        'rgb(13, 27, 42)',
+      );
       expect(external).toEqual([]);
       // Nothing wider than the screen but the code blocks, which scroll by themselves.
       expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);

@@ -7,13 +7,23 @@ import { describeEachStore } from '../support/stores.js';
 
 describeEachStore('sign-in and sessions: refusals change nothing', (store) => {
   // No sign-in limits for this suite (it signs in often); the limits have a platform of their own below.
-  const ctx = usePlatformWithMail(store, { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true', RATE_LIMIT_SIGNIN_EMAILS: 'off', RATE_LIMIT_SIGNIN_CLIENTS: 'off' } });
+  const ctx = usePlatformWithMail(store, {
+    env: {
+      ALLOW_INSECURE_NOTIFICATION_URLS: 'true',
+      RATE_LIMIT_SIGNIN_EMAILS: 'off',
+      RATE_LIMIT_SIGNIN_CLIENTS: 'off',
+    },
+  });
   const email = 'ada@example.com';
   let app: RegisteredApplication;
   const portalConfig = () => ctx.platform.platform.config.portal;
-  const sessions = async () => (await ctx.platform.platform.store.db.selectFrom('portal_sessions').select('token_hash').execute()).length;
+  const sessions = async () =>
+    (await ctx.platform.platform.store.db.selectFrom('portal_sessions').select('token_hash').execute()).length;
   /** Config changed for one test, put back after it. */
-  async function withPortalConfig<T>(change: Partial<ReturnType<typeof portalConfig>>, run: () => Promise<T>): Promise<T> {
+  async function withPortalConfig<T>(
+    change: Partial<ReturnType<typeof portalConfig>>,
+    run: () => Promise<T>,
+  ): Promise<T> {
     const saved = { ...portalConfig() };
     Object.assign(portalConfig(), change);
     try {
@@ -22,7 +32,8 @@ describeEachStore('sign-in and sessions: refusals change nothing', (store) => {
       Object.assign(portalConfig(), saved);
     }
   }
-  const requestLink = async (client: FormClient, address: string) => client.post('/portal/sign-in', { email: address }, '/portal/sign-in');
+  const requestLink = async (client: FormClient, address: string) =>
+    client.post('/portal/sign-in', { email: address }, '/portal/sign-in');
 
   beforeAll(async () => {
     app = await registerApplication(ctx.platform.url, ctx.mail, { notificationUrl: 'http://127.0.0.1:9/hook', email });
@@ -61,7 +72,8 @@ describeEachStore('sign-in and sessions: refusals change nothing', (store) => {
     expect(await sessions()).toBe(before);
 
     const signedIn = await signIn(ctx.platform.url, ctx.mail, email); // one use
-    const used = new URL(await signInLink(ctx.mail, email, new Set([...signInMails(ctx.mail, email)].slice(0, -1)))).pathname;
+    const used = new URL(await signInLink(ctx.mail, email, new Set([...signInMails(ctx.mail, email)].slice(0, -1))))
+      .pathname;
     expect((await signedIn.get(used)).status).toBe(410);
     const again = new FormClient(ctx.platform.url);
     const afterUse = await sessions();
@@ -86,7 +98,10 @@ describeEachStore('sign-in and sessions: refusals change nothing', (store) => {
     expect((await a.request('POST', url, change)).status).toBe(403);
     const other = await signIn(ctx.platform.url, ctx.mail, email);
     expect((await a.request('POST', url, { ...change, csrf: await other.csrf('/portal') })).status).toBe(403);
-    const stored = await ctx.platform.api('GET', `/api/developers/${app.developerId}/applications/${app.applicationId}`);
+    const stored = await ctx.platform.api(
+      'GET',
+      `/api/developers/${app.developerId}/applications/${app.applicationId}`,
+    );
     expect(stored.body.notificationUrl).toBe('http://127.0.0.1:9/hook');
     // Nor may a sign-in be asked for without one.
     const seen = signInMails(ctx.mail, email).size;
@@ -112,10 +127,15 @@ describeEachStore('sign-in and sessions: refusals change nothing', (store) => {
 });
 
 describeEachStore('sign-in limits', (store) => {
-  const ctx = usePlatformWithMail(store, { env: { RATE_LIMIT_SIGNIN_EMAILS: '2/15m', RATE_LIMIT_SIGNIN_CLIENTS: '4/15m' } });
+  const ctx = usePlatformWithMail(store, {
+    env: { RATE_LIMIT_SIGNIN_EMAILS: '2/15m', RATE_LIMIT_SIGNIN_CLIENTS: '4/15m' },
+  });
 
   it('limits sign-in requests per address and per client, with Retry-After, and sends nothing past a limit', async () => {
-    await registerApplication(ctx.platform.url, ctx.mail, { notificationUrl: 'https://limits.example.com/hook', email: 'limited@example.com' });
+    await registerApplication(ctx.platform.url, ctx.mail, {
+      notificationUrl: 'https://limits.example.com/hook',
+      email: 'limited@example.com',
+    });
     const client = new FormClient(ctx.platform.url);
     const ask = (address: string) => client.post('/portal/sign-in', { email: address }, '/portal/sign-in');
     expect((await ask('limited@example.com')).status).toBe(200);
@@ -133,7 +153,10 @@ describeEachStore('sign-in limits', (store) => {
 });
 
 describe('the session cookie behind https', () => {
-  const ctx = usePlatformWithMail({ kind: 'sqlite', databaseUrl: undefined }, { env: { PUBLIC_URL: 'https://portal.example.com', ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } });
+  const ctx = usePlatformWithMail(
+    { kind: 'sqlite', databaseUrl: undefined },
+    { env: { PUBLIC_URL: 'https://portal.example.com', ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } },
+  );
 
   it('is HttpOnly, SameSite=Lax and Secure when PUBLIC_URL is https', async () => {
     const registered = await ctx.platform.api('POST', '/api/developers', {

@@ -11,7 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../src/features/reference/openapi.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const doc = openApiDocument({ publicUrl: 'http://127.0.0.1:8080', routes: routeList, solutions: builtInSolutions }) as any;
+const doc = openApiDocument({
+  publicUrl: 'http://127.0.0.1:8080',
+  routes: routeList,
+  solutions: builtInSolutions,
+}) as any;
 const operations = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([p, ops]) =>
   Object.entries(ops).map(([method, op]) => ({ key: `${method.toUpperCase()} ${p}`, op })),
 );
@@ -21,9 +25,13 @@ describe('the OpenAPI document generated from the route table', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cc-openapi-')), 'openapi.json');
     fs.writeFileSync(file, JSON.stringify(doc));
     const bin = path.join(root, 'node_modules/.bin/redocly');
-    const { stdout, stderr } = await promisify(execFile)(bin, ['lint', '--config', path.join(root, 'redocly.yaml'), '--format=summary', file], {
-      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
-    });
+    const { stdout, stderr } = await promisify(execFile)(
+      bin,
+      ['lint', '--config', path.join(root, 'redocly.yaml'), '--format=summary', file],
+      {
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+      },
+    );
     const out = stdout + stderr;
     expect(out).toContain('Your API description is valid');
     expect(out).not.toMatch(/^warning |You have \d+ warning/m); // (not Redocly's notice that Node 20 support ends)
@@ -39,17 +47,23 @@ describe('the OpenAPI document generated from the route table', () => {
         expect(content, `${key} ${status}`).toBeDefined();
         expect(Object.keys(content.examples).sort(), `${key} ${status}`).toEqual([...codes].sort());
       }
-      for (const param of op.parameters ?? []) if (param.in === 'path') expect(param.example, `${key} ${param.name}`).toBeDefined();
+      for (const param of op.parameters ?? [])
+        if (param.in === 'path') expect(param.example, `${key} ${param.name}`).toBeDefined();
     }
     for (const tag of doc.tags) expect(tag.description).toEqual(expect.any(String));
     // The over-long parameter refusal is documented wherever there is a path parameter.
     for (const { key, op } of operations) {
-      if ((op.parameters ?? []).some((p: any) => p.in === 'path')) expect(op.responses['400']?.content?.['application/problem+json'], key).toBeDefined();
+      if ((op.parameters ?? []).some((p: any) => p.in === 'path'))
+        expect(op.responses['400']?.content?.['application/problem+json'], key).toBeDefined();
     }
   });
 
   it('documents the three streaming routes with a body: an array of the solution’s records, with notes on streaming', () => {
-    for (const key of ['POST /api/uploads', 'PUT /api/connector/solutions/{domain}/scopes/{scope}', 'PUT /api/connector/uploads/{fileId}/result']) {
+    for (const key of [
+      'POST /api/uploads',
+      'PUT /api/connector/solutions/{domain}/scopes/{scope}',
+      'PUT /api/connector/uploads/{fileId}/result',
+    ]) {
       const body = operations.find((o) => o.key === key)!.op.requestBody;
       expect(body.required, key).toBe(true);
       const json = body.content['application/json'];
@@ -77,7 +91,8 @@ describe('the OpenAPI document generated from the route table', () => {
     };
     for (const { key, op } of operations) {
       for (const p of op.parameters ?? []) check(`${key} ${p.name}`, p.schema, p.example);
-      for (const [type, c] of Object.entries<any>(op.requestBody?.content ?? {})) check(`${key} body ${type}`, c.schema, c.example);
+      for (const [type, c] of Object.entries<any>(op.requestBody?.content ?? {}))
+        check(`${key} body ${type}`, c.schema, c.example);
       for (const [status, r] of Object.entries<any>(op.responses)) {
         const json = r.content?.['application/json'];
         if (json) check(`${key} ${status}`, json.schema, json.example);

@@ -9,11 +9,17 @@ import { registerApplication } from '../support/onboarding.js';
 import { usePlatformWithMail } from '../support/platform.js';
 
 const newman = createRequire(import.meta.url)('newman') as {
-  run(options: object, done: (error: Error | null, summary: any) => void): { on(event: string, listener: (...args: any[]) => void): unknown };
+  run(
+    options: object,
+    done: (error: Error | null, summary: any) => void,
+  ): { on(event: string, listener: (...args: any[]) => void): unknown };
 };
 
 describe('the Postman collection, run by newman', () => {
-  const ctx = usePlatformWithMail({ kind: 'sqlite', databaseUrl: undefined }, { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } });
+  const ctx = usePlatformWithMail(
+    { kind: 'sqlite', databaseUrl: undefined },
+    { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } },
+  );
 
   it('has folders in the guide’s order, declared variables, auth per folder and a request for every operation', async () => {
     const collection = (await ctx.platform.api('GET', '/postman.json')).body;
@@ -30,11 +36,26 @@ describe('the Postman collection, run by newman', () => {
       'Operations',
     ]);
     const declared = collection.variable.map((v: { key: string }) => v.key);
-    for (const name of ['baseUrl', 'developerId', 'applicationId', 'secret', 'passcodeId', 'apiKey', 'instanceKey', 'adminToken', 'fileId', 'uploadId', 'consentId', 'integrationId', 'eventId']) {
+    for (const name of [
+      'baseUrl',
+      'developerId',
+      'applicationId',
+      'secret',
+      'passcodeId',
+      'apiKey',
+      'instanceKey',
+      'adminToken',
+      'fileId',
+      'uploadId',
+      'consentId',
+      'integrationId',
+      'eventId',
+    ]) {
       expect(declared).toContain(name);
     }
     const text = JSON.stringify(collection);
-    for (const used of new Set([...text.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]!))) expect(declared, used).toContain(used);
+    for (const used of new Set([...text.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]!)))
+      expect(declared, used).toContain(used);
     for (const r of collection.item.flatMap((f: { item: any[] }) => f.item)) {
       expect(`${r.request.url.raw} ${r.request.body?.raw ?? ''}`, r.name).not.toMatch(/"string"|\/string\b/);
     }
@@ -44,10 +65,18 @@ describe('the Postman collection, run by newman', () => {
     expect(new Set(names).size).toBe(names.length);
     for (const r of requests) expect(r.event[0].script.exec.join('\n'), r.name).toContain('pm.test(');
     const ops = routeList.filter((r) => !r.hidden && !browserOnly.includes(r.operationId as never));
-    const covered = new Set<string>(requests.map((r: any): string => `${r.request.method} /${r.request.url.path.join('/')}`.replace(/\{\{\w+\}\}/g, '*')));
+    const covered = new Set<string>(
+      requests.map((r: any): string =>
+        `${r.request.method} /${r.request.url.path.join('/')}`.replace(/\{\{\w+\}\}/g, '*'),
+      ),
+    );
     for (const op of ops) {
-      const pattern = `${op.method} ${op.path}`.replace(/\{\w+\}(\.json)?/g, (m) => (m.endsWith('.json') ? '*.json' : '*'));
-      const found = [...covered].some((c) => new RegExp(`^${pattern.replace(/[.?]/g, '\\$&').replace(/\*/g, '[^/]+')}$`).test(c));
+      const pattern = `${op.method} ${op.path}`.replace(/\{\w+\}(\.json)?/g, (m) =>
+        m.endsWith('.json') ? '*.json' : '*',
+      );
+      const found = [...covered].some((c) =>
+        new RegExp(`^${pattern.replace(/[.?]/g, '\\$&').replace(/\*/g, '[^/]+')}$`).test(c),
+      );
       expect(found, op.operationId).toBe(true);
     }
   });
@@ -55,10 +84,14 @@ describe('the Postman collection, run by newman', () => {
   it('runs from registration to a tracked upload with a result, with a second process playing the instance', async () => {
     const app = await registerApplication(ctx.platform.url, ctx.mail, { notificationUrl: 'http://127.0.0.1:9/events' });
     const { instanceKey } = await provisionInstance(ctx.platform);
-    const player = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/instance-player.ts', import.meta.url))], {
-      env: { ...process.env, PLATFORM_URL: ctx.platform.url, INSTANCE_KEY: instanceKey },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const player = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('../support/instance-player.ts', import.meta.url))],
+      {
+        env: { ...process.env, PLATFORM_URL: ctx.platform.url, INSTANCE_KEY: instanceKey },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     let playerOutput = '';
     player.stdout.on('data', (d) => (playerOutput += d));
     player.stderr.on('data', (d) => (playerOutput += d));
@@ -75,8 +108,14 @@ describe('the Postman collection, run by newman', () => {
     try {
       const summary = await new Promise<any>((resolve, reject) => {
         newman
-          .run({ collection, envVar: Object.entries(env).map(([key, value]) => ({ key, value })), reporters: process.env.NEWMAN_CLI ? ['cli'] : [], timeoutRequest: 60_000 }, (error, s) =>
-            error ? reject(error) : resolve(s),
+          .run(
+            {
+              collection,
+              envVar: Object.entries(env).map(([key, value]) => ({ key, value })),
+              reporters: process.env.NEWMAN_CLI ? ['cli'] : [],
+              timeoutRequest: 60_000,
+            },
+            (error, s) => (error ? reject(error) : resolve(s)),
           )
           .on('request', (_error: unknown, args: any) => {
             if (args.item.name === 'Create a passcode' && args.response?.code === 201) {

@@ -9,7 +9,10 @@ import { usePlatformWithMail } from '../support/platform.js';
 // client sends: no credentials, an over-long path parameter, a malformed body, no body at all.
 
 describe('every operation answers only what it documents', () => {
-  const ctx = usePlatformWithMail({ kind: 'sqlite', databaseUrl: undefined }, { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } });
+  const ctx = usePlatformWithMail(
+    { kind: 'sqlite', databaseUrl: undefined },
+    { env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } },
+  );
   const credentials: Record<string, Record<string, string>> = { none: {}, adminToken: ADMIN };
   let doc: any;
 
@@ -32,7 +35,9 @@ describe('every operation answers only what it documents', () => {
       for (const [method, op] of Object.entries<any>(ops)) {
         const params = (op.parameters ?? []).filter((p: any) => p.in === 'path');
         const url = (long = false) =>
-          path.replace(/\{(\w+)\}/g, (_m, name: string) => (long ? 'x'.repeat(150) : String(params.find((p: any) => p.name === name)?.example)));
+          path.replace(/\{(\w+)\}/g, (_m, name: string) =>
+            long ? 'x'.repeat(150) : String(params.find((p: any) => p.name === name)?.example),
+          );
         const query = (op.parameters ?? [])
           .filter((p: any) => p.in === 'query' && p.required)
           .map((p: any) => `${p.name}=${encodeURIComponent(String(p.example))}`)
@@ -42,11 +47,20 @@ describe('every operation answers only what it documents', () => {
         if (op.security.length) cases.push({ what: 'no credentials', url: url(), headers: {} });
         if (params.length) cases.push({ what: 'over-long parameter', url: url(true), headers: auth });
         if (op.requestBody) {
-          cases.push({ what: 'malformed body', url: url(), headers: { ...auth, 'content-type': 'application/json' }, body: '{"not json' });
+          cases.push({
+            what: 'malformed body',
+            url: url(),
+            headers: { ...auth, 'content-type': 'application/json' },
+            body: '{"not json',
+          });
           cases.push({ what: 'no body', url: url(), headers: auth });
         }
         for (const c of cases) {
-          const res = await fetch(`${ctx.platform.url}${c.url}${query ? `?${query}` : ''}`, { method: method.toUpperCase(), headers: c.headers, body: c.body });
+          const res = await fetch(`${ctx.platform.url}${c.url}${query ? `?${query}` : ''}`, {
+            method: method.toUpperCase(),
+            headers: c.headers,
+            body: c.body,
+          });
           const type = (res.headers.get('content-type') ?? '').split(';')[0]!;
           const text = await res.text();
           const key = `${op.operationId} (${c.what}): ${res.status} ${type}`;

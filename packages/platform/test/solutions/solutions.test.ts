@@ -4,8 +4,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 
 const now = '2026-11-28T10:00:00.000Z';
-const address = { id: 'a1', address1: '1 High St', city: 'Leeds', country: 'GB', postCode: 'LS1 1AA', telephone1: '+44 113 000 0000', timestamp: now };
-const customer = { id: 'c1', firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com', addresses: [address], timestamp: now };
+const address = {
+  id: 'a1',
+  address1: '1 High St',
+  city: 'Leeds',
+  country: 'GB',
+  postCode: 'LS1 1AA',
+  telephone1: '+44 113 000 0000',
+  timestamp: now,
+};
+const customer = {
+  id: 'c1',
+  firstName: 'Ada',
+  lastName: 'Lovelace',
+  email: 'ada@example.com',
+  addresses: [address],
+  timestamp: now,
+};
 const samples: Record<string, { valid: unknown; invalid: unknown }> = {
   'ecommerce/customers': { valid: customer, invalid: { ...customer, email: 'nope' } },
   'ecommerce/products': {
@@ -14,9 +29,19 @@ const samples: Record<string, { valid: unknown; invalid: unknown }> = {
   },
   'ecommerce/orders': {
     valid: {
-      id: 'SO-1', orderDate: now, deliveryAddress: address, invoiceAddress: address, customer, discount: 0, currencyRate: 1,
-      paymentMethod: 'card', totalShipping: 5, lines: [{ productId: 'p1', quantity: 2, unitPrice: 9.5, tax: 20 }],
-      totalNet: 19, totalTax: 3.8, total: 27.8,
+      id: 'SO-1',
+      orderDate: now,
+      deliveryAddress: address,
+      invoiceAddress: address,
+      customer,
+      discount: 0,
+      currencyRate: 1,
+      paymentMethod: 'card',
+      totalShipping: 5,
+      lines: [{ productId: 'p1', quantity: 2, unitPrice: 9.5, tax: 20 }],
+      totalNet: 19,
+      totalTax: 3.8,
+      total: 27.8,
     },
     invalid: { id: 'SO-1', orderDate: now, lines: [] },
   },
@@ -26,8 +51,25 @@ const samples: Record<string, { valid: unknown; invalid: unknown }> = {
   },
   'comp-nominalv1/company-settings': {
     valid: {
-      id: 'co', companyId: 'co', country: 'GB', variant: 'Sage 50 Accounts', timestamp: now,
-      ...Object.fromEntries(['gocardless', 'invoicePayments', 'sagePayments', 'sagePay', 'bankFeeds', 'cis', 'charity', 'eBanking', 'mtdForVAT', 'office365'].map((k) => [`${k}State`, false])),
+      id: 'co',
+      companyId: 'co',
+      country: 'GB',
+      variant: 'Sage 50 Accounts',
+      timestamp: now,
+      ...Object.fromEntries(
+        [
+          'gocardless',
+          'invoicePayments',
+          'sagePayments',
+          'sagePay',
+          'bankFeeds',
+          'cis',
+          'charity',
+          'eBanking',
+          'mtdForVAT',
+          'office365',
+        ].map((k) => [`${k}State`, false]),
+      ),
     },
     invalid: { id: 'co', companyId: 'co', country: 'GB', variant: 'x', timestamp: now },
   },
@@ -36,8 +78,24 @@ const samples: Record<string, { valid: unknown; invalid: unknown }> = {
     invalid: { id: '4000', code: '4000', name: 'Sales', type: 'revenue', timestamp: now },
   },
   'comp-nominalv1/trial-balance': {
-    valid: { id: '4000/2026-11', accountCode: '4000', period: '2026-11', debit: 0, credit: 100, balance: -100, timestamp: now },
-    invalid: { id: '4000/2026-11', accountCode: '4000', period: '2026-13', debit: 0, credit: 100, balance: -100, timestamp: now },
+    valid: {
+      id: '4000/2026-11',
+      accountCode: '4000',
+      period: '2026-11',
+      debit: 0,
+      credit: 100,
+      balance: -100,
+      timestamp: now,
+    },
+    invalid: {
+      id: '4000/2026-11',
+      accountCode: '4000',
+      period: '2026-13',
+      debit: 0,
+      credit: 100,
+      balance: -100,
+      timestamp: now,
+    },
   },
 };
 
@@ -52,7 +110,9 @@ describe('solutions', () => {
     const { status, body } = await platform.api('GET', '/api/solutions');
     expect(status).toBe(200);
     const byDomain = Object.fromEntries(body.map((s: { domain: string }) => [s.domain, s]));
-    expect(byDomain.ecommerce.scopes.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(['customers', 'products']));
+    expect(byDomain.ecommerce.scopes.map((s: { name: string }) => s.name)).toEqual(
+      expect.arrayContaining(['customers', 'products']),
+    );
     expect(byDomain.ecommerce.uploads).toEqual([
       {
         type: 'orders',
@@ -61,7 +121,11 @@ describe('solutions', () => {
         resultSchemaUrl: `${platform.url}/api/solutions/ecommerce/schemas/orders-result.json`,
       },
     ]);
-    expect(byDomain['comp-nominalv1'].scopes.map((s: { name: string }) => s.name)).toEqual(['company-settings', 'nominal-accounts', 'trial-balance']);
+    expect(byDomain['comp-nominalv1'].scopes.map((s: { name: string }) => s.name)).toEqual([
+      'company-settings',
+      'nominal-accounts',
+      'trial-balance',
+    ]);
     expect((await platform.api('GET', '/api/solutions/ecommerce')).body).toEqual(byDomain.ecommerce);
   });
 
@@ -72,7 +136,8 @@ describe('solutions', () => {
     const urls: Array<[string, string]> = [];
     for (const s of solutions) {
       for (const scope of s.scopes) urls.push([`${s.domain}/${scope.name}`, scope.schemaUrl]);
-      for (const u of s.uploads) urls.push([`${s.domain}/${u.type}`, u.schemaUrl], [`${s.domain}/${u.type}-result`, u.resultSchemaUrl]);
+      for (const u of s.uploads)
+        urls.push([`${s.domain}/${u.type}`, u.schemaUrl], [`${s.domain}/${u.type}-result`, u.resultSchemaUrl]);
     }
     expect(urls.map(([k]) => k).sort()).toEqual(Object.keys(samples).sort());
     for (const [key, url] of urls) {

@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { filesystemBlobs, type BlobStore } from '../../src/infra/blobs/index.js';
@@ -52,7 +58,12 @@ export async function createBucket(): Promise<{ bucket: string; drop(): Promise<
       for (;;) {
         const page = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
         if (!page.Contents?.length) break;
-        await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: page.Contents.map((o) => ({ Key: o.Key! })) } }));
+        await client.send(
+          new DeleteObjectsCommand({
+            Bucket: bucket,
+            Delete: { Objects: page.Contents.map((o) => ({ Key: o.Key! })) },
+          }),
+        );
       }
       await client.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => {});
       client.destroy();
@@ -75,7 +86,13 @@ export function describeEachBlobStore(name: string, suite: (blobs: TestBlobs) =>
         env(): Record<string, string> {
           const s3 = blobs.s3;
           return s3
-            ? { S3_ENDPOINT: s3.endpoint, S3_BUCKET: s3.bucket, S3_REGION: s3.region, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey }
+            ? {
+                S3_ENDPOINT: s3.endpoint,
+                S3_BUCKET: s3.bucket,
+                S3_REGION: s3.region,
+                S3_ACCESS_KEY_ID: s3.accessKeyId,
+                S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+              }
             : {};
         },
       };
@@ -97,6 +114,9 @@ export function describeEachBlobStore(name: string, suite: (blobs: TestBlobs) =>
 }
 
 /** The store a suite's blobs name, built as the platform builds it. */
-export function openBlobs(blobs: TestBlobs, opts: { staleMultipartMs?: number; redirectSeconds?: number } = {}): BlobStore {
+export function openBlobs(
+  blobs: TestBlobs,
+  opts: { staleMultipartMs?: number; redirectSeconds?: number } = {},
+): BlobStore {
   return blobs.s3 ? s3Blobs({ ...blobs.s3, ...opts }) : filesystemBlobs(blobs.dataDir);
 }

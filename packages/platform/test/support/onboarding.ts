@@ -33,7 +33,10 @@ export async function registerApplication(
 }
 
 export async function sendTestEvent(platformUrl: string, app: RegisteredApplication): Promise<string> {
-  const res = await fetch(`${platformUrl}/api/developers/${app.developerId}/applications/${app.applicationId}/events/test`, { method: 'POST' });
+  const res = await fetch(
+    `${platformUrl}/api/developers/${app.developerId}/applications/${app.applicationId}/events/test`,
+    { method: 'POST' },
+  );
   if (res.status !== 202) throw new Error(`test event: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { eventId: string }).eventId;
 }

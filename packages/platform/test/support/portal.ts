@@ -5,11 +5,20 @@ export class FormClient {
   readonly cookies = new Map<string, string>();
   constructor(readonly base: string) {}
 
-  async request(method: string, path: string, form?: Record<string, string>): Promise<{ status: number; location: string | null; text: string; headers: Headers }> {
+  async request(
+    method: string,
+    path: string,
+    form?: Record<string, string>,
+  ): Promise<{ status: number; location: string | null; text: string; headers: Headers }> {
     const headers: Record<string, string> = { accept: 'text/html' };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const res = await fetch(this.base + path, { method, headers, body: form ? new URLSearchParams(form).toString() : undefined, redirect: 'manual' });
+    const res = await fetch(this.base + path, {
+      method,
+      headers,
+      body: form ? new URLSearchParams(form).toString() : undefined,
+      redirect: 'manual',
+    });
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(';');
       const [k, v] = pair!.split('=');
@@ -32,7 +41,11 @@ export class FormClient {
   }
 
   /** Posts a form with the CSRF token of `from` (the page it sits on). */
-  async post(path: string, form: Record<string, string> = {}, from = '/portal'): Promise<ReturnType<FormClient['request']>> {
+  async post(
+    path: string,
+    form: Record<string, string> = {},
+    from = '/portal',
+  ): Promise<ReturnType<FormClient['request']>> {
     return this.request('POST', path, { csrf: await this.csrf(from), ...form });
   }
 }
@@ -40,7 +53,8 @@ export class FormClient {
 const SUBJECT = 'Sign in to Connected Cloud';
 
 /** The sign-in e-mails received so far for `email`. */
-export const signInMails = (mail: MailCatcher, email: string) => new Set(mail.to(email).filter((m) => m.subject === SUBJECT));
+export const signInMails = (mail: MailCatcher, email: string) =>
+  new Set(mail.to(email).filter((m) => m.subject === SUBJECT));
 
 /** The link of the first sign-in e-mail to `email` that is not among `seen`. */
 export async function signInLink(mail: MailCatcher, email: string, seen = signInMails(mail, email)): Promise<string> {

@@ -27,7 +27,7 @@ export function runPlatform(env: Record<string, string>): PlatformProcess {
 
 // Two minutes by default: on a busy shared machine a cold start (module loading) has taken over 20 s, three at once longer.
 export async function waitUp(url: string, p: PlatformProcess, timeoutMs = 120_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
     if (p.child.exitCode !== null) throw new Error(`the platform exited: ${p.err()}`);
     try {
       if ((await fetch(`${url}/ready`)).ok) return; // /health answers while the start is still under way

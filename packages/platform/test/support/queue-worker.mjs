@@ -6,7 +6,11 @@ import { JobQueue, defineJob } from '../../dist/infra/queue/index.js';
 import { openStore } from '../../dist/infra/store/index.js';
 
 const store = await openStore({ databaseUrl: process.env.DATABASE_URL || undefined, dataDir: process.env.DATA_DIR });
-const queue = new JobQueue(store, createLogger('fatal'), { concurrency: 4, pollMs: 50, leaseMs: Number(process.env.LEASE_MS) });
+const queue = new JobQueue(store, createLogger('fatal'), {
+  concurrency: 4,
+  pollMs: 50,
+  leaseMs: Number(process.env.LEASE_MS),
+});
 queue.handle(defineJob('test-hang', Type.Object({ n: Type.Integer() })), (_payload, job) => {
   process.stdout.write(`claimed ${job.seq}\n`);
   return new Promise(() => {});

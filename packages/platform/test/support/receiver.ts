@@ -13,9 +13,12 @@ export interface Delivery {
   status: number;
 }
 
-export type Behaviour = (req: { id: string; attempt: number; path: string; body: string }) =>
-  | { status: number; headers?: Record<string, string>; delayMs?: number }
-  | 'hang';
+export type Behaviour = (req: {
+  id: string;
+  attempt: number;
+  path: string;
+  body: string;
+}) => { status: number; headers?: Record<string, string>; delayMs?: number } | 'hang';
 
 /** A real webhook receiver on loopback: records every request, answers as `behaviour` says. */
 export class Receiver {
@@ -92,7 +95,10 @@ export class Receiver {
 }
 
 /** Verifies a delivery with the off-the-shelf Standard Webhooks verifier; returns the parsed body. */
-export function verify(secret: string, d: Delivery): { type: string; timestamp: string; data: Record<string, unknown> } {
+export function verify(
+  secret: string,
+  d: Delivery,
+): { type: string; timestamp: string; data: Record<string, unknown> } {
   return new Webhook(secret).verify(d.body, {
     'webhook-id': d.id,
     'webhook-timestamp': d.timestamp,

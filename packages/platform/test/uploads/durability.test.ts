@@ -55,12 +55,20 @@ describe.skipIf(!built)('uploads when the platform is killed', () => {
 
     const uploadFiles = () => {
       const dir = path.join(dataDir, 'files', 'uploads');
-      return fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name) : [];
+      return fs.existsSync(dir)
+        ? fs
+            .readdirSync(dir, { recursive: true, withFileTypes: true })
+            .filter((e) => e.isFile())
+            .map((e) => e.name)
+        : [];
     };
 
     it('leaves no trace of an upload cut off while it streamed in', async () => {
       const tmp = path.join(dataDir, 'files', '.tmp');
-      const req = http.request(`${url}/api/uploads?type=orders`, { method: 'POST', headers: { 'content-type': 'application/json', ...withKey(apikey) } });
+      const req = http.request(`${url}/api/uploads?type=orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...withKey(apikey) },
+      });
       req.on('error', () => {});
       req.write('[');
       for (let i = 0; i < 500; i++) req.write(`${i ? ',' : ''}${JSON.stringify(order(i))}`);
@@ -82,7 +90,8 @@ describe.skipIf(!built)('uploads when the platform is killed', () => {
       expect(created.status).toBe(202);
       const id = created.body.fileId;
       let status = created.body.status;
-      for (let i = 0; i < 1000 && status === 'uploaded'; i++) status = (await api('GET', `/api/uploads/${id}/tracking`, undefined, withKey(apikey))).body.status;
+      for (let i = 0; i < 1000 && status === 'uploaded'; i++)
+        status = (await api('GET', `/api/uploads/${id}/tracking`, undefined, withKey(apikey))).body.status;
       expect(status).toBe('validating'); // killed in the middle of it
       await kill();
 
@@ -96,9 +105,14 @@ describe.skipIf(!built)('uploads when the platform is killed', () => {
       expect(tracking).toMatchObject({ status: 'pending', records, errorCount: 0 });
 
       // And on to its end, with the instance.
-      expect((await api('POST', `/api/connector/uploads/${id}/claim`, undefined, asInstance(instanceKey))).status).toBe(200);
+      expect((await api('POST', `/api/connector/uploads/${id}/claim`, undefined, asInstance(instanceKey))).status).toBe(
+        200,
+      );
       const result = JSON.stringify(Array.from({ length: records }, (_, i) => orderResult(`o${i}`, true)));
-      const done = await api('PUT', `/api/connector/uploads/${id}/result?status=accepted`, result, { ...asInstance(instanceKey), 'content-type': 'application/json' });
+      const done = await api('PUT', `/api/connector/uploads/${id}/result?status=accepted`, result, {
+        ...asInstance(instanceKey),
+        'content-type': 'application/json',
+      });
       expect(done.body.status).toBe('accepted');
       const files = uploadFiles().sort(); // the upload and its result; nothing of the cut-off validation
       expect(files).toHaveLength(2);

@@ -28,9 +28,18 @@ describeEachStore('uploads: from the application to the instance and back', (sto
   afterAll(async () => receiver?.stop());
 
   const send = (body: string, query = 'type=orders', headers: Record<string, string> = {}, key = apikey) =>
-    ctx.platform.api('POST', `/api/uploads?${query}`, body, { 'content-type': 'application/json', ...withKey(key), ...headers });
-  const track = (id: string, key = apikey) => ctx.platform.api('GET', `/api/uploads/${id}/tracking`, undefined, withKey(key));
-  const asInst = (method: string, p: string, body?: unknown, key = instanceKey) => ctx.platform.api(method, p, body, { ...asInstance(key), ...(typeof body === 'string' ? { 'content-type': 'application/json' } : {}) });
+    ctx.platform.api('POST', `/api/uploads?${query}`, body, {
+      'content-type': 'application/json',
+      ...withKey(key),
+      ...headers,
+    });
+  const track = (id: string, key = apikey) =>
+    ctx.platform.api('GET', `/api/uploads/${id}/tracking`, undefined, withKey(key));
+  const asInst = (method: string, p: string, body?: unknown, key = instanceKey) =>
+    ctx.platform.api(method, p, body, {
+      ...asInstance(key),
+      ...(typeof body === 'string' ? { 'content-type': 'application/json' } : {}),
+    });
   const until = async (id: string, status: string) => {
     for (let i = 0; i < 500; i++) {
       const t = await track(id);
@@ -39,11 +48,17 @@ describeEachStore('uploads: from the application to the instance and back', (sto
     }
     throw new Error(`upload ${id} never became ${status}: ${(await track(id)).text}`);
   };
-  const eventsOf = (type: string, fileId: string) => receiver.delivered.map((d) => verify(app.webhookSecret, d)).filter((e) => e.type === type && e.data.fileId === fileId);
-  const uploadRows = async () => (await ctx.platform.platform.store.db.selectFrom('uploads').select('id').execute()).length;
+  const eventsOf = (type: string, fileId: string) =>
+    receiver.delivered
+      .map((d) => verify(app.webhookSecret, d))
+      .filter((e) => e.type === type && e.data.fileId === fileId);
+  const uploadRows = async () =>
+    (await ctx.platform.platform.store.db.selectFrom('uploads').select('id').execute()).length;
   const blobCount = () => {
     const dir = path.join(ctx.platform.dataDir, 'files', 'uploads');
-    return fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length : 0;
+    return fs.existsSync(dir)
+      ? fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length
+      : 0;
   };
 
   it('takes an upload from the application to the instance’s result, tracked at every step', async () => {
@@ -51,28 +66,60 @@ describeEachStore('uploads: from the application to the instance and back', (sto
     const created = await send(body);
     expect(created.status).toBe(202);
     const id = created.body.fileId;
-    expect(created.body).toEqual({ fileId: expect.stringMatching(/^upl_/), type: 'orders', status: 'uploaded', trackingUrl: `${ctx.platform.url}/api/uploads/${id}/tracking` });
+    expect(created.body).toEqual({
+      fileId: expect.stringMatching(/^upl_/),
+      type: 'orders',
+      status: 'uploaded',
+      trackingUrl: `${ctx.platform.url}/api/uploads/${id}/tracking`,
+    });
 
     const pending = await until(id, 'pending');
     expect(pending.body).toEqual({
-      fileId: id, type: 'orders', stage: 'processing', status: 'pending', progress: 40, records: 2, size: Buffer.byteLength(body),
-      errorCount: 0, errors: [], downloadResultUrl: null, createdAt: expect.any(String), updatedAt: expect.any(String),
+      fileId: id,
+      type: 'orders',
+      stage: 'processing',
+      status: 'pending',
+      progress: 40,
+      records: 2,
+      size: Buffer.byteLength(body),
+      errorCount: 0,
+      errors: [],
+      downloadResultUrl: null,
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
     });
     expect(pending.headers.get('retry-after')).toBe('5');
     await receiver.waitFor(() => eventsOf('upload.validated', id).length === 1);
-    expect(eventsOf('upload.validated', id)[0]!.data).toEqual({ integrationId, fileId: id, type: 'orders', status: 'valid', errorCount: 0 });
+    expect(eventsOf('upload.validated', id)[0]!.data).toEqual({
+      integrationId,
+      fileId: id,
+      type: 'orders',
+      status: 'valid',
+      errorCount: 0,
+    });
 
     const inbox = await asInst('GET', '/api/connector/inbox');
-    expect(inbox.body).toEqual([{ fileId: id, integrationId, type: 'orders', records: 2, size: Buffer.byteLength(body) }]);
+    expect(inbox.body).toEqual([
+      { fileId: id, integrationId, type: 'orders', records: 2, size: Buffer.byteLength(body) },
+    ]);
 
     const claim = await asInst('POST', `/api/connector/uploads/${id}/claim`);
     expect(claim.status).toBe(200);
-    expect(claim.body).toMatchObject({ fileId: id, integrationId, status: 'downloaded', progress: 0, sha256: sha(body), contentUrl: `${ctx.platform.url}/api/connector/uploads/${id}/content` });
+    expect(claim.body).toMatchObject({
+      fileId: id,
+      integrationId,
+      status: 'downloaded',
+      progress: 0,
+      sha256: sha(body),
+      contentUrl: `${ctx.platform.url}/api/connector/uploads/${id}/content`,
+    });
     expect(Date.parse(claim.body.leaseExpires)).toBeGreaterThan(Date.now() + 9 * 60_000); // UPLOAD_LEASE: 10 minutes
     expect((await track(id)).body).toMatchObject({ stage: 'processing', status: 'downloaded', progress: 45 });
     expect((await asInst('GET', '/api/connector/inbox')).body).toEqual([]);
 
-    const content = await fetch(claim.body.contentUrl, { headers: { ...asInstance(instanceKey), 'accept-encoding': 'identity' } });
+    const content = await fetch(claim.body.contentUrl, {
+      headers: { ...asInstance(instanceKey), 'accept-encoding': 'identity' },
+    });
     expect(sha(Buffer.from(await content.arrayBuffer()))).toBe(sha(body));
 
     const progress = await asInst('PATCH', `/api/connector/uploads/${id}`, { status: 'processing', progress: 50 });
@@ -85,21 +132,43 @@ describeEachStore('uploads: from the application to the instance and back', (sto
     const result = JSON.stringify([orderResult('o1', true), orderResult('o2', false)]);
     const hidden = await asInst('PUT', `/api/connector/uploads/${id}/result?status=accepted`, result);
     expect([hidden.status, hidden.body.code]).toEqual([422, 'result-mismatch']);
-    expect(hidden.body.errors).toEqual([{ pointer: '/query/status', message: '1 of 2 records rejected: the status must be failed' }]);
+    expect(hidden.body.errors).toEqual([
+      { pointer: '/query/status', message: '1 of 2 records rejected: the status must be failed' },
+    ]);
     expect((await track(id)).body).toMatchObject({ status: 'processing', downloadResultUrl: null });
     expect((await track(id)).body.summary).toBeUndefined();
     const done = await asInst('PUT', `/api/connector/uploads/${id}/result?status=failed`, result);
     expect(done.status).toBe(200);
     const resultUrl = `${ctx.platform.url}/api/uploads/${id}/result`;
     const summary = { records: 2, accepted: 1, rejected: 1 };
-    expect(done.body).toMatchObject({ fileId: id, stage: 'processing', status: 'failed', progress: 100, downloadResultUrl: resultUrl, summary });
+    expect(done.body).toMatchObject({
+      fileId: id,
+      stage: 'processing',
+      status: 'failed',
+      progress: 100,
+      downloadResultUrl: resultUrl,
+      summary,
+    });
 
     const final = await track(id);
-    expect(final.body).toMatchObject({ status: 'failed', progress: 100, downloadResultUrl: resultUrl, summary, errorCount: 1 });
+    expect(final.body).toMatchObject({
+      status: 'failed',
+      progress: 100,
+      downloadResultUrl: resultUrl,
+      summary,
+      errorCount: 1,
+    });
     expect(final.body.errors).toEqual([{ pointer: '/1', message: 'o2: insufficient-stock (not enough stock of p1)' }]);
     expect(final.headers.get('retry-after')).toBeNull();
     await receiver.waitFor(() => eventsOf('upload.completed', id).length === 1);
-    expect(eventsOf('upload.completed', id)[0]!.data).toEqual({ integrationId, fileId: id, type: 'orders', status: 'failed', downloadResultUrl: resultUrl, summary });
+    expect(eventsOf('upload.completed', id)[0]!.data).toEqual({
+      integrationId,
+      fileId: id,
+      type: 'orders',
+      status: 'failed',
+      downloadResultUrl: resultUrl,
+      summary,
+    });
     const downloaded = await fetch(resultUrl, { headers: { ...withKey(apikey), 'accept-encoding': 'identity' } });
     expect(downloaded.status).toBe(200);
     expect(await downloaded.text()).toBe(result);
@@ -110,21 +179,48 @@ describeEachStore('uploads: from the application to the instance and back', (sto
   });
 
   it('counts the result, refuses one that does not answer the upload record for record, and keeps the lease', async () => {
-    for (const u of (await asInst('GET', '/api/connector/inbox')).body) await asInst('POST', `/api/connector/uploads/${u.fileId}/claim`);
+    for (const u of (await asInst('GET', '/api/connector/inbox')).body)
+      await asInst('POST', `/api/connector/uploads/${u.fileId}/claim`);
     const orders = Array.from({ length: 120 }, (_, i) => order(100 + i));
     const id = (await send(JSON.stringify(orders))).body.fileId;
     await until(id, 'pending');
     await asInst('POST', `/api/connector/uploads/${id}/claim`);
     const blobs = blobCount();
-    const put = (status: string, results: unknown[]) => asInst('PUT', `/api/connector/uploads/${id}/result?status=${status}`, JSON.stringify(results));
+    const put = (status: string, results: unknown[]) =>
+      asInst('PUT', `/api/connector/uploads/${id}/result?status=${status}`, JSON.stringify(results));
     const all = orders.map((o) => orderResult(o.id, true));
     const refusals: Array<[string, unknown[], string, string]> = [
-      ['accepted', all.slice(1), 'result-mismatch', 'the result has 119 records, the upload 120: one result per uploaded record'],
-      ['accepted', [...all, orderResult('o100', true)], 'result-mismatch', 'the result has 121 records, the upload 120: one result per uploaded record'],
-      ['accepted', [orderResult('o999', true), ...all.slice(1)], 'result-mismatch', expect.stringMatching(/ids are not those of the upload/) as never],
-      ['accepted', [all[1], ...all.slice(1)], 'result-mismatch', expect.stringMatching(/ids are not those of the upload/) as never],
+      [
+        'accepted',
+        all.slice(1),
+        'result-mismatch',
+        'the result has 119 records, the upload 120: one result per uploaded record',
+      ],
+      [
+        'accepted',
+        [...all, orderResult('o100', true)],
+        'result-mismatch',
+        'the result has 121 records, the upload 120: one result per uploaded record',
+      ],
+      [
+        'accepted',
+        [orderResult('o999', true), ...all.slice(1)],
+        'result-mismatch',
+        expect.stringMatching(/ids are not those of the upload/) as never,
+      ],
+      [
+        'accepted',
+        [all[1], ...all.slice(1)],
+        'result-mismatch',
+        expect.stringMatching(/ids are not those of the upload/) as never,
+      ],
       ['failed', all, 'result-mismatch', '0 of 120 records rejected: the status must be accepted'],
-      ['accepted', [{ outcome: 'accepted', documentNumber: 'SO-1' }, ...all.slice(1)], 'schema-invalid', expect.any(String) as never],
+      [
+        'accepted',
+        [{ outcome: 'accepted', documentNumber: 'SO-1' }, ...all.slice(1)],
+        'schema-invalid',
+        expect.any(String) as never,
+      ],
       ['accepted', [{ id: 'o100', outcome: 'lost' }, ...all.slice(1)], 'schema-invalid', expect.any(String) as never],
     ];
     for (const [status, results, code, message] of refusals) {
@@ -139,7 +235,11 @@ describeEachStore('uploads: from the application to the instance and back', (sto
     const failed = await put('failed', mixed);
     expect(failed.status).toBe(200);
     const tracking = (await track(id)).body;
-    expect(tracking).toMatchObject({ status: 'failed', summary: { records: 120, accepted: 80, rejected: 40 }, errorCount: 40 });
+    expect(tracking).toMatchObject({
+      status: 'failed',
+      summary: { records: 120, accepted: 80, rejected: 40 },
+      errorCount: 40,
+    });
     expect(tracking.errors).toHaveLength(40);
     expect(tracking.errors[0]).toEqual({ pointer: '/2', message: 'o217: insufficient-stock (not enough stock of p1)' }); // o219 is first, and accepted
     await receiver.waitFor(() => eventsOf('upload.completed', id).length === 1);
@@ -148,16 +248,35 @@ describeEachStore('uploads: from the application to the instance and back', (sto
     const whole = (await send(JSON.stringify([order(300), order(301)]))).body.fileId;
     await until(whole, 'pending');
     await asInst('POST', `/api/connector/uploads/${whole}/claim`);
-    const accepted = await asInst('PUT', `/api/connector/uploads/${whole}/result?status=accepted`, JSON.stringify([orderResult('o301', true), orderResult('o300', true)]));
-    expect(accepted.body).toMatchObject({ status: 'accepted', summary: { records: 2, accepted: 2, rejected: 0 }, errorCount: 0, errors: [] });
+    const accepted = await asInst(
+      'PUT',
+      `/api/connector/uploads/${whole}/result?status=accepted`,
+      JSON.stringify([orderResult('o301', true), orderResult('o300', true)]),
+    );
+    expect(accepted.body).toMatchObject({
+      status: 'accepted',
+      summary: { records: 2, accepted: 2, rejected: 0 },
+      errorCount: 0,
+      errors: [],
+    });
   });
 
   it('ends an invalid upload invalid, with pointers, and never offers it to the instance', async () => {
     const body = JSON.stringify([order(1), { ...order(2), lines: [] }, { ...order(3), currencyRate: 0 }]);
     const id = (await send(body)).body.fileId;
     const invalid = await until(id, 'invalid');
-    expect(invalid.body).toMatchObject({ stage: 'validation', status: 'invalid', progress: 100, records: 3, errorCount: 2, downloadResultUrl: null });
-    expect(invalid.body.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual(['/1/lines', '/2/currencyRate']);
+    expect(invalid.body).toMatchObject({
+      stage: 'validation',
+      status: 'invalid',
+      progress: 100,
+      records: 3,
+      errorCount: 2,
+      downloadResultUrl: null,
+    });
+    expect(invalid.body.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual([
+      '/1/lines',
+      '/2/currencyRate',
+    ]);
     expect(invalid.headers.get('retry-after')).toBeNull();
     await receiver.waitFor(() => eventsOf('upload.validated', id).length === 1);
     expect(eventsOf('upload.validated', id)[0]!.data).toMatchObject({ status: 'invalid', errorCount: 2 });
@@ -165,11 +284,18 @@ describeEachStore('uploads: from the application to the instance and back', (sto
     expect((await asInst('POST', `/api/connector/uploads/${id}/claim`)).status).toBe(404);
 
     const broken = (await send('[{"id": "o1",')).body.fileId;
-    expect((await until(broken, 'invalid')).body).toMatchObject({ errorCount: 1, errors: [{ pointer: '', message: expect.stringMatching(/not valid JSON/) }] });
+    expect((await until(broken, 'invalid')).body).toMatchObject({
+      errorCount: 1,
+      errors: [{ pointer: '', message: expect.stringMatching(/not valid JSON/) }],
+    });
     const notArray = (await send('{"id": "o1"}')).body.fileId;
-    expect((await until(notArray, 'invalid')).body.errors).toEqual([{ pointer: '', message: 'must be an array of records' }]);
+    expect((await until(notArray, 'invalid')).body.errors).toEqual([
+      { pointer: '', message: 'must be an array of records' },
+    ]);
     // Their events arrive before the next test counts deliveries.
-    await receiver.waitFor(() => eventsOf('upload.validated', broken).length === 1 && eventsOf('upload.validated', notArray).length === 1);
+    await receiver.waitFor(
+      () => eventsOf('upload.validated', broken).length === 1 && eventsOf('upload.validated', notArray).length === 1,
+    );
   });
 
   it('validates only, storing and sending nothing, when asked', async () => {
@@ -177,8 +303,17 @@ describeEachStore('uploads: from the application to the instance and back', (sto
     const valid = await send(JSON.stringify([order(1)]), 'type=orders&validateOnly=true');
     expect(valid.status).toBe(200);
     expect(valid.body).toEqual({ type: 'orders', status: 'valid', records: 1, errorCount: 0, errors: [] });
-    const invalid = await send(JSON.stringify([order(1), { ...order(2), total: 'lots' }]), 'type=orders&validateOnly=true');
-    expect(invalid.body).toEqual({ type: 'orders', status: 'invalid', records: 2, errorCount: 1, errors: [{ pointer: '/1/total', message: expect.any(String) }] });
+    const invalid = await send(
+      JSON.stringify([order(1), { ...order(2), total: 'lots' }]),
+      'type=orders&validateOnly=true',
+    );
+    expect(invalid.body).toEqual({
+      type: 'orders',
+      status: 'invalid',
+      records: 2,
+      errorCount: 1,
+      errors: [{ pointer: '/1/total', message: expect.any(String) }],
+    });
     await new Promise((r) => setTimeout(r, 200));
     expect([await uploadRows(), blobCount(), receiver.requests.length]).toEqual([rows, blobs, deliveries]);
   });
@@ -219,24 +354,41 @@ describeEachStore('uploads: from the application to the instance and back', (sto
 
   it('refuses a result without a lease, an invalid result, and any move out of a final status', async () => {
     // What earlier tests left pending is taken first, so that the inbox holds only this test's upload.
-    for (const u of (await asInst('GET', '/api/connector/inbox')).body) await asInst('POST', `/api/connector/uploads/${u.fileId}/claim`);
+    for (const u of (await asInst('GET', '/api/connector/inbox')).body)
+      await asInst('POST', `/api/connector/uploads/${u.fileId}/claim`);
     const id = (await send(JSON.stringify([order(1)]))).body.fileId;
     await until(id, 'pending');
     const result = JSON.stringify([orderResult('o1', true)]);
     const noLease = await asInst('PUT', `/api/connector/uploads/${id}/result?status=accepted`, result);
     expect([noLease.status, noLease.body.code]).toEqual([409, 'lease-required']);
-    expect((await asInst('PATCH', `/api/connector/uploads/${id}`, { status: 'processing', progress: 1 })).body.code).toBe('lease-required');
+    expect(
+      (await asInst('PATCH', `/api/connector/uploads/${id}`, { status: 'processing', progress: 1 })).body.code,
+    ).toBe('lease-required');
     expect((await track(id)).body.status).toBe('pending');
 
     await asInst('POST', `/api/connector/uploads/${id}/claim`);
     const twice = await asInst('POST', `/api/connector/uploads/${id}/claim`);
     expect([twice.status, twice.body.code]).toEqual([409, 'status-conflict']);
-    const badResult = await asInst('PUT', `/api/connector/uploads/${id}/result?status=accepted`, JSON.stringify([{ id: 'o1', outcome: 'maybe' }]));
+    const badResult = await asInst(
+      'PUT',
+      `/api/connector/uploads/${id}/result?status=accepted`,
+      JSON.stringify([{ id: 'o1', outcome: 'maybe' }]),
+    );
     expect([badResult.status, badResult.body.code]).toEqual([422, 'schema-invalid']);
     expect((await track(id)).body).toMatchObject({ status: 'downloaded', downloadResultUrl: null });
-    expect((await ctx.platform.api('GET', `/api/uploads/${id}/result`, undefined, withKey(apikey))).body.code).toBe('result-not-found');
+    expect((await ctx.platform.api('GET', `/api/uploads/${id}/result`, undefined, withKey(apikey))).body.code).toBe(
+      'result-not-found',
+    );
 
-    expect((await asInst('PUT', `/api/connector/uploads/${id}/result?status=failed`, JSON.stringify([orderResult('o1', false)]))).status).toBe(200);
+    expect(
+      (
+        await asInst(
+          'PUT',
+          `/api/connector/uploads/${id}/result?status=failed`,
+          JSON.stringify([orderResult('o1', false)]),
+        )
+      ).status,
+    ).toBe(200);
     await receiver.waitFor(() => eventsOf('upload.completed', id).length === 1);
     expect(eventsOf('upload.completed', id)[0]!.data).toMatchObject({ status: 'failed' });
     const blobsAfter = blobCount();
@@ -263,28 +415,40 @@ describeEachStore('uploads: from the application to the instance and back', (sto
     const answer = await polling;
     expect(answer.body).toEqual([expect.objectContaining({ fileId: id })]);
     expect(Date.now() - started).toBeLessThan(5_000); // far inside the 20 s wait: woken, not timed out
-    expect((await asInst('GET', '/api/connector/inbox?wait=1')).body).toEqual([expect.objectContaining({ fileId: id })]);
+    expect((await asInst('GET', '/api/connector/inbox?wait=1')).body).toEqual([
+      expect.objectContaining({ fileId: id }),
+    ]);
   });
 
-  it.runIf(store.kind === 'postgres')('wakes a long poll in another platform process on the same PostgreSQL', async () => {
-    for (const u of (await asInst('GET', '/api/connector/inbox')).body) await asInst('POST', `/api/connector/uploads/${u.fileId}/claim`);
-    const port = await freePort();
-    const other = runPlatform({ PORT: String(port), DATA_DIR: ctx.platform.dataDir, DATABASE_URL: store.databaseUrl!, ADMIN_TOKEN: 'test-admin-token-0123456789abcdef', LOG_LEVEL: 'warn' });
-    const otherUrl = `http://127.0.0.1:${port}`;
-    try {
-      await waitUp(otherUrl, other);
-      const started = Date.now();
-      const polling = apiClient(otherUrl)('GET', '/api/connector/inbox?wait=20', undefined, asInstance(instanceKey));
-      await new Promise((r) => setTimeout(r, 300));
-      const id = (await send(JSON.stringify([order(12)]))).body.fileId; // to this process; the poll waits in the other
-      const answer = await polling;
-      expect(answer.body).toEqual([expect.objectContaining({ fileId: id })]);
-      expect(Date.now() - started).toBeLessThan(5_000);
-    } finally {
-      other.child.kill('SIGTERM');
-      await other.exited;
-    }
-  });
+  it.runIf(store.kind === 'postgres')(
+    'wakes a long poll in another platform process on the same PostgreSQL',
+    async () => {
+      for (const u of (await asInst('GET', '/api/connector/inbox')).body)
+        await asInst('POST', `/api/connector/uploads/${u.fileId}/claim`);
+      const port = await freePort();
+      const other = runPlatform({
+        PORT: String(port),
+        DATA_DIR: ctx.platform.dataDir,
+        DATABASE_URL: store.databaseUrl!,
+        ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
+        LOG_LEVEL: 'warn',
+      });
+      const otherUrl = `http://127.0.0.1:${port}`;
+      try {
+        await waitUp(otherUrl, other);
+        const started = Date.now();
+        const polling = apiClient(otherUrl)('GET', '/api/connector/inbox?wait=20', undefined, asInstance(instanceKey));
+        await new Promise((r) => setTimeout(r, 300));
+        const id = (await send(JSON.stringify([order(12)]))).body.fileId; // to this process; the poll waits in the other
+        const answer = await polling;
+        expect(answer.body).toEqual([expect.objectContaining({ fileId: id })]);
+        expect(Date.now() - started).toBeLessThan(5_000);
+      } finally {
+        other.child.kill('SIGTERM');
+        await other.exited;
+      }
+    },
+  );
 
   it('lets no integration or instance see or change another’s uploads', async () => {
     const id = (await asInst('GET', '/api/connector/inbox')).body[0].fileId as string;
@@ -327,13 +491,24 @@ describeEachStore('uploads: leases', (store) => {
     const id = created.body.fileId;
     const inbox = await platform.api('GET', '/api/connector/inbox?wait=10', undefined, asInstance(instanceKey));
     expect(inbox.body).toEqual([expect.objectContaining({ fileId: id })]);
-    expect((await platform.api('POST', `/api/connector/uploads/${id}/claim`, undefined, asInstance(instanceKey))).body.status).toBe('downloaded');
+    expect(
+      (await platform.api('POST', `/api/connector/uploads/${id}/claim`, undefined, asInstance(instanceKey))).body
+        .status,
+    ).toBe('downloaded');
 
     // Not renewed: after the lease (1 s) the upload is pending again, and the inbox says so at once.
     const back = await platform.api('GET', '/api/connector/inbox?wait=10', undefined, asInstance(instanceKey));
     expect(back.body).toEqual([expect.objectContaining({ fileId: id })]);
-    expect((await platform.api('GET', `/api/uploads/${id}/tracking`, undefined, withKey(apikey))).body).toMatchObject({ status: 'pending', progress: 40 });
-    const late = await platform.api('PUT', `/api/connector/uploads/${id}/result?status=accepted`, JSON.stringify([orderResult('o1', true)]), { ...asInstance(instanceKey), 'content-type': 'application/json' });
+    expect((await platform.api('GET', `/api/uploads/${id}/tracking`, undefined, withKey(apikey))).body).toMatchObject({
+      status: 'pending',
+      progress: 40,
+    });
+    const late = await platform.api(
+      'PUT',
+      `/api/connector/uploads/${id}/result?status=accepted`,
+      JSON.stringify([orderResult('o1', true)]),
+      { ...asInstance(instanceKey), 'content-type': 'application/json' },
+    );
     expect([late.status, late.body.code]).toEqual([409, 'lease-required']);
 
     const again = await platform.api('POST', `/api/connector/uploads/${id}/claim`, undefined, asInstance(instanceKey));
@@ -341,10 +516,20 @@ describeEachStore('uploads: leases', (store) => {
     // Progress renews the lease: reported every half second, it outlives the 1 s lease.
     for (let i = 1; i <= 4; i++) {
       await new Promise((r) => setTimeout(r, 500));
-      const p = await platform.api('PATCH', `/api/connector/uploads/${id}`, { status: 'processing', progress: i * 20 }, asInstance(instanceKey));
+      const p = await platform.api(
+        'PATCH',
+        `/api/connector/uploads/${id}`,
+        { status: 'processing', progress: i * 20 },
+        asInstance(instanceKey),
+      );
       expect(p.status, `report ${i}`).toBe(200);
     }
-    const done = await platform.api('PUT', `/api/connector/uploads/${id}/result?status=accepted`, JSON.stringify([orderResult('o1', true)]), { ...asInstance(instanceKey), 'content-type': 'application/json' });
+    const done = await platform.api(
+      'PUT',
+      `/api/connector/uploads/${id}/result?status=accepted`,
+      JSON.stringify([orderResult('o1', true)]),
+      { ...asInstance(instanceKey), 'content-type': 'application/json' },
+    );
     expect(done.body.status).toBe('accepted');
   });
 });

@@ -7,11 +7,20 @@ export async function insertInstance(db: Db, row: InstancesTable): Promise<void>
 }
 
 export function listInstances(db: Db) {
-  return db.selectFrom('instances').select(['id', 'name', 'product', 'created_at']).where('deleted_at', 'is', null).orderBy('created_at').execute();
+  return db
+    .selectFrom('instances')
+    .select(['id', 'name', 'product', 'created_at'])
+    .where('deleted_at', 'is', null)
+    .orderBy('created_at')
+    .execute();
 }
 
 const instanceByKeyHash = prepared((db: Db, keyHash: string) =>
-  db.selectFrom('instances').select(['id', 'name', 'product']).where('key_hash', '=', keyHash).where('deleted_at', 'is', null),
+  db
+    .selectFrom('instances')
+    .select(['id', 'name', 'product'])
+    .where('key_hash', '=', keyHash)
+    .where('deleted_at', 'is', null),
 );
 
 export function findInstanceByKeyHash(db: Db, keyHash: string) {
@@ -19,6 +28,11 @@ export function findInstanceByKeyHash(db: Db, keyHash: string) {
 }
 
 export async function deleteInstance(tx: Db, id: string, at: string): Promise<boolean> {
-  const r = await tx.updateTable('instances').set({ deleted_at: at }).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+  const r = await tx
+    .updateTable('instances')
+    .set({ deleted_at: at })
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
   return r.numUpdatedRows === 1n;
 }

@@ -13,13 +13,25 @@ export class Instances {
 
   async create(input: { name: string; product: string }) {
     const instanceKey = newKey('cci');
-    const row = { id: newId('ins'), name: input.name, product: input.product, key_hash: sha256Hex(instanceKey), created_at: this.deps.clock.date().toISOString(), deleted_at: null };
+    const row = {
+      id: newId('ins'),
+      name: input.name,
+      product: input.product,
+      key_hash: sha256Hex(instanceKey),
+      created_at: this.deps.clock.date().toISOString(),
+      deleted_at: null,
+    };
     await q.insertInstance(this.deps.db, row);
     return { instanceId: row.id, instanceKey, name: row.name, product: row.product, createdAt: row.created_at };
   }
 
   async list() {
-    return (await q.listInstances(this.deps.db)).map((r) => ({ instanceId: r.id, name: r.name, product: r.product, createdAt: r.created_at }));
+    return (await q.listInstances(this.deps.db)).map((r) => ({
+      instanceId: r.id,
+      name: r.name,
+      product: r.product,
+      createdAt: r.created_at,
+    }));
   }
 
   /** Deletes an instance: its key stops working and every integration of it is revoked (and told so). */
@@ -39,7 +51,9 @@ export class Instances {
   async authenticate(instanceKey: string): Promise<InstancePrincipal | undefined> {
     if (!instanceKey.startsWith('cci_') || !hasValidChecksum(instanceKey)) return undefined;
     const keyHash = sha256Hex(instanceKey);
-    const row = await this.deps.credentials.get(`instance:${keyHash}`, () => q.findInstanceByKeyHash(this.deps.db, keyHash));
+    const row = await this.deps.credentials.get(`instance:${keyHash}`, () =>
+      q.findInstanceByKeyHash(this.deps.db, keyHash),
+    );
     return row ? { instanceId: row.id, name: row.name, product: row.product } : undefined;
   }
 }

@@ -38,7 +38,12 @@ export async function replaceKey(
   keyHash: string,
   change: { replaced_at: string; valid_until: string; successor_hash: string; successor_sealed: string },
 ): Promise<boolean> {
-  const r = await tx.updateTable('api_keys').set(change).where('key_hash', '=', keyHash).where('replaced_at', 'is', null).executeTakeFirst();
+  const r = await tx
+    .updateTable('api_keys')
+    .set(change)
+    .where('key_hash', '=', keyHash)
+    .where('replaced_at', 'is', null)
+    .executeTakeFirst();
   return r.numUpdatedRows === 1n;
 }
 

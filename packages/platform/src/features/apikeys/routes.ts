@@ -6,7 +6,9 @@ import { handle } from '../../infra/http/routes.js';
 export async function apiKeyRoutes(app: App): Promise<void> {
   const { apikeys, consent } = app.platform;
   handle(app, routes.rotateApiKey, async (request, reply) =>
-    reply.header('cache-control', 'no-store').send(await apikeys.rotate(request.body.initialApikey, consent.secretHash, request.body.secret)),
+    reply
+      .header('cache-control', 'no-store')
+      .send(await apikeys.rotate(request.body.initialApikey, consent.secretHash, request.body.secret)),
   );
   handle(app, routes.getIntegration, async (request) => apikeys.integration(request.integration!));
 }

@@ -20,11 +20,24 @@ export const FORGET_SUCCESSOR = defineJob('forget-key-successor', Type.Object({ 
  */
 export class ApiKeys {
   constructor(
-    private readonly deps: { db: Db; secrets: SecretBox; queue: JobQueue; clock: Clock; limits: RateLimits; credentials: CredentialCache; ttlSeconds: number; graceSeconds: number },
+    private readonly deps: {
+      db: Db;
+      secrets: SecretBox;
+      queue: JobQueue;
+      clock: Clock;
+      limits: RateLimits;
+      credentials: CredentialCache;
+      ttlSeconds: number;
+      graceSeconds: number;
+    },
   ) {}
 
   /** Mints a key for an integration, inside the caller's transaction. */
-  async mint(tx: Db, integrationId: string, now = this.deps.clock.date()): Promise<{ apikey: string; expires: string; keyHash: string }> {
+  async mint(
+    tx: Db,
+    integrationId: string,
+    now = this.deps.clock.date(),
+  ): Promise<{ apikey: string; expires: string; keyHash: string }> {
     const apikey = newKey('cck');
     const expires = new Date(now.getTime() + this.deps.ttlSeconds * 1000).toISOString();
     const keyHash = sha256Hex(apikey);
@@ -42,15 +55,21 @@ export class ApiKeys {
   }
 
   async check(apikey: string): Promise<ApiKeyCheck> {
-    if (!apikey.startsWith('cck_') || !hasValidChecksum(apikey)) return { problem: 'api-key-invalid', detail: 'This is not an API key (its checksum does not match)' };
+    if (!apikey.startsWith('cck_') || !hasValidChecksum(apikey))
+      return { problem: 'api-key-invalid', detail: 'This is not an API key (its checksum does not match)' };
     const keyHash = sha256Hex(apikey);
     const key = await this.deps.credentials.get(`apikey:${keyHash}`, () => q.findKey(this.deps.db, keyHash));
     if (!key) return { problem: 'api-key-invalid', detail: 'Unknown API key' };
-    if (key.status === 'revoked') return { problem: 'api-key-revoked', detail: 'The integration of this API key was revoked' };
+    if (key.status === 'revoked')
+      return { problem: 'api-key-revoked', detail: 'The integration of this API key was revoked' };
     const now = this.deps.clock.date().toISOString();
-    if (key.expires_at <= now) return { problem: 'api-key-expired', detail: 'The API key has expired: rotate it with PATCH /api/apikey' };
+    if (key.expires_at <= now)
+      return { problem: 'api-key-expired', detail: 'The API key has expired: rotate it with PATCH /api/apikey' };
     if (key.valid_until !== null && key.valid_until <= now) {
-      return { problem: 'api-key-expired', detail: 'The API key was replaced and its grace period is over: use its successor' };
+      return {
+        problem: 'api-key-expired',
+        detail: 'The API key was replaced and its grace period is over: use its successor',
+      };
     }
     const principal: IntegrationPrincipal = {
       integrationId: key.integrationId,
@@ -69,7 +88,9 @@ export class ApiKeys {
     const key = hasValidChecksum(initialApikey) ? await q.findKey(db, keyHash) : undefined;
     if (!key) throw unauthorized('api-key-invalid', 'initialApikey is not a key of any integration');
     if (key.status === 'revoked') throw unauthorized('api-key-revoked', 'The integration of this API key was revoked');
-    const right = await this.deps.limits.guess('secretAttempts', [`integration:${key.integrationId}`], () => sameHash(secretHash(secret), key.secret_hash));
+    const right = await this.deps.limits.guess('secretAttempts', [`integration:${key.integrationId}`], () =>
+      sameHash(secretHash(secret), key.secret_hash),
+    );
     if (!right) throw unauthorized('secret-invalid', 'The secret is not the one given with the passcode');
 
     for (let current = key; ; current = (await q.findKey(db, keyHash))!) {
@@ -77,31 +98,47 @@ export class ApiKeys {
       if (current.replaced_at !== null) {
         // Replaced already: within the grace period the same call gets the same answer (also for a key that had
         // expired, whose own validity ended at once: a client that lost the answer can still ask again).
-        if (current.successor_sealed && Date.parse(current.replaced_at) + this.deps.graceSeconds * 1000 > now.getTime()) {
+        if (
+          current.successor_sealed &&
+          Date.parse(current.replaced_at) + this.deps.graceSeconds * 1000 > now.getTime()
+        ) {
           const successor = await q.findKey(db, current.successor_hash!);
-          return { apikey: secrets.open(current.successor_sealed), expires: successor!.expires_at, previousKeyValidUntil: current.valid_until! };
+          return {
+            apikey: secrets.open(current.successor_sealed),
+            expires: successor!.expires_at,
+            previousKeyValidUntil: current.valid_until!,
+          };
         }
-        throw unauthorized('api-key-expired', 'This key was replaced and its grace period is over: rotate its successor');
+        throw unauthorized(
+          'api-key-expired',
+          'This key was replaced and its grace period is over: rotate its successor',
+        );
       }
       const alreadyExpired = current.expires_at <= now.toISOString();
-      const validUntil = new Date(alreadyExpired ? now.getTime() : now.getTime() + this.deps.graceSeconds * 1000).toISOString();
-      const result = await db.transaction().execute(async (tx) => {
-        const minted = await this.mint(tx, current.integrationId, now);
-        const replaced = await q.replaceKey(tx, keyHash, {
-          replaced_at: now.toISOString(),
-          valid_until: validUntil,
-          successor_hash: minted.keyHash,
-          successor_sealed: secrets.seal(minted.apikey),
-        });
-        if (!replaced) throw new LostRace();
-        await this.deps.credentials.changing(tx); // the replaced key's validity now ends with the grace period
-        const forgetAt = new Date(now.getTime() + this.deps.graceSeconds * 1000);
-        await this.deps.queue.enqueue(tx, FORGET_SUCCESSOR, { keyHash }, { runAt: forgetAt });
-        return { apikey: minted.apikey, expires: minted.expires, previousKeyValidUntil: validUntil };
-      }).catch((error) => {
-        if (error instanceof LostRace) return undefined; // a concurrent rotation won: answer with its successor
-        throw error;
-      }).finally(() => this.deps.credentials.forget());
+      const validUntil = new Date(
+        alreadyExpired ? now.getTime() : now.getTime() + this.deps.graceSeconds * 1000,
+      ).toISOString();
+      const result = await db
+        .transaction()
+        .execute(async (tx) => {
+          const minted = await this.mint(tx, current.integrationId, now);
+          const replaced = await q.replaceKey(tx, keyHash, {
+            replaced_at: now.toISOString(),
+            valid_until: validUntil,
+            successor_hash: minted.keyHash,
+            successor_sealed: secrets.seal(minted.apikey),
+          });
+          if (!replaced) throw new LostRace();
+          await this.deps.credentials.changing(tx); // the replaced key's validity now ends with the grace period
+          const forgetAt = new Date(now.getTime() + this.deps.graceSeconds * 1000);
+          await this.deps.queue.enqueue(tx, FORGET_SUCCESSOR, { keyHash }, { runAt: forgetAt });
+          return { apikey: minted.apikey, expires: minted.expires, previousKeyValidUntil: validUntil };
+        })
+        .catch((error) => {
+          if (error instanceof LostRace) return undefined; // a concurrent rotation won: answer with its successor
+          throw error;
+        })
+        .finally(() => this.deps.credentials.forget());
       if (result) return result;
     }
   }
@@ -130,5 +167,7 @@ export class ApiKeys {
 
 class LostRace extends Error {}
 
-const unauthorized = (code: 'api-key-invalid' | 'api-key-expired' | 'api-key-revoked' | 'secret-invalid', detail: string) =>
-  new ProblemError(401, code, detail, undefined, { 'www-authenticate': `ApiKey error="${code}"` });
+const unauthorized = (
+  code: 'api-key-invalid' | 'api-key-expired' | 'api-key-revoked' | 'secret-invalid',
+  detail: string,
+) => new ProblemError(401, code, detail, undefined, { 'www-authenticate': `ApiKey error="${code}"` });

@@ -36,7 +36,16 @@ export function findOpenPasscode(db: Db, codeHash: string, now: string) {
     .selectFrom('passcodes as p')
     .innerJoin('applications as a', 'a.id', 'p.application_id')
     .innerJoin('developers as d', 'd.id', 'a.developer_id')
-    .select(['p.id', 'p.expires_at', 'a.id as applicationId', 'a.name as applicationName', 'a.description', 'a.solution', 'd.name as developerName', 'd.company'])
+    .select([
+      'p.id',
+      'p.expires_at',
+      'a.id as applicationId',
+      'a.name as applicationName',
+      'a.description',
+      'a.solution',
+      'd.name as developerName',
+      'd.company',
+    ])
     .where('p.code_hash', '=', codeHash)
     .where('p.status', '=', 'pending')
     .where('p.expires_at', '>', now)
@@ -45,7 +54,12 @@ export function findOpenPasscode(db: Db, codeHash: string, now: string) {
 }
 
 export async function claimPasscode(tx: Db, passcodeId: string, instanceId: string): Promise<boolean> {
-  const r = await tx.updateTable('passcodes').set({ status: 'claimed', instance_id: instanceId }).where('id', '=', passcodeId).where('status', '=', 'pending').executeTakeFirst();
+  const r = await tx
+    .updateTable('passcodes')
+    .set({ status: 'claimed', instance_id: instanceId })
+    .where('id', '=', passcodeId)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
   return r.numUpdatedRows === 1n;
 }
 
@@ -59,14 +73,33 @@ export function findConsent(db: Db, consentId: string, instanceId: string) {
     .selectFrom('consents as c')
     .innerJoin('passcodes as p', 'p.id', 'c.passcode_id')
     .innerJoin('applications as a', 'a.id', 'p.application_id')
-    .select(['c.id', 'c.status', 'c.expires_at', 'p.id as passcodeId', 'p.secret_hash', 'a.id as applicationId', 'a.solution'])
+    .select([
+      'c.id',
+      'c.status',
+      'c.expires_at',
+      'p.id as passcodeId',
+      'p.secret_hash',
+      'a.id as applicationId',
+      'a.solution',
+    ])
     .where('c.id', '=', consentId)
     .where('c.instance_id', '=', instanceId)
     .executeTakeFirst();
 }
 
-export async function closeConsent(tx: Db, consentId: string, status: 'granted' | 'denied', now: string): Promise<boolean> {
-  const r = await tx.updateTable('consents').set({ status }).where('id', '=', consentId).where('status', '=', 'open').where('expires_at', '>', now).executeTakeFirst();
+export async function closeConsent(
+  tx: Db,
+  consentId: string,
+  status: 'granted' | 'denied',
+  now: string,
+): Promise<boolean> {
+  const r = await tx
+    .updateTable('consents')
+    .set({ status })
+    .where('id', '=', consentId)
+    .where('status', '=', 'open')
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
   return r.numUpdatedRows === 1n;
 }
 
@@ -75,7 +108,11 @@ export async function updatePasscode(tx: Db, passcodeId: string, change: Partial
 }
 
 export function findActiveIntegrations(db: Db, where: { instanceId: string; applicationId?: string }) {
-  let query = db.selectFrom('integrations').select(['id', 'application_id', 'created_at']).where('instance_id', '=', where.instanceId).where('status', '=', 'active');
+  let query = db
+    .selectFrom('integrations')
+    .select(['id', 'application_id', 'created_at'])
+    .where('instance_id', '=', where.instanceId)
+    .where('status', '=', 'active');
   if (where.applicationId) query = query.where('application_id', '=', where.applicationId);
   return query.execute();
 }
@@ -85,7 +122,12 @@ export async function insertIntegration(tx: Db, row: IntegrationsTable): Promise
 }
 
 export async function revokeIntegration(tx: Db, integrationId: string, at: string): Promise<boolean> {
-  const r = await tx.updateTable('integrations').set({ status: 'revoked', revoked_at: at }).where('id', '=', integrationId).where('status', '=', 'active').executeTakeFirst();
+  const r = await tx
+    .updateTable('integrations')
+    .set({ status: 'revoked', revoked_at: at })
+    .where('id', '=', integrationId)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
   return r.numUpdatedRows === 1n;
 }
 
@@ -94,18 +136,38 @@ export function listIntegrations(db: Db, instanceId: string) {
     .selectFrom('integrations as i')
     .innerJoin('applications as a', 'a.id', 'i.application_id')
     .innerJoin('developers as d', 'd.id', 'a.developer_id')
-    .select(['i.id', 'i.solution', 'i.status', 'i.created_at', 'i.revoked_at', 'a.id as applicationId', 'a.name as applicationName', 'd.name as developerName', 'd.company'])
+    .select([
+      'i.id',
+      'i.solution',
+      'i.status',
+      'i.created_at',
+      'i.revoked_at',
+      'a.id as applicationId',
+      'a.name as applicationName',
+      'd.name as developerName',
+      'd.company',
+    ])
     .where('i.instance_id', '=', instanceId)
     .orderBy('i.created_at', 'desc')
     .execute();
 }
 
 export function findIntegrationOfInstance(db: Db, integrationId: string, instanceId: string) {
-  return db.selectFrom('integrations').select(['id', 'application_id', 'status']).where('id', '=', integrationId).where('instance_id', '=', instanceId).executeTakeFirst();
+  return db
+    .selectFrom('integrations')
+    .select(['id', 'application_id', 'status'])
+    .where('id', '=', integrationId)
+    .where('instance_id', '=', instanceId)
+    .executeTakeFirst();
 }
 
 export function findPasscodeOfApplication(db: Db, passcodeId: string, applicationId: string) {
-  return db.selectFrom('passcodes').selectAll().where('id', '=', passcodeId).where('application_id', '=', applicationId).executeTakeFirst();
+  return db
+    .selectFrom('passcodes')
+    .selectAll()
+    .where('id', '=', passcodeId)
+    .where('application_id', '=', applicationId)
+    .executeTakeFirst();
 }
 
 export async function forgetPasscodeKey(db: Db, passcodeId: string): Promise<void> {

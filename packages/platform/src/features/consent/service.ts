@@ -51,8 +51,18 @@ export class Consent {
   async createPasscode(developerId: string, applicationId: string, secret: string) {
     const app = await this.d.onboarding.getApplication(developerId, applicationId);
     const now = this.d.clock.date();
-    const recent = await q.countPasscodesSince(this.d.db, app.applicationId, new Date(now.getTime() - HOUR).toISOString());
-    enforceLimit(recent, MAX_PASSCODES_PER_HOUR, HOUR, now, `At most ${MAX_PASSCODES_PER_HOUR} passcodes an hour per application`);
+    const recent = await q.countPasscodesSince(
+      this.d.db,
+      app.applicationId,
+      new Date(now.getTime() - HOUR).toISOString(),
+    );
+    enforceLimit(
+      recent,
+      MAX_PASSCODES_PER_HOUR,
+      HOUR,
+      now,
+      `At most ${MAX_PASSCODES_PER_HOUR} passcodes an hour per application`,
+    );
     const expires = new Date(now.getTime() + this.d.config.passcodeTtl * 1000).toISOString();
     for (let attempt = 0; ; attempt++) {
       const code = newPasscode();
@@ -84,15 +94,30 @@ export class Consent {
     const now = this.d.clock.date();
     const windowStart = new Date(now.getTime() - LOOKUP_WINDOW).toISOString();
     const failures = await q.failuresSince(this.d.db, instance.instanceId, windowStart);
-    enforceLimit(failures, MAX_FAILED_LOOKUPS, LOOKUP_WINDOW, now, `More than ${MAX_FAILED_LOOKUPS} failed passcode look-ups in 15 minutes`);
+    enforceLimit(
+      failures,
+      MAX_FAILED_LOOKUPS,
+      LOOKUP_WINDOW,
+      now,
+      `More than ${MAX_FAILED_LOOKUPS} failed passcode look-ups in 15 minutes`,
+    );
     const code = normalisePasscode(typed);
-    const found = code ? await q.findOpenPasscode(this.d.db, this.d.secrets.mac('passcode', code), now.toISOString()) : undefined;
+    const found = code
+      ? await q.findOpenPasscode(this.d.db, this.d.secrets.mac('passcode', code), now.toISOString())
+      : undefined;
     const consentId = newId('con');
     const claimed =
       found &&
       (await this.d.db.transaction().execute(async (tx) => {
         if (!(await q.claimPasscode(tx, found.id, instance.instanceId))) return false;
-        await q.insertConsent(tx, { id: consentId, passcode_id: found.id, instance_id: instance.instanceId, status: 'open', expires_at: found.expires_at, created_at: now.toISOString() });
+        await q.insertConsent(tx, {
+          id: consentId,
+          passcode_id: found.id,
+          instance_id: instance.instanceId,
+          status: 'open',
+          expires_at: found.expires_at,
+          created_at: now.toISOString(),
+        });
         return true;
       }));
     if (!found || !claimed) {
@@ -100,13 +125,21 @@ export class Consent {
       throw notFound('passcode-invalid', 'The passcode is wrong, used or expired');
     }
     const solution = this.d.solutions.get(found.solution)!;
-    const [current] = await q.findActiveIntegrations(this.d.db, { instanceId: instance.instanceId, applicationId: found.applicationId });
+    const [current] = await q.findActiveIntegrations(this.d.db, {
+      instanceId: instance.instanceId,
+      applicationId: found.applicationId,
+    });
     return {
       consentId,
       expires: found.expires_at,
       application: { id: found.applicationId, name: found.applicationName, description: found.description },
       developer: { name: found.developerName, company: found.company },
-      solution: { domain: solution.domain, title: solution.title, scopes: solution.scopes.map((s) => s.name), uploads: solution.uploads.map((u) => u.type) },
+      solution: {
+        domain: solution.domain,
+        title: solution.title,
+        scopes: solution.scopes.map((s) => s.name),
+        uploads: solution.uploads.map((u) => u.type),
+      },
       replaces: current ? { integrationId: current.id, createdAt: current.created_at } : null,
     };
   }
@@ -117,45 +150,51 @@ export class Consent {
     const now = this.d.clock.date();
     const integrationId = newId('int');
     const keptUntil = new Date(now.getTime() + this.d.config.passcodeTtl * 1000);
-    await this.d.db.transaction().execute(async (tx) => {
-      if (!(await q.closeConsent(tx, consentId, 'granted', now.toISOString()))) throw consentClosed();
-      // One integration links one application and one instance: a new grant replaces the previous one.
-      for (const previous of await q.findActiveIntegrations(tx, { instanceId: instance.instanceId, applicationId: consent.applicationId })) {
-        await this.#revoke(tx, previous.id, previous.application_id, now);
-      }
-      await q.insertIntegration(tx, {
-        id: integrationId,
-        application_id: consent.applicationId,
-        instance_id: instance.instanceId,
-        solution: consent.solution,
-        passcode_id: consent.passcodeId,
-        secret_hash: consent.secret_hash,
-        status: 'active',
-        created_at: now.toISOString(),
-        revoked_at: null,
-      });
-      const key = await this.d.apikeys.mint(tx, integrationId, now);
-      await q.updatePasscode(tx, consent.passcodeId, {
-        status: 'granted',
-        integration_id: integrationId,
-        apikey_sealed: this.d.secrets.seal(key.apikey),
-        apikey_kept_until: keptUntil.toISOString(),
-      });
-      await this.d.queue.enqueue(tx, FORGET_PASSCODE_KEY, { passcodeId: consent.passcodeId }, { runAt: keptUntil });
-      await this.d.events.record(tx, {
-        applicationId: consent.applicationId,
-        integrationId,
-        type: 'apikey.issued',
-        data: {
-          integrationId,
-          passcodeId: consent.passcodeId,
-          apikey: key.apikey,
-          expires: key.expires,
-          instance: { id: instance.instanceId, name: instance.name, product: instance.product },
+    await this.d.db
+      .transaction()
+      .execute(async (tx) => {
+        if (!(await q.closeConsent(tx, consentId, 'granted', now.toISOString()))) throw consentClosed();
+        // One integration links one application and one instance: a new grant replaces the previous one.
+        for (const previous of await q.findActiveIntegrations(tx, {
+          instanceId: instance.instanceId,
+          applicationId: consent.applicationId,
+        })) {
+          await this.#revoke(tx, previous.id, previous.application_id, now);
+        }
+        await q.insertIntegration(tx, {
+          id: integrationId,
+          application_id: consent.applicationId,
+          instance_id: instance.instanceId,
           solution: consent.solution,
-        },
-      });
-    }).finally(() => this.d.credentials.forget()); // it may have revoked the previous integration
+          passcode_id: consent.passcodeId,
+          secret_hash: consent.secret_hash,
+          status: 'active',
+          created_at: now.toISOString(),
+          revoked_at: null,
+        });
+        const key = await this.d.apikeys.mint(tx, integrationId, now);
+        await q.updatePasscode(tx, consent.passcodeId, {
+          status: 'granted',
+          integration_id: integrationId,
+          apikey_sealed: this.d.secrets.seal(key.apikey),
+          apikey_kept_until: keptUntil.toISOString(),
+        });
+        await this.d.queue.enqueue(tx, FORGET_PASSCODE_KEY, { passcodeId: consent.passcodeId }, { runAt: keptUntil });
+        await this.d.events.record(tx, {
+          applicationId: consent.applicationId,
+          integrationId,
+          type: 'apikey.issued',
+          data: {
+            integrationId,
+            passcodeId: consent.passcodeId,
+            apikey: key.apikey,
+            expires: key.expires,
+            instance: { id: instance.instanceId, name: instance.name, product: instance.product },
+            solution: consent.solution,
+          },
+        });
+      })
+      .finally(() => this.d.credentials.forget()); // it may have revoked the previous integration
     return { integrationId };
   }
 
@@ -164,7 +203,11 @@ export class Consent {
     await this.d.db.transaction().execute(async (tx) => {
       if (!(await q.closeConsent(tx, consentId, 'denied', this.d.clock.date().toISOString()))) throw consentClosed();
       await q.updatePasscode(tx, consent.passcodeId, { status: 'denied' });
-      await this.d.events.record(tx, { applicationId: consent.applicationId, type: 'consent.denied', data: { passcodeId: consent.passcodeId } });
+      await this.d.events.record(tx, {
+        applicationId: consent.applicationId,
+        type: 'consent.denied',
+        data: { passcodeId: consent.passcodeId },
+      });
     });
     return { consentId, status: 'denied' as const };
   }
@@ -201,15 +244,21 @@ export class Consent {
 
   /** Inside the caller's transaction, which must call `credentials.forget()` once it has ended. */
   async revokeAllOfInstance(tx: Db, instanceId: string): Promise<void> {
-    for (const i of await q.findActiveIntegrations(tx, { instanceId })) await this.#revoke(tx, i.id, i.application_id, this.d.clock.date());
+    for (const i of await q.findActiveIntegrations(tx, { instanceId }))
+      await this.#revoke(tx, i.id, i.application_id, this.d.clock.date());
   }
 
   /** The polling fallback: pending until consent, then the key the event carried (while it is kept). */
   async pollApiKey(developerId: string, applicationId: string, passcodeId: string, secret: string) {
     const app = await this.d.onboarding.getApplication(developerId, applicationId);
     const passcode = await q.findPasscodeOfApplication(this.d.db, passcodeId, app.applicationId);
-    if (!passcode) throw notFound('passcode-not-found', `Application "${applicationId}" has no passcode "${passcodeId}"`);
-    if (!(await this.d.limits.guess('secretAttempts', [`passcode:${passcode.id}`], () => sameHash(this.secretHash(secret), passcode.secret_hash)))) {
+    if (!passcode)
+      throw notFound('passcode-not-found', `Application "${applicationId}" has no passcode "${passcodeId}"`);
+    if (
+      !(await this.d.limits.guess('secretAttempts', [`passcode:${passcode.id}`], () =>
+        sameHash(this.secretHash(secret), passcode.secret_hash),
+      ))
+    ) {
       throw new ProblemError(401, 'secret-invalid', 'The secret is not the one given with the passcode');
     }
     const now = this.d.clock.date().toISOString();
@@ -219,13 +268,21 @@ export class Consent {
         const apikey = this.d.secrets.open(passcode.apikey_sealed);
         // Never a dead key: after a revocation, or a rotation whose grace has ended, say so instead.
         const alive = await this.d.apikeys.check(apikey);
-        if ('problem' in alive) throw new ProblemError(401, alive.problem, alive.detail, undefined, { 'www-authenticate': `ApiKey error="${alive.problem}"` });
+        if ('problem' in alive)
+          throw new ProblemError(401, alive.problem, alive.detail, undefined, {
+            'www-authenticate': `ApiKey error="${alive.problem}"`,
+          });
         const expires = (await this.d.apikeys.expiryOf(apikey))!;
         return { status: 200 as const, body: { apikey, integrationId: passcode.integration_id!, expires } };
       }
-      throw new ProblemError(410, 'passcode-expired', 'The key was handed out and is no longer kept: rotate it, or ask for a new passcode');
+      throw new ProblemError(
+        410,
+        'passcode-expired',
+        'The key was handed out and is no longer kept: rotate it, or ask for a new passcode',
+      );
     }
-    if (passcode.expires_at <= now) throw new ProblemError(410, 'passcode-expired', 'The passcode expired before consent was given');
+    if (passcode.expires_at <= now)
+      throw new ProblemError(410, 'passcode-expired', 'The passcode expired before consent was given');
     return { status: 202 as const, body: { status: 'pending' as const } };
   }
 
@@ -241,16 +298,30 @@ export class Consent {
   async #revoke(tx: Db, integrationId: string, applicationId: string, at: Date): Promise<void> {
     if (await q.revokeIntegration(tx, integrationId, at.toISOString())) {
       await this.d.credentials.changing(tx);
-      await this.d.events.record(tx, { applicationId, integrationId, type: 'integration.revoked', data: { integrationId } });
+      await this.d.events.record(tx, {
+        applicationId,
+        integrationId,
+        type: 'integration.revoked',
+        data: { integrationId },
+      });
     }
   }
 }
 
-const consentClosed = () => new ProblemError(409, 'consent-closed', 'The consent was already granted or denied, or it has expired');
+const consentClosed = () =>
+  new ProblemError(409, 'consent-closed', 'The consent was already granted or denied, or it has expired');
 
 /** A sliding-window limit: 429 with Retry-After (until the oldest counted entry leaves the window) once reached. */
-function enforceLimit(counted: { n: number | string; oldest: string | null }, max: number, windowMs: number, now: Date, detail: string): void {
+function enforceLimit(
+  counted: { n: number | string; oldest: string | null },
+  max: number,
+  windowMs: number,
+  now: Date,
+  detail: string,
+): void {
   if (Number(counted.n) < max) return;
   const retryAfterMs = Date.parse(counted.oldest!) + windowMs - now.getTime();
-  throw new ProblemError(429, 'rate-limited', detail, undefined, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) });
+  throw new ProblemError(429, 'rate-limited', detail, undefined, {
+    'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
+  });
 }

@@ -21,7 +21,14 @@ type Response = { status: number | null; error: string | null; retryAfterMs?: nu
  * refused connection) is retried on the schedule, no sooner than a 429's or 503's Retry-After. A delivery to an
  * endpoint that is busy, or paused by its circuit breaker, is put off without an attempt (endpoints.ts).
  */
-export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: Agent; config: Config; metrics: Metrics; clock: Clock }): JobHandler<DeliverEventJob> {
+export function eventDeliveryHandler(deps: {
+  db: Db;
+  secrets: SecretBox;
+  agent: Agent;
+  config: Config;
+  metrics: Metrics;
+  clock: Clock;
+}): JobHandler<DeliverEventJob> {
   const { db, secrets, agent, config, metrics, clock } = deps;
   const schedule = config.webhookRetrySchedule;
   const gate = new EndpointGate(config.webhookEndpoints);
@@ -48,13 +55,19 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
   // After a rotation the replaced secret signs too, until its end: Standard Webhooks receivers accept any one of
   // the space-separated signatures, so one that still knows only the old secret keeps working for that time.
   const signatures = (
-    event: { id: string; webhook_secret_sealed: string | null; previous_webhook_secret_sealed: string | null; previous_secret_valid_until: string | null },
+    event: {
+      id: string;
+      webhook_secret_sealed: string | null;
+      previous_webhook_secret_sealed: string | null;
+      previous_secret_valid_until: string | null;
+    },
     at: Date,
     body: string,
   ) => {
     const current = signerFor(event.webhook_secret_sealed!).sign(event.id, at, body);
     const previous = event.previous_webhook_secret_sealed;
-    if (!previous || !event.previous_secret_valid_until || event.previous_secret_valid_until <= at.toISOString()) return current;
+    if (!previous || !event.previous_secret_valid_until || event.previous_secret_valid_until <= at.toISOString())
+      return current;
     return `${current} ${signerFor(previous).sign(event.id, at, body)}`;
   };
 
@@ -62,7 +75,10 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
     const event = await events.load(eventId);
     if (!event || event.status !== 'pending' || !event.webhook_secret_sealed) return { outcome: 'done' };
     if (event.notification_gone_at) {
-      return { outcome: 'done', record: (tx) => q.failWithoutAttempt(tx, eventId, sealedWithoutSecrets(event.type, event.payload_sealed)) };
+      return {
+        outcome: 'done',
+        record: (tx) => q.failWithoutAttempt(tx, eventId, sealedWithoutSecrets(event.type, event.payload_sealed)),
+      };
     }
 
     const slot = gate.enter(event.notification_url);
@@ -98,14 +114,24 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
     };
     if (response.status !== null && response.status >= 200 && response.status < 300) {
       metrics.webhookAttempt('delivered');
-      return settle('done', attempt, { status: 'delivered', next_attempt_at: null, delivered_at: attempt.attempted_at, ...final() });
+      return settle('done', attempt, {
+        status: 'delivered',
+        next_attempt_at: null,
+        delivered_at: attempt.attempted_at,
+        ...final(),
+      });
     }
     if (response.status === 410) {
       metrics.webhookAttempt('gone');
       return {
         outcome: 'done',
         record: async (tx) => {
-          await q.recordAttempt(tx, attempt, { status: 'failed', next_attempt_at: null, delivered_at: null, ...final() });
+          await q.recordAttempt(tx, attempt, {
+            status: 'failed',
+            next_attempt_at: null,
+            delivered_at: null,
+            ...final(),
+          });
           await q.markNotificationUrlGone(tx, event.application_id, attempt.attempted_at);
         },
       };
@@ -117,7 +143,12 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
     }
     metrics.webhookAttempt('retry');
     const next = new Date(clock.now() + Math.max(delaySeconds * 1000, response.retryAfterMs ?? 0));
-    return settle('retry', attempt, { status: 'pending', next_attempt_at: next.toISOString(), delivered_at: null }, next);
+    return settle(
+      'retry',
+      attempt,
+      { status: 'pending', next_attempt_at: next.toISOString(), delivered_at: null },
+      next,
+    );
   };
 
   function sealedWithoutSecrets(type: string, sealed: string): string | undefined {
@@ -156,12 +187,17 @@ export function eventDeliveryHandler(deps: { db: Db; secrets: SecretBox; agent: 
         signal: AbortSignal.timeout(config.webhookTimeoutMs),
       });
       await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
-      const retryAfter = res.statusCode === 429 || res.statusCode === 503 ? retryAfterMs(res.headers['retry-after']) : undefined;
+      const retryAfter =
+        res.statusCode === 429 || res.statusCode === 503 ? retryAfterMs(res.headers['retry-after']) : undefined;
       return { status: res.statusCode, error: null, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
     } catch (error) {
       const e = error as Error & { code?: string; cause?: { code?: string; message?: string } };
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') return { status: null, error: `timed out after ${config.webhookTimeoutMs} ms`, timedOut: true };
-      return { status: null, error: [e.cause?.code ?? e.code, e.cause?.message ?? e.message].filter(Boolean).join(': ') };
+      if (e.name === 'TimeoutError' || e.name === 'AbortError')
+        return { status: null, error: `timed out after ${config.webhookTimeoutMs} ms`, timedOut: true };
+      return {
+        status: null,
+        error: [e.cause?.code ?? e.code, e.cause?.message ?? e.message].filter(Boolean).join(': '),
+      };
     }
   }
 }

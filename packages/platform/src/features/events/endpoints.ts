@@ -22,7 +22,10 @@ export class EndpointGate {
   ) {}
 
   /** A slot for a delivery to `url`, or when to try again. */
-  enter(url: string, now = Date.now()): { leave(outcome: 'ok' | 'timeout' | 'other'): void } | { retryAt: Date; reason: string } {
+  enter(
+    url: string,
+    now = Date.now(),
+  ): { leave(outcome: 'ok' | 'timeout' | 'other'): void } | { retryAt: Date; reason: string } {
     const key = endpointOf(url);
     let e = this.#endpoints.get(key);
     if (!e) {
@@ -30,10 +33,19 @@ export class EndpointGate {
       e = { inFlight: 0, timeouts: 0, openUntil: 0, opened: 0, probing: false };
       this.#endpoints.set(key, e);
     }
-    if (e.openUntil > now) return { retryAt: new Date(e.openUntil), reason: `endpoint ${key} timed out ${e.timeouts} times in a row: paused` };
+    if (e.openUntil > now)
+      return {
+        retryAt: new Date(e.openUntil),
+        reason: `endpoint ${key} timed out ${e.timeouts} times in a row: paused`,
+      };
     const halfOpen = e.opened > 0 && e.timeouts >= this.opts.threshold;
-    if (halfOpen && e.probing) return { retryAt: new Date(now + this.opts.busyDelayMs), reason: `endpoint ${key} is being probed` };
-    if (e.inFlight >= this.opts.concurrency) return { retryAt: new Date(now + this.opts.busyDelayMs), reason: `endpoint ${key} has ${e.inFlight} deliveries in flight` };
+    if (halfOpen && e.probing)
+      return { retryAt: new Date(now + this.opts.busyDelayMs), reason: `endpoint ${key} is being probed` };
+    if (e.inFlight >= this.opts.concurrency)
+      return {
+        retryAt: new Date(now + this.opts.busyDelayMs),
+        reason: `endpoint ${key} has ${e.inFlight} deliveries in flight`,
+      };
     e.inFlight++;
     if (halfOpen) e.probing = true; // one delivery tries the endpoint out; the rest wait for its outcome
     const endpoint = e;

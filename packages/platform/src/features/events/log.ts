@@ -10,7 +10,9 @@ import * as q from './queries.js';
 
 /** The event log an application reads with its API key: its integration's events, their attempts, resend. */
 export class EventLog {
-  constructor(private readonly deps: { db: Db; secrets: SecretBox; outbox: EventOutbox; clock: Clock; limits: RateLimits }) {}
+  constructor(
+    private readonly deps: { db: Db; secrets: SecretBox; outbox: EventOutbox; clock: Clock; limits: RateLimits },
+  ) {}
 
   /** A webhook.test event; asking for one also lifts a stop that a 410 Gone put on the notificationUrl. */
   async sendTest(applicationId: string): Promise<string> {
@@ -20,7 +22,10 @@ export class EventLog {
     });
   }
 
-  async list(integrationId: string, filter: { status?: string; type?: string; limit?: number }): Promise<EventSummary[]> {
+  async list(
+    integrationId: string,
+    filter: { status?: string; type?: string; limit?: number },
+  ): Promise<EventSummary[]> {
     const rows = await q.listEvents(this.deps.db, integrationId, { ...filter, limit: filter.limit ?? 50 });
     return rows.map(summary);
   }
@@ -52,17 +57,24 @@ export class EventLog {
   async resendEvent(row: EventsTable): Promise<EventSummary> {
     await this.deps.limits.consume('resendsPerEvent', row.id, 'This event was resent too often: try again later');
     if (!holdsSecrets(row.type, this.deps.secrets.open(row.payload_sealed))) {
-      throw new ProblemError(409, 'event-not-resendable', 'This event carried an API key that is no longer kept; rotate the key with PATCH /api/apikey');
+      throw new ProblemError(
+        409,
+        'event-not-resendable',
+        'This event carried an API key that is no longer kept; rotate the key with PATCH /api/apikey',
+      );
     }
     const at = this.deps.clock.date().toISOString();
     await this.deps.db.transaction().execute(async (tx) => {
       await q.reopenEvent(tx, row.id, at);
       await q.clearNotificationUrlGone(tx, row.application_id);
-      await this.deps.outbox.enqueueDelivery(tx, { id: row.id, integrationId: row.integration_id, applicationId: row.application_id }, row.attempts + 1);
+      await this.deps.outbox.enqueueDelivery(
+        tx,
+        { id: row.id, integrationId: row.integration_id, applicationId: row.application_id },
+        row.attempts + 1,
+      );
     });
     return summary({ ...row, status: 'pending', next_attempt_at: at });
   }
-
 
   async #find(integrationId: string, eventId: string) {
     const row = await q.findEventOfIntegration(this.deps.db, eventId, integrationId);

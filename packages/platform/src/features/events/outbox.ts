@@ -8,7 +8,10 @@ import type { Db } from '../../infra/store/index.js';
 import { insertEvent } from './queries.js';
 
 /** Job payload: the event, and the attempt that starts this series (a resend starts the schedule over). */
-export const DELIVER_EVENT = defineJob('deliver-event', Type.Object({ eventId: Type.String(), firstAttempt: Type.Optional(Type.Integer({ minimum: 1 })) }));
+export const DELIVER_EVENT = defineJob(
+  'deliver-event',
+  Type.Object({ eventId: Type.String(), firstAttempt: Type.Optional(Type.Integer({ minimum: 1 })) }),
+);
 export type DeliverEventJob = Static<typeof DELIVER_EVENT.schema>;
 
 /**
@@ -64,11 +67,19 @@ export class EventOutbox {
       next_attempt_at: createdAt,
       delivered_at: null,
     });
-    await this.enqueueDelivery(tx, { id, integrationId: event.integrationId ?? null, applicationId: event.applicationId }, 1);
+    await this.enqueueDelivery(
+      tx,
+      { id, integrationId: event.integrationId ?? null, applicationId: event.applicationId },
+      1,
+    );
     return id;
   }
 
-  async enqueueDelivery(tx: Db, event: { id: string; integrationId: string | null; applicationId: string }, firstAttempt: number) {
+  async enqueueDelivery(
+    tx: Db,
+    event: { id: string; integrationId: string | null; applicationId: string },
+    firstAttempt: number,
+  ) {
     const payload: DeliverEventJob = { eventId: event.id, firstAttempt };
     await this.queue.enqueue(tx, DELIVER_EVENT, payload, { key: event.integrationId ?? `app:${event.applicationId}` });
   }

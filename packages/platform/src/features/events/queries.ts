@@ -57,7 +57,12 @@ export function listEvents(db: Db, integrationId: string, filter: { status?: str
 }
 
 export function findEventOfIntegration(db: Db, eventId: string, integrationId: string) {
-  return db.selectFrom('events').selectAll().where('id', '=', eventId).where('integration_id', '=', integrationId).executeTakeFirst();
+  return db
+    .selectFrom('events')
+    .selectAll()
+    .where('id', '=', eventId)
+    .where('integration_id', '=', integrationId)
+    .executeTakeFirst();
 }
 
 export function listAttempts(db: Db, eventId: string) {
@@ -79,9 +84,17 @@ export async function clearNotificationUrlGone(tx: Db, applicationId: string): P
 /** Removes delivered and failed events created before `before`, with their attempts. */
 export async function pruneFinalEvents(db: Db, before: string): Promise<number> {
   return db.transaction().execute(async (tx) => {
-    const old = tx.selectFrom('events').select('id').where('status', 'in', ['delivered', 'failed']).where('created_at', '<', before);
+    const old = tx
+      .selectFrom('events')
+      .select('id')
+      .where('status', 'in', ['delivered', 'failed'])
+      .where('created_at', '<', before);
     await tx.deleteFrom('event_attempts').where('event_id', 'in', old).execute();
-    const deleted = await tx.deleteFrom('events').where('status', 'in', ['delivered', 'failed']).where('created_at', '<', before).executeTakeFirst();
+    const deleted = await tx
+      .deleteFrom('events')
+      .where('status', 'in', ['delivered', 'failed'])
+      .where('created_at', '<', before)
+      .executeTakeFirst();
     return Number(deleted.numDeletedRows);
   });
 }

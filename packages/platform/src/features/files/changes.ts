@@ -25,15 +25,30 @@ interface Version {
  * the added and updated records are marked in a bitmap (two bits a record) and then copied, as sent, from one
  * sequential read of the newer file. Removed records come first, then the others in file order.
  */
-export async function* changesBetween(blobs: BlobStore, older: Version, newer: Version, tmpRoot = os.tmpdir()): AsyncGenerator<string> {
+export async function* changesBetween(
+  blobs: BlobStore,
+  older: Version,
+  newer: Version,
+  tmpRoot = os.tmpdir(),
+): AsyncGenerator<string> {
   for (const v of [older, newer]) if (!(await exists(blobs, indexKeyOf(v.key)))) await buildRecordIndex(blobs, v.key);
-  const buckets = Math.min(MAX_BUCKETS, Math.max(1, Math.ceil(Math.max(older.records, newer.records) / RECORDS_PER_BUCKET)));
+  const buckets = Math.min(
+    MAX_BUCKETS,
+    Math.max(1, Math.ceil(Math.max(older.records, newer.records) / RECORDS_PER_BUCKET)),
+  );
   const dir = await fs.promises.mkdtemp(path.join(tmpRoot, 'cc-changes-'));
   try {
     // Lines `<id>\t<digest>` for the older file, `<id>\t<digest>\t<record number>` for the newer.
-    await partition(blobLines(blobs, indexKeyOf(older.key)), buckets, path.join(dir, 'old'), (l) => l.slice(0, l.indexOf('\t', l.indexOf('\t') + 1)));
+    await partition(blobLines(blobs, indexKeyOf(older.key)), buckets, path.join(dir, 'old'), (l) =>
+      l.slice(0, l.indexOf('\t', l.indexOf('\t') + 1)),
+    );
     let n = 0;
-    await partition(blobLines(blobs, indexKeyOf(newer.key)), buckets, path.join(dir, 'new'), (l) => `${l.slice(0, l.indexOf('\t', l.indexOf('\t') + 1))}\t${n++}`);
+    await partition(
+      blobLines(blobs, indexKeyOf(newer.key)),
+      buckets,
+      path.join(dir, 'new'),
+      (l) => `${l.slice(0, l.indexOf('\t', l.indexOf('\t') + 1))}\t${n++}`,
+    );
 
     const added = new Uint8Array(Math.ceil(newer.records / 8));
     const updated = new Uint8Array(added.length);
@@ -67,7 +82,12 @@ export async function* changesBetween(blobs: BlobStore, older: Version, newer: V
 }
 
 /** The marked records of a file, read from it in one pass (its index gives where each one is). */
-async function* copyMarked(blobs: BlobStore, key: string, added: Uint8Array, updated: Uint8Array): AsyncGenerator<string> {
+async function* copyMarked(
+  blobs: BlobStore,
+  key: string,
+  added: Uint8Array,
+  updated: Uint8Array,
+): AsyncGenerator<string> {
   const content = ((await blobs.open(key)) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   let chunk: Buffer = Buffer.alloc(0);
   let chunkStart = 0;
@@ -116,8 +136,15 @@ async function* copyMarked(blobs: BlobStore, key: string, added: Uint8Array, upd
  * Appends `shape(line)` of every line to the bucket file of its id (the text before the first tab), through a
  * buffer per bucket: strings kept until a write would live long enough to be moved to V8's old generation.
  */
-async function partition(batches: AsyncIterable<string[]>, buckets: number, prefix: string, shape: (line: string) => string): Promise<void> {
-  const files = await Promise.all(Array.from({ length: buckets }, (_, b) => fs.promises.open(`${prefix}.${b}`, 'w', 0o600)));
+async function partition(
+  batches: AsyncIterable<string[]>,
+  buckets: number,
+  prefix: string,
+  shape: (line: string) => string,
+): Promise<void> {
+  const files = await Promise.all(
+    Array.from({ length: buckets }, (_, b) => fs.promises.open(`${prefix}.${b}`, 'w', 0o600)),
+  );
   const pending = Array.from({ length: buckets }, () => Buffer.allocUnsafe(BUCKET_BUFFER));
   const used = new Array<number>(buckets).fill(0);
   const flush = async (b: number) => {

@@ -60,7 +60,11 @@ export async function insertFile(tx: Db, row: ScopeFilesTable): Promise<void> {
 }
 
 /** Removes all but the newest `keep` versions of a scope; returns the blobs they held. */
-export async function pruneVersions(tx: Db, where: { instanceId: string; solution: string; scope: string }, keep: number): Promise<string[]> {
+export async function pruneVersions(
+  tx: Db,
+  where: { instanceId: string; solution: string; scope: string },
+  keep: number,
+): Promise<string[]> {
   const old = await tx
     .selectFrom('scope_files')
     .select(['id', 'blob_key'])
@@ -73,7 +77,14 @@ export async function pruneVersions(tx: Db, where: { instanceId: string; solutio
     .limit(1000)
     .execute();
   if (old.length === 0) return [];
-  await tx.deleteFrom('scope_files').where('id', 'in', old.map((o) => o.id)).execute();
+  await tx
+    .deleteFrom('scope_files')
+    .where(
+      'id',
+      'in',
+      old.map((o) => o.id),
+    )
+    .execute();
   return old.map((o) => o.blob_key);
 }
 
@@ -96,6 +107,10 @@ export async function referencedKeys(db: Db, blobKeys: string[]): Promise<Set<st
 
 /** Bytes of the scope files an instance has kept (every version), for its quota. */
 export async function bytesKept(db: Db, instanceId: string): Promise<number> {
-  const row = await db.selectFrom('scope_files').select((eb) => eb.fn.sum<number | string | null>('size').as('n')).where('instance_id', '=', instanceId).executeTakeFirst();
+  const row = await db
+    .selectFrom('scope_files')
+    .select((eb) => eb.fn.sum<number | string | null>('size').as('n'))
+    .where('instance_id', '=', instanceId)
+    .executeTakeFirst();
   return Number(row?.n ?? 0);
 }

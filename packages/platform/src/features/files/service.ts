@@ -23,7 +23,15 @@ import { routes } from '@connected-cloud/contract';
 /** Scope files (contract §5): full snapshots an instance delivers, versioned, announced and served. */
 export class ScopeFiles {
   constructor(
-    private readonly d: { db: Db; blobs: BlobStore; queue: JobQueue; events: EventOutbox; solutions: SolutionRegistry; config: Config; clock: Clock },
+    private readonly d: {
+      db: Db;
+      blobs: BlobStore;
+      queue: JobQueue;
+      events: EventOutbox;
+      solutions: SolutionRegistry;
+      config: Config;
+      clock: Clock;
+    },
   ) {}
 
   async put(instance: InstancePrincipal, domain: string, scope: string, body: Readable) {
@@ -33,7 +41,15 @@ export class ScopeFiles {
     const fileId = newId('file');
     const key = `scopes/${instance.instanceId}/${fileId}.json`;
     const room = this.d.config.quotas.scopeFileBytesPerInstance - (await q.bytesKept(this.d.db, instance.instanceId));
-    const ingested = await ingestJsonArray({ body, validate, blobs: this.d.blobs, key, indexed: true, maxRecordBytes: this.d.config.maxRecordBytes, maxBytes: room });
+    const ingested = await ingestJsonArray({
+      body,
+      validate,
+      blobs: this.d.blobs,
+      key,
+      indexed: true,
+      maxRecordBytes: this.d.config.maxRecordBytes,
+      maxBytes: room,
+    });
     const row: ScopeFilesTable = {
       id: fileId,
       instance_id: instance.instanceId,
@@ -50,7 +66,11 @@ export class ScopeFiles {
         row.previous_file_id = (await q.currentFile(tx, where))?.id ?? null;
         await q.insertFile(tx, row);
         const pruned = await q.pruneVersions(tx, where, this.d.config.scopeFileVersions);
-        await deleteBlobsLater(tx, this.d.queue, pruned.flatMap((blobKey) => [indexKeyOf(blobKey), blobKey]));
+        await deleteBlobsLater(
+          tx,
+          this.d.queue,
+          pruned.flatMap((blobKey) => [indexKeyOf(blobKey), blobKey]),
+        );
         for (const integration of await q.activeIntegrations(tx, instance.instanceId, domain)) {
           await this.d.events.record(tx, {
             applicationId: integration.application_id,
@@ -79,8 +99,13 @@ export class ScopeFiles {
   /** The row whose content to serve: a file by ID, or the current file of a scope. */
   async contentOf(principal: IntegrationPrincipal, ref: { fileId: string } | { scope: string }): Promise<Stored> {
     if ('fileId' in ref) return stored(await this.#file(principal, ref.fileId));
-    if (!this.d.solutions.hasScope(principal.solution, ref.scope)) throw notFound('scope-not-found', `Solution "${principal.solution}" has no scope "${ref.scope}"`);
-    const row = await q.currentFile(this.d.db, { instanceId: principal.instanceId, solution: principal.solution, scope: ref.scope });
+    if (!this.d.solutions.hasScope(principal.solution, ref.scope))
+      throw notFound('scope-not-found', `Solution "${principal.solution}" has no scope "${ref.scope}"`);
+    const row = await q.currentFile(this.d.db, {
+      instanceId: principal.instanceId,
+      solution: principal.solution,
+      scope: ref.scope,
+    });
     if (!row) throw notFound('file-not-found', `No file of scope "${ref.scope}" yet`);
     return stored(row);
   }
@@ -88,8 +113,13 @@ export class ScopeFiles {
   async changes(principal: IntegrationPrincipal, fileId: string, since: string): Promise<AsyncIterable<string>> {
     const newer = await this.#file(principal, fileId);
     const older = await this.#file(principal, since);
-    if (older.scope !== newer.scope) throw notFound('file-not-found', `File "${since}" is not a version of scope "${newer.scope}"`);
-    return changesBetween(this.d.blobs, { key: older.blob_key, records: older.records }, { key: newer.blob_key, records: newer.records });
+    if (older.scope !== newer.scope)
+      throw notFound('file-not-found', `File "${since}" is not a version of scope "${newer.scope}"`);
+    return changesBetween(
+      this.d.blobs,
+      { key: older.blob_key, records: older.records },
+      { key: newer.blob_key, records: newer.records },
+    );
   }
 
   /** A file's blob goes with its record index. */
@@ -111,7 +141,15 @@ export class ScopeFiles {
   }
 
   #metadata(r: ScopeFilesTable): ScopeFile {
-    return { fileId: r.id, scope: r.scope, records: r.records, size: r.size, sha256: r.sha256, createdAt: r.created_at, previousFileId: r.previous_file_id };
+    return {
+      fileId: r.id,
+      scope: r.scope,
+      records: r.records,
+      size: r.size,
+      sha256: r.sha256,
+      createdAt: r.created_at,
+      previousFileId: r.previous_file_id,
+    };
   }
 
   #contentUrl(fileId: string): string {

@@ -1,7 +1,12 @@
 /** The registration pages, in the platform's page shell; the only script is the self-hosted ALTCHA widget. */
 import { esc, page } from '../../infra/http/pages/index.js';
 
-export function registrationForm(args: { token: string; developerName: string; applicationName: string; error?: string }): string {
+export function registrationForm(args: {
+  token: string;
+  developerName: string;
+  applicationName: string;
+  error?: string;
+}): string {
   const t = encodeURIComponent(args.token);
   return page({
     title: 'Complete your registration',
@@ -30,8 +35,15 @@ signing secret to <strong>${esc(email)}</strong>.</p>
 export function linkProblem(kind: 'unknown' | 'used' | 'expired'): string {
   const text = {
     unknown: ['Registration link not found', 'This registration link does not exist. Check that you copied it whole.'],
-    used: ['Registration already completed', 'This registration link has already been used. Your IDs were sent by e-mail.'],
+    used: [
+      'Registration already completed',
+      'This registration link has already been used. Your IDs were sent by e-mail.',
+    ],
     expired: ['Registration link expired', 'This registration link has expired. Register again to get a new one.'],
   }[kind];
-  return page({ title: text[0]!, narrow: true, body: `<p role="alert">${esc(text[1])}</p><p><a href="/">Read the guide</a></p>` });
+  return page({
+    title: text[0]!,
+    narrow: true,
+    body: `<p role="alert">${esc(text[1])}</p><p><a href="/">Read the guide</a></p>`,
+  });
 }

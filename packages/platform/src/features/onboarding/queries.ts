@@ -57,7 +57,11 @@ export async function activateRegistration(
     .where('expires_at', '>', args.now)
     .executeTakeFirst();
   if (claimed.numUpdatedRows !== 1n) return false;
-  await tx.updateTable('developers').set({ status: 'active', activated_at: args.now }).where('id', '=', args.developerId).execute();
+  await tx
+    .updateTable('developers')
+    .set({ status: 'active', activated_at: args.now })
+    .where('id', '=', args.developerId)
+    .execute();
   await tx
     .updateTable('applications')
     .set({ status: 'active', webhook_secret_sealed: args.webhookSecretSealed })
@@ -78,7 +82,12 @@ export async function spendCaptcha(db: Db, signatureHash: string, expiresAt: str
 }
 
 export function findActiveDeveloper(db: Db, developerId: string) {
-  return db.selectFrom('developers').selectAll().where('id', '=', developerId).where('status', '=', 'active').executeTakeFirst();
+  return db
+    .selectFrom('developers')
+    .selectAll()
+    .where('id', '=', developerId)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
 }
 
 export async function insertApplication(db: Db, application: ApplicationsTable): Promise<void> {
@@ -96,9 +105,20 @@ export function findActiveApplication(db: Db, developerId: string, applicationId
 }
 
 export function listActiveApplications(db: Db, developerId: string) {
-  return db.selectFrom('applications').selectAll().where('developer_id', '=', developerId).where('status', '=', 'active').orderBy('created_at').orderBy('id').execute();
+  return db
+    .selectFrom('applications')
+    .selectAll()
+    .where('developer_id', '=', developerId)
+    .where('status', '=', 'active')
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
 }
 
-export async function updateApplication(db: Db, applicationId: string, changes: Partial<ApplicationsTable>): Promise<void> {
+export async function updateApplication(
+  db: Db,
+  applicationId: string,
+  changes: Partial<ApplicationsTable>,
+): Promise<void> {
   await db.updateTable('applications').set(changes).where('id', '=', applicationId).execute();
 }

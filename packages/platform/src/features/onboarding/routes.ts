@@ -16,22 +16,41 @@ const altchaScript = fileURLToPath(import.meta.resolve('altcha'));
 export async function onboardingApiRoutes(app: App): Promise<void> {
   const { onboarding, limits } = app.platform;
   handle(app, routes.registerDeveloper, async (request, reply) => {
-    await limits.consume('registrationsPerAddress', clientAddress(request), 'Too many registrations from this address: try again later');
+    await limits.consume(
+      'registrationsPerAddress',
+      clientAddress(request),
+      'Too many registrations from this address: try again later',
+    );
     await limits.consume('registrationsGlobal', 'all', 'Too many registrations at the moment: try again later');
     return reply.code(202).send(await onboarding.register(request.body));
   });
   handle(app, routes.createApplication, async (request, reply) =>
     reply.code(201).send(await onboarding.createApplication(request.params.developerId, request.body)),
   );
-  handle(app, routes.getApplication, async (request) => onboarding.getApplication(request.params.developerId, request.params.applicationId));
+  handle(app, routes.getApplication, async (request) =>
+    onboarding.getApplication(request.params.developerId, request.params.applicationId),
+  );
 
   // The developer API (contract §11): a developer token of this developer, never the Developer ID alone.
-  handle(app, routes.listApplications, async (request) => onboarding.listApplications(sameDeveloper(request, request.params.developerId)));
+  handle(app, routes.listApplications, async (request) =>
+    onboarding.listApplications(sameDeveloper(request, request.params.developerId)),
+  );
   handle(app, routes.updateApplication, async (request) =>
-    onboarding.updateApplication(sameDeveloper(request, request.params.developerId), request.params.applicationId, request.body),
+    onboarding.updateApplication(
+      sameDeveloper(request, request.params.developerId),
+      request.params.applicationId,
+      request.body,
+    ),
   );
   handle(app, routes.rotateWebhookSecret, async (request, reply) =>
-    reply.code(201).send(await onboarding.rotateWebhookSecret(sameDeveloper(request, request.params.developerId), request.params.applicationId)),
+    reply
+      .code(201)
+      .send(
+        await onboarding.rotateWebhookSecret(
+          sameDeveloper(request, request.params.developerId),
+          request.params.applicationId,
+        ),
+      ),
   );
 }
 
@@ -47,7 +66,12 @@ export async function registrationPageRoutes(app: App): Promise<void> {
   );
   const closed = { unknown: 404, used: 410, expired: 410 } as const;
   const form = (token: string, r: { developerName: string; applicationName: string }, error?: string) =>
-    registrationForm({ token, developerName: r.developerName, applicationName: r.applicationName, ...(error ? { error } : {}) });
+    registrationForm({
+      token,
+      developerName: r.developerName,
+      applicationName: r.applicationName,
+      ...(error ? { error } : {}),
+    });
 
   handle(app, routes.getRegistrationPage, async (request, reply) => {
     const found = await onboarding.lookUp(request.params.token);
@@ -59,7 +83,12 @@ export async function registrationPageRoutes(app: App): Promise<void> {
   handle(app, routes.getRegistrationChallenge, async (request, reply) => {
     const found = await onboarding.lookUp(request.params.token);
     if (found.state === 'unknown') throw new ProblemError(404, 'registration-not-found', 'No such registration link');
-    if (found.state !== 'open') throw new ProblemError(410, 'registration-gone', `The registration link was ${found.state === 'used' ? 'used' : 'not used in time'}`);
+    if (found.state !== 'open')
+      throw new ProblemError(
+        410,
+        'registration-gone',
+        `The registration link was ${found.state === 'used' ? 'used' : 'not used in time'}`,
+      );
     return reply.header('cache-control', 'no-store').send(await onboarding.challenge(request.params.token));
   });
 
@@ -72,7 +101,13 @@ export async function registrationPageRoutes(app: App): Promise<void> {
       case 'captcha-invalid':
         return reply
           .code(400)
-          .send(form(request.params.token, outcome.registration, 'The captcha was not solved, or its solution was already used. Please solve it again.'));
+          .send(
+            form(
+              request.params.token,
+              outcome.registration,
+              'The captcha was not solved, or its solution was already used. Please solve it again.',
+            ),
+          );
       default:
         return reply.code(closed[outcome.state]).send(linkProblem(outcome.state));
     }

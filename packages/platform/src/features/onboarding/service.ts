@@ -1,4 +1,10 @@
-import type { Application, ApplicationCreated, ApplicationInput, DeveloperRegistration, RegistrationAccepted } from '@connected-cloud/contract';
+import type {
+  Application,
+  ApplicationCreated,
+  ApplicationInput,
+  DeveloperRegistration,
+  RegistrationAccepted,
+} from '@connected-cloud/contract';
 import type { Config } from '../../config.js';
 import type { Clock } from '../../infra/clock.js';
 import type { JobQueue } from '../../infra/queue/index.js';
@@ -77,7 +83,8 @@ export class Onboarding {
     const registration = await q.findRegistration(this.d.db, sha256Hex(token));
     if (!registration) return { state: 'unknown' as const };
     if (registration.completed_at) return { state: 'used' as const, registration };
-    if (registration.expires_at <= this.d.clock.date().toISOString()) return { state: 'expired' as const, registration };
+    if (registration.expires_at <= this.d.clock.date().toISOString())
+      return { state: 'expired' as const, registration };
     return { state: 'open' as const, registration };
   }
 
@@ -107,7 +114,13 @@ export class Onboarding {
         webhookSecretSealed: this.d.secrets.seal(webhookSecret),
       });
       if (done) {
-        const mail = credentialsMail({ to: registration.email, developerId: registration.developerId, applicationId: registration.applicationId, applicationName: registration.applicationName, webhookSecret });
+        const mail = credentialsMail({
+          to: registration.email,
+          developerId: registration.developerId,
+          applicationId: registration.applicationId,
+          applicationName: registration.applicationName,
+          webhookSecret,
+        });
         await queueMail(tx, this.d.queue, this.d.secrets, mail);
       }
       return done;
@@ -122,12 +135,22 @@ export class Onboarding {
     const now = this.d.clock.date();
     const webhookSecret = newWebhookSecret();
     const application = await this.#newApplication(developerId, input, '', now);
-    await this.d.limits.consume('applicationsPerDeveloper', developerId, 'This developer created too many applications: try again later');
+    await this.d.limits.consume(
+      'applicationsPerDeveloper',
+      developerId,
+      'This developer created too many applications: try again later',
+    );
     application.status = 'active';
     application.webhook_secret_sealed = this.d.secrets.seal(webhookSecret);
     await this.d.db.transaction().execute(async (tx) => {
       await q.insertApplication(tx, application);
-      const mail = credentialsMail({ to: developer.email, developerId, applicationId: application.id, applicationName: application.name, webhookSecret });
+      const mail = credentialsMail({
+        to: developer.email,
+        developerId,
+        applicationId: application.id,
+        applicationName: application.name,
+        webhookSecret,
+      });
       await queueMail(tx, this.d.queue, this.d.secrets, mail);
     });
     return {
@@ -142,7 +165,8 @@ export class Onboarding {
 
   async getApplication(developerId: string, applicationId: string): Promise<Application> {
     const row = await q.findActiveApplication(this.d.db, developerId, applicationId);
-    if (!row) throw notFound('application-not-found', `Developer "${developerId}" has no application "${applicationId}"`);
+    if (!row)
+      throw notFound('application-not-found', `Developer "${developerId}" has no application "${applicationId}"`);
     return applicationOf(row);
   }
 
@@ -159,13 +183,16 @@ export class Onboarding {
     await this.getApplication(developerId, applicationId);
     if (patch.notificationUrl !== undefined) {
       const urlProblem = notificationUrlProblem(patch.notificationUrl, this.d.config.allowInsecureNotificationUrls);
-      if (urlProblem) throw invalidRequest(`notificationUrl ${urlProblem}`, [{ pointer: '/notificationUrl', message: urlProblem }]);
+      if (urlProblem)
+        throw invalidRequest(`notificationUrl ${urlProblem}`, [{ pointer: '/notificationUrl', message: urlProblem }]);
     }
     await q.updateApplication(this.d.db, applicationId, {
       ...(patch.name !== undefined ? { name: patch.name } : {}),
       ...(patch.description !== undefined ? { description: patch.description === '' ? null : patch.description } : {}),
       // A new URL is a fresh start: a 410 from the old one no longer stops delivery.
-      ...(patch.notificationUrl !== undefined ? { notification_url: patch.notificationUrl, notification_gone_at: null } : {}),
+      ...(patch.notificationUrl !== undefined
+        ? { notification_url: patch.notificationUrl, notification_gone_at: null }
+        : {}),
     });
     return this.getApplication(developerId, applicationId);
   }
@@ -174,9 +201,13 @@ export class Onboarding {
    * A new webhook signing secret, returned once. The replaced one keeps signing beside it for
    * WEBHOOK_SECRET_OVERLAP, so that receivers can switch without losing an event.
    */
-  async rotateWebhookSecret(developerId: string, applicationId: string): Promise<{ webhookSecret: string; previousSecretValidUntil: string }> {
+  async rotateWebhookSecret(
+    developerId: string,
+    applicationId: string,
+  ): Promise<{ webhookSecret: string; previousSecretValidUntil: string }> {
     const row = await q.findActiveApplication(this.d.db, developerId, applicationId);
-    if (!row) throw notFound('application-not-found', `Developer "${developerId}" has no application "${applicationId}"`);
+    if (!row)
+      throw notFound('application-not-found', `Developer "${developerId}" has no application "${applicationId}"`);
     const webhookSecret = newWebhookSecret();
     const previousSecretValidUntil = new Date(this.d.clock.now() + WEBHOOK_SECRET_OVERLAP_MS).toISOString();
     await q.updateApplication(this.d.db, applicationId, {
@@ -188,16 +219,31 @@ export class Onboarding {
   }
 
   /** A pending application row, after the checks the schema cannot make (known solution, acceptable URL). */
-  async #newApplication(developerId: string, input: ApplicationInput, pointer: string, now: Date): Promise<ApplicationsTable> {
+  async #newApplication(
+    developerId: string,
+    input: ApplicationInput,
+    pointer: string,
+    now: Date,
+  ): Promise<ApplicationsTable> {
     if (!this.d.solutions.has(input.solution)) {
       throw invalidRequest(`Unknown solution "${input.solution}"`, [
-        { pointer: `${pointer}/solution`, message: `is not a published solution (${this.d.solutions.list().map((s) => s.domain).join(', ')})` },
+        {
+          pointer: `${pointer}/solution`,
+          message: `is not a published solution (${this.d.solutions
+            .list()
+            .map((s) => s.domain)
+            .join(', ')})`,
+        },
       ]);
     }
     const insecure = this.d.config.allowInsecureNotificationUrls;
-    const urlProblem = notificationUrlProblem(input.notificationUrl, insecure) ?? (insecure ? undefined : await resolvedAddressProblem(input.notificationUrl));
+    const urlProblem =
+      notificationUrlProblem(input.notificationUrl, insecure) ??
+      (insecure ? undefined : await resolvedAddressProblem(input.notificationUrl));
     if (urlProblem) {
-      throw invalidRequest(`notificationUrl ${urlProblem}`, [{ pointer: `${pointer}/notificationUrl`, message: urlProblem }]);
+      throw invalidRequest(`notificationUrl ${urlProblem}`, [
+        { pointer: `${pointer}/notificationUrl`, message: urlProblem },
+      ]);
     }
     return {
       id: newId('app'),
@@ -215,4 +261,3 @@ export class Onboarding {
     };
   }
 }
-

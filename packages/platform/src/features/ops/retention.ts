@@ -13,7 +13,9 @@ export const RETENTION = defineRecurring('retention', { everyMs: 3_600_000, firs
  * their files) older than RETENTION_DAYS go.
  */
 export class Retention {
-  constructor(private readonly d: { store: Store; queue: JobQueue; uploads: Uploads; clock: Clock; days: number; log: Logger }) {}
+  constructor(
+    private readonly d: { store: Store; queue: JobQueue; uploads: Uploads; clock: Clock; days: number; log: Logger },
+  ) {}
 
   readonly jobs = [handler(RETENTION, async () => void (await this.run()))];
 

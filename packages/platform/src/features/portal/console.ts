@@ -26,7 +26,8 @@ type Form = Record<string, unknown>;
 function field(body: unknown, name: string, max = 2048): string | undefined {
   const v = (body as Form | undefined)?.[name];
   if (typeof v !== 'string') return undefined;
-  if (v.length > max) throw new ProblemError(400, 'invalid-request', `The field ${name} is longer than ${max} characters`);
+  if (v.length > max)
+    throw new ProblemError(400, 'invalid-request', `The field ${name} is longer than ${max} characters`);
   return v;
 }
 
@@ -57,7 +58,8 @@ export async function consoleRoutes(app: App): Promise<void> {
   const secure = config.publicUrl.startsWith('https:');
   const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure };
 
-  const html = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/html; charset=utf-8').send(body);
+  const html = (reply: FastifyReply, status: number, body: string) =>
+    reply.code(status).type('text/html; charset=utf-8').send(body);
 
   /** The anonymous CSRF binding of a browser before sign-in (a random cookie), set if it has none. */
   const anonBinding = (request: Req, reply: FastifyReply) => {
@@ -72,13 +74,24 @@ export async function consoleRoutes(app: App): Promise<void> {
   const viewerOf = (s: PortalSession): p.Viewer => ({ email: s.email, csrf: portal.csrfToken(sessionBinding(s)) });
 
   const refuseCsrf = (reply: FastifyReply) =>
-    html(reply, 403, p.messagePage('This form has expired', 'The form was missing its security token, or it was too old. Go back, reload the page and try again.'));
+    html(
+      reply,
+      403,
+      p.messagePage(
+        'This form has expired',
+        'The form was missing its security token, or it was too old. Go back, reload the page and try again.',
+      ),
+    );
 
   /**
    * The signed-in developer, or undefined after answering for them: a page asks them to sign in; a form posted
    * without its CSRF token is refused. Nothing changes either way.
    */
-  async function signedIn(request: Req, reply: FastifyReply, form = request.method === 'POST'): Promise<{ session: PortalSession; viewer: p.Viewer } | undefined> {
+  async function signedIn(
+    request: Req,
+    reply: FastifyReply,
+    form = request.method === 'POST',
+  ): Promise<{ session: PortalSession; viewer: p.Viewer } | undefined> {
     const session = await portal.session(request.cookies[SESSION_COOKIE]);
     if (!session) {
       if (request.cookies[SESSION_COOKIE]) reply.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -97,7 +110,13 @@ export async function consoleRoutes(app: App): Promise<void> {
   app.get('/portal/sign-in', hide, async (request, reply) => {
     const session = await portal.session(request.cookies[SESSION_COOKIE]);
     if (session) return reply.redirect('/portal', 303);
-    return html(reply, 200, p.signInPage(portal.csrfToken(anonBinding(request, reply)), { signedOut: queryOf(request)['signed-out'] === '1' }));
+    return html(
+      reply,
+      200,
+      p.signInPage(portal.csrfToken(anonBinding(request, reply)), {
+        signedOut: queryOf(request)['signed-out'] === '1',
+      }),
+    );
   });
 
   app.post('/portal/sign-in', hide, async (request, reply) => {
@@ -105,7 +124,11 @@ export async function consoleRoutes(app: App): Promise<void> {
     if (!portal.checkCsrf(binding, (request.body as Form | undefined)?.csrf)) return refuseCsrf(reply);
     const email = (field(request.body, 'email', 254) ?? '').trim();
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
-      return html(reply, 400, p.signInPage(portal.csrfToken(binding), { email, error: 'Enter an e-mail address, such as ada@example.com.' }));
+      return html(
+        reply,
+        400,
+        p.signInPage(portal.csrfToken(binding), { email, error: 'Enter an e-mail address, such as ada@example.com.' }),
+      );
     }
     try {
       await portal.requestSignIn(email, request.ip);
@@ -114,7 +137,11 @@ export async function consoleRoutes(app: App): Promise<void> {
       const retryAfter = Number(error.headers['retry-after']);
       reply.header('retry-after', String(retryAfter));
       const wait = retryAfter < 120 ? `${retryAfter} seconds` : `${Math.ceil(retryAfter / 60)} minutes`;
-      return html(reply, 429, p.signInPage(portal.csrfToken(binding), { email, error: `Too many sign-in requests. Try again in ${wait}.` }));
+      return html(
+        reply,
+        429,
+        p.signInPage(portal.csrfToken(binding), { email, error: `Too many sign-in requests. Try again in ${wait}.` }),
+      );
     }
     return html(reply, 200, p.linkSentPage(email));
   });
@@ -129,7 +156,8 @@ export async function consoleRoutes(app: App): Promise<void> {
 
   app.post('/portal/sign-in/:token', hide, async (request, reply) => {
     const { token } = request.params as { token: string };
-    if (!portal.checkCsrf(anonBinding(request, reply), (request.body as Form | undefined)?.csrf)) return refuseCsrf(reply);
+    if (!portal.checkCsrf(anonBinding(request, reply), (request.body as Form | undefined)?.csrf))
+      return refuseCsrf(reply);
     const sessionToken = token.length <= 128 ? await portal.completeSignIn(token) : undefined;
     if (!sessionToken) return html(reply, 410, p.deadLinkPage('gone'));
     reply.setCookie(SESSION_COOKIE, sessionToken, { ...cookieOptions, maxAge: config.portal.sessionMax });
@@ -170,10 +198,19 @@ ${apps.length ? `<ul class="cards">${cards}</ul>` : '<p class="muted">No applica
     );
   });
 
-  const applicationForm = (csrf: string, action: string, values: { name?: string; description?: string | null; notificationUrl?: string; solution?: string }, isNew: boolean, error?: string) => {
+  const applicationForm = (
+    csrf: string,
+    action: string,
+    values: { name?: string; description?: string | null; notificationUrl?: string; solution?: string },
+    isNew: boolean,
+    error?: string,
+  ) => {
     const options = solutions
       .list()
-      .map((s) => `<option value="${esc(s.domain)}"${s.domain === values.solution ? ' selected' : ''}>${esc(s.title)} (${esc(s.domain)})</option>`)
+      .map(
+        (s) =>
+          `<option value="${esc(s.domain)}"${s.domain === values.solution ? ' selected' : ''}>${esc(s.title)} (${esc(s.domain)})</option>`,
+      )
       .join('');
     return `${error ? p.notice(esc(error), 'error') : ''}<form method="post" action="${esc(action)}">${p.hidden(csrf)}
 <label for="name">Name</label><input id="name" name="name" type="text" required maxlength="120" value="${esc(values.name)}">
@@ -187,7 +224,8 @@ ${isNew ? `<label for="solution">Solution</label><select id="solution" name="sol
 
   /** Reads a problem from the rules of registration into one sentence for the form. */
   const problemText = (error: unknown) => {
-    if (error instanceof ProblemError && error.status === 400) return error.errors?.map((e) => `${e.pointer.replace(/^\//, '')} ${e.message}`).join('; ') || error.detail;
+    if (error instanceof ProblemError && error.status === 400)
+      return error.errors?.map((e) => `${e.pointer.replace(/^\//, '')} ${e.message}`).join('; ') || error.detail;
     throw error;
   };
   const applicationInput = (body: unknown) => ({
@@ -199,7 +237,16 @@ ${isNew ? `<label for="solution">Solution</label><select id="solution" name="sol
   app.get('/portal/applications/new', hide, async (request, reply) => {
     const who = await signedIn(request, reply);
     if (!who) return reply;
-    return html(reply, 200, p.consolePage(who.viewer, 'applications', 'New application', applicationForm(who.viewer.csrf, '/portal/applications', { solution: 'ecommerce' }, true)));
+    return html(
+      reply,
+      200,
+      p.consolePage(
+        who.viewer,
+        'applications',
+        'New application',
+        applicationForm(who.viewer.csrf, '/portal/applications', { solution: 'ecommerce' }, true),
+      ),
+    );
   });
 
   app.post('/portal/applications', hide, async (request, reply) => {
@@ -227,7 +274,16 @@ ${isNew ? `<label for="solution">Solution</label><select id="solution" name="sol
         ),
       );
     } catch (error) {
-      return html(reply, 400, p.consolePage(who.viewer, 'applications', 'New application', applicationForm(who.viewer.csrf, '/portal/applications', input, true, problemText(error))));
+      return html(
+        reply,
+        400,
+        p.consolePage(
+          who.viewer,
+          'applications',
+          'New application',
+          applicationForm(who.viewer.csrf, '/portal/applications', input, true, problemText(error)),
+        ),
+      );
     }
   });
 
@@ -239,7 +295,12 @@ ${isNew ? `<label for="solution">Solution</label><select id="solution" name="sol
     }
   };
 
-  const applicationPage = async (viewer: p.Viewer, session: PortalSession, applicationId: string, opts: { saved?: boolean; error?: string; values?: ReturnType<typeof applicationInput> } = {}) => {
+  const applicationPage = async (
+    viewer: p.Viewer,
+    session: PortalSession,
+    applicationId: string,
+    opts: { saved?: boolean; error?: string; values?: ReturnType<typeof applicationInput> } = {},
+  ) => {
     const a = await ownApplication(session, applicationId);
     const base = `/portal/applications/${esc(a.applicationId)}`;
     return p.consolePage(
@@ -264,7 +325,11 @@ ${p.postButton(`${base}/webhook-secret`, viewer.csrf, 'Rotate the signing secret
     const who = await signedIn(request, reply);
     if (!who) return reply;
     const { applicationId } = request.params as { applicationId: string };
-    return html(reply, 200, await applicationPage(who.viewer, who.session, applicationId, { saved: queryOf(request).saved === '1' }));
+    return html(
+      reply,
+      200,
+      await applicationPage(who.viewer, who.session, applicationId, { saved: queryOf(request).saved === '1' }),
+    );
   });
 
   app.post('/portal/applications/:applicationId', hide, async (request, reply) => {
@@ -277,7 +342,11 @@ ${p.postButton(`${base}/webhook-secret`, viewer.csrf, 'Rotate the signing secret
       if (!values.name) throw new ProblemError(400, 'invalid-request', 'Give the application a name');
       await onboarding.updateApplication(who.session.developerId, applicationId, values);
     } catch (error) {
-      return html(reply, 400, await applicationPage(who.viewer, who.session, applicationId, { error: problemText(error), values }));
+      return html(
+        reply,
+        400,
+        await applicationPage(who.viewer, who.session, applicationId, { error: problemText(error), values }),
+      );
     }
     return reply.redirect(`/portal/applications/${encodeURIComponent(applicationId)}?saved=1`, 303);
   });
@@ -330,14 +399,21 @@ ${p.postButton(`${base}/webhook-secret`, viewer.csrf, 'Rotate the signing secret
         esc(r.product),
         p.badge(r.status),
         r.status === 'active' ? p.time(r.key_expires) : p.time(null),
-        r.status === 'active' ? p.postButton(`/portal/integrations/${r.id}/revoke`, who.viewer.csrf, 'Revoke', 'danger small') : '',
+        r.status === 'active'
+          ? p.postButton(`/portal/integrations/${r.id}/revoke`, who.viewer.csrf, 'Revoke', 'danger small')
+          : '',
       ]),
       'No integrations yet: they appear when a user grants consent to a passcode of one of your applications.',
     );
     return html(
       reply,
       200,
-      p.consolePage(who.viewer, 'integrations', 'Integrations', `${revoked ? p.notice(`Integration <code>${esc(revoked)}</code> is revoked; its keys no longer work.`) : ''}${body}${p.pager(next, { after }, '/portal/integrations')}`),
+      p.consolePage(
+        who.viewer,
+        'integrations',
+        'Integrations',
+        `${revoked ? p.notice(`Integration <code>${esc(revoked)}</code> is revoked; its keys no longer work.`) : ''}${body}${p.pager(next, { after }, '/portal/integrations')}`,
+      ),
     );
   });
 
@@ -362,7 +438,9 @@ ${p.postButton(`${base}/webhook-secret`, viewer.csrf, 'Rotate the signing secret
       type: (EventTypes as string[]).includes(query.type ?? '') ? query.type : undefined,
       applicationId: query.application && query.application.length <= 64 ? query.application : undefined,
     };
-    const { rows, next } = paged(await q.listEvents(db, who.session.developerId, filter, decodeCursor(query.after), PAGE_SIZE));
+    const { rows, next } = paged(
+      await q.listEvents(db, who.session.developerId, filter, decodeCursor(query.after), PAGE_SIZE),
+    );
     const select = (name: string, label: string, values: string[], current: string | undefined) =>
       `<div><label for="${name}">${label}</label><select id="${name}" name="${name}"><option value="">All</option>${values
         .map((v) => `<option${v === current ? ' selected' : ''}>${esc(v)}</option>`)
@@ -385,7 +463,16 @@ ${filter.applicationId ? `<input type="hidden" name="application" value="${esc(f
       ]),
       'No events match.',
     );
-    return html(reply, 200, p.consolePage(who.viewer, 'events', 'Events', `${filters}${body}${p.pager(next, { status: filter.status, type: filter.type, application: filter.applicationId, after: query.after }, '/portal/events')}`));
+    return html(
+      reply,
+      200,
+      p.consolePage(
+        who.viewer,
+        'events',
+        'Events',
+        `${filters}${body}${p.pager(next, { status: filter.status, type: filter.type, application: filter.applicationId, after: query.after }, '/portal/events')}`,
+      ),
+    );
   });
 
   app.get('/portal/events/:eventId', hide, async (request, reply) => {
@@ -400,7 +487,11 @@ ${filter.applicationId ? `<input type="hidden" name="application" value="${esc(f
       p.time(a.attempted_at),
       a.http_status === null ? '<span class="muted">—</span>' : String(a.http_status),
       `${a.duration_ms} ms`,
-      a.error ? esc(a.error) : a.http_status !== null && a.http_status >= 200 && a.http_status < 300 ? 'delivered' : `HTTP ${a.http_status}`,
+      a.error
+        ? esc(a.error)
+        : a.http_status !== null && a.http_status >= 200 && a.http_status < 300
+          ? 'delivered'
+          : `HTTP ${a.http_status}`,
     ]);
     return html(
       reply,
@@ -410,12 +501,15 @@ ${filter.applicationId ? `<input type="hidden" name="application" value="${esc(f
         'events',
         `Event ${event.type}`,
         `${queryOf(request).resent === '1' ? p.notice('Sent again: the new attempt appears below.') : ''}
-${p.liveRegion(event.status === 'pending', `<dl class="facts"><dt>Event ID</dt><dd><code>${esc(event.id)}</code></dd><dt>Application</dt><dd>${esc(event.application_name)}</dd>
+${p.liveRegion(
+  event.status === 'pending',
+  `<dl class="facts"><dt>Event ID</dt><dd><code>${esc(event.id)}</code></dd><dt>Application</dt><dd>${esc(event.application_name)}</dd>
 <dt>Sent to</dt><dd><code>${esc(event.notification_url)}</code></dd><dt>Status</dt><dd>${p.badge(event.status)}</dd>
 <dt>Created</dt><dd>${p.time(event.created_at)}</dd>${event.status === 'pending' ? `<dt>Next attempt</dt><dd>${p.time(event.next_attempt_at)}</dd>` : ''}</dl>
 ${event.status !== 'pending' ? `<div class="actions">${p.postButton(`/portal/events/${esc(event.id)}/resend`, who.viewer.csrf, 'Resend', '')}</div>` : ''}
 <h2>Attempts</h2>
-${p.table('Attempts', ['Attempt', 'Time', 'HTTP status', 'Duration', 'Outcome'], attemptRows, 'Not attempted yet.')}`)}`,
+${p.table('Attempts', ['Attempt', 'Time', 'HTTP status', 'Duration', 'Outcome'], attemptRows, 'Not attempted yet.')}`,
+)}`,
         { live: event.status === 'pending' },
       ),
     );
@@ -430,7 +524,8 @@ ${p.table('Attempts', ['Attempt', 'Time', 'HTTP status', 'Duration', 'Outcome'],
     try {
       await eventLog.resendEvent(event);
     } catch (error) {
-      if (error instanceof ProblemError && error.status === 409) return html(reply, 409, p.messagePage('This event cannot be sent again', error.detail, who.viewer));
+      if (error instanceof ProblemError && error.status === 409)
+        return html(reply, 409, p.messagePage('This event cannot be sent again', error.detail, who.viewer));
       throw error;
     }
     return reply.redirect(`/portal/events/${encodeURIComponent(event.id)}?resent=1`, 303);
@@ -443,7 +538,9 @@ ${p.table('Attempts', ['Attempt', 'Time', 'HTTP status', 'Duration', 'Outcome'],
     if (!who) return reply;
     const query = queryOf(request);
     const status = UPLOAD_STATUSES.includes(query.status ?? '') ? query.status : undefined;
-    const { rows, next } = paged(await q.listUploads(db, who.session.developerId, { status }, decodeCursor(query.after), PAGE_SIZE));
+    const { rows, next } = paged(
+      await q.listUploads(db, who.session.developerId, { status }, decodeCursor(query.after), PAGE_SIZE),
+    );
     const filters = `<form class="filters" method="get" action="/portal/uploads"><div><label for="status">Status</label><select id="status" name="status"><option value="">All</option>${UPLOAD_STATUSES.map(
       (s) => `<option${s === status ? ' selected' : ''}>${esc(s)}</option>`,
     ).join('')}</select></div><div><button class="secondary" type="submit">Filter</button></div></form>`;
@@ -466,7 +563,16 @@ ${p.table('Attempts', ['Attempt', 'Time', 'HTTP status', 'Duration', 'Outcome'],
       }),
       'No uploads yet.',
     );
-    return html(reply, 200, p.consolePage(who.viewer, 'uploads', 'Uploads', `${filters}${body}${p.pager(next, { status, after: query.after }, '/portal/uploads')}`));
+    return html(
+      reply,
+      200,
+      p.consolePage(
+        who.viewer,
+        'uploads',
+        'Uploads',
+        `${filters}${body}${p.pager(next, { status, after: query.after }, '/portal/uploads')}`,
+      ),
+    );
   });
 
   app.get('/portal/uploads/:uploadId', hide, async (request, reply) => {
@@ -486,7 +592,9 @@ ${p.table('Attempts', ['Attempt', 'Time', 'HTTP status', 'Duration', 'Outcome'],
         who.viewer,
         'uploads',
         `Upload ${u.type}`,
-        `${p.liveRegion(!final, `<dl class="facts"><dt>Upload ID</dt><dd><code>${esc(u.id)}</code></dd><dt>Application</dt><dd>${esc(u.application_name)}</dd>
+        `${p.liveRegion(
+          !final,
+          `<dl class="facts"><dt>Upload ID</dt><dd><code>${esc(u.id)}</code></dd><dt>Application</dt><dd>${esc(u.application_name)}</dd>
 <dt>Instance</dt><dd>${esc(u.instance_name)}</dd><dt>Stage</dt><dd>${stageOf(u.status)}</dd>
 <dt>Status</dt><dd id="upload-status">${p.badge(u.status)}</dd>
 <dt>Progress</dt><dd><progress max="100" value="${progress}" aria-label="Progress">${progress}%</progress> ${progress}%</dd>
@@ -494,8 +602,18 @@ ${p.table('Attempts', ['Attempt', 'Time', 'HTTP status', 'Duration', 'Outcome'],
 <dt>Created</dt><dd>${p.time(u.created_at)}</dd><dt>Updated</dt><dd>${p.time(u.updated_at)}</dd></dl>
 <div class="actions"><a class="button secondary" href="${base}/content" download>Download the content</a>
 ${u.result_blob_key ? `<a class="button" href="${base}/result" download>Download the result</a>` : ''}</div>
-${errors.length ? `<h2>Errors</h2>${p.table('Errors', ['Where', 'What'], errors.map((e) => [`<code>${esc(e.pointer)}</code>`, esc(e.message)]), '')}` : ''}
-${final ? '' : '<p class="muted">The status updates by itself until the upload is finished.</p>'}`)}`,
+${
+  errors.length
+    ? `<h2>Errors</h2>${p.table(
+        'Errors',
+        ['Where', 'What'],
+        errors.map((e) => [`<code>${esc(e.pointer)}</code>`, esc(e.message)]),
+        '',
+      )}`
+    : ''
+}
+${final ? '' : '<p class="muted">The status updates by itself until the upload is finished.</p>'}`,
+        )}`,
         { live: !final },
       ),
     );
@@ -516,7 +634,11 @@ ${final ? '' : '<p class="muted">The status updates by itself until the upload i
     const u = await q.findUpload(db, who.session.developerId, (request.params as { uploadId: string }).uploadId);
     if (!u || !u.result_blob_key) throw notFound();
     reply.header('content-disposition', `attachment; filename="${u.id}-result.json"`);
-    return sendStored(request, reply, blobs, { key: u.result_blob_key, size: Number(u.result_size), sha256: u.result_sha256! });
+    return sendStored(request, reply, blobs, {
+      key: u.result_blob_key,
+      size: Number(u.result_size),
+      sha256: u.result_sha256!,
+    });
   });
 
   // Scope files
@@ -540,7 +662,16 @@ ${final ? '' : '<p class="muted">The status updates by itself until the upload i
       ]),
       'No scope files: they appear once an instance you are integrated with delivers its data.',
     );
-    return html(reply, 200, p.consolePage(who.viewer, 'files', 'Scope files', `<p>Every kept version, newest first.</p>${body}${p.pager(next, { after }, '/portal/files')}`));
+    return html(
+      reply,
+      200,
+      p.consolePage(
+        who.viewer,
+        'files',
+        'Scope files',
+        `<p>Every kept version, newest first.</p>${body}${p.pager(next, { after }, '/portal/files')}`,
+      ),
+    );
   });
 
   app.get('/portal/files/:fileId/content', hide, async (request, reply) => {
@@ -554,7 +685,10 @@ ${final ? '' : '<p class="muted">The status updates by itself until the upload i
 
   // Developer tokens
 
-  const tokensPage = async (who: { session: PortalSession; viewer: p.Viewer }, created?: { name: string; token: string }) => {
+  const tokensPage = async (
+    who: { session: PortalSession; viewer: p.Viewer },
+    created?: { name: string; token: string },
+  ) => {
     const tokens = await portal.listTokens(who.session.developerId);
     const list = p.table(
       'Developer tokens',
@@ -599,8 +733,8 @@ ${list}`,
   app.post('/portal/tokens/:tokenId/revoke', hide, async (request, reply) => {
     const who = await signedIn(request, reply);
     if (!who) return reply;
-    if (!(await portal.revokeToken(who.session.developerId, (request.params as { tokenId: string }).tokenId))) throw notFound();
+    if (!(await portal.revokeToken(who.session.developerId, (request.params as { tokenId: string }).tokenId)))
+      throw notFound();
     return reply.redirect('/portal/tokens', 303);
   });
 }
-

@@ -18,8 +18,16 @@ const TABS: [Tab, string, string][] = [
   ['tokens', 'Developer tokens', '/portal/tokens'],
 ];
 
-export function consolePage(viewer: Viewer, tab: Tab, title: string, body: string, opts: { live?: boolean } = {}): string {
-  const tabs = TABS.map(([t, label, href]) => `<a href="${href}"${t === tab ? ' aria-current="page"' : ''}>${label}</a>`).join('');
+export function consolePage(
+  viewer: Viewer,
+  tab: Tab,
+  title: string,
+  body: string,
+  opts: { live?: boolean } = {},
+): string {
+  const tabs = TABS.map(
+    ([t, label, href]) => `<a href="${href}"${t === tab ? ' aria-current="page"' : ''}>${label}</a>`,
+  ).join('');
   return page({
     title,
     current: 'portal',
@@ -49,10 +57,13 @@ export function table(caption: string, head: string[], rows: string[][], empty: 
 
 const GOOD = new Set(['delivered', 'active', 'accepted', 'valid']);
 const BAD = new Set(['failed', 'revoked', 'invalid']);
-export const badge = (status: string) => `<span class="badge ${GOOD.has(status) ? 'ok' : BAD.has(status) ? 'bad' : 'wait'}">${esc(status)}</span>`;
+export const badge = (status: string) =>
+  `<span class="badge ${GOOD.has(status) ? 'ok' : BAD.has(status) ? 'bad' : 'wait'}">${esc(status)}</span>`;
 
 export const time = (iso: string | null | undefined) =>
-  iso ? `<time datetime="${esc(iso)}">${esc(iso.slice(0, 19).replace('T', ' '))} UTC</time>` : '<span class="muted">—</span>';
+  iso
+    ? `<time datetime="${esc(iso)}">${esc(iso.slice(0, 19).replace('T', ' '))} UTC</time>`
+    : '<span class="muted">—</span>';
 
 export function bytes(n: number | string | null | undefined): string {
   const v = Number(n ?? 0);
@@ -74,7 +85,9 @@ export function pager(next: string | undefined, params: Record<string, string | 
     const s = qs.toString();
     return s ? `${path}?${s}` : path;
   };
-  const first = params.after ? `<a class="button secondary small" href="${esc(query({ after: '' }))}">First page</a>` : '';
+  const first = params.after
+    ? `<a class="button secondary small" href="${esc(query({ after: '' }))}">First page</a>`
+    : '';
   const more = next ? `<a class="button secondary small" href="${esc(query({ after: next }))}">Next page</a>` : '';
   return first || more ? `<nav class="pager" aria-label="Pages">${first}${more}</nav>` : '';
 }
@@ -123,7 +136,10 @@ export function confirmSignInPage(csrf: string, token: string, email: string): s
 }
 
 export function deadLinkPage(kind: 'unknown' | 'gone'): string {
-  const text = kind === 'unknown' ? 'This sign-in link is not valid. Check that you copied it whole.' : 'This sign-in link has expired or was already used.';
+  const text =
+    kind === 'unknown'
+      ? 'This sign-in link is not valid. Check that you copied it whole.'
+      : 'This sign-in link has expired or was already used.';
   return page({
     title: 'Sign-in link not valid',
     current: 'portal',
@@ -133,8 +149,15 @@ export function deadLinkPage(kind: 'unknown' | 'gone'): string {
 }
 
 export function messagePage(title: string, text: string, viewer?: Viewer): string {
-  return page({ title, narrow: true, current: 'portal', session: viewer, body: `<p role="alert">${esc(text)}</p><p><a href="/portal">Back to the console</a></p>` });
+  return page({
+    title,
+    narrow: true,
+    current: 'portal',
+    session: viewer,
+    body: `<p role="alert">${esc(text)}</p><p><a href="/portal">Back to the console</a></p>`,
+  });
 }
 
 /** A region the live script refreshes while `moving` (see infra/http/pages); a plain region without JavaScript. */
-export const liveRegion = (moving: boolean, html: string) => `<div data-live="${moving ? 'on' : 'off'}" aria-live="polite">${html}</div>`;
+export const liveRegion = (moving: boolean, html: string) =>
+  `<div data-live="${moving ? 'on' : 'off'}" aria-live="polite">${html}</div>`;

@@ -22,7 +22,12 @@ export function activeDevelopersByEmail(db: Db, email: string) {
 }
 
 export function findDeveloper(db: Db, developerId: string) {
-  return db.selectFrom('developers').select(['id', 'email', 'name']).where('id', '=', developerId).where('status', '=', 'active').executeTakeFirst();
+  return db
+    .selectFrom('developers')
+    .select(['id', 'email', 'name'])
+    .where('id', '=', developerId)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
 }
 
 // Sign-in links and sessions
@@ -73,7 +78,12 @@ export async function touchSession(db: Db, tokenHash: string, now: string): Prom
 }
 
 export async function endSession(db: Db, tokenHash: string, now: string): Promise<void> {
-  await db.updateTable('portal_sessions').set({ ended_at: now }).where('token_hash', '=', tokenHash).where('ended_at', 'is', null).execute();
+  await db
+    .updateTable('portal_sessions')
+    .set({ ended_at: now })
+    .where('token_hash', '=', tokenHash)
+    .where('ended_at', 'is', null)
+    .execute();
 }
 
 // Developer tokens
@@ -83,16 +93,32 @@ export async function insertToken(db: Db, row: DeveloperTokensTable): Promise<vo
 }
 
 export function listTokens(db: Db, developerId: string) {
-  return db.selectFrom('developer_tokens').select(['id', 'name', 'created_at', 'last_used_at', 'revoked_at']).where('developer_id', '=', developerId).orderBy('created_at', 'desc').limit(200).execute();
+  return db
+    .selectFrom('developer_tokens')
+    .select(['id', 'name', 'created_at', 'last_used_at', 'revoked_at'])
+    .where('developer_id', '=', developerId)
+    .orderBy('created_at', 'desc')
+    .limit(200)
+    .execute();
 }
 
 export async function revokeToken(db: Db, developerId: string, id: string, now: string): Promise<boolean> {
-  const r = await db.updateTable('developer_tokens').set({ revoked_at: now }).where('id', '=', id).where('developer_id', '=', developerId).where('revoked_at', 'is', null).executeTakeFirst();
+  const r = await db
+    .updateTable('developer_tokens')
+    .set({ revoked_at: now })
+    .where('id', '=', id)
+    .where('developer_id', '=', developerId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
   return r.numUpdatedRows === 1n;
 }
 
 export function findTokenByHash(db: Db, tokenHash: string) {
-  return db.selectFrom('developer_tokens').select(['id', 'developer_id', 'revoked_at', 'last_used_at']).where('token_hash', '=', tokenHash).executeTakeFirst();
+  return db
+    .selectFrom('developer_tokens')
+    .select(['id', 'developer_id', 'revoked_at', 'last_used_at'])
+    .where('token_hash', '=', tokenHash)
+    .executeTakeFirst();
 }
 
 export async function touchToken(db: Db, id: string, now: string): Promise<void> {
@@ -103,7 +129,12 @@ export async function touchToken(db: Db, id: string, now: string): Promise<void>
 
 const after = <T extends { where: any }>(q: T, column: string, idColumn: string, cursor: Cursor | undefined): T =>
   cursor
-    ? (q.where((eb: any) => eb.or([eb(column, '<', cursor.createdAt), eb.and([eb(column, '=', cursor.createdAt), eb(idColumn, '<', cursor.id)])])) as T)
+    ? (q.where((eb: any) =>
+        eb.or([
+          eb(column, '<', cursor.createdAt),
+          eb.and([eb(column, '=', cursor.createdAt), eb(idColumn, '<', cursor.id)]),
+        ]),
+      ) as T)
     : q;
 
 export function listIntegrations(db: Db, developerId: string, cursor: Cursor | undefined, limit: number) {
@@ -130,7 +161,11 @@ export function listIntegrations(db: Db, developerId: string, cursor: Cursor | u
     ])
     .where('a.developer_id', '=', developerId);
   q = after(q, 'i.created_at', 'i.id', cursor);
-  return q.orderBy('i.created_at', 'desc').orderBy('i.id', 'desc').limit(limit + 1).execute();
+  return q
+    .orderBy('i.created_at', 'desc')
+    .orderBy('i.id', 'desc')
+    .limit(limit + 1)
+    .execute();
 }
 
 export function findIntegration(db: Db, developerId: string, integrationId: string) {
@@ -153,13 +188,27 @@ export function listEvents(
   let q = db
     .selectFrom('events as e')
     .innerJoin('applications as a', 'a.id', 'e.application_id')
-    .select(['e.id', 'e.type', 'e.status', 'e.attempts', 'e.created_at', 'e.last_attempt_at', 'e.next_attempt_at', 'e.integration_id', 'a.name as application_name'])
+    .select([
+      'e.id',
+      'e.type',
+      'e.status',
+      'e.attempts',
+      'e.created_at',
+      'e.last_attempt_at',
+      'e.next_attempt_at',
+      'e.integration_id',
+      'a.name as application_name',
+    ])
     .where('a.developer_id', '=', developerId);
   if (filter.status) q = q.where('e.status', '=', filter.status as 'pending');
   if (filter.type) q = q.where('e.type', '=', filter.type);
   if (filter.applicationId) q = q.where('e.application_id', '=', filter.applicationId);
   q = after(q, 'e.created_at', 'e.id', cursor);
-  return q.orderBy('e.created_at', 'desc').orderBy('e.id', 'desc').limit(limit + 1).execute();
+  return q
+    .orderBy('e.created_at', 'desc')
+    .orderBy('e.id', 'desc')
+    .limit(limit + 1)
+    .execute();
 }
 
 export function findEvent(db: Db, developerId: string, eventId: string) {
@@ -174,19 +223,47 @@ export function findEvent(db: Db, developerId: string, eventId: string) {
 }
 
 export function listAttempts(db: Db, eventId: string) {
-  return db.selectFrom('event_attempts').selectAll().where('event_id', '=', eventId).orderBy('attempt', 'desc').limit(200).execute();
+  return db
+    .selectFrom('event_attempts')
+    .selectAll()
+    .where('event_id', '=', eventId)
+    .orderBy('attempt', 'desc')
+    .limit(200)
+    .execute();
 }
 
-export function listUploads(db: Db, developerId: string, filter: { status?: string | undefined }, cursor: Cursor | undefined, limit: number) {
+export function listUploads(
+  db: Db,
+  developerId: string,
+  filter: { status?: string | undefined },
+  cursor: Cursor | undefined,
+  limit: number,
+) {
   let q = db
     .selectFrom('uploads as u')
     .innerJoin('applications as a', 'a.id', 'u.application_id')
     .innerJoin('instances as n', 'n.id', 'u.instance_id')
-    .select(['u.id', 'u.type', 'u.status', 'u.progress', 'u.records', 'u.size', 'u.error_count', 'u.created_at', 'u.updated_at', 'a.name as application_name', 'n.name as instance_name'])
+    .select([
+      'u.id',
+      'u.type',
+      'u.status',
+      'u.progress',
+      'u.records',
+      'u.size',
+      'u.error_count',
+      'u.created_at',
+      'u.updated_at',
+      'a.name as application_name',
+      'n.name as instance_name',
+    ])
     .where('a.developer_id', '=', developerId);
   if (filter.status) q = q.where('u.status', '=', filter.status as 'valid');
   q = after(q, 'u.created_at', 'u.id', cursor);
-  return q.orderBy('u.created_at', 'desc').orderBy('u.id', 'desc').limit(limit + 1).execute();
+  return q
+    .orderBy('u.created_at', 'desc')
+    .orderBy('u.id', 'desc')
+    .limit(limit + 1)
+    .execute();
 }
 
 export function findUpload(db: Db, developerId: string, uploadId: string) {
@@ -206,10 +283,24 @@ export function listScopeFiles(db: Db, developerId: string, cursor: Cursor | und
   let q = db
     .selectFrom('scope_files as f')
     .innerJoin('instances as n', 'n.id', 'f.instance_id')
-    .select(['f.id', 'f.scope', 'f.solution', 'f.records', 'f.size', 'f.sha256', 'f.created_at', 'f.previous_file_id', 'n.name as instance_name'])
+    .select([
+      'f.id',
+      'f.scope',
+      'f.solution',
+      'f.records',
+      'f.size',
+      'f.sha256',
+      'f.created_at',
+      'f.previous_file_id',
+      'n.name as instance_name',
+    ])
     .where(({ exists, selectFrom }) => exists(ownedIntegration(selectFrom, developerId)));
   q = after(q, 'f.created_at', 'f.id', cursor);
-  return q.orderBy('f.created_at', 'desc').orderBy('f.id', 'desc').limit(limit + 1).execute();
+  return q
+    .orderBy('f.created_at', 'desc')
+    .orderBy('f.id', 'desc')
+    .limit(limit + 1)
+    .execute();
 }
 
 export function findScopeFile(db: Db, developerId: string, fileId: string) {

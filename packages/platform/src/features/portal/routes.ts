@@ -7,5 +7,7 @@ export { consoleRoutes } from './console.js';
 
 /** The home page (contract §11). */
 export async function homeRoutes(app: App): Promise<void> {
-  handle(app, routes.getHomePage, async (_request, reply) => reply.type('text/html; charset=utf-8').send(homePage(app.platform.config.publicUrl)));
+  handle(app, routes.getHomePage, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(homePage(app.platform.config.publicUrl)),
+  );
 }

@@ -22,7 +22,9 @@ export type { DeveloperTokenCheck } from '../../infra/http/auth.js';
  * 256 bits or a checksummed key, found by its SHA-256; none is stored or logged in plain text.
  */
 export class Portal {
-  constructor(private readonly d: { db: Db; secrets: SecretBox; queue: JobQueue; config: Config; limits: RateLimits }) {}
+  constructor(
+    private readonly d: { db: Db; secrets: SecretBox; queue: JobQueue; config: Config; limits: RateLimits },
+  ) {}
 
   /**
    * E-mails a sign-in link to each active developer of this address; an unknown address gets nothing and the same
@@ -42,7 +44,13 @@ export class Portal {
       const lines: string[] = [];
       for (const developer of developers) {
         const token = newToken();
-        await q.insertSignInLink(tx, { token_hash: sha256Hex(token), developer_id: developer.id, expires_at: expires, used_at: null, created_at: now.toISOString() });
+        await q.insertSignInLink(tx, {
+          token_hash: sha256Hex(token),
+          developer_id: developer.id,
+          expires_at: expires,
+          used_at: null,
+          created_at: now.toISOString(),
+        });
         lines.push(`Developer ID: ${developer.id}`, `${config.publicUrl}/portal/sign-in/${token}`, '');
       }
       const text = [
@@ -56,7 +64,11 @@ export class Portal {
         '',
         'Connected Cloud',
       ].join('\n');
-      await queueMail(tx, this.d.queue, this.d.secrets, { to: developers[0]!.email, subject: 'Sign in to Connected Cloud', text });
+      await queueMail(tx, this.d.queue, this.d.secrets, {
+        to: developers[0]!.email,
+        subject: 'Sign in to Connected Cloud',
+        text,
+      });
     });
   }
 
@@ -97,7 +109,8 @@ export class Portal {
     const idleSince = new Date(now.getTime() - this.d.config.portal.sessionIdle * 1000).toISOString();
     const row = await q.findLiveSession(this.d.db, tokenHash, now.toISOString(), idleSince);
     if (!row) return undefined;
-    if (now.getTime() - Date.parse(row.last_seen_at) > 60_000) await q.touchSession(this.d.db, tokenHash, now.toISOString());
+    if (now.getTime() - Date.parse(row.last_seen_at) > 60_000)
+      await q.touchSession(this.d.db, tokenHash, now.toISOString());
     return { developerId: row.developer_id, email: row.email, tokenHash };
   }
 
@@ -111,13 +124,26 @@ export class Portal {
   }
 
   checkCsrf(binding: string | undefined, given: unknown): boolean {
-    return typeof binding === 'string' && typeof given === 'string' && /^[0-9a-f]{64}$/.test(given) && sameHash(this.csrfToken(binding), given);
+    return (
+      typeof binding === 'string' &&
+      typeof given === 'string' &&
+      /^[0-9a-f]{64}$/.test(given) &&
+      sameHash(this.csrfToken(binding), given)
+    );
   }
 
   async createToken(developerId: string, name: string): Promise<{ id: string; token: string }> {
     const token = newKey('ccd');
     const id = newId('dtk');
-    await q.insertToken(this.d.db, { id, developer_id: developerId, name, token_hash: sha256Hex(token), created_at: new Date().toISOString(), last_used_at: null, revoked_at: null });
+    await q.insertToken(this.d.db, {
+      id,
+      developer_id: developerId,
+      name,
+      token_hash: sha256Hex(token),
+      created_at: new Date().toISOString(),
+      last_used_at: null,
+      revoked_at: null,
+    });
     return { id, token };
   }
 
@@ -131,12 +157,14 @@ export class Portal {
 
   /** `Authorization: Bearer ccd_…`: the developer it belongs to, or why not. */
   async checkToken(token: string): Promise<DeveloperTokenCheck> {
-    if (!token.startsWith('ccd_') || !hasValidChecksum(token)) return { problem: 'developer-token-invalid', detail: 'This is not a developer token (ccd_…)' };
+    if (!token.startsWith('ccd_') || !hasValidChecksum(token))
+      return { problem: 'developer-token-invalid', detail: 'This is not a developer token (ccd_…)' };
     const row = await q.findTokenByHash(this.d.db, sha256Hex(token));
     if (!row) return { problem: 'developer-token-invalid', detail: 'The developer token is not known' };
     if (row.revoked_at) return { problem: 'developer-token-revoked', detail: 'The developer token was revoked' };
     const now = new Date();
-    if (!row.last_used_at || now.getTime() - Date.parse(row.last_used_at) > 60_000) await q.touchToken(this.d.db, row.id, now.toISOString());
+    if (!row.last_used_at || now.getTime() - Date.parse(row.last_used_at) > 60_000)
+      await q.touchToken(this.d.db, row.id, now.toISOString());
     return { developerId: row.developer_id, tokenId: row.id };
   }
 }

@@ -101,19 +101,27 @@ export function exampleOf(schema: Schema, name?: string, context?: string): unkn
       return exampleOf(named ?? branches[0] ?? schema[key][0], name, schema.title ?? context);
     }
   }
-  if (Array.isArray(schema.allOf)) return Object.assign({}, ...(schema.allOf as Schema[]).map((s) => exampleOf(s, name, context)));
+  if (Array.isArray(schema.allOf))
+    return Object.assign({}, ...(schema.allOf as Schema[]).map((s) => exampleOf(s, name, context)));
   switch (schema.type) {
     case 'object': {
       // Optional members only where a real value is known: a placeholder would teach nothing.
       const inner = schema.title ?? name ?? context;
       const required = new Set<string>(schema.required ?? []);
       const shown = Object.entries((schema.properties ?? {}) as Record<string, Schema>).filter(
-        ([key, s]) => required.has(key) || key in byName || `${inner}.${key}` in byName || s.format === 'date-time' || s.type === 'object',
+        ([key, s]) =>
+          required.has(key) ||
+          key in byName ||
+          `${inner}.${key}` in byName ||
+          s.format === 'date-time' ||
+          s.type === 'object',
       );
       return Object.fromEntries(shown.map(([key, s]) => [key, exampleOf(s, key, inner)]));
     }
     case 'array':
-      return Array.from({ length: Math.max(1, schema.minItems ?? 1) }, () => exampleOf(schema.items ?? {}, name, context));
+      return Array.from({ length: Math.max(1, schema.minItems ?? 1) }, () =>
+        exampleOf(schema.items ?? {}, name, context),
+      );
     case 'string':
       return stringExample(schema, name);
     case 'integer':
@@ -141,7 +149,10 @@ function stringExample(schema: Schema, name?: string): string {
   const hinted = name !== undefined ? byName[name] : undefined;
   if (schema.format === 'date-time') return '2026-11-28T10:00:00.000Z';
   if (schema.format === 'email') return 'ada@example.com';
-  if (schema.format === 'uri') return typeof hinted === 'string' && hinted.startsWith('https://') ? hinted : `https://cloud.example.com/api/${name ?? 'resource'}`;
+  if (schema.format === 'uri')
+    return typeof hinted === 'string' && hinted.startsWith('https://')
+      ? hinted
+      : `https://cloud.example.com/api/${name ?? 'resource'}`;
   const pattern = typeof schema.pattern === 'string' ? new RegExp(schema.pattern) : undefined;
   if (typeof hinted === 'string' && (!pattern || pattern.test(hinted))) return hinted;
   if (pattern) {
@@ -150,5 +161,7 @@ function stringExample(schema: Schema, name?: string): string {
     if (schema.pattern === '^[A-Z]{3}$') return 'GBP';
   }
   if (name === 'id') return 'P-1001';
-  return typeof schema.minLength === 'number' && schema.minLength > 1 ? 'x'.repeat(schema.minLength) : `${name ?? 'text'}`;
+  return typeof schema.minLength === 'number' && schema.minLength > 1
+    ? 'x'.repeat(schema.minLength)
+    : `${name ?? 'text'}`;
 }

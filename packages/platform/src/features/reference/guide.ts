@@ -59,7 +59,12 @@ export const guide: GuideFolder[] = [
       'and complete the registration (a browser step, not in this collection). The e-mail carries your Developer ID ' +
       'and Application ID: set `developerId` and `applicationId`, then carry on.',
     steps: [
-      { op: 'registerDeveloper', name: 'Start a registration', status: 202, store: { registrationUrl: 'json.registrationUrl', registrationToken: "json.registrationUrl.split('/').pop()" } },
+      {
+        op: 'registerDeveloper',
+        name: 'Start a registration',
+        status: 202,
+        store: { registrationUrl: 'json.registrationUrl', registrationToken: "json.registrationUrl.split('/').pop()" },
+      },
       { op: 'getRegistrationPage', name: 'The registration page', status: 200 },
       { op: 'getRegistrationChallenge', name: 'The registration captcha', status: 200 },
       { op: 'getApplication', name: 'Your application', status: 200 },
@@ -76,14 +81,26 @@ export const guide: GuideFolder[] = [
       'Ask for a passcode and show it to your user, who types it into the accounting product and grants consent. ' +
       'The API key arrives at your notificationUrl (apikey.issued); "Poll for the API key" is the fallback.',
     steps: [
-      { op: 'createPasscode', name: 'Create a passcode', status: 201, store: { passcodeId: 'json.passcodeId', passcode: 'json.passcode' } },
-      { op: 'pollApiKey', name: 'Poll for the API key', status: 200, until: 'status === 200', store: { apiKey: 'json.apikey', integrationId: 'json.integrationId' } },
+      {
+        op: 'createPasscode',
+        name: 'Create a passcode',
+        status: 201,
+        store: { passcodeId: 'json.passcodeId', passcode: 'json.passcode' },
+      },
+      {
+        op: 'pollApiKey',
+        name: 'Poll for the API key',
+        status: 200,
+        until: 'status === 200',
+        store: { apiKey: 'json.apikey', integrationId: 'json.integrationId' },
+      },
     ],
   },
   {
     name: '3. API key rotation',
     auth: 'apiKey',
-    description: 'Keys expire (APIKEY_TTL). Rotate with the key and your secret; the old key stays valid for APIKEY_GRACE.',
+    description:
+      'Keys expire (APIKEY_TTL). Rotate with the key and your secret; the old key stays valid for APIKEY_GRACE.',
     steps: [
       { op: 'getIntegration', name: 'Your integration', status: 200 },
       { op: 'rotateApiKey', name: 'Rotate the API key', status: 200, auth: 'none', store: { apiKey: 'json.apikey' } },
@@ -92,9 +109,16 @@ export const guide: GuideFolder[] = [
   {
     name: '4. Downloading data',
     auth: 'apiKey',
-    description: 'The instance delivers scope files (products, customers…); each new one is announced by file.available.',
+    description:
+      'The instance delivers scope files (products, customers…); each new one is announced by file.available.',
     steps: [
-      { op: 'listFiles', name: 'List the current files', status: 200, until: "json.some((f) => f.scope === 'products')", store: { fileId: "json.find((f) => f.scope === 'products').fileId" } },
+      {
+        op: 'listFiles',
+        name: 'List the current files',
+        status: 200,
+        until: "json.some((f) => f.scope === 'products')",
+        store: { fileId: "json.find((f) => f.scope === 'products').fileId" },
+      },
       { op: 'getFile', name: 'A file', status: 200 },
       { op: 'getFileContent', name: 'A file’s content', status: 200 },
       { op: 'getScopeContent', name: 'The current products', status: 200 },
@@ -104,10 +128,22 @@ export const guide: GuideFolder[] = [
   {
     name: '5. Uploading files',
     auth: 'apiKey',
-    description: 'Send orders as a JSON array; they are stored at once (202), validated, then processed by the instance.',
+    description:
+      'Send orders as a JSON array; they are stored at once (202), validated, then processed by the instance.',
     steps: [
-      { op: 'createUpload', name: 'Validate orders only', status: 200, query: { type: 'orders', validateOnly: 'true' } },
-      { op: 'createUpload', name: 'Send orders', status: 202, query: { type: 'orders' }, store: { uploadId: 'json.fileId' } },
+      {
+        op: 'createUpload',
+        name: 'Validate orders only',
+        status: 200,
+        query: { type: 'orders', validateOnly: 'true' },
+      },
+      {
+        op: 'createUpload',
+        name: 'Send orders',
+        status: 202,
+        query: { type: 'orders' },
+        store: { uploadId: 'json.fileId' },
+      },
     ],
   },
   {
@@ -140,16 +176,41 @@ export const guide: GuideFolder[] = [
     steps: [
       { op: 'listConnectorIntegrations', name: 'The instance’s integrations', status: 200 },
       { op: 'putScopeFile', name: 'Deliver products', status: 201 },
-      { op: 'createUpload', name: 'Send orders for the instance', status: 202, auth: 'apiKey', query: { type: 'orders' }, store: { uploadId: 'json.fileId' } },
-      { op: 'getInbox', name: 'The inbox', status: 200, query: { wait: '5' }, until: "json.some((u) => u.fileId === pm.collectionVariables.get('uploadId'))" },
+      {
+        op: 'createUpload',
+        name: 'Send orders for the instance',
+        status: 202,
+        auth: 'apiKey',
+        query: { type: 'orders' },
+        store: { uploadId: 'json.fileId' },
+      },
+      {
+        op: 'getInbox',
+        name: 'The inbox',
+        status: 200,
+        query: { wait: '5' },
+        until: "json.some((u) => u.fileId === pm.collectionVariables.get('uploadId'))",
+      },
       { op: 'claimUpload', name: 'Claim the upload', status: 200 },
       { op: 'getUploadContent', name: 'The upload’s content', status: 200 },
       { op: 'reportProgress', name: 'Report progress', status: 200 },
       { op: 'putUploadResult', name: 'Upload the result', status: 200, query: { status: 'accepted' } },
-      { op: 'createPasscode', name: 'A passcode to deny', status: 201, auth: 'none', store: { passcodeId: 'json.passcodeId', passcode: 'json.passcode' } },
+      {
+        op: 'createPasscode',
+        name: 'A passcode to deny',
+        status: 201,
+        auth: 'none',
+        store: { passcodeId: 'json.passcodeId', passcode: 'json.passcode' },
+      },
       { op: 'lookUpConsent', name: 'Look the passcode up', status: 201, store: { consentId: 'json.consentId' } },
       { op: 'denyConsent', name: 'Deny consent', status: 200 },
-      { op: 'createPasscode', name: 'A passcode to grant', status: 201, auth: 'none', store: { passcodeId: 'json.passcodeId', passcode: 'json.passcode' } },
+      {
+        op: 'createPasscode',
+        name: 'A passcode to grant',
+        status: 201,
+        auth: 'none',
+        store: { passcodeId: 'json.passcodeId', passcode: 'json.passcode' },
+      },
       { op: 'lookUpConsent', name: 'Look the second passcode up', status: 201, store: { consentId: 'json.consentId' } },
       { op: 'grantConsent', name: 'Grant consent', status: 201, store: { integrationId: 'json.integrationId' } },
       { op: 'revokeIntegration', name: 'Revoke the integration', status: 204 },

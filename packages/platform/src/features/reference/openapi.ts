@@ -19,10 +19,19 @@ type Json = Record<string, unknown>;
 export const GUIDE = 'docs/api-guide.md';
 
 const securitySchemes = {
-  apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'An integration’s API key (cck_…); Authorization: Bearer also works' },
+  apiKey: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Api-Key',
+    description: 'An integration’s API key (cck_…); Authorization: Bearer also works',
+  },
   instanceKey: { type: 'apiKey', in: 'header', name: 'X-Instance-Key', description: 'An instance key (cci_…)' },
   adminToken: { type: 'http', scheme: 'bearer', description: 'The operator’s admin token' },
-  developerToken: { type: 'http', scheme: 'bearer', description: 'A developer token (ccd_…), created in the console at /portal/tokens' },
+  developerToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A developer token (ccd_…), created in the console at /portal/tokens',
+  },
 };
 
 /** A TypeBox schema as plain JSON Schema. */
@@ -33,7 +42,11 @@ const plain = (schema: TSchema): Json => JSON.parse(JSON.stringify(schema)) as J
  * its credential, parameters, body (the streamed ones as arrays of the solutions' records), answers, and every
  * problem it can send as application/problem+json with one example per code.
  */
-export function openApiDocument(opts: { publicUrl: string; routes: readonly RouteDefinition[]; solutions: readonly SolutionDefinition[] }): Json {
+export function openApiDocument(opts: {
+  publicUrl: string;
+  routes: readonly RouteDefinition[];
+  solutions: readonly SolutionDefinition[];
+}): Json {
   const paths: Record<string, Record<string, Json>> = {};
   for (const route of opts.routes) {
     if (route.hidden) continue;
@@ -80,7 +93,10 @@ function parametersOf(schema: TObject | undefined, where: 'path' | 'query' | 'he
   const required = new Set((schema as { required?: string[] }).required ?? []);
   return Object.entries(schema.properties).map(([name, property]) => {
     const { description, ...rest } = plain(property);
-    const example = name === 'fileId' && path.includes('/uploads/') ? `upl_4CjRZf7q1pTz8WkX2mYb0v` : exampleOf(rest, name, 'parameter');
+    const example =
+      name === 'fileId' && path.includes('/uploads/')
+        ? `upl_4CjRZf7q1pTz8WkX2mYb0v`
+        : exampleOf(rest, name, 'parameter');
     return {
       name,
       in: where,
@@ -93,7 +109,11 @@ function parametersOf(schema: TObject | undefined, where: 'path' | 'query' | 'he
 }
 
 /** The records a streamed body's example shows: those its path and query examples name. */
-const exampleRecords: Record<RecordsOf, string> = { scope: 'ecommerce products', upload: 'ecommerce orders', result: 'ecommerce orders-result' };
+const exampleRecords: Record<RecordsOf, string> = {
+  scope: 'ecommerce products',
+  upload: 'ecommerce orders',
+  result: 'ecommerce orders-result',
+};
 
 const recordTitles: Record<RecordsOf, string> = { scope: 'scope', upload: 'upload type', result: 'upload result' };
 
@@ -119,7 +139,9 @@ function requestBody(route: RouteDefinition, solutions: readonly SolutionDefinit
   const example = exampleOf(schema);
   return {
     required: true,
-    content: Object.fromEntries([...(route.bodyTypes ?? ['application/json'])].map((type) => [type, { schema, example }])),
+    content: Object.fromEntries(
+      [...(route.bodyTypes ?? ['application/json'])].map((type) => [type, { schema, example }]),
+    ),
   };
 }
 
@@ -156,7 +178,13 @@ function responses(route: RouteDefinition): Json {
         code,
         {
           summary: ProblemCodes[code],
-          value: { type: `/problems/${code}`, title: ProblemCodes[code], status: Number(status), detail: exampleDetail(code), code },
+          value: {
+            type: `/problems/${code}`,
+            title: ProblemCodes[code],
+            status: Number(status),
+            detail: exampleDetail(code),
+            code,
+          },
         },
       ]),
     );
@@ -164,7 +192,11 @@ function responses(route: RouteDefinition): Json {
     const existing = out[status];
     const description = codes.map((c) => `\`${c}\`: ${ProblemCodes[c]}`).join('; ');
     out[status] = existing
-      ? { ...existing, description: `${existing.description}; or a problem: ${description}`, content: { ...existing.content, ...problem } }
+      ? {
+          ...existing,
+          description: `${existing.description}; or a problem: ${description}`,
+          content: { ...existing.content, ...problem },
+        }
       : { description, content: problem };
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => Number(a) - Number(b)));
@@ -183,7 +215,13 @@ function exampleDetail(code: keyof typeof ProblemCodes): string {
 
 /** The events as OpenAPI 3.1 webhooks: what the platform POSTs to a notificationUrl, with the Standard Webhooks headers. */
 function eventWebhooks(): Json {
-  const header = (name: string, description: string) => ({ name, in: 'header', required: true, schema: { type: 'string' }, description });
+  const header = (name: string, description: string) => ({
+    name,
+    in: 'header',
+    required: true,
+    schema: { type: 'string' },
+    description,
+  });
   return Object.fromEntries(
     EventTypes.map((type) => [
       type,
@@ -195,7 +233,10 @@ function eventWebhooks(): Json {
           parameters: [
             header('webhook-id', 'The event ID (evt_…), the same on every retry'),
             header('webhook-timestamp', 'Seconds since the epoch, of this attempt'),
-            header('webhook-signature', 'v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}"> keyed with the whsec_ secret'),
+            header(
+              'webhook-signature',
+              'v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}"> keyed with the whsec_ secret',
+            ),
           ],
           requestBody: { required: true, content: { 'application/json': { schema: plain(eventBody(type)) } } },
           responses: {

@@ -46,7 +46,8 @@ function auth(kind: Credential): Json {
 export function postmanCollection(openapi: Json, folders: GuideFolder[] = guide): Json {
   const operations = new Map<string, { path: string; method: string; op: Json }>();
   for (const [path, ops] of Object.entries<Json>(openapi.paths)) {
-    for (const [method, op] of Object.entries<Json>(ops)) operations.set(op.operationId, { path, method: method.toUpperCase(), op });
+    for (const [method, op] of Object.entries<Json>(ops))
+      operations.set(op.operationId, { path, method: method.toUpperCase(), op });
   }
   return {
     info: {
@@ -58,7 +59,12 @@ export function postmanCollection(openapi: Json, folders: GuideFolder[] = guide)
         '`adminToken`. Each request asserts its status and stores the IDs it returns.',
       schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json',
     },
-    variable: Object.entries(guideVariables).map(([key, description]) => ({ key, value: '', type: 'string', description })),
+    variable: Object.entries(guideVariables).map(([key, description]) => ({
+      key,
+      value: '',
+      type: 'string',
+      description,
+    })),
     auth: { type: 'noauth' },
     item: folders.map((folder) => ({
       name: folder.name,
@@ -73,7 +79,11 @@ export function postmanCollection(openapi: Json, folders: GuideFolder[] = guide)
   };
 }
 
-function requestItem(step: GuideStep, { path, method, op }: { path: string; method: string; op: Json }, folderAuth: Credential): Json {
+function requestItem(
+  step: GuideStep,
+  { path, method, op }: { path: string; method: string; op: Json },
+  folderAuth: Credential,
+): Json {
   const params: Json[] = op.parameters ?? [];
   const segments = path
     .split('/')
@@ -106,7 +116,12 @@ function requestItem(step: GuideStep, { path, method, op }: { path: string; meth
 function withVariables(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withVariables);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, bodyVariables[k] && typeof v === 'string' ? `{{${bodyVariables[k]}}}` : withVariables(v)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        bodyVariables[k] && typeof v === 'string' ? `{{${bodyVariables[k]}}}` : withVariables(v),
+      ]),
+    );
   }
   return value;
 }
@@ -138,7 +153,9 @@ function testScript(step: GuideStep): string {
     '  });',
   );
   for (const [variable, expression] of Object.entries(step.store ?? {})) {
-    lines.push(`  if (status === ${step.status}) pm.collectionVariables.set(${JSON.stringify(variable)}, ${expression});`);
+    lines.push(
+      `  if (status === ${step.status}) pm.collectionVariables.set(${JSON.stringify(variable)}, ${expression});`,
+    );
   }
   lines.push('})();');
   return lines.join('\n');

@@ -8,7 +8,11 @@ import { postmanCollection } from './postman.js';
 
 /** The descriptions of the API: the OpenAPI document, the Postman collection and the reference UI. */
 export async function referenceRoutes(app: App): Promise<void> {
-  const document = openApiDocument({ publicUrl: app.platform.config.publicUrl, routes: routeList, solutions: builtInSolutions });
+  const document = openApiDocument({
+    publicUrl: app.platform.config.publicUrl,
+    routes: routeList,
+    solutions: builtInSolutions,
+  });
   const body = JSON.stringify(document);
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });

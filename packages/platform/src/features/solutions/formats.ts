@@ -21,7 +21,8 @@ export function isDateTime(s: string): boolean {
   const minute = two(s, 14);
   const second = two(s, 17); // whole seconds; a fraction never takes them past the next one
   let zone = 19;
-  if (s.charCodeAt(zone) === 0x2e) while (++zone < s.length && s.charCodeAt(zone) <= 0x39 && s.charCodeAt(zone) >= 0x30);
+  if (s.charCodeAt(zone) === 0x2e)
+    while (++zone < s.length && s.charCodeAt(zone) <= 0x39 && s.charCodeAt(zone) >= 0x30);
   let sign = 1;
   let zoneHour = 0;
   let zoneMinute = 0;

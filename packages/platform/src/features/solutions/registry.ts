@@ -22,7 +22,8 @@ export class SolutionRegistry {
   ) {
     for (const s of definitions) {
       this.#solutions.set(s.domain, s);
-      for (const scope of s.scopes) this.#add(s, scope.name, scope.title, scope.record, 'one record of a scope file (a JSON array of them)');
+      for (const scope of s.scopes)
+        this.#add(s, scope.name, scope.title, scope.record, 'one record of a scope file (a JSON array of them)');
       for (const u of s.uploads) {
         this.#add(s, u.type, u.title, u.record, 'one record of an upload (a JSON array of them)');
         this.#add(s, `${u.type}-result`, `${u.title}: result`, u.result, 'one record of the result file of an upload');

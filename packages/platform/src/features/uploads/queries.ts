@@ -15,12 +15,27 @@ export function findUpload(db: Db, id: string) {
 }
 
 export function findByIdempotencyKey(db: Db, integrationId: string, key: string) {
-  return db.selectFrom('uploads').selectAll().where('integration_id', '=', integrationId).where('idempotency_key', '=', key).executeTakeFirst();
+  return db
+    .selectFrom('uploads')
+    .selectAll()
+    .where('integration_id', '=', integrationId)
+    .where('idempotency_key', '=', key)
+    .executeTakeFirst();
 }
 
 /** Moves an upload from the status it was read in; false when it has moved meanwhile (nothing changed). */
-export async function moveUpload(tx: Db, id: string, from: UploadStatus, changes: Partial<UploadsTable>): Promise<boolean> {
-  const result = await tx.updateTable('uploads').set(changes).where('id', '=', id).where('status', '=', from).executeTakeFirst();
+export async function moveUpload(
+  tx: Db,
+  id: string,
+  from: UploadStatus,
+  changes: Partial<UploadsTable>,
+): Promise<boolean> {
+  const result = await tx
+    .updateTable('uploads')
+    .set(changes)
+    .where('id', '=', id)
+    .where('status', '=', from)
+    .executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
 
@@ -50,7 +65,13 @@ export function inbox(db: Db, instanceId: string, limit: number) {
 
 /** Which of these blob keys are an upload's content or result: one query for the lot. */
 export async function referencedKeys(db: Db, blobKeys: string[]): Promise<Set<string>> {
-  const ids = [...new Set(blobKeys.map((k) => /^uploads\/[^/]+\/(upl_[0-9A-Za-z]+)\./.exec(k)?.[1]).filter((id): id is string => id !== undefined))];
+  const ids = [
+    ...new Set(
+      blobKeys
+        .map((k) => /^uploads\/[^/]+\/(upl_[0-9A-Za-z]+)\./.exec(k)?.[1])
+        .filter((id): id is string => id !== undefined),
+    ),
+  ];
   if (ids.length === 0) return new Set();
   const rows = await db.selectFrom('uploads').select(['blob_key', 'result_blob_key']).where('id', 'in', ids).execute();
   return new Set(rows.flatMap((r) => [r.blob_key, r.result_blob_key]).filter((k): k is string => k !== null));
@@ -58,7 +79,13 @@ export async function referencedKeys(db: Db, blobKeys: string[]): Promise<Set<st
 
 /** Uploads in a final status last changed before `before`: what retention removes. */
 export function finishedBefore(db: Db, before: string, limit: number) {
-  return db.selectFrom('uploads').select(['id', 'blob_key', 'result_blob_key']).where('status', 'in', FINAL).where('updated_at', '<', before).limit(limit).execute();
+  return db
+    .selectFrom('uploads')
+    .select(['id', 'blob_key', 'result_blob_key'])
+    .where('status', 'in', FINAL)
+    .where('updated_at', '<', before)
+    .limit(limit)
+    .execute();
 }
 
 export async function deleteUploads(tx: Db, ids: string[]): Promise<void> {
@@ -77,5 +104,9 @@ export async function bytesKept(db: Db, integrationId: string): Promise<number> 
 }
 
 export async function countByStatus(db: Db): Promise<Array<{ status: string; n: number | string }>> {
-  return db.selectFrom('uploads').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+  return db
+    .selectFrom('uploads')
+    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('status')
+    .execute();
 }

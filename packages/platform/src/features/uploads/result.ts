@@ -51,7 +51,8 @@ export class ResultCounter {
   add(record: unknown, index: number): void {
     this.ids.add(record);
     const r = record as { id?: unknown; outcome?: unknown; reasons?: unknown } | null;
-    if (typeof r?.id !== 'string') this.#malformed(`/${index}/id`, 'a result record must name the id of the record it answers');
+    if (typeof r?.id !== 'string')
+      this.#malformed(`/${index}/id`, 'a result record must name the id of the record it answers');
     if (r?.outcome === 'accepted') {
       this.accepted++;
     } else if (r?.outcome === 'rejected') {
@@ -60,7 +61,8 @@ export class ResultCounter {
       if (reasons.length === 0) this.#malformed(`/${index}/reasons`, 'a rejected record must give its reasons');
       for (const reason of reasons) {
         this.reasonCount++;
-        if (this.reasons.length < MAX_LISTED) this.reasons.push({ pointer: `/${index}`, message: describe(r.id, reason) });
+        if (this.reasons.length < MAX_LISTED)
+          this.reasons.push({ pointer: `/${index}`, message: describe(r.id, reason) });
       }
     } else {
       this.#malformed(`/${index}/outcome`, 'outcome must be accepted or rejected');
@@ -83,16 +85,32 @@ export class ResultCounter {
     const items = [...this.malformed];
     const { records } = this.summary;
     if (upload.records !== null && records !== upload.records) {
-      items.push({ pointer: '', message: `the result has ${records} record${records === 1 ? '' : 's'}, the upload ${upload.records}: one result per uploaded record` });
+      items.push({
+        pointer: '',
+        message: `the result has ${records} record${records === 1 ? '' : 's'}, the upload ${upload.records}: one result per uploaded record`,
+      });
     } else if (upload.ids_digest !== null && this.ids.value !== upload.ids_digest) {
-      items.push({ pointer: '', message: 'the result’s ids are not those of the upload: each uploaded record’s id must be answered once' });
+      items.push({
+        pointer: '',
+        message: 'the result’s ids are not those of the upload: each uploaded record’s id must be answered once',
+      });
     }
     const expected = this.rejected > 0 ? 'failed' : 'accepted';
     if (status !== expected) {
-      items.push({ pointer: '/query/status', message: `${this.rejected} of ${records} records rejected: the status must be ${expected}` });
+      items.push({
+        pointer: '/query/status',
+        message: `${this.rejected} of ${records} records rejected: the status must be ${expected}`,
+      });
     }
     if (items.length > 0) {
-      throw new ProblemError(422, 'result-mismatch', 'The result file does not match the upload', items.slice(0, MAX_LISTED), {}, items.length);
+      throw new ProblemError(
+        422,
+        'result-mismatch',
+        'The result file does not match the upload',
+        items.slice(0, MAX_LISTED),
+        {},
+        items.length,
+      );
     }
   }
 }

@@ -9,8 +9,15 @@ export async function uploadRoutes(app: App): Promise<void> {
   const { uploads, blobs, limits } = app.platform;
 
   handle(app, routes.createUpload, async (request, reply) => {
-    await limits.consume('uploadsPerIntegration', request.integration!.integrationId, 'This integration sent too many uploads: try again later');
-    const headers = { idempotencyKey: request.headers['idempotency-key'], contentDigest: request.headers['content-digest'] };
+    await limits.consume(
+      'uploadsPerIntegration',
+      request.integration!.integrationId,
+      'This integration sent too many uploads: try again later',
+    );
+    const headers = {
+      idempotencyKey: request.headers['idempotency-key'],
+      contentDigest: request.headers['content-digest'],
+    };
     const created = await uploads.create(request.integration!, request.query, headers, request.body);
     if (created.code === 200) return reply.code(200).send(created.body);
     if (created.replayed) reply.header('idempotent-replayed', 'true');
@@ -32,7 +39,9 @@ export async function uploadRoutes(app: App): Promise<void> {
   handle(app, routes.getUploadContent, async (request, reply) =>
     sendStored(request, reply, blobs, await uploads.contentOf(request.instance!, request.params.fileId)),
   );
-  handle(app, routes.reportProgress, async (request) => uploads.progress(request.instance!, request.params.fileId, request.body));
+  handle(app, routes.reportProgress, async (request) =>
+    uploads.progress(request.instance!, request.params.fileId, request.body),
+  );
   handle(app, routes.putUploadResult, async (request) =>
     uploads.result(request.instance!, request.params.fileId, request.query.status, request.body),
   );

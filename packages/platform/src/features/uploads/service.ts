@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { UploadCreated, UploadLease, UploadStatus, UploadSummary, UploadTracking, ValidationReport } from '@connected-cloud/contract';
+import type {
+  UploadCreated,
+  UploadLease,
+  UploadStatus,
+  UploadSummary,
+  UploadTracking,
+  ValidationReport,
+} from '@connected-cloud/contract';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import type { Clock } from '../../infra/clock.js';
@@ -64,11 +71,17 @@ export class Uploads {
   ): Promise<{ code: 200; body: ValidationReport } | { code: 202; body: UploadCreated; replayed?: boolean }> {
     const { type } = query;
     if (!this.d.solutions.hasUploadType(principal.solution, type)) {
-      throw new ProblemError(400, 'upload-type-invalid', `Solution "${principal.solution}" takes no upload of type "${type}"`);
+      throw new ProblemError(
+        400,
+        'upload-type-invalid',
+        `Solution "${principal.solution}" takes no upload of type "${type}"`,
+      );
     }
     const digest = headers.contentDigest === undefined ? undefined : parseContentDigest(headers.contentDigest);
     if (query.validateOnly) {
-      const validator = new JsonArrayValidator(this.d.solutions.validator(principal.solution, type)!, { maxRecordBytes: this.d.config.maxRecordBytes });
+      const validator = new JsonArrayValidator(this.d.solutions.validator(principal.solution, type)!, {
+        maxRecordBytes: this.d.config.maxRecordBytes,
+      });
       const hash = digest && createHash('sha256'); // only to check a Content-Digest
       for await (const chunk of chunksOf(body)) {
         hash?.update(chunk);
@@ -81,12 +94,15 @@ export class Uploads {
 
     const id = newId('upl');
     const key = `uploads/${principal.instanceId}/${id}.json`;
-    const room = this.d.config.quotas.uploadBytesPerIntegration - (await q.bytesKept(this.d.db, principal.integrationId));
+    const room =
+      this.d.config.quotas.uploadBytesPerIntegration - (await q.bytesKept(this.d.db, principal.integrationId));
     const stored = await storeStream(body, this.d.blobs, key, room);
     const sha256 = stored.sha256.toString('hex');
     try {
       if (digest && !digest.equals(stored.sha256)) throw digestMismatch();
-      const earlier = headers.idempotencyKey && (await q.findByIdempotencyKey(this.d.db, principal.integrationId, headers.idempotencyKey));
+      const earlier =
+        headers.idempotencyKey &&
+        (await q.findByIdempotencyKey(this.d.db, principal.integrationId, headers.idempotencyKey));
       if (earlier) {
         await stored.abort();
         return this.#replay(earlier, sha256);
@@ -132,7 +148,9 @@ export class Uploads {
     } catch (error) {
       await this.d.blobs.delete(key).catch(() => {});
       // The same key sent twice at once: one insert wins, the other answers with its upload.
-      const winner = headers.idempotencyKey && (await q.findByIdempotencyKey(this.d.db, principal.integrationId, headers.idempotencyKey));
+      const winner =
+        headers.idempotencyKey &&
+        (await q.findByIdempotencyKey(this.d.db, principal.integrationId, headers.idempotencyKey));
       if (winner) return this.#replay(winner, sha256);
       throw error;
     }
@@ -143,15 +161,22 @@ export class Uploads {
     return this.#tracking(await this.#ofIntegration(principal, fileId));
   }
 
-  async list(principal: IntegrationPrincipal, query: { status?: UploadStatus | undefined; limit?: number | undefined }): Promise<UploadTracking[]> {
-    const rows = await q.listUploads(this.d.db, principal.integrationId, { status: query.status, limit: query.limit ?? 50 });
+  async list(
+    principal: IntegrationPrincipal,
+    query: { status?: UploadStatus | undefined; limit?: number | undefined },
+  ): Promise<UploadTracking[]> {
+    const rows = await q.listUploads(this.d.db, principal.integrationId, {
+      status: query.status,
+      limit: query.limit ?? 50,
+    });
     return rows.map((r) => this.#tracking(r));
   }
 
   /** What the result route serves. */
   async resultOf(principal: IntegrationPrincipal, fileId: string) {
     const row = await this.#ofIntegration(principal, fileId);
-    if (!row.result_blob_key) throw notFound('result-not-found', `Upload "${fileId}" is ${row.status}: it has no result yet`);
+    if (!row.result_blob_key)
+      throw notFound('result-not-found', `Upload "${fileId}" is ${row.status}: it has no result yet`);
     return { key: row.result_blob_key, size: row.result_size!, sha256: row.result_sha256! };
   }
 
@@ -165,7 +190,13 @@ export class Uploads {
       const rows = await q.inbox(this.d.db, instance.instanceId, INBOX_LIMIT);
       if (rows.length > 0 || !next || Date.now() >= deadline || this.d.inbox.closed) {
         next?.cancel();
-        return rows.map((r) => ({ fileId: r.id, integrationId: r.integration_id, type: r.type, records: r.records ?? 0, size: r.size }));
+        return rows.map((r) => ({
+          fileId: r.id,
+          integrationId: r.integration_id,
+          type: r.type,
+          records: r.records ?? 0,
+          size: r.size,
+        }));
       }
       await next.woken;
     }
@@ -187,10 +218,16 @@ export class Uploads {
     return { key: row.blob_key, size: row.size, sha256: row.sha256 };
   }
 
-  async progress(instance: InstancePrincipal, fileId: string, report: { status: 'processing'; progress: number }): Promise<UploadLease> {
+  async progress(
+    instance: InstancePrincipal,
+    fileId: string,
+    report: { status: 'processing'; progress: number },
+  ): Promise<UploadLease> {
     return this.d.db.transaction().execute(async (tx) => {
       const row = this.#leased(await this.#ofInstance(tx, instance, fileId));
-      return this.#lease(await this.#move(tx, row, report.status, { progress: report.progress, lease_until: this.#leaseEnd() }));
+      return this.#lease(
+        await this.#move(tx, row, report.status, { progress: report.progress, lease_until: this.#leaseEnd() }),
+      );
     });
   }
 
@@ -199,7 +236,12 @@ export class Uploads {
    * answer the upload record for record with the status its counts call for (else 422 and the lease stays),
    * stored, and announced with its summary.
    */
-  async result(instance: InstancePrincipal, fileId: string, status: 'accepted' | 'failed', body: Readable): Promise<UploadTracking> {
+  async result(
+    instance: InstancePrincipal,
+    fileId: string,
+    status: 'accepted' | 'failed',
+    body: Readable,
+  ): Promise<UploadTracking> {
     const row = this.#leased(await this.#ofInstance(this.d.db, instance, fileId));
     // A key of its own per attempt: a refused attempt removes only what it wrote.
     const key = `uploads/${instance.instanceId}/${fileId}.result-${randomBase62(8)}.json`;
@@ -216,8 +258,15 @@ export class Uploads {
     try {
       counter.check(row, status);
       const { accepted, rejected } = counter.summary;
-      const outcome: Partial<UploadsTable> = { result_blob_key: key, result_size: ingested.size, result_sha256: ingested.sha256, result_accepted: accepted, result_rejected: rejected };
-      if (status === 'failed') Object.assign(outcome, { error_count: counter.reasonCount, errors: JSON.stringify(counter.reasons) });
+      const outcome: Partial<UploadsTable> = {
+        result_blob_key: key,
+        result_size: ingested.size,
+        result_sha256: ingested.sha256,
+        result_accepted: accepted,
+        result_rejected: rejected,
+      };
+      if (status === 'failed')
+        Object.assign(outcome, { error_count: counter.reasonCount, errors: JSON.stringify(counter.reasons) });
       const moved = await this.d.db.transaction().execute(async (tx) => {
         const fresh = this.#leased(await this.#ofInstance(tx, instance, fileId));
         return this.#move(tx, fresh, status, { ...outcome, lease_until: null, progress: 100 });
@@ -255,10 +304,18 @@ export class Uploads {
       // Retrying cannot bring it back (or this process looks at other storage than the one that took the upload):
       // the upload ends invalid rather than waiting in `validating` for ever.
       this.d.log.error({ uploadId, key: row.blob_key }, 'upload content missing from storage');
-      const errors = [{ pointer: '', message: 'the uploaded content is missing from the platform’s storage; upload it again' }];
+      const errors = [
+        { pointer: '', message: 'the uploaded content is missing from the platform’s storage; upload it again' },
+      ];
       await this.d.db.transaction().execute(async (tx) => {
         const fresh = await q.findUpload(tx, uploadId);
-        if (fresh?.status === 'validating') await this.#move(tx, fresh, 'invalid', { records: 0, error_count: 1, errors: JSON.stringify(errors), progress: 100 });
+        if (fresh?.status === 'validating')
+          await this.#move(tx, fresh, 'invalid', {
+            records: 0,
+            error_count: 1,
+            errors: JSON.stringify(errors),
+            progress: 100,
+          });
       });
       return done;
     }
@@ -275,7 +332,13 @@ export class Uploads {
     await this.d.db.transaction().execute(async (tx) => {
       const fresh = await q.findUpload(tx, uploadId);
       if (fresh?.status !== 'validating') return; // another run finished it
-      const outcome = { records: report.records, error_count: report.errorCount, errors: JSON.stringify(report.errors), ids_digest: ids.value ?? null, progress: 100 };
+      const outcome = {
+        records: report.records,
+        error_count: report.errorCount,
+        errors: JSON.stringify(report.errors),
+        ids_digest: ids.value ?? null,
+        progress: 100,
+      };
       const validated = await this.#move(tx, fresh, report.status, outcome);
       if (report.status === 'valid') await this.#move(tx, validated, 'pending', { progress: 0 });
       else {
@@ -301,7 +364,11 @@ export class Uploads {
     if (!row || !LEASED.includes(row.status) || !row.lease_until) return done;
     if (row.lease_until > this.#now()) {
       // Renewed by progress: look again when the new lease ends.
-      return { outcome: 'done', record: (tx) => this.d.queue.enqueue(tx, EXPIRE_UPLOAD_LEASE, { uploadId }, { runAt: new Date(row.lease_until!) }) };
+      return {
+        outcome: 'done',
+        record: (tx) =>
+          this.d.queue.enqueue(tx, EXPIRE_UPLOAD_LEASE, { uploadId }, { runAt: new Date(row.lease_until!) }),
+      };
     }
     return {
       outcome: 'done',
@@ -324,10 +391,21 @@ export class Uploads {
   /** Removes finished uploads last changed before `before`; their files go by the blob deletion job. */
   async prune(before: string): Promise<number> {
     let removed = 0;
-    for (let batch = await q.finishedBefore(this.d.db, before, 500); batch.length > 0; batch = await q.finishedBefore(this.d.db, before, 500)) {
+    for (
+      let batch = await q.finishedBefore(this.d.db, before, 500);
+      batch.length > 0;
+      batch = await q.finishedBefore(this.d.db, before, 500)
+    ) {
       await this.d.db.transaction().execute(async (tx) => {
-        await q.deleteUploads(tx, batch.map((u) => u.id));
-        await deleteBlobsLater(tx, this.d.queue, batch.flatMap((u) => (u.result_blob_key ? [u.blob_key, u.result_blob_key] : [u.blob_key])));
+        await q.deleteUploads(
+          tx,
+          batch.map((u) => u.id),
+        );
+        await deleteBlobsLater(
+          tx,
+          this.d.queue,
+          batch.flatMap((u) => (u.result_blob_key ? [u.blob_key, u.result_blob_key] : [u.blob_key])),
+        );
       });
       removed += batch.length;
     }
@@ -341,7 +419,8 @@ export class Uploads {
    * sends, in the caller's transaction; otherwise 409 status-conflict and nothing changes.
    */
   async #move(tx: Db, row: UploadsTable, to: UploadStatus, changes: Partial<UploadsTable> = {}): Promise<UploadsTable> {
-    const conflict = (status: UploadStatus) => new ProblemError(409, 'status-conflict', `Upload "${row.id}" is ${status}: it cannot become ${to}`);
+    const conflict = (status: UploadStatus) =>
+      new ProblemError(409, 'status-conflict', `Upload "${row.id}" is ${status}: it cannot become ${to}`);
     if (!allowed(row.status, to)) throw conflict(row.status);
     const next: UploadsTable = { ...row, ...changes, status: to, updated_at: this.#now() };
     if (!(await q.moveUpload(tx, row.id, row.status, { ...changes, status: to, updated_at: next.updated_at }))) {
@@ -349,9 +428,26 @@ export class Uploads {
     }
     const common = { applicationId: row.application_id, integrationId: row.integration_id };
     if (to === 'valid' || to === 'invalid') {
-      await this.d.events.record(tx, { ...common, type: 'upload.validated', data: { integrationId: row.integration_id, fileId: row.id, type: row.type, status: to, errorCount: next.error_count } });
+      await this.d.events.record(tx, {
+        ...common,
+        type: 'upload.validated',
+        data: {
+          integrationId: row.integration_id,
+          fileId: row.id,
+          type: row.type,
+          status: to,
+          errorCount: next.error_count,
+        },
+      });
     } else if (to === 'accepted' || to === 'failed') {
-      const data = { integrationId: row.integration_id, fileId: row.id, type: row.type, status: to, downloadResultUrl: this.#resultUrl(row.id), summary: summaryOf(next)! };
+      const data = {
+        integrationId: row.integration_id,
+        fileId: row.id,
+        type: row.type,
+        status: to,
+        downloadResultUrl: this.#resultUrl(row.id),
+        summary: summaryOf(next)!,
+      };
       await this.d.events.record(tx, { ...common, type: 'upload.completed', data });
     } else if (to === 'pending') {
       await this.d.inbox.announce(tx);
@@ -363,20 +459,23 @@ export class Uploads {
 
   async #ofIntegration(principal: IntegrationPrincipal, fileId: string): Promise<UploadsTable> {
     const row = await q.findUpload(this.d.db, fileId);
-    if (!row || row.integration_id !== principal.integrationId) throw notFound('upload-not-found', `No upload "${fileId}"`);
+    if (!row || row.integration_id !== principal.integrationId)
+      throw notFound('upload-not-found', `No upload "${fileId}"`);
     return row;
   }
 
   /** An upload of this instance that it may see: one that passed validation. */
   async #ofInstance(db: Db, instance: InstancePrincipal, fileId: string): Promise<UploadsTable> {
     const row = await q.findUpload(db, fileId);
-    if (!row || row.instance_id !== instance.instanceId || stageOf(row.status) === 'validation') throw notFound('upload-not-found', `No upload "${fileId}"`);
+    if (!row || row.instance_id !== instance.instanceId || stageOf(row.status) === 'validation')
+      throw notFound('upload-not-found', `No upload "${fileId}"`);
     return row;
   }
 
   /** The upload, if the instance holds a live lease on it; else 409 (status-conflict once final). */
   #leased(row: UploadsTable): UploadsTable {
-    if (isFinal(row.status)) throw new ProblemError(409, 'status-conflict', `Upload "${row.id}" is ${row.status}, a final status`);
+    if (isFinal(row.status))
+      throw new ProblemError(409, 'status-conflict', `Upload "${row.id}" is ${row.status}, a final status`);
     if (!LEASED.includes(row.status) || !row.lease_until || row.lease_until <= this.#now()) {
       throw new ProblemError(409, 'lease-required', `Upload "${row.id}" is ${row.status}: claim it first`);
     }
@@ -392,12 +491,18 @@ export class Uploads {
   }
 
   #replay(earlier: UploadsTable, sha256: string) {
-    if (earlier.sha256 !== sha256) throw new ProblemError(409, 'idempotency-conflict', 'This Idempotency-Key was used with another body');
+    if (earlier.sha256 !== sha256)
+      throw new ProblemError(409, 'idempotency-conflict', 'This Idempotency-Key was used with another body');
     return { code: 202 as const, body: this.#created(earlier), replayed: true };
   }
 
   #created(row: UploadsTable): UploadCreated {
-    return { fileId: row.id, type: row.type, status: row.status, trackingUrl: linkTo(this.d.config.publicUrl, routes.getTracking, { fileId: row.id }) };
+    return {
+      fileId: row.id,
+      type: row.type,
+      status: row.status,
+      trackingUrl: linkTo(this.d.config.publicUrl, routes.getTracking, { fileId: row.id }),
+    };
   }
 
   #tracking(row: UploadsTable): UploadTracking {
@@ -442,22 +547,35 @@ export class Uploads {
 /** The counts of the result file, once there is one. */
 function summaryOf(row: UploadsTable): UploadSummary | undefined {
   if (row.result_accepted === null || row.result_rejected === null) return undefined;
-  return { records: row.result_accepted + row.result_rejected, accepted: row.result_accepted, rejected: row.result_rejected };
+  return {
+    records: row.result_accepted + row.result_rejected,
+    accepted: row.result_accepted,
+    rejected: row.result_rejected,
+  };
 }
 
 /** The outcome of a validation as the tracking and validateOnly report it; a body that is not JSON is invalid too. */
 function reportOf(validator: JsonArrayValidator) {
   const problem = validator.verdict();
   const errors: ProblemItem[] = problem ? (problem.errors ?? [{ pointer: '', message: problem.detail }]) : [];
-  return { status: problem ? ('invalid' as const) : ('valid' as const), records: validator.records, errorCount: problem ? (problem.errorCount ?? errors.length) : 0, errors };
+  return {
+    status: problem ? ('invalid' as const) : ('valid' as const),
+    records: validator.records,
+    errorCount: problem ? (problem.errorCount ?? errors.length) : 0,
+    errors,
+  };
 }
 
 /** `Content-Digest: sha-256=:<base64>:` (RFC 9530); other algorithms listed beside it are ignored. */
 function parseContentDigest(header: string): Buffer {
   const m = /(?:^|,)\s*sha-256=:([A-Za-z0-9+/]+={0,2}):\s*(?:,|$)/.exec(header);
   const digest = m ? Buffer.from(m[1]!, 'base64') : undefined;
-  if (!digest || digest.length !== 32) throw invalidRequest('Content-Digest must carry sha-256=:<base64 of the SHA-256 of the body>:', [{ pointer: '/headers/content-digest', message: 'no sha-256 digest' }]);
+  if (!digest || digest.length !== 32)
+    throw invalidRequest('Content-Digest must carry sha-256=:<base64 of the SHA-256 of the body>:', [
+      { pointer: '/headers/content-digest', message: 'no sha-256 digest' },
+    ]);
   return digest;
 }
 
-const digestMismatch = () => new ProblemError(400, 'digest-mismatch', 'The SHA-256 of the body is not the one Content-Digest gives');
+const digestMismatch = () =>
+  new ProblemError(400, 'digest-mismatch', 'The SHA-256 of the body is not the one Content-Digest gives');

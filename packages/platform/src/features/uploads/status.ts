@@ -25,7 +25,8 @@ export const isFinal = (status: UploadStatus) => FINAL.includes(status);
 /** The statuses in which the instance holds a lease. */
 export const LEASED: readonly UploadStatus[] = ['downloaded', 'processing'];
 
-export const stageOf = (status: UploadStatus) => (['uploaded', 'validating', 'valid', 'invalid'].includes(status) ? 'validation' : 'processing');
+export const stageOf = (status: UploadStatus) =>
+  ['uploaded', 'validating', 'valid', 'invalid'].includes(status) ? 'validation' : 'processing';
 
 /** Progress within the whole journey, from the progress within the stage: validation 0–40, processing 40–100. */
 export function journeyProgress(status: UploadStatus, stageProgress: number): number {
@@ -47,4 +48,5 @@ export function journeyProgress(status: UploadStatus, stageProgress: number): nu
 }
 
 /** How long a client tracking an unfinished upload should wait before asking again, in seconds. */
-export const retryAfter = (status: UploadStatus) => (isFinal(status) ? undefined : stageOf(status) === 'validation' ? 1 : 5);
+export const retryAfter = (status: UploadStatus) =>
+  isFinal(status) ? undefined : stageOf(status) === 'validation' ? 1 : 5;

@@ -17,7 +17,8 @@ export function filesystemBlobs(dataDir: string): BlobStore {
   const tmp = path.join(root, '.tmp');
   fs.mkdirSync(tmp, { recursive: true, mode: 0o700 });
   const pathOf = (key: string) => {
-    if (!/^[\w.-]+(\/[\w.-]+)*$/.test(key) || key.split('/').some((p) => p === '..' || p === '.')) throw new Error(`bad blob key ${key}`);
+    if (!/^[\w.-]+(\/[\w.-]+)*$/.test(key) || key.split('/').some((p) => p === '..' || p === '.'))
+      throw new Error(`bad blob key ${key}`);
     return path.join(root, key);
   };
 
@@ -96,6 +97,8 @@ export function filesystemBlobs(dataDir: string): BlobStore {
   };
 }
 
-const missing = (key: string) => (error: NodeJS.ErrnoException): never => {
-  throw error.code === 'ENOENT' ? new BlobMissing(key) : error;
-};
+const missing =
+  (key: string) =>
+  (error: NodeJS.ErrnoException): never => {
+    throw error.code === 'ENOENT' ? new BlobMissing(key) : error;
+  };

@@ -63,7 +63,8 @@ export function s3Blobs(o: S3Options): BlobStore {
     requestHandler: { httpAgent: new http.Agent(agent), httpsAgent: new https.Agent(agent), connectionTimeout: 5_000 },
   });
   const checked = (key: string) => {
-    if (!/^[\w.-]+(\/[\w.-]+)*$/.test(key) || key.split('/').some((p) => p === '..' || p === '.')) throw new Error(`bad blob key ${key}`);
+    if (!/^[\w.-]+(\/[\w.-]+)*$/.test(key) || key.split('/').some((p) => p === '..' || p === '.'))
+      throw new Error(`bad blob key ${key}`);
     return key;
   };
 
@@ -73,7 +74,13 @@ export function s3Blobs(o: S3Options): BlobStore {
     },
     async open(key, range) {
       try {
-        const res = await client.send(new GetObjectCommand({ Bucket, Key: checked(key), ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }));
+        const res = await client.send(
+          new GetObjectCommand({
+            Bucket,
+            Key: checked(key),
+            ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+          }),
+        );
         return res.Body as Readable;
       } catch (error) {
         throw notFound(error) ? new BlobMissing(key) : error;
@@ -89,7 +96,11 @@ export function s3Blobs(o: S3Options): BlobStore {
     ...(o.redirectSeconds
       ? {
           redirectUrl: (key: string, contentType: string) =>
-            getSignedUrl(client, new GetObjectCommand({ Bucket, Key: checked(key), ResponseContentType: contentType }), { expiresIn: o.redirectSeconds }),
+            getSignedUrl(
+              client,
+              new GetObjectCommand({ Bucket, Key: checked(key), ResponseContentType: contentType }),
+              { expiresIn: o.redirectSeconds },
+            ),
         }
       : {}),
     async delete(key) {
@@ -103,7 +114,9 @@ export function s3Blobs(o: S3Options): BlobStore {
         const page = await client.send(new ListMultipartUploadsCommand({ Bucket, ...marker }));
         for (const u of page.Uploads ?? []) {
           if (u.Initiated && now - u.Initiated.getTime() > staleMultipartMs) {
-            await client.send(new AbortMultipartUploadCommand({ Bucket, Key: u.Key, UploadId: u.UploadId })).catch(ignoreNotFound);
+            await client
+              .send(new AbortMultipartUploadCommand({ Bucket, Key: u.Key, UploadId: u.UploadId }))
+              .catch(ignoreNotFound);
             removed++;
           }
         }
@@ -114,7 +127,9 @@ export function s3Blobs(o: S3Options): BlobStore {
       let token: string | undefined;
       do {
         const page = await client.send(new ListObjectsV2Command({ Bucket, ContinuationToken: token }));
-        const old = (page.Contents ?? []).flatMap((o) => (o.Key && o.LastModified && now - o.LastModified.getTime() > UNREFERENCED_GRACE_MS ? [o.Key] : []));
+        const old = (page.Contents ?? []).flatMap((o) =>
+          o.Key && o.LastModified && now - o.LastModified.getTime() > UNREFERENCED_GRACE_MS ? [o.Key] : [],
+        );
         const kept = old.length > 0 ? await referenced(old) : new Set<string>();
         for (const key of old.filter((k) => !kept.has(k))) {
           await client.send(new DeleteObjectCommand({ Bucket, Key: key }));
@@ -167,7 +182,8 @@ function multipartWriter(client: S3Client, Bucket: string, Key: string, partSize
   const abort = async () => {
     ended = true;
     await Promise.allSettled([...inFlight]);
-    if (uploadId) await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId })).catch(ignoreNotFound);
+    if (uploadId)
+      await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId })).catch(ignoreNotFound);
     uploadId = undefined;
   };
 
@@ -175,7 +191,7 @@ function multipartWriter(client: S3Client, Bucket: string, Key: string, partSize
     async write(chunk) {
       if (ended) throw new Error('write after commit or abort');
       if (failure) throw asError(failure);
-      for (let at = 0; at < chunk.length; ) {
+      for (let at = 0; at < chunk.length;) {
         if (filled === part.length && part.length < partSize) {
           const grown = Buffer.allocUnsafe(Math.min(partSize, part.length * 4));
           part.copy(grown, 0, 0, filled);
@@ -200,7 +216,9 @@ function multipartWriter(client: S3Client, Bucket: string, Key: string, partSize
         await Promise.all([...inFlight]);
         if (failure) throw asError(failure);
         parts.sort((a, b) => a.PartNumber - b.PartNumber);
-        await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+        await client.send(
+          new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+        );
         ended = true;
       } catch (error) {
         await abort().catch(() => {});

@@ -46,9 +46,15 @@ export function adminAuth(adminTokenHash: string): Hook {
     const token = bearer(request);
     const given = token ? Buffer.from(sha256Hex(token), 'hex') : Buffer.alloc(expected.length);
     if (!token || !timingSafeEqual(given, expected)) {
-      throw new ProblemError(401, 'admin-token-invalid', 'Send the admin token as Authorization: Bearer <token>', undefined, {
-        'www-authenticate': 'Bearer realm="admin"',
-      });
+      throw new ProblemError(
+        401,
+        'admin-token-invalid',
+        'Send the admin token as Authorization: Bearer <token>',
+        undefined,
+        {
+          'www-authenticate': 'Bearer realm="admin"',
+        },
+      );
     }
   };
 }
@@ -59,9 +65,15 @@ export function instanceAuth(find: (key: string) => Promise<InstancePrincipal | 
     const key = header(request, 'x-instance-key');
     const instance = key ? await find(key) : undefined;
     if (!instance) {
-      throw new ProblemError(401, 'instance-key-invalid', key ? 'The instance key is not valid' : 'Send the instance key as X-Instance-Key', undefined, {
-        'www-authenticate': 'InstanceKey',
-      });
+      throw new ProblemError(
+        401,
+        'instance-key-invalid',
+        key ? 'The instance key is not valid' : 'Send the instance key as X-Instance-Key',
+        undefined,
+        {
+          'www-authenticate': 'InstanceKey',
+        },
+      );
     }
     request.instance = instance;
   };
@@ -78,14 +90,18 @@ export function apiKeyAuth(check: (key: string) => Promise<ApiKeyCheck>, warnWit
       ? await check(key)
       : { problem: 'api-key-missing', detail: 'Send the API key as X-Api-Key or Authorization: Bearer' };
     if ('problem' in result) {
-      throw new ProblemError(401, result.problem, result.detail, undefined, { 'www-authenticate': `ApiKey error="${result.problem}"` });
+      throw new ProblemError(401, result.problem, result.detail, undefined, {
+        'www-authenticate': `ApiKey error="${result.problem}"`,
+      });
     }
-    if (Date.parse(result.principal.keyExpires) - Date.now() < warnWithinMs) reply.header('x-api-key-expires', result.principal.keyExpires);
+    if (Date.parse(result.principal.keyExpires) - Date.now() < warnWithinMs)
+      reply.header('x-api-key-expires', result.principal.keyExpires);
     request.integration = result.principal;
   };
 }
 
-export type DeveloperTokenCheck = DeveloperPrincipal | { problem: 'developer-token-invalid' | 'developer-token-revoked'; detail: string };
+export type DeveloperTokenCheck =
+  DeveloperPrincipal | { problem: 'developer-token-invalid' | 'developer-token-revoked'; detail: string };
 
 /**
  * `Authorization: Bearer ccd_…`: a developer token. A route that names a developer in its path answers 404 for any
@@ -96,10 +112,15 @@ export function developerTokenAuth(check: (token: string) => Promise<DeveloperTo
     const token = bearer(request);
     const result: DeveloperTokenCheck = token
       ? await check(token)
-      : { problem: 'developer-token-invalid', detail: 'Send a developer token as Authorization: Bearer ccd_… (create one in the console)' };
+      : {
+          problem: 'developer-token-invalid',
+          detail: 'Send a developer token as Authorization: Bearer ccd_… (create one in the console)',
+        };
     if ('problem' in result) {
       const code = token ? result.problem : 'developer-token-missing';
-      throw new ProblemError(401, code, result.detail, undefined, { 'www-authenticate': `Bearer realm="developer", error="${code}"` });
+      throw new ProblemError(401, code, result.detail, undefined, {
+        'www-authenticate': `Bearer realm="developer", error="${code}"`,
+      });
     }
     request.developer = result;
   };
@@ -107,7 +128,8 @@ export function developerTokenAuth(check: (token: string) => Promise<DeveloperTo
 
 /** A developer-token route names its developer: any but the token's own is not found (nothing of theirs is shown). */
 export function sameDeveloper(request: FastifyRequest, developerId: string): string {
-  if (request.developer?.developerId !== developerId) throw new ProblemError(404, 'developer-not-found', `No developer "${developerId}" for this token`);
+  if (request.developer?.developerId !== developerId)
+    throw new ProblemError(404, 'developer-not-found', `No developer "${developerId}" for this token`);
   return developerId;
 }
 

@@ -3,7 +3,12 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { ProblemError, invalidRequest } from './problem.js';
 
-const decoders: Record<string, () => Transform> = { gzip: createGunzip, 'x-gzip': createGunzip, deflate: createInflate, br: createBrotliDecompress };
+const decoders: Record<string, () => Transform> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
 export const SUPPORTED_ENCODINGS = Object.keys(decoders);
 
 /**
@@ -17,7 +22,11 @@ export function installContentDecoding(app: FastifyInstance): void {
     if (!header || header === 'identity') return payload;
     const make = decoders[header];
     if (!make) {
-      throw new ProblemError(415, 'unsupported-media-type', `Content-Encoding "${header.slice(0, 40)}" is not supported: send ${SUPPORTED_ENCODINGS.join(', ')} or none`);
+      throw new ProblemError(
+        415,
+        'unsupported-media-type',
+        `Content-Encoding "${header.slice(0, 40)}" is not supported: send ${SUPPORTED_ENCODINGS.join(', ')} or none`,
+      );
     }
     return decoded(payload, make(), header);
   });

@@ -12,7 +12,11 @@ import { ProblemError, ajvErrorItem, invalidRequest, sendProblem, type ProblemIt
 export function installErrorHandling(app: FastifyInstance): void {
   const send = (request: FastifyRequest, reply: FastifyReply, problem: ProblemError) => {
     if (!wantsPage(request)) return sendProblem(reply, problem);
-    return reply.code(problem.status).headers(problem.headers).type('text/html; charset=utf-8').send(errorPage(problem.status, problem.toProblem().title, problem.detail));
+    return reply
+      .code(problem.status)
+      .headers(problem.headers)
+      .type('text/html; charset=utf-8')
+      .send(errorPage(problem.status, problem.toProblem().title, problem.detail));
   };
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0];
@@ -53,7 +57,13 @@ export function clientErrorHandler(log: FastifyBaseLogger, count: (status: numbe
     const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
     const status = timeout ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     const body = JSON.stringify(
-      new ProblemError(status, 'invalid-request', timeout ? 'The request took too long to arrive' : `The request is not valid HTTP (${error.code ?? 'parse error'})`).toProblem(),
+      new ProblemError(
+        status,
+        'invalid-request',
+        timeout
+          ? 'The request took too long to arrive'
+          : `The request is not valid HTTP (${error.code ?? 'parse error'})`,
+      ).toProblem(),
     );
     log.info({ code: error.code }, 'refused malformed HTTP');
     count(status);
@@ -74,7 +84,12 @@ export function clientErrorHandler(log: FastifyBaseLogger, count: (status: numbe
 export function validationItems(errors: ErrorObject[]): ProblemItem[] {
   const allowed = new Map<string, unknown[]>();
   for (const e of errors) {
-    const values = e.keyword === 'const' ? [(e.params as { allowedValue: unknown }).allowedValue] : e.keyword === 'enum' ? (e.params as { allowedValues: unknown[] }).allowedValues : [];
+    const values =
+      e.keyword === 'const'
+        ? [(e.params as { allowedValue: unknown }).allowedValue]
+        : e.keyword === 'enum'
+          ? (e.params as { allowedValues: unknown[] }).allowedValues
+          : [];
     if (values.length) allowed.set(e.instancePath, [...(allowed.get(e.instancePath) ?? []), ...values]);
   }
   const items: ProblemItem[] = [];
@@ -84,7 +99,10 @@ export function validationItems(errors: ErrorObject[]): ProblemItem[] {
     if (values && (e.keyword === 'const' || e.keyword === 'enum' || e.keyword === 'anyOf')) {
       if (seen.has(e.instancePath)) continue;
       seen.add(e.instancePath);
-      items.push({ pointer: e.instancePath || '/', message: `must be one of: ${values.map((v) => JSON.stringify(v)).join(', ')}` });
+      items.push({
+        pointer: e.instancePath || '/',
+        message: `must be one of: ${values.map((v) => JSON.stringify(v)).join(', ')}`,
+      });
       continue;
     }
     items.push(ajvErrorItem(e));

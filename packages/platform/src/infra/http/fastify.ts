@@ -7,7 +7,13 @@ import type { Platform } from '../../platform.js';
  * The Fastify instance as route plugins see it. Kept apart from app.ts, which registers the route plugins, so
  * that no route file imports the module that imports it.
  */
-export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+export type App = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -35,7 +35,8 @@ export function sendProblem(reply: FastifyReply, problem: ProblemError): Fastify
 }
 
 export const notFound = (code: ProblemCode, detail: string) => new ProblemError(404, code, detail);
-export const invalidRequest = (detail: string, errors?: ProblemItem[]) => new ProblemError(400, 'invalid-request', detail, errors);
+export const invalidRequest = (detail: string, errors?: ProblemItem[]) =>
+  new ProblemError(400, 'invalid-request', detail, errors);
 
 /** An Ajv error as a JSON Pointer to the offending member (under `prefix`), with a message a developer can act on. */
 export function ajvErrorItem(e: ErrorObject, prefix = ''): ProblemItem {
@@ -43,7 +44,12 @@ export function ajvErrorItem(e: ErrorObject, prefix = ''): ProblemItem {
   const p = e.params as Record<string, unknown>;
   if (e.keyword === 'required') pointer += `/${escapePointer(String(p.missingProperty))}`;
   if (e.keyword === 'additionalProperties') pointer += `/${escapePointer(String(p.additionalProperty))}`;
-  const message = e.keyword === 'required' ? 'is required' : e.keyword === 'additionalProperties' ? 'is not allowed' : (e.message ?? 'is invalid');
+  const message =
+    e.keyword === 'required'
+      ? 'is required'
+      : e.keyword === 'additionalProperties'
+        ? 'is not allowed'
+        : (e.message ?? 'is invalid');
   return { pointer: pointer || '/', message };
 }
 

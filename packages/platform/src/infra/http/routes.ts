@@ -34,7 +34,10 @@ type JsonOf<X> = X extends JsonResponse<infer S> ? Static<S> : never;
 /** What a handler may return: the JSON of one of its route's success answers, or the reply it sent itself. */
 type Answer<R extends RouteDefinition> = JsonOf<R['responses'][SuccessStatus<R>]> | FastifyReply | void;
 
-export type RouteHandler<R extends RouteDefinition> = (request: RouteRequest<R>, reply: FastifyReply) => Promise<Answer<R>>;
+export type RouteHandler<R extends RouteDefinition> = (
+  request: RouteRequest<R>,
+  reply: FastifyReply,
+) => Promise<Answer<R>>;
 
 /** The path in Fastify's spelling: {fileId} → :fileId. */
 export const fastifyPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
@@ -61,7 +64,8 @@ export function handle<const R extends RouteDefinition>(app: App, route: R, hand
     },
     config: { operationId: route.operationId },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
-      if (streamed && request.body === undefined) throw invalidRequest('The body is missing: send a JSON array of records');
+      if (streamed && request.body === undefined)
+        throw invalidRequest('The body is missing: send a JSON array of records');
       return handler(request as RouteRequest<R>, reply);
     },
   };

@@ -14,7 +14,11 @@ export const MAX_FILE = 2 * 1024 ** 3;
  */
 export function acceptStreamedJson(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/json', 'application/octet-stream'], { bodyLimit: MAX_FILE }, (_request, payload, done) => done(null, payload));
+  app.addContentTypeParser(
+    ['application/json', 'application/octet-stream'],
+    { bodyLimit: MAX_FILE },
+    (_request, payload, done) => done(null, payload),
+  );
 }
 
 /** A stored file as the routes that serve one know it. */
@@ -29,23 +33,37 @@ export interface Stored {
  * 416 when outside the file), gzip when asked with Accept-Encoding (whole files only). What every download route
  * of the platform answers with.
  */
-export async function sendStored(request: FastifyRequest, reply: FastifyReply, blobs: BlobStore, file: Stored, type = 'application/json') {
+export async function sendStored(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  blobs: BlobStore,
+  file: Stored,
+  type = 'application/json',
+) {
   const etag = `"${file.sha256}"`;
   reply.header('etag', etag).header('accept-ranges', 'bytes').header('cache-control', 'private, no-cache').type(type);
   if (request.headers['if-none-match'] === etag) return reply.code(304).send();
   if (blobs.redirectUrl) {
     // The storage serves the bytes (and the range asked for), not this process.
-    return reply.code(302).header('location', await blobs.redirectUrl(file.key, type)).send();
+    return reply
+      .code(302)
+      .header('location', await blobs.redirectUrl(file.key, type))
+      .send();
   }
   // If-Range: the range only of the version the client has; otherwise the whole file.
   const ifRange = request.headers['if-range'];
   const range = ifRange === undefined || ifRange === etag ? parseRange(request.headers.range, file.size) : undefined;
   if (range === 'unsatisfiable') {
-    throw new ProblemError(416, 'range-not-satisfiable', `The file has ${file.size} bytes`, undefined, { 'content-range': `bytes */${file.size}` });
+    throw new ProblemError(416, 'range-not-satisfiable', `The file has ${file.size} bytes`, undefined, {
+      'content-range': `bytes */${file.size}`,
+    });
   }
   if (/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? '')) && !range) {
     const content = await openBlob(blobs, file.key);
-    return reply.header('content-encoding', 'gzip').header('vary', 'accept-encoding').send(content.pipe(createGzip({ level: 1 })));
+    return reply
+      .header('content-encoding', 'gzip')
+      .header('vary', 'accept-encoding')
+      .send(content.pipe(createGzip({ level: 1 })));
   }
   const { start, end } = range ?? { start: 0, end: file.size - 1 };
   if (range) reply.code(206).header('content-range', `bytes ${start}-${end}/${file.size}`);
@@ -58,7 +76,9 @@ export async function sendStored(request: FastifyRequest, reply: FastifyReply, b
   });
   reply.hijack();
   reply.raw.writeHead(reply.statusCode, reply.getHeaders() as Record<string, string>);
-  await sendFileRange(reply.raw, handle, start, end).catch((error: Error) => request.log.debug({ err: error }, 'download ended early'));
+  await sendFileRange(reply.raw, handle, start, end).catch((error: Error) =>
+    request.log.debug({ err: error }, 'download ended early'),
+  );
 }
 
 async function openBlob(blobs: BlobStore, key: string, range?: { start: number; end: number }) {
@@ -71,10 +91,17 @@ async function openBlob(blobs: BlobStore, key: string, range?: { start: number; 
 
 /** The record is here and its content is not: lost, or this process looks at other storage than the one that took it. */
 const blobUnavailable = (key: string) =>
-  new ProblemError(503, 'not-ready', `The content of this file is not in this platform's storage (${key.split('/').pop()}); every process must share one storage`);
+  new ProblemError(
+    503,
+    'not-ready',
+    `The content of this file is not in this platform's storage (${key.split('/').pop()}); every process must share one storage`,
+  );
 
 /** One range of `bytes=a-b`, `a-` or `-n`; anything else (several ranges, other units) is ignored: the whole file. */
-function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | undefined {
   const m = /^bytes=(\d*)-(\d*)$/.exec(header?.trim() ?? '');
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
   let start: number;
@@ -99,7 +126,12 @@ const CHUNK = 256 * 1024;
  * 64 MB lingered). A buffer is refilled only once its write has completed, which also keeps to the pace of the
  * client. Resolves when all is written; rejects (and destroys the response) when the client goes away.
  */
-async function sendFileRange(res: ServerResponse, handle: fs.promises.FileHandle, start: number, end: number): Promise<void> {
+async function sendFileRange(
+  res: ServerResponse,
+  handle: fs.promises.FileHandle,
+  start: number,
+  end: number,
+): Promise<void> {
   const buffers = [Buffer.allocUnsafeSlow(CHUNK), Buffer.allocUnsafeSlow(CHUNK)];
   const written: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
   // A write to a connection that closes may never call back: its close ends the wait as well.

@@ -8,7 +8,13 @@ import type { FastifyInstance } from 'fastify';
  */
 export function installValidation(app: FastifyInstance): void {
   const make = (coerceTypes: boolean) => {
-    const ajv = new Ajv.default({ allErrors: true, coerceTypes, useDefaults: true, removeAdditional: false, strict: false });
+    const ajv = new Ajv.default({
+      allErrors: true,
+      coerceTypes,
+      useDefaults: true,
+      removeAdditional: false,
+      strict: false,
+    });
     addFormats.default(ajv);
     return ajv;
   };

@@ -34,7 +34,10 @@ export class JsonArrayValidator {
 
   constructor(
     validate: ValidateFunction,
-    opts: { maxRecordBytes: number; onRecord?: ((value: unknown, raw: Buffer, offset: number, compact: boolean) => void) | undefined },
+    opts: {
+      maxRecordBytes: number;
+      onRecord?: ((value: unknown, raw: Buffer, offset: number, compact: boolean) => void) | undefined;
+    },
   ) {
     const { onRecord } = opts;
     this.#parser = new JsonArraySplitter((value, i, raw, offset, compact) => {
@@ -74,7 +77,10 @@ export class JsonArrayValidator {
     try {
       this.#parser.write(chunk);
     } catch (error) {
-      this.#failure = error instanceof ElementError ? elementProblem(error) : invalidRequest(`The body is not valid JSON: ${(error as Error).message}`);
+      this.#failure =
+        error instanceof ElementError
+          ? elementProblem(error)
+          : invalidRequest(`The body is not valid JSON: ${(error as Error).message}`);
     }
   }
 
@@ -197,17 +203,36 @@ function refuseDeclaredLength(body: Readable, maxBytes: number): void {
 
 /** The body would take more room than the quota leaves; Connection: close, so that the rest is not read. */
 export function quotaExceeded(room: number): ProblemError {
-  return new ProblemError(413, 'quota-exceeded', `The storage quota leaves room for ${Math.max(0, room)} more bytes: remove files, or ask the operator for more`, undefined, {
-    connection: 'close',
-  });
+  return new ProblemError(
+    413,
+    'quota-exceeded',
+    `The storage quota leaves room for ${Math.max(0, room)} more bytes: remove files, or ask the operator for more`,
+    undefined,
+    {
+      connection: 'close',
+    },
+  );
 }
 
 function elementProblem(error: ElementError): ProblemError {
   if (error.kind !== 'too-large') return schemaInvalid([{ pointer: error.pointer, message: error.message }], 1);
   // Connection: close, so that the rest of the body is neither read nor waited for.
-  return new ProblemError(422, 'record-too-large', error.message, [{ pointer: error.pointer, message: 'is larger than MAX_RECORD_BYTES' }], { connection: 'close' });
+  return new ProblemError(
+    422,
+    'record-too-large',
+    error.message,
+    [{ pointer: error.pointer, message: 'is larger than MAX_RECORD_BYTES' }],
+    { connection: 'close' },
+  );
 }
 
 export function schemaInvalid(errors: ProblemItem[], errorCount: number): ProblemError {
-  return new ProblemError(422, 'schema-invalid', `${errorCount} error${errorCount === 1 ? '' : 's'} against the schema`, errors, {}, errorCount);
+  return new ProblemError(
+    422,
+    'schema-invalid',
+    `${errorCount} error${errorCount === 1 ? '' : 's'} against the schema`,
+    errors,
+    {},
+    errorCount,
+  );
 }

@@ -78,8 +78,10 @@ export class JsonArraySplitter {
           continue;
         }
         const c = chunk[i]!;
-        if (c === 0x22) this.#inString = true; // "
-        else if (c === 0x5b || c === 0x7b) this.#depth++; // [ {
+        if (c === 0x22)
+          this.#inString = true; // "
+        else if (c === 0x5b || c === 0x7b)
+          this.#depth++; // [ {
         else if (c === 0x5d || c === 0x7d) {
           // ] }
           if (this.#depth > 0) this.#depth--;
@@ -123,7 +125,8 @@ export class JsonArraySplitter {
     const bytes = this.#carry.length === 0 ? part : Buffer.concat([...this.#carry, part]);
     this.#carry = [];
     this.#carried = 0;
-    if (!isUtf8(bytes)) throw new ElementError('not-utf8', `/${this.#index}`, `Element ${this.#index} is not valid UTF-8`);
+    if (!isUtf8(bytes))
+      throw new ElementError('not-utf8', `/${this.#index}`, `Element ${this.#index} is not valid UTF-8`);
     const text = bytes.toString('utf8');
     if (closing && !this.#sawElement && text.trim() === '') return; // []
     this.#sawElement = true;
@@ -136,7 +139,12 @@ export class JsonArraySplitter {
     // Only a long exponent or a long run of digits can overflow a double: the walk is for those alone.
     if (MAY_OVERFLOW.test(text)) {
       const at = nonFinite(value);
-      if (at !== undefined) throw new ElementError('not-finite', `/${this.#index}${at}`, `Element ${this.#index} holds a number too large for a double at ${at || '/'}`);
+      if (at !== undefined)
+        throw new ElementError(
+          'not-finite',
+          `/${this.#index}${at}`,
+          `Element ${this.#index} holds a number too large for a double at ${at || '/'}`,
+        );
     }
     const compact = !this.#spaced;
     this.#spaced = false;
@@ -145,7 +153,11 @@ export class JsonArraySplitter {
 
   #tooLarge(): never {
     this.#carry = []; // let go of what was held at once
-    throw new ElementError('too-large', `/${this.#index}`, `Element ${this.#index} is larger than ${this.maxElementBytes} bytes`);
+    throw new ElementError(
+      'too-large',
+      `/${this.#index}`,
+      `Element ${this.#index} is larger than ${this.maxElementBytes} bytes`,
+    );
   }
 }
 
@@ -161,7 +173,8 @@ function nonFinite(value: unknown): string | undefined {
     } else if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${at}/${i}`]);
     } else if (v !== null && typeof v === 'object') {
-      for (const [k, child] of Object.entries(v)) stack.push([child, `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`]);
+      for (const [k, child] of Object.entries(v))
+        stack.push([child, `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`]);
     }
   }
   return undefined;

@@ -70,7 +70,8 @@ function compacted(raw: Buffer): Buffer {
     const c = raw[i]!;
     if (inString) {
       out[n++] = c;
-      if (c === 0x5c) out[n++] = raw[++i]!; // the escaped character, whatever it is
+      if (c === 0x5c)
+        out[n++] = raw[++i]!; // the escaped character, whatever it is
       else if (c === 0x22) inString = false;
     } else if (!isSpace(c)) {
       out[n++] = c;

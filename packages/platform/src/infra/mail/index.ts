@@ -19,7 +19,12 @@ export interface Mailer {
  * nodemailer over SMTP_URL; without it, each message is written as an .eml file under DATA_DIR/mail (written to
  * a temporary name and renamed, so a reader never sees half a message). The log names the message, never its body.
  */
-export function createMailer(opts: { smtpUrl: string | undefined; from: string; dataDir: string; log: Logger }): Mailer {
+export function createMailer(opts: {
+  smtpUrl: string | undefined;
+  from: string;
+  dataDir: string;
+  log: Logger;
+}): Mailer {
   const { smtpUrl, from, log } = opts;
   if (smtpUrl) {
     const transport = nodemailer.createTransport(smtpUrl);

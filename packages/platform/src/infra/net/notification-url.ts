@@ -31,7 +31,10 @@ export function notificationUrlProblem(value: string, allowInsecure: boolean): s
 
 /** The host as it is judged: lower case, without IPv6 brackets or trailing dots. */
 export function normalisedHost(url: URL): string {
-  return url.hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.+$/, '');
+  return url.hostname
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase()
+    .replace(/\.+$/, '');
 }
 
 export function isPublicAddress(address: string): boolean {

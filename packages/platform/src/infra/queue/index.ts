@@ -79,9 +79,14 @@ export class JobQueue {
     const key = opts.key ?? null;
     if (key !== null) await this.store.lock(tx, `job-key:${key}`);
     // Ready unless jobs of the same key are queued ahead of it.
-    const ready = key === null ? sql`1` : sql`case when exists (select 1 from jobs where key = ${key} and status = 'queued') then 0 else 1 end`;
+    const ready =
+      key === null
+        ? sql`1`
+        : sql`case when exists (select 1 from jobs where key = ${key} and status = 'queued') then 0 else 1 end`;
     await sql`insert into jobs (kind, key, payload, status, ready, run_at, attempts, created_at)
-      values (${definition.kind}, ${key}, ${JSON.stringify(payload)}, 'queued', ${ready}, ${opts.runAt?.toISOString() ?? now}, 0, ${now})`.execute(tx);
+      values (${definition.kind}, ${key}, ${JSON.stringify(payload)}, 'queued', ${ready}, ${opts.runAt?.toISOString() ?? now}, 0, ${now})`.execute(
+      tx,
+    );
     await this.store.notify(tx, CHANNEL);
     // After the caller's commit: on SQLite the claim queues behind the transaction on the one connection; on
     // PostgreSQL an early claim may miss the job, and the NOTIFY sent at commit wakes the worker again.
@@ -97,20 +102,39 @@ export class JobQueue {
     if (!every) throw new Error(`job kind ${definition.kind} is not recurring`);
     await this.store.db.transaction().execute(async (tx) => {
       await this.store.lock(tx, `job-key:${definition.kind}`);
-      const queued = await tx.selectFrom('jobs').select('seq').where('kind', '=', definition.kind).where('status', '=', 'queued').executeTakeFirst();
-      if (!queued) await this.enqueue(tx, definition, {}, { key: definition.kind, runAt: new Date(this.#clock.now() + every.firstAfterMs) });
+      const queued = await tx
+        .selectFrom('jobs')
+        .select('seq')
+        .where('kind', '=', definition.kind)
+        .where('status', '=', 'queued')
+        .executeTakeFirst();
+      if (!queued)
+        await this.enqueue(
+          tx,
+          definition,
+          {},
+          { key: definition.kind, runAt: new Date(this.#clock.now() + every.firstAfterMs) },
+        );
     });
   }
 
   /** Removes dead jobs created before `before` (kept till then for an operator to look at). */
   async pruneDead(before: string): Promise<number> {
-    const deleted = await this.store.db.deleteFrom('jobs').where('status', '=', 'dead').where('created_at', '<', before).executeTakeFirst();
+    const deleted = await this.store.db
+      .deleteFrom('jobs')
+      .where('status', '=', 'dead')
+      .where('created_at', '<', before)
+      .executeTakeFirst();
     return Number(deleted.numDeletedRows);
   }
 
   /** Jobs by kind and status (queued or dead), for the cc_jobs gauge. */
   async counts(): Promise<Array<{ labels: { kind: string; status: string }; value: number }>> {
-    const rows = await this.store.db.selectFrom('jobs').select(['kind', 'status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy(['kind', 'status']).execute();
+    const rows = await this.store.db
+      .selectFrom('jobs')
+      .select(['kind', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy(['kind', 'status'])
+      .execute();
     return rows.map((r) => ({ labels: { kind: r.kind, status: r.status }, value: Number(r.n) }));
   }
 
@@ -198,7 +222,13 @@ export class JobQueue {
     const until = new Date(now.getTime() + this.opts.leaseMs).toISOString();
     const at = now.toISOString();
     const lock = this.store.dialect === 'postgres' ? sql`for update skip locked` : sql``;
-    const { rows } = await sql<{ seq: number | string; kind: string; key: string | null; payload: string; attempts: number }>`
+    const { rows } = await sql<{
+      seq: number | string;
+      kind: string;
+      key: string | null;
+      payload: string;
+      attempts: number;
+    }>`
       update jobs set locked_by = ${this.#worker}, locked_until = ${until}, attempts = attempts + 1
       where seq in (
         select j.seq from jobs j
@@ -219,12 +249,16 @@ export class JobQueue {
     const heartbeat = setInterval(() => void this.#extendLease(job), this.opts.leaseMs / 3);
     try {
       if (!registration) outcome = { outcome: 'dead', error: `no handler for job kind ${job.kind}` };
-      else if (problems) outcome = { outcome: 'dead', error: `payload of job kind ${job.kind} is not valid: ${problems}` };
+      else if (problems)
+        outcome = { outcome: 'dead', error: `payload of job kind ${job.kind} is not valid: ${problems}` };
       else outcome = (await registration.handler(job.payload as never, job as Job<never>)) ?? { outcome: 'done' };
     } catch (error) {
       this.log.error({ err: error, job: { seq: job.seq, kind: job.kind, attempts: job.attempts } }, 'job failed');
       const message = String((error as Error)?.message ?? error);
-      outcome = job.attempts >= MAX_ATTEMPTS_ON_ERROR ? { outcome: 'dead', error: message } : { outcome: 'retry', at: new Date(this.#clock.now() + backoffMs(job.attempts)), error: message };
+      outcome =
+        job.attempts >= MAX_ATTEMPTS_ON_ERROR
+          ? { outcome: 'dead', error: message }
+          : { outcome: 'retry', at: new Date(this.#clock.now() + backoffMs(job.attempts)), error: message };
     } finally {
       clearInterval(heartbeat);
     }
@@ -253,7 +287,9 @@ export class JobQueue {
       .where('seq', '=', job.seq)
       .where('locked_by', '=', this.#worker)
       .execute()
-      .catch((error: unknown) => this.log.warn({ err: error, job: { seq: job.seq, kind: job.kind } }, 'job lease not extended'));
+      .catch((error: unknown) =>
+        this.log.warn({ err: error, job: { seq: job.seq, kind: job.kind } }, 'job lease not extended'),
+      );
   }
 
   /**
@@ -262,11 +298,20 @@ export class JobQueue {
    */
   async #releaseDeadWorkers(): Promise<void> {
     const prefix = `${os.hostname()}:`;
-    const holders = await this.store.db.selectFrom('jobs').select('locked_by').distinct().where('locked_by', 'like', `${prefix}%`).execute();
+    const holders = await this.store.db
+      .selectFrom('jobs')
+      .select('locked_by')
+      .distinct()
+      .where('locked_by', 'like', `${prefix}%`)
+      .execute();
     for (const { locked_by: holder } of holders) {
       const pid = Number(holder!.slice(prefix.length).split(':')[0]);
       if (holder === this.#worker || processAlive(pid)) continue;
-      await this.store.db.updateTable('jobs').set({ locked_by: null, locked_until: null }).where('locked_by', '=', holder).execute();
+      await this.store.db
+        .updateTable('jobs')
+        .set({ locked_by: null, locked_until: null })
+        .where('locked_by', '=', holder)
+        .execute();
       this.log.warn({ worker: holder }, 'took back the jobs of a worker that is gone');
     }
   }
@@ -290,7 +335,10 @@ export class JobQueue {
       try {
         await this.store.db.transaction().execute(async (tx) => {
           alone = await this.#lockKeys(tx, batch);
-          await this.#settleBatch(tx, batch.filter((b) => !alone.includes(b)));
+          await this.#settleBatch(
+            tx,
+            batch.filter((b) => !alone.includes(b)),
+          );
         });
       } catch (error) {
         alone = batch;
@@ -320,7 +368,9 @@ export class JobQueue {
    */
   async #lockKeys(tx: Transaction<Database>, batch: Settlement[]): Promise<Settlement[]> {
     if (this.store.dialect !== 'postgres') return [];
-    const keys = [...new Set(batch.flatMap((b) => (b.job.key !== null && b.outcome.outcome !== 'retry' ? [b.job.key] : [])))].sort();
+    const keys = [
+      ...new Set(batch.flatMap((b) => (b.job.key !== null && b.outcome.outcome !== 'retry' ? [b.job.key] : []))),
+    ].sort();
     if (keys.length === 0) return [];
     const { rows } = await sql<{ key: string; ok: boolean }>`
       select k as key, pg_try_advisory_xact_lock(hashtextextended('job-key:' || k, 0)) as ok
@@ -346,7 +396,14 @@ export class JobQueue {
     const ended: Array<{ key: string | null }> = [];
     const done = seqs('done');
     if (done.length > 0) {
-      ended.push(...(await tx.deleteFrom('jobs').where('seq', 'in', done).where('locked_by', '=', this.#worker).returning('key').execute()));
+      ended.push(
+        ...(await tx
+          .deleteFrom('jobs')
+          .where('seq', 'in', done)
+          .where('locked_by', '=', this.#worker)
+          .returning('key')
+          .execute()),
+      );
     }
     for (const { job, outcome } of batch) {
       if (outcome.outcome !== 'dead') continue;

@@ -64,8 +64,14 @@ export function defineJob<S extends TSchema>(kind: string, schema: S): JobDefini
  * when none is there (under a lock), so restarts neither skip nor double a run and several processes share one.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- TypeBox's type of Type.Object({})
-export function defineRecurring(kind: string, opts: { everyMs: number; firstAfterMs?: number }): JobDefinition<TObject<{}>> {
-  return { ...defineJob(kind, Type.Object({})), recurring: { everyMs: opts.everyMs, firstAfterMs: opts.firstAfterMs ?? opts.everyMs } };
+export function defineRecurring(
+  kind: string,
+  opts: { everyMs: number; firstAfterMs?: number },
+): JobDefinition<TObject<{}>> {
+  return {
+    ...defineJob(kind, Type.Object({})),
+    recurring: { everyMs: opts.everyMs, firstAfterMs: opts.firstAfterMs ?? opts.everyMs },
+  };
 }
 
 /** Pairs a definition with its handler, typed together. */

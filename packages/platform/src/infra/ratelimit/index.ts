@@ -1,5 +1,10 @@
 import type { FastifyRequest } from 'fastify';
-import { RateLimiterPostgres, RateLimiterRes, RateLimiterSQLite, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
+import {
+  RateLimiterPostgres,
+  RateLimiterRes,
+  RateLimiterSQLite,
+  type RateLimiterStoreAbstract,
+} from 'rate-limiter-flexible';
 import type { Config, RateLimitName } from '../../config.js';
 import { ProblemError } from '../http/problem.js';
 import type { Store } from '../store/index.js';
@@ -22,7 +27,14 @@ export class RateLimits {
   ) {
     for (const [name, rule] of Object.entries(rules) as [RateLimitName, Config['rateLimits'][RateLimitName]][]) {
       if (!rule) continue;
-      const common = { keyPrefix: name, points: rule.points, duration: rule.seconds, tableName: TABLE, tableCreated: true, clearExpiredByTimeout: false };
+      const common = {
+        keyPrefix: name,
+        points: rule.points,
+        duration: rule.seconds,
+        tableName: TABLE,
+        tableCreated: true,
+        clearExpiredByTimeout: false,
+      };
       const driver = store.driver;
       this.#limiters.set(
         name,
@@ -44,9 +56,15 @@ export class RateLimits {
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection; // the store failed: a 5xx, not a free pass
       const rule = this.rules[name]!;
-      throw new ProblemError(429, 'rate-limited', detail ?? `At most ${rule.points} in ${describeWindow(rule.seconds)}: try again later`, undefined, {
-        'retry-after': String(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))),
-      });
+      throw new ProblemError(
+        429,
+        'rate-limited',
+        detail ?? `At most ${rule.points} in ${describeWindow(rule.seconds)}: try again later`,
+        undefined,
+        {
+          'retry-after': String(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))),
+        },
+      );
     }
   }
 
@@ -54,7 +72,12 @@ export class RateLimits {
    * A guess (a secret): counted before it is checked, so that concurrent guesses cannot overrun the limit, and
    * given back when it was right, so that only wrong guesses use the limit up. Every key must allow the attempt.
    */
-  async guess(name: RateLimitName, keys: string[], check: () => boolean | Promise<boolean>, detail?: string): Promise<boolean> {
+  async guess(
+    name: RateLimitName,
+    keys: string[],
+    check: () => boolean | Promise<boolean>,
+    detail?: string,
+  ): Promise<boolean> {
     const counted: string[] = [];
     try {
       for (const key of keys) {
@@ -88,7 +111,11 @@ export class RateLimits {
 export const clientAddress = (request: FastifyRequest) => request.ip;
 
 function describeWindow(seconds: number): string {
-  for (const [unit, size] of [['day', 86_400], ['hour', 3600], ['minute', 60]] as const) {
+  for (const [unit, size] of [
+    ['day', 86_400],
+    ['hour', 3600],
+    ['minute', 60],
+  ] as const) {
     if (seconds % size === 0) return seconds === size ? `one ${unit}` : `${seconds / size} ${unit}s`;
   }
   return `${seconds} seconds`;

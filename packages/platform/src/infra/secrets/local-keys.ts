@@ -16,7 +16,8 @@ export function resolveLocalKeys(
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   fs.chmodSync(dataDir, 0o700);
   const secretsKey =
-    given.secretsKey ?? Buffer.from(readOrCreate(path.join(dataDir, 'secrets.key'), randomBytes(32).toString('base64')).value, 'base64');
+    given.secretsKey ??
+    Buffer.from(readOrCreate(path.join(dataDir, 'secrets.key'), randomBytes(32).toString('base64')).value, 'base64');
 
   if (given.adminToken !== undefined) return { secretsKey, adminTokenHash: sha256Hex(given.adminToken) };
   const hashFile = path.join(dataDir, 'admin-token.sha256');

@@ -91,7 +91,10 @@ function sqlite(dataDir: string): { db: Db; driver: Store['driver'] } {
     }
     return statement;
   }) as typeof database.prepare;
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), driver: { dialect: 'sqlite', database } };
+  return {
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+    driver: { dialect: 'sqlite', database },
+  };
 }
 
 function postgres(url: string): { db: Db; driver: Store['driver'] } {
@@ -108,14 +111,22 @@ function postgres(url: string): { db: Db; driver: Store['driver'] } {
       return name ? query({ name, text: args[0], values: args[1] }) : query(...args);
     }) as typeof client.query;
   });
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), driver: { dialect: 'postgres', pool } };
+  return {
+    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+    driver: { dialect: 'postgres', pool },
+  };
 }
 
 /**
  * A dedicated connection that LISTENs on a channel, reconnecting after a failure. Notifications lost while it is
  * down are covered by the listeners' own polling.
  */
-async function listenPostgres(url: string, channel: string, onNotify: () => void, onDown?: () => void): Promise<() => Promise<void>> {
+async function listenPostgres(
+  url: string,
+  channel: string,
+  onNotify: () => void,
+  onDown?: () => void,
+): Promise<() => Promise<void>> {
   let client: pg.Client | undefined;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;

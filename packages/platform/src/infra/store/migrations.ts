@@ -8,101 +8,110 @@ type Dialect = 'sqlite' | 'postgres';
  */
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   /** A sequence that orders rows by insertion. */
-  const sequence = (c: ColumnDefinitionBuilder) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey());
+  const sequence = (c: ColumnDefinitionBuilder) =>
+    dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey();
   const sequenceType = dialect === 'sqlite' ? 'integer' : 'bigserial';
   return {
-  '0001_onboarding': {
-    async up(db: Kysely<any>) {
-      await db.schema
-        .createTable('developers')
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('name', 'text', (c) => c.notNull())
-        .addColumn('email', 'text', (c) => c.notNull())
-        .addColumn('company', 'text')
-        .addColumn('status', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .addColumn('activated_at', 'text')
-        .execute();
-      await db.schema
-        .createTable('applications')
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('developer_id', 'text', (c) => c.notNull().references('developers.id'))
-        .addColumn('name', 'text', (c) => c.notNull())
-        .addColumn('description', 'text')
-        .addColumn('solution', 'text', (c) => c.notNull())
-        .addColumn('notification_url', 'text', (c) => c.notNull())
-        .addColumn('status', 'text', (c) => c.notNull())
-        .addColumn('webhook_secret_sealed', 'text')
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .execute();
-      await db.schema.createIndex('applications_developer').on('applications').column('developer_id').execute();
-      await db.schema
-        .createTable('registrations')
-        .addColumn('token_hash', 'text', (c) => c.primaryKey())
-        .addColumn('developer_id', 'text', (c) => c.notNull().references('developers.id'))
-        .addColumn('application_id', 'text', (c) => c.notNull().references('applications.id'))
-        .addColumn('expires_at', 'text', (c) => c.notNull())
-        .addColumn('completed_at', 'text')
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .execute();
-      await db.schema
-        .createTable('captcha_spent')
-        .addColumn('signature_hash', 'text', (c) => c.primaryKey())
-        .addColumn('expires_at', 'text', (c) => c.notNull())
-        .execute();
+    '0001_onboarding': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('developers')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('email', 'text', (c) => c.notNull())
+          .addColumn('company', 'text')
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('activated_at', 'text')
+          .execute();
+        await db.schema
+          .createTable('applications')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('developer_id', 'text', (c) => c.notNull().references('developers.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('solution', 'text', (c) => c.notNull())
+          .addColumn('notification_url', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('webhook_secret_sealed', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('applications_developer').on('applications').column('developer_id').execute();
+        await db.schema
+          .createTable('registrations')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('developer_id', 'text', (c) => c.notNull().references('developers.id'))
+          .addColumn('application_id', 'text', (c) => c.notNull().references('applications.id'))
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('completed_at', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('captcha_spent')
+          .addColumn('signature_hash', 'text', (c) => c.primaryKey())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .execute();
+      },
     },
-  },
-  '0002_events_and_jobs': {
-    async up(db: Kysely<any>) {
-      await db.schema
-        .createTable('jobs')
-        .addColumn('seq', sequenceType, sequence)
-        .addColumn('kind', 'text', (c) => c.notNull())
-        .addColumn('key', 'text')
-        .addColumn('payload', 'text', (c) => c.notNull())
-        .addColumn('status', 'text', (c) => c.notNull())
-        .addColumn('ready', 'integer', (c) => c.notNull())
-        .addColumn('run_at', 'text', (c) => c.notNull())
-        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
-        .addColumn('locked_by', 'text')
-        .addColumn('locked_until', 'text')
-        .addColumn('last_error', 'text')
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .execute();
-      await db.schema.createIndex('jobs_due').on('jobs').columns(['status', 'ready', 'run_at']).execute();
-      await db.schema.createIndex('jobs_key').on('jobs').columns(['key', 'seq']).execute();
+    '0002_events_and_jobs': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('jobs')
+          .addColumn('seq', sequenceType, sequence)
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('key', 'text')
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('ready', 'integer', (c) => c.notNull())
+          .addColumn('run_at', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('locked_by', 'text')
+          .addColumn('locked_until', 'text')
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('jobs_due').on('jobs').columns(['status', 'ready', 'run_at']).execute();
+        await db.schema.createIndex('jobs_key').on('jobs').columns(['key', 'seq']).execute();
 
-      await db.schema
-        .createTable('events')
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('application_id', 'text', (c) => c.notNull().references('applications.id'))
-        .addColumn('integration_id', 'text')
-        .addColumn('type', 'text', (c) => c.notNull())
-        .addColumn('payload_sealed', 'text', (c) => c.notNull())
-        .addColumn('status', 'text', (c) => c.notNull())
-        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .addColumn('last_attempt_at', 'text')
-        .addColumn('next_attempt_at', 'text')
-        .addColumn('delivered_at', 'text')
-        .execute();
-      await db.schema.createIndex('events_application').on('events').columns(['application_id', 'created_at']).execute();
-      await db.schema.createIndex('events_integration').on('events').columns(['integration_id', 'created_at']).execute();
+        await db.schema
+          .createTable('events')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('application_id', 'text', (c) => c.notNull().references('applications.id'))
+          .addColumn('integration_id', 'text')
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('payload_sealed', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('last_attempt_at', 'text')
+          .addColumn('next_attempt_at', 'text')
+          .addColumn('delivered_at', 'text')
+          .execute();
+        await db.schema
+          .createIndex('events_application')
+          .on('events')
+          .columns(['application_id', 'created_at'])
+          .execute();
+        await db.schema
+          .createIndex('events_integration')
+          .on('events')
+          .columns(['integration_id', 'created_at'])
+          .execute();
 
-      await db.schema
-        .createTable('event_attempts')
-        .addColumn('event_id', 'text', (c) => c.notNull().references('events.id'))
-        .addColumn('attempt', 'integer', (c) => c.notNull())
-        .addColumn('attempted_at', 'text', (c) => c.notNull())
-        .addColumn('http_status', 'integer')
-        .addColumn('duration_ms', 'integer', (c) => c.notNull())
-        .addColumn('error', 'text')
-        .addPrimaryKeyConstraint('event_attempts_pk', ['event_id', 'attempt'])
-        .execute();
+        await db.schema
+          .createTable('event_attempts')
+          .addColumn('event_id', 'text', (c) => c.notNull().references('events.id'))
+          .addColumn('attempt', 'integer', (c) => c.notNull())
+          .addColumn('attempted_at', 'text', (c) => c.notNull())
+          .addColumn('http_status', 'integer')
+          .addColumn('duration_ms', 'integer', (c) => c.notNull())
+          .addColumn('error', 'text')
+          .addPrimaryKeyConstraint('event_attempts_pk', ['event_id', 'attempt'])
+          .execute();
 
-      await db.schema.alterTable('applications').addColumn('notification_gone_at', 'text').execute();
+        await db.schema.alterTable('applications').addColumn('notification_gone_at', 'text').execute();
+      },
     },
-  },
     '0003_consent_and_apikeys': {
       async up(db: Kysely<any>) {
         await db.schema
@@ -128,7 +137,11 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .addColumn('expires_at', 'text', (c) => c.notNull())
           .addColumn('created_at', 'text', (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('passcodes_application').on('passcodes').columns(['application_id', 'created_at']).execute();
+        await db.schema
+          .createIndex('passcodes_application')
+          .on('passcodes')
+          .columns(['application_id', 'created_at'])
+          .execute();
         await db.schema
           .createTable('consents')
           .addColumn('id', 'text', (c) => c.primaryKey())
@@ -143,7 +156,11 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .addColumn('instance_id', 'text', (c) => c.notNull())
           .addColumn('failed_at', 'text', (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('passcode_failures_instance').on('passcode_failures').columns(['instance_id', 'failed_at']).execute();
+        await db.schema
+          .createIndex('passcode_failures_instance')
+          .on('passcode_failures')
+          .columns(['instance_id', 'failed_at'])
+          .execute();
         await db.schema
           .createTable('integrations')
           .addColumn('id', 'text', (c) => c.primaryKey())
@@ -156,8 +173,16 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .addColumn('created_at', 'text', (c) => c.notNull())
           .addColumn('revoked_at', 'text')
           .execute();
-        await db.schema.createIndex('integrations_instance').on('integrations').columns(['instance_id', 'status']).execute();
-        await db.schema.createIndex('integrations_application').on('integrations').columns(['application_id', 'status']).execute();
+        await db.schema
+          .createIndex('integrations_instance')
+          .on('integrations')
+          .columns(['instance_id', 'status'])
+          .execute();
+        await db.schema
+          .createIndex('integrations_application')
+          .on('integrations')
+          .columns(['application_id', 'status'])
+          .execute();
         await db.schema
           .createTable('api_keys')
           .addColumn('key_hash', 'text', (c) => c.primaryKey())
@@ -169,7 +194,11 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .addColumn('successor_hash', 'text')
           .addColumn('successor_sealed', 'text')
           .execute();
-        await db.schema.createIndex('api_keys_integration').on('api_keys').columns(['integration_id', 'created_at']).execute();
+        await db.schema
+          .createIndex('api_keys_integration')
+          .on('api_keys')
+          .columns(['integration_id', 'created_at'])
+          .execute();
       },
     },
     '0004_scope_files': {
@@ -187,7 +216,11 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .addColumn('previous_file_id', 'text')
           .addColumn('created_at', 'text', (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('scope_files_current').on('scope_files').columns(['instance_id', 'solution', 'scope', 'created_at']).execute();
+        await db.schema
+          .createIndex('scope_files_current')
+          .on('scope_files')
+          .columns(['instance_id', 'solution', 'scope', 'created_at'])
+          .execute();
       },
     },
     '0005_uploads': {
@@ -216,9 +249,22 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .addColumn('created_at', 'text', (c) => c.notNull())
           .addColumn('updated_at', 'text', (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('uploads_idempotency').on('uploads').columns(['integration_id', 'idempotency_key']).unique().execute();
-        await db.schema.createIndex('uploads_integration').on('uploads').columns(['integration_id', 'created_at']).execute();
-        await db.schema.createIndex('uploads_inbox').on('uploads').columns(['instance_id', 'status', 'created_at']).execute();
+        await db.schema
+          .createIndex('uploads_idempotency')
+          .on('uploads')
+          .columns(['integration_id', 'idempotency_key'])
+          .unique()
+          .execute();
+        await db.schema
+          .createIndex('uploads_integration')
+          .on('uploads')
+          .columns(['integration_id', 'created_at'])
+          .execute();
+        await db.schema
+          .createIndex('uploads_inbox')
+          .on('uploads')
+          .columns(['instance_id', 'status', 'created_at'])
+          .execute();
       },
     },
     '0006_rate_limits': {
@@ -277,9 +323,17 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .addColumn('last_used_at', 'text')
           .addColumn('revoked_at', 'text')
           .execute();
-        await db.schema.createIndex('developer_tokens_developer').on('developer_tokens').columns(['developer_id', 'created_at']).execute();
+        await db.schema
+          .createIndex('developer_tokens_developer')
+          .on('developer_tokens')
+          .columns(['developer_id', 'created_at'])
+          .execute();
         // The console's lists page by (created_at, id) within a developer's applications.
-        await db.schema.createIndex('uploads_application').on('uploads').columns(['application_id', 'created_at', 'id']).execute();
+        await db.schema
+          .createIndex('uploads_application')
+          .on('uploads')
+          .columns(['application_id', 'created_at', 'id'])
+          .execute();
       },
     },
   };

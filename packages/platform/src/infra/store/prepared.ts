@@ -23,10 +23,13 @@ export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => 
     if (!entry) {
       const marks = Array.from({ length: build.length - 1 }, (_, i) => `${MARK}${i}`) as A;
       const compiled = build(db, ...marks).compile();
-      const slots = compiled.parameters.map((p) => (typeof p === 'string' && p.startsWith(MARK) ? Number(p.slice(MARK.length)) : { value: p }));
+      const slots = compiled.parameters.map((p) =>
+        typeof p === 'string' && p.startsWith(MARK) ? Number(p.slice(MARK.length)) : { value: p },
+      );
       entry = { compiled, slots };
       byAdapter.set(adapter, entry);
-      if (!preparedStatementNames.has(compiled.sql)) preparedStatementNames.set(compiled.sql, `cc_${preparedStatementNames.size}`);
+      if (!preparedStatementNames.has(compiled.sql))
+        preparedStatementNames.set(compiled.sql, `cc_${preparedStatementNames.size}`);
     }
     return entry;
   };

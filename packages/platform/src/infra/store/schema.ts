@@ -226,7 +226,6 @@ export interface RateLimitsTable {
   expire: number | null;
 }
 
-
 export interface UploadsTable {
   id: string;
   integration_id: string;

@@ -110,7 +110,10 @@ export function installPages(app: FastifyInstance): void {
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(LIVE_JS),
   );
   app.addHook('onSend', async (_request, reply, payload) => {
-    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html') && !reply.getHeader('content-security-policy')) {
+    if (
+      String(reply.getHeader('content-type') ?? '').startsWith('text/html') &&
+      !reply.getHeader('content-security-policy')
+    ) {
       reply.header('content-security-policy', PAGE_CSP).header('x-content-type-options', 'nosniff');
       if (!reply.getHeader('cache-control')) reply.header('cache-control', 'no-store');
     }
