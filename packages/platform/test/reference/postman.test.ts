@@ -33,6 +33,7 @@ describe('the Postman collection, run by newman', () => {
       'Events',
       'The instance’s side',
       'Administration',
+      'The developer API',
       'Operations',
     ]);
     const declared = collection.variable.map((v: { key: string }) => v.key);
@@ -104,6 +105,7 @@ describe('the Postman collection, run by newman', () => {
       secret: 'correct horse battery staple',
       instanceKey,
       adminToken: ADMIN.authorization.replace('Bearer ', ''),
+      developerToken: (await ctx.platform.platform.portal.createToken(app.developerId, 'newman')).token,
     };
     try {
       const summary = await new Promise<any>((resolve, reject) => {

@@ -34,6 +34,7 @@ export const guideVariables: Record<string, string> = {
   apiKey: 'filled by "Poll for the API key" (or from the apikey.issued event), then by the rotation',
   instanceKey: 'the instance’s key, from the operator',
   adminToken: 'the operator’s admin token',
+  developerToken: 'a developer token (ccd_…), made in the portal under Developer tokens: shown once',
   fileId: 'filled by "List the current files"',
   uploadId: 'filled by "Send orders"',
   consentId: 'filled by the instance’s look-up',
@@ -227,7 +228,19 @@ export const guide: GuideFolder[] = [
     ],
   },
   {
-    name: '10. Operations',
+    name: '10. The developer API',
+    auth: 'developerToken',
+    description:
+      'What you own, with a developer token (ccd_…) made in the portal (/portal, Developer tokens): the Developer ID ' +
+      'alone changes nothing, since whoever sets a notificationUrl receives the next API key.',
+    steps: [
+      { op: 'listApplications', name: 'Your applications', status: 200 },
+      { op: 'updateApplication', name: 'Change an application', status: 200 },
+      { op: 'rotateWebhookSecret', name: 'Rotate the webhook secret', status: 201 },
+    ],
+  },
+  {
+    name: '11. Operations',
     auth: 'none',
     description: 'Probes, metrics and the descriptions of this API.',
     steps: [

@@ -33,6 +33,8 @@ function auth(kind: Credential): Json {
       return apiKeyAuth('X-Instance-Key', 'instanceKey');
     case 'adminToken':
       return { type: 'bearer', bearer: [{ key: 'token', value: '{{adminToken}}', type: 'string' }] };
+    case 'developerToken':
+      return { type: 'bearer', bearer: [{ key: 'token', value: '{{developerToken}}', type: 'string' }] };
     default:
       return { type: 'noauth' };
   }

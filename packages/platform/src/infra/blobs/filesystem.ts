@@ -39,7 +39,7 @@ export function filesystemBlobs(dataDir: string): BlobStore {
         async commit() {
           await handle.sync();
           await close();
-          await fs.promises.mkdir(path.dirname(final), { recursive: true });
+          await fs.promises.mkdir(path.dirname(final), { recursive: true, mode: 0o700 });
           await fs.promises.rename(temp, final);
         },
         async abort() {
