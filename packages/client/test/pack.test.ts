@@ -107,7 +107,8 @@ describe('the packed SDK and CLI, installed outside the workspace', { timeout: 3
     const orders = (await (
       await fetch(`${ctx.platform.url}/api/connector/uploads/${fileId}/content`, { headers: asInstance(instanceKey) })
     ).json()) as Array<{ id: string }>;
-    const status = orders.some((o) => (answer(o) as { outcome: string }).outcome === 'accepted')
+    // Contract §6: accepted only when every record was; one rejected record makes the upload failed.
+    const status = orders.every((o) => (answer(o) as { outcome: string }).outcome === 'accepted')
       ? 'accepted'
       : 'failed';
     await instance('PUT', `/api/connector/uploads/${fileId}/result?status=${status}`, orders.map(answer));
