@@ -314,8 +314,9 @@ export function operation<O extends OperationId>(id: O, ...[params, extra]: Oper
   const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name]!));
   return { method: route.method, path, ...extra };
 }
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- "a path with no parameters" is spelt {}
+/* eslint-disable @typescript-eslint/no-empty-object-type -- "a path with no parameters" is spelt {} */
 type OperationArgs<O extends OperationId> =
   {} extends PathParams<Routes[O]['path']>
     ? [params?: undefined, extra?: Omit<Call, 'method' | 'path'>]
     : [params: PathParams<Routes[O]['path']>, extra?: Omit<Call, 'method' | 'path'>];
+/* eslint-enable @typescript-eslint/no-empty-object-type */

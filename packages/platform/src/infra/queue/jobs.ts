@@ -63,7 +63,7 @@ export function defineJob<S extends TSchema>(kind: string, schema: S): JobDefini
  * queue keeps one queued: each run queues the next in the transaction that settles it, and a start adds one only
  * when none is there (under a lock), so restarts neither skip nor double a run and several processes share one.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- TypeBox's type of Type.Object({})
+/* eslint-disable @typescript-eslint/no-empty-object-type -- TypeObject<{}> is TypeBox's type of Type.Object({}) */
 export function defineRecurring(
   kind: string,
   opts: { everyMs: number; firstAfterMs?: number },
@@ -73,6 +73,7 @@ export function defineRecurring(
     recurring: { everyMs: opts.everyMs, firstAfterMs: opts.firstAfterMs ?? opts.everyMs },
   };
 }
+/* eslint-enable @typescript-eslint/no-empty-object-type */
 
 /** Pairs a definition with its handler, typed together. */
 export function handler<S extends TSchema>(definition: JobDefinition<S>, run: JobHandler<Static<S>>): JobRegistration {
