@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  type Application,
   ConnectedCloud,
   ConnectedCloudAdmin,
   MemoryKeyStore,
@@ -35,6 +36,12 @@ const program = new Command('ccloud')
     ).env('CCLOUD_SECRET'),
   )
   .addOption(new Option('--admin-token <token>', 'the operator’s admin token').env('CCLOUD_ADMIN_TOKEN'))
+  .addOption(
+    new Option(
+      '--developer-token <token>',
+      'a developer token (ccd_…, made in the console at /portal/tokens): lists and changes your applications',
+    ).env('CCLOUD_DEVELOPER_TOKEN'),
+  )
   .option('--json', 'print one JSON document on stdout (for scripts); messages go to stderr', false)
   .option('--verbose', 'log every HTTP attempt with its request id on stderr', false)
   .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
@@ -52,7 +59,7 @@ Examples:
   $ ccloud upload results upl_…
   $ ccloud --json events list --status failed | jq '.[].eventId'
 
-Environment: CCLOUD_URL, CCLOUD_APIKEY, CCLOUD_KEY_FILE, CCLOUD_SECRET, CCLOUD_ADMIN_TOKEN.
+Environment: CCLOUD_URL, CCLOUD_APIKEY, CCLOUD_KEY_FILE, CCLOUD_SECRET, CCLOUD_ADMIN_TOKEN, CCLOUD_DEVELOPER_TOKEN.
 Exit codes: 0 done; 1 the platform refused or could not be reached; 2 a usage error;
             3 an upload ended invalid or failed, or some of its records were rejected.
 Shell completion: eval "$(ccloud completion bash)"   (or zsh)`,
@@ -64,6 +71,7 @@ interface Globals {
   keyFile: string;
   secret?: string;
   adminToken?: string;
+  developerToken?: string;
   json: boolean;
   verbose: boolean;
 }
@@ -97,6 +105,15 @@ function admin(): ConnectedCloudAdmin {
       'the admin token is needed: --admin-token, or CCLOUD_ADMIN_TOKEN (printed once when the platform first started)',
     );
   return new ConnectedCloudAdmin({ ...transportOptions(), adminToken: g.adminToken });
+}
+/** The developer token; the routes that change an application never take the Developer ID alone. */
+function developerToken(): string {
+  const token = globals().developerToken;
+  if (!token)
+    throw new Error(
+      'a developer token is needed: --developer-token, or CCLOUD_DEVELOPER_TOKEN (sign in at /portal and create one under Developer tokens)',
+    );
+  return token;
 }
 /** Runs a command's work; any failure is reported and sets the exit code. */
 const run =
@@ -158,16 +175,14 @@ program
   );
 
 const application = program.command('application').description('a developer’s applications');
+const applicationLine = (a: Application) => `${a.applicationId}  ${a.name}  ${a.solution}  ${a.notificationUrl}`;
 application
   .command('get <developerId> <applicationId>')
   .description('show an application')
   .addHelpText('after', examples('ccloud application get dev_… app_…'))
   .action(
     run(async (developerId: string, applicationId: string) =>
-      out().result(
-        await sdk().application(developerId, applicationId),
-        (a) => `${a.applicationId}  ${a.name}  ${a.solution}  ${a.notificationUrl}`,
-      ),
+      out().result(await sdk().application(developerId, applicationId), applicationLine),
     ),
   );
 application
@@ -197,6 +212,68 @@ application
         });
         out().result(created, (a) => `${a.applicationId}  ${a.name}\nwebhook signing secret: ${a.webhookSecret}`);
       },
+    ),
+  );
+
+application
+  .command('list <developerId>')
+  .description('your applications (needs --developer-token)')
+  .addHelpText('after', examples('CCLOUD_DEVELOPER_TOKEN=ccd_… ccloud application list dev_…'))
+  .action(
+    run(async (developerId: string) =>
+      out().result(await sdk().applications(developerId, developerToken()), (list) =>
+        list.length ? list.map(applicationLine).join('\n') : 'no applications',
+      ),
+    ),
+  );
+const update = application
+  .command('update <developerId> <applicationId>')
+  .description('change the name, description or notificationUrl (needs --developer-token)')
+  .option('--name <name>', 'the new name')
+  .option('--description <text>', 'the new description')
+  .option('--notification-url <url>', 'where events go from now on (the same rules as at registration)')
+  .addHelpText(
+    'after',
+    examples(
+      'ccloud --developer-token ccd_… application update dev_… app_… --notification-url https://shop.example.com/hooks',
+    ),
+  )
+  .action(
+    run(
+      async (
+        developerId: string,
+        applicationId: string,
+        o: { name?: string; description?: string; notificationUrl?: string },
+      ) => {
+        const patch = {
+          ...(o.name !== undefined ? { name: o.name } : {}),
+          ...(o.description !== undefined ? { description: o.description } : {}),
+          ...(o.notificationUrl !== undefined ? { notificationUrl: o.notificationUrl } : {}),
+        };
+        if (Object.keys(patch).length === 0)
+          return update.error('error: nothing to change: give --name, --description or --notification-url', {
+            exitCode: EXIT.usage,
+          });
+        out().result(
+          await sdk().updateApplication(developerId, applicationId, patch, developerToken()),
+          applicationLine,
+        );
+      },
+    ),
+  );
+application
+  .command('rotate-secret <developerId> <applicationId>')
+  .description(
+    'a new webhook signing secret (whsec_…), printed once; events are signed with both secrets until the old one expires',
+  )
+  .addHelpText('after', examples('ccloud --developer-token ccd_… application rotate-secret dev_… app_…'))
+  .action(
+    run(async (developerId: string, applicationId: string) =>
+      out().result(
+        await sdk().rotateWebhookSecret(developerId, applicationId, developerToken()),
+        (r) =>
+          `webhook signing secret: ${r.webhookSecret}\n(shown once; the previous secret also signs until ${r.previousSecretValidUntil})`,
+      ),
     ),
   );
 

@@ -8,6 +8,7 @@ import { ADMIN, asInstance, consentWith } from '../../platform/test/support/cons
 import { registerApplication, type RegisteredApplication } from '../../platform/test/support/onboarding.js';
 import { order, orderResult } from '../../platform/test/support/orders.js';
 import { freePort, usePlatformWithMail } from '../../platform/test/support/platform.js';
+import { signIn } from '../../platform/test/support/portal.js';
 import { Receiver } from '../../platform/test/support/receiver.js';
 
 const BIN = fileURLToPath(new URL('../bin/ccloud.js', import.meta.url));
@@ -153,6 +154,74 @@ describe.skipIf(!built)('the ccloud command against a running platform', { timeo
       receiver.url('/lens'),
     );
     expect(added.json.webhookSecret).toMatch(/^whsec_/);
+  });
+
+  it('lists, changes and rotates applications with a developer token, never without one', async () => {
+    const own = await registerApplication(ctx.platform.url, ctx.mail, {
+      notificationUrl: receiver.url('/own'),
+      email: 'tokens-cli@example.com',
+    });
+    const portal = await signIn(ctx.platform.url, ctx.mail, 'tokens-cli@example.com');
+    const made = await portal.post('/portal/tokens', { name: 'cli' }, '/portal/tokens');
+    const token = /(ccd_[0-9A-Za-z]{46})/.exec(made.text)![1]!;
+    const dev = (...args: string[]) => cli('--developer-token', token, ...args);
+
+    const missing = await cli('application', 'list', own.developerId);
+    expect([missing.code, missing.stderr]).toEqual([1, expect.stringMatching(/a developer token is needed/)]);
+    const forged = await cli(
+      '--json',
+      '--developer-token',
+      `ccd_${'x'.repeat(46)}`,
+      'application',
+      'list',
+      own.developerId,
+    );
+    expect([forged.code, forged.json.status]).toEqual([1, 401]);
+    const others = await dev('--json', 'application', 'list', app.developerId);
+    expect([others.code, others.json.status]).toEqual([1, 404]);
+
+    const listed = await dev('application', 'list', own.developerId);
+    expect([listed.code, listed.stdout]).toEqual([
+      0,
+      `${own.applicationId}  Test App  ecommerce  ${receiver.url('/own')}\n`,
+    ]);
+    expect((await dev('application', 'update', own.developerId, own.applicationId)).code).toBe(2); // nothing to change
+    const badUrl = await dev(
+      '--json',
+      'application',
+      'update',
+      own.developerId,
+      own.applicationId,
+      '--notification-url',
+      'ftp://x/',
+    );
+    expect([badUrl.code, badUrl.json.code]).toEqual([1, 'invalid-request']);
+    const changed = await dev(
+      '--json',
+      'application',
+      'update',
+      own.developerId,
+      own.applicationId,
+      '--name',
+      'Shop Two',
+      '--notification-url',
+      receiver.url('/moved'),
+    );
+    expect([changed.code, changed.json.name, changed.json.notificationUrl]).toEqual([
+      0,
+      'Shop Two',
+      receiver.url('/moved'),
+    ]);
+    expect((await cli('--json', 'application', 'get', own.developerId, own.applicationId)).json.notificationUrl).toBe(
+      receiver.url('/moved'),
+    );
+
+    const rotated = await dev('application', 'rotate-secret', own.developerId, own.applicationId);
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toMatch(
+      /^webhook signing secret: whsec_\S+\n\(shown once; the previous secret also signs until \d{4}-/,
+    );
+    expect(rotated.stdout).not.toContain(own.webhookSecret);
   });
 
   it('shows a passcode and, with --wait, keeps the key once the user consents', async () => {
@@ -349,6 +418,9 @@ describe.skipIf(!built)('the ccloud command against a running platform', { timeo
         'register',
         'application get',
         'application create',
+        'application list',
+        'application update',
+        'application rotate-secret',
         'passcode',
         'key rotate',
         'integration',
