@@ -5,6 +5,7 @@ import { routeList } from '@connected-cloud/contract';
 import { describe, expect, it } from 'vitest';
 import { browserOnly } from '../../src/features/reference/guide.js';
 import { ADMIN, provisionInstance } from '../support/consent.js';
+import { Documented } from '../support/documented.js';
 import { registerApplication } from '../support/onboarding.js';
 import { usePlatformWithMail } from '../support/platform.js';
 
@@ -82,7 +83,7 @@ describe('the Postman collection, run by newman', () => {
     }
   });
 
-  it('runs from registration to a tracked upload with a result, with a second process playing the instance', async () => {
+  it('runs from registration to a tracked upload with a result, with a second process playing the instance, every answer one the OpenAPI document describes', async () => {
     const app = await registerApplication(ctx.platform.url, ctx.mail, { notificationUrl: 'http://127.0.0.1:9/events' });
     const { instanceKey } = await provisionInstance(ctx.platform);
     const player = spawn(
@@ -98,6 +99,9 @@ describe('the Postman collection, run by newman', () => {
     player.stderr.on('data', (d) => (playerOutput += d));
     const playerExit = new Promise<number | null>((resolve) => player.on('exit', resolve));
     const collection = (await ctx.platform.api('GET', '/postman.json')).body;
+    const documented = new Documented((await ctx.platform.api('GET', '/openapi.json')).body);
+    const undocumented: string[] = [];
+    const reached = new Set<string>();
     const env = {
       baseUrl: ctx.platform.url,
       developerId: app.developerId,
@@ -120,6 +124,17 @@ describe('the Postman collection, run by newman', () => {
             (error, s) => (error ? reject(error) : resolve(s)),
           )
           .on('request', (_error: unknown, args: any) => {
+            if (args.response) {
+              const path = `/${args.request.url.path.join('/')}`;
+              const op = documented.operation(args.request.method, path);
+              if (!op) undocumented.push(`${args.item.name}: ${args.request.method} ${path} is no operation`);
+              else {
+                reached.add(op.operationId);
+                const body = args.response.stream?.toString() ?? '';
+                const wrong = documented.check(op, args.response.code, args.response.headers.get('content-type'), body);
+                if (wrong) undocumented.push(`${args.item.name}: ${wrong}`);
+              }
+            }
             if (args.item.name === 'Create a passcode' && args.response?.code === 201) {
               player.stdin.write(`${JSON.parse(args.response.stream.toString()).passcode}\n`);
             }
@@ -133,6 +148,10 @@ describe('the Postman collection, run by newman', () => {
       const failures = summary.run.failures.map((f: any) => `${f.source?.name}: ${f.error?.message}`);
       expect(failures, playerOutput).toEqual([]);
       expect(assertions.failed).toBe(0);
+      expect(undocumented).toEqual([]);
+      // Every operation a client calls (not the browser's registration pages) got a valid request.
+      const clientOps = routeList.filter((r) => !r.hidden && !browserOnly.includes(r.operationId as never));
+      expect(clientOps.map((r) => r.operationId).filter((id) => !reached.has(id))).toEqual([]);
       expect(assertions.total).toBeGreaterThanOrEqual(45);
       expect(await playerExit, playerOutput).toBe(0);
     } finally {
