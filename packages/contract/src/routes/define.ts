@@ -25,8 +25,13 @@ export const Tags = {
 } as const;
 export type Tag = keyof typeof Tags;
 
+/** Headers a route's own logic adds to an answer, by name, with what they mean (the common ones are added by the
+ * OpenAPI generator: X-Request-Id, Retry-After, the download headers). */
+interface AnswerHeaders {
+  headers?: Readonly<Record<string, string>>;
+}
 /** A response whose body is one JSON document (serialised against `schema`). */
-export interface JsonResponse<S extends TSchema = TSchema> {
+export interface JsonResponse<S extends TSchema = TSchema> extends AnswerHeaders {
   kind: 'json';
   description: string;
   schema: S;
@@ -34,13 +39,13 @@ export interface JsonResponse<S extends TSchema = TSchema> {
   contentType?: string;
 }
 /** A response whose body is streamed (a stored file, NDJSON lines, a page): `schema` documents it. */
-export interface StreamResponse {
+export interface StreamResponse extends AnswerHeaders {
   kind: 'stream';
   description: string;
   contentType: string;
   schema: TSchema;
 }
-export interface EmptyResponse {
+export interface EmptyResponse extends AnswerHeaders {
   kind: 'empty';
   description: string;
 }

@@ -56,7 +56,10 @@ export const uploadRoutes = {
     body: records('upload', 'The records of the upload type: a JSON array'),
     responses: {
       200: json(ValidationReport, 'validateOnly=true: the validation report; nothing was stored'),
-      202: json(UploadCreated, 'Stored; validation follows'),
+      202: {
+        ...json(UploadCreated, 'Stored; validation follows'),
+        headers: { 'Idempotent-Replayed': 'true when this answers an earlier request with the same Idempotency-Key' },
+      },
     },
     problems: {
       429: ['rate-limited'],
@@ -85,7 +88,12 @@ export const uploadRoutes = {
     summary: 'Where an upload is: stage, status, progress, errors, and the result once processed',
     description: 'Retry-After (seconds) says when to ask again while the upload is not in a final status.',
     params: UploadParams,
-    responses: { 200: json(UploadTracking, 'The upload’s tracking') },
+    responses: {
+      200: {
+        ...json(UploadTracking, 'The upload’s tracking'),
+        headers: { 'Retry-After': 'Seconds until asking again is worth it; absent once the status is final' },
+      },
+    },
     problems: { 404: ['upload-not-found'] },
   }),
   getUploadResult: defineRoute({

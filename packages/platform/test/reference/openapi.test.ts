@@ -73,6 +73,22 @@ describe('the OpenAPI document generated from the route table', () => {
     }
   });
 
+  it('documents the headers of the answers: request id, Retry-After, caching and ranges of downloads', () => {
+    for (const { key, op } of operations) {
+      for (const [status, response] of Object.entries<any>(op.responses)) {
+        expect(response.headers['X-Request-Id'].required, `${key} ${status}`).toBe(true);
+        if (status === '429') expect(response.headers['Retry-After'].required, key).toBe(true);
+      }
+    }
+    const download = doc.paths['/api/files/{fileId}/content'].get.responses;
+    expect(Object.keys(download['200'].headers)).toEqual(
+      expect.arrayContaining(['ETag', 'Accept-Ranges', 'X-Api-Key-Expires']),
+    );
+    expect(download['206'].headers['Content-Range'].required).toBe(true);
+    expect(download['302'].headers.Location.required).toBe(true);
+    expect(download['416'].headers['Content-Range'].required).toBe(true);
+  });
+
   it('is explained by the project’s own guide, which names every problem code', () => {
     const guide = fs.readFileSync(path.join(root, 'docs/api-guide.md'), 'utf8');
     for (const code of Object.keys(ProblemCodes)) expect(guide, code).toMatch(new RegExp(`\\| \`${code}\` +\\|`));

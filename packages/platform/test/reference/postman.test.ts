@@ -131,7 +131,13 @@ describe('the Postman collection, run by newman', () => {
               else {
                 reached.add(op.operationId);
                 const body = args.response.stream?.toString() ?? '';
-                const wrong = documented.check(op, args.response.code, args.response.headers.get('content-type'), body);
+                const wrong = documented.check(
+                  op,
+                  args.response.code,
+                  args.response.headers.get('content-type'),
+                  body,
+                  (name: string) => args.response.headers.get(name),
+                );
                 if (wrong) undocumented.push(`${args.item.name}: ${wrong}`);
               }
             }

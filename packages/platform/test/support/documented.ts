@@ -22,12 +22,20 @@ export class Documented {
   }
 
   /** What is wrong with an answer of `op`, or undefined when it is one the document describes. */
-  check(op: any, status: number, contentType: string | null, body: string): string | undefined {
+  check(
+    op: any,
+    status: number,
+    contentType: string | null,
+    body: string,
+    header: (name: string) => string | null | undefined = () => undefined,
+  ): string | undefined {
     const type = (contentType ?? '').split(';')[0]!.trim();
     const key = `${op.operationId}: ${status} ${type || '(no content type)'}`;
     if (status >= 500) return `${key}: a 5xx`;
     const response = op.responses[String(status)];
     if (!response) return `${key}: status not documented`;
+    for (const [name, spec] of Object.entries<any>(response.headers ?? {}))
+      if (spec.required && !header(name)) return `${key}: no ${name} header`;
     if (!response.content) return status === 204 || body === '' ? undefined : `${key}: a body where none is documented`;
     const documented = response.content[type];
     if (!documented) return `${key}: content type not documented (${Object.keys(response.content).join(', ')})`;

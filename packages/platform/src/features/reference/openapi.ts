@@ -70,6 +70,40 @@ export function openApiDocument(opts: {
   };
 }
 
+const header = (description: string, schema: Json = { type: 'string' }) => ({ description, schema });
+/** The headers the platform's answers carry (inline in each response: whether one is required varies). */
+const responseHeaders = {
+  RequestId: header(
+    'The request’s id: the one sent as X-Request-Id (8 to 64 letters, digits, dots, dashes, underscores), else a new one. Quote it when reporting a problem.',
+  ),
+  RetryAfter: header('Seconds to wait before trying again', { type: 'integer', minimum: 0 }),
+  ApiKeyExpires: header('When the API key expires; sent once it is close, as a cue to rotate it (PATCH /api/apikey)', {
+    type: 'string',
+    format: 'date-time',
+  }),
+  ETag: header('The file’s SHA-256, quoted; send it back as If-None-Match or If-Range'),
+  AcceptRanges: header('bytes: one range may be asked for with Range', { const: 'bytes' }),
+  ContentRange: header('bytes start-end/size of a 206; bytes */size of a 416'),
+  Location: header('Where to follow: a short-lived presigned URL of the storage'),
+  WwwAuthenticate: header('The credential expected and, as error=, the problem code'),
+};
+type HeaderName = keyof typeof responseHeaders;
+const ref = (name: HeaderName, required = false) => ({ ...responseHeaders[name], ...(required ? { required } : {}) });
+
+/** The headers of one answer, by its status and the route's kind (stored files carry the caching headers). */
+function headersOf(route: RouteDefinition, status: number): Json {
+  const stored = 206 in route.responses;
+  const out: Json = { 'X-Request-Id': ref('RequestId', true) };
+  if (status === 429 || status === 503) out['Retry-After'] = ref('RetryAfter', status === 429);
+  if (status === 401) out['WWW-Authenticate'] = ref('WwwAuthenticate');
+  if (route.auth === 'apiKey' && status < 400) out['X-Api-Key-Expires'] = ref('ApiKeyExpires');
+  if (stored && (status === 200 || status === 206 || status === 304)) out.ETag = ref('ETag', true);
+  if (stored && (status === 200 || status === 206)) out['Accept-Ranges'] = ref('AcceptRanges', true);
+  if (stored && (status === 206 || status === 416)) out['Content-Range'] = ref('ContentRange', true);
+  if (stored && status === 302) out.Location = ref('Location', true);
+  return out;
+}
+
 function operation(route: RouteDefinition, solutions: readonly SolutionDefinition[]): Json {
   const parameters = [
     ...parametersOf(route.params, 'path', route.path),
@@ -199,7 +233,25 @@ function responses(route: RouteDefinition): Json {
         }
       : { description, content: problem };
   }
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => Number(a) - Number(b)));
+  return Object.fromEntries(
+    Object.entries(out)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([status, response]) => [
+        status,
+        {
+          ...response,
+          headers: {
+            ...headersOf(route, Number(status)),
+            ...Object.fromEntries(
+              Object.entries(route.responses[Number(status)]?.headers ?? {}).map(([name, description]) => [
+                name,
+                header(description),
+              ]),
+            ),
+          },
+        },
+      ]),
+  );
 }
 
 function exampleDetail(code: keyof typeof ProblemCodes): string {

@@ -42,6 +42,7 @@ export function frameworkErrors(count: (method: string, status: number, seconds:
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     request.log.info({ code: error.code }, 'refused before routing');
     const problem = toProblem(error);
+    reply.header('x-request-id', request.id); // no onRequest hook ran
     sendProblem(reply, problem);
     count(request.method, problem.status, reply.elapsedTime / 1000); // no route, so no onResponse hook either
   };
