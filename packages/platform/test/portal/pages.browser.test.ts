@@ -47,6 +47,30 @@ describe.skipIf(!haveChromium && !process.env.CI)('the pages everyone sees, in C
     }
   });
 
+  it('the API reference (Redoc) is served by the platform, in the site’s shell, with every operation and event', async () => {
+    for (const [name, viewport] of [
+      ['reference', { width: 1400, height: 1000 }],
+      ['reference-mobile', { width: 390, height: 844 }],
+    ] as const) {
+      const page = await browser.newPage({ viewport });
+      const fetched: string[] = [];
+      page.on('requestfinished', (r) => fetched.push(r.url()));
+      const res = await page.goto(`${platform.url}/docs#tag/uploads/operation/createUpload`);
+      expect(res?.status()).toBe(200);
+      await page.locator('h2', { hasText: 'Send a file for the instance to process' }).waitFor({ timeout: 30_000 });
+      // Every operation of the document, and the events (OpenAPI webhooks), are in the outline.
+      const doc = (await platform.api('GET', '/openapi.json')).body;
+      const operations = Object.values<Record<string, unknown>>(doc.paths).flatMap((ops) => Object.keys(ops)).length;
+      const outlined = await page.locator('li[data-item-id*="operation/"]').count();
+      expect(outlined).toBe(operations + Object.keys(doc.webhooks).length);
+      expect(await page.locator('header.site a[aria-current="page"]').textContent()).toBe('API reference');
+      // Redoc's attribution logo points at a CDN; the pages' CSP (img-src 'self') keeps it from loading.
+      expect(fetched.filter((u) => !u.startsWith(platform.url) && !/^(data|blob):/.test(u))).toEqual([]);
+      await shoot(page, name);
+      await page.close();
+    }
+  });
+
   it('an unknown address in a browser is a page; the same address from an API client is a problem document', async () => {
     const page = await browser.newPage();
     const res = await page.goto(`${platform.url}/no-such-page`);

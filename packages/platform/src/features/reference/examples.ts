@@ -33,6 +33,7 @@ const byName: Record<string, unknown> = {
   since: `file_3BfQYe6p0oSy7VjW1lXa9u`,
   type: 'orders',
   passcode: 'PMWG-TBVN',
+  'idempotency-key': 'orders-2026-11-28-batch-7',
   secret: 'a secret of 16+ characters',
   initialApikey: 'cck_3fT9qLmZ2xV8pRk1WcN7yBs4Hj6Dg0Ae5Qu1Ks',
   name: 'Garden spade',

@@ -1,8 +1,7 @@
 import { builtInSolutions, routeList, routes } from '@connected-cloud/contract';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { App } from '../../infra/http/fastify.js';
 import { handle } from '../../infra/http/routes.js';
+import { docsPage } from './docs-page.js';
 import { openApiDocument } from './openapi.js';
 import { postmanCollection } from './postman.js';
 
@@ -14,8 +13,7 @@ export async function referenceRoutes(app: App): Promise<void> {
     solutions: builtInSolutions,
   });
   const body = JSON.stringify(document);
-  await app.register(swagger, { mode: 'static', specification: { document: document as never } });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  docsPage(app);
 
   handle(app, routes.getOpenApi, async (_request, reply) => reply.type('application/json').send(body));
 

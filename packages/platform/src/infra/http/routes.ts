@@ -70,13 +70,13 @@ export function handle<const R extends RouteDefinition>(app: App, route: R, hand
     },
   };
   if (!streamed) {
-    app.route(options as never);
+    app.route(options);
     return;
   }
   // Content-type parsers belong to a plugin: the streaming one is confined to this route.
   app.register(async (child: App) => {
     acceptStreamedJson(child);
-    child.route(options as never);
+    child.route(options);
   });
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { SITE_CSS } from './style.js';
+import '../hidden.js';
+import { SHELL_CSS, SITE_CSS } from './style.js';
 import escapeHtml from 'escape-html';
 
 /** The page shell every HTML page of the platform is written in: one header, one stylesheet, one footer. */
@@ -31,7 +32,10 @@ if (live) setTimeout(tick, 2000);
 `;
 export const LIVE_SCRIPT = '<script type="module" src="/assets/live.js"></script>';
 
-const CSS_PATH = `/assets/site.${createHash('sha256').update(SITE_CSS).digest('hex').slice(0, 10)}.css`;
+const hashed = (name: string, css: string) =>
+  `/assets/${name}.${createHash('sha256').update(css).digest('hex').slice(0, 10)}.css`;
+const CSS_PATH = hashed('site', SITE_CSS);
+const SHELL_CSS_PATH = hashed('shell', SHELL_CSS);
 
 export interface PageOptions {
   title: string;
@@ -45,12 +49,26 @@ export interface PageOptions {
   head?: string;
 }
 
-export function page(o: PageOptions): string {
-  const cur = (name: PageOptions['current']) => (o.current === name ? ' aria-current="page"' : '');
-  const account = o.session
-    ? `<form class="inline" method="post" action="/portal/sign-out"><input type="hidden" name="csrf" value="${esc(o.session.csrf)}">` +
+/** The site's header: the brand, the links, and sign-in or sign-out. */
+export function siteHeader(current?: PageOptions['current'], session?: PageOptions['session']): string {
+  const cur = (name: PageOptions['current']) => (current === name ? ' aria-current="page"' : '');
+  const account = session
+    ? `<form class="inline" method="post" action="/portal/sign-out"><input type="hidden" name="csrf" value="${esc(session.csrf)}">` +
       `<button class="link" type="submit">Sign out</button></form>`
     : `<a href="/portal/sign-in">Sign in</a>`;
+  return `<header class="site"><div class="bar">
+<a class="brand" href="/">Connected Cloud</a>
+<nav aria-label="Site">
+<a href="/"${cur('home')}>Guide</a>
+<a href="/docs"${cur('docs')}>API reference</a>
+<a href="/portal"${cur('portal')}>Console</a>
+${account}
+</nav>
+</div></header>`;
+}
+
+/** The document's head: the stylesheet (only the shell's for a page that brings its own), no referrer, extra tags. */
+export function pageHead(title: string, extra = '', stylesheet: 'site' | 'shell' = 'site'): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -58,21 +76,17 @@ export function page(o: PageOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="${CSS_PATH}">
-<title>${esc(o.title)} · Connected Cloud</title>
-${o.head ?? ''}
-</head>
+<link rel="stylesheet" href="${stylesheet === 'site' ? CSS_PATH : SHELL_CSS_PATH}">
+<title>${esc(title)} · Connected Cloud</title>
+${extra}
+</head>`;
+}
+
+export function page(o: PageOptions): string {
+  return `${pageHead(o.title, o.head)}
 <body>
 <a class="skip" href="#main">Skip to content</a>
-<header class="site"><div class="bar">
-<a class="brand" href="/">Connected Cloud</a>
-<nav aria-label="Site">
-<a href="/"${cur('home')}>Guide</a>
-<a href="/docs">API reference</a>
-<a href="/portal"${cur('portal')}>Console</a>
-${account}
-</nav>
-</div></header>
+${siteHeader(o.current, o.session)}
 <main id="main"${o.narrow ? ' class="narrow"' : ''}>
 <h1>${esc(o.title)}</h1>
 ${o.body}
@@ -103,9 +117,14 @@ export function errorPage(status: number, title: string, detail: string): string
 
 /** The stylesheet's route and the headers every page carries. */
 export function installPages(app: FastifyInstance): void {
-  app.get(CSS_PATH, { schema: { hide: true } }, async (_request, reply) =>
-    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=31536000, immutable').send(SITE_CSS),
-  );
+  for (const [path, css] of [
+    [CSS_PATH, SITE_CSS],
+    [SHELL_CSS_PATH, SHELL_CSS],
+  ]) {
+    app.get(path!, { schema: { hide: true } }, async (_request, reply) =>
+      reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=31536000, immutable').send(css),
+    );
+  }
   app.get('/assets/live.js', { schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(LIVE_JS),
   );

@@ -2,7 +2,7 @@
  * The platform's one stylesheet, served at /assets/site.css by every page (home, registration, portal, errors). Kept
  * as a string so that the build needs no copy step; no CDN, no web fonts.
  */
-export const SITE_CSS = `
+export const SHELL_CSS = `
 :root { --fg: #1b1f24; --muted: #57606a; --bg: #fff; --soft: #f4f6f8; --line: #d0d7de; --primary: #0a5bd3;
   --primary-dark: #0847a6; --ok: #116329; --warn: #7d4e00; --bad: #b3261e; --code-bg: #14191f; --code-fg: #e6edf3; }
 * { box-sizing: border-box; }
@@ -21,6 +21,12 @@ header.site nav a { color: #dbe7ff; text-decoration: none; }
 header.site nav a:hover, header.site nav a[aria-current="page"] { color: #fff; text-decoration: underline; }
 header.site form { margin: 0; }
 header.site button.link { background: none; border: 0; color: #dbe7ff; font: inherit; padding: 0; cursor: pointer; text-decoration: underline; }
+body.reference header.site { position: sticky; top: 0; z-index: 10; }
+body.reference td[kind="additionalProperties"] div { color: var(--muted); } /* Redoc's pale blue fails contrast */
+`;
+
+/** The rest: the pages' own content (the API reference brings its own styles and takes only the shell's). */
+const CONTENT_CSS = `
 main { max-width: 72rem; margin: 0 auto; padding: 1.5rem 1rem 4rem; }
 main.narrow { max-width: 38rem; }
 h1 { font-size: 1.75rem; line-height: 1.25; margin: .5rem 0 1rem; }
@@ -105,3 +111,5 @@ footer.site div { max-width: 72rem; margin: 0 auto; padding: 1rem; }
   .table-wrap td code { white-space: normal; overflow-wrap: anywhere; }
 }
 `;
+
+export const SITE_CSS = SHELL_CSS + CONTENT_CSS;
