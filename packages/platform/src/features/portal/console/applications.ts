@@ -17,7 +17,7 @@ export function applicationRoutes(app: App, c: Console): void {
     const cards = apps
       .map(
         (a) => `<li><h2><a href="/portal/applications/${esc(a.applicationId)}">${esc(a.name)}</a></h2>
-<p class="muted">${esc(a.solution)} · <code>${esc(a.applicationId)}</code></p><p><code>${esc(a.notificationUrl)}</code></p></li>`,
+<p class="muted">${esc(a.solution)} · <code>${esc(a.applicationId)}</code></p><p>${p.urlCode(a.notificationUrl)}</p></li>`,
       )
       .join('');
     return html(
@@ -110,7 +110,7 @@ ${apps.length ? `<ul class="cards">${cards}</ul>` : '<p class="muted">No applica
       a.name,
       `${opts.saved ? p.notice('Saved.') : ''}
 <dl class="facts"><dt>Application ID</dt><dd><code>${esc(a.applicationId)}</code></dd><dt>Solution</dt><dd>${esc(a.solution)}</dd>
-<dt>Notification URL</dt><dd><code>${esc(a.notificationUrl)}</code></dd><dt>Created</dt><dd>${p.time(a.createdAt)}</dd></dl>
+<dt>Notification URL</dt><dd>${p.urlCode(a.notificationUrl)}</dd><dt>Created</dt><dd>${p.time(a.createdAt)}</dd></dl>
 <div class="actions"><a class="button secondary" href="/portal/events?application=${esc(a.applicationId)}">Its events</a>
 ${p.postButton(`${base}/test-event`, viewer.csrf, 'Send a test event', 'secondary')}</div>
 <h2>Edit</h2>
