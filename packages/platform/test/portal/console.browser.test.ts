@@ -70,7 +70,10 @@ describe.skipIf(!haveChromium && !process.env.CI)(
       await shoot(page, 'application-new');
       await page.getByLabel('Name').fill('LedgerLens');
       await page.getByLabel('Description').fill('Reads the nominal ledger');
-      await page.getByLabel('Notification URL').fill(receiver.url('/lens'));
+      // Long enough to wrap on a card: it should wrap after a slash or before a dot, not mid-word.
+      await page
+        .getByLabel('Notification URL')
+        .fill(receiver.url('/ledgerlens/connected-cloud/webhooks/v1/notifications?tenant=acme-garden-supplies'));
       await page.getByRole('button', { name: 'Create application' }).click();
       await expect(text('h1')).resolves.toBe('LedgerLens is created');
       expect(await page.locator('#secret').innerText()).toMatch(/^whsec_/);
@@ -81,6 +84,7 @@ describe.skipIf(!haveChromium && !process.env.CI)(
       expect(list.status).toBe(200);
       await go('/portal');
       await expect(text()).resolves.toContain('LedgerLens');
+      await shoot(page, 'applications-long-url');
     });
 
     it('changes the notificationUrl under the rules of registration', async () => {

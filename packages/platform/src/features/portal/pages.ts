@@ -92,6 +92,16 @@ export function pager(next: string | undefined, params: Record<string, string | 
   return first || more ? `<nav class="pager" aria-label="Pages">${first}${more}</nav>` : '';
 }
 
+/**
+ * A URL as code that wraps after a slash, or before a dot or its query, not mid-word: <wbr> marks where, and adds
+ * no character to what is copied.
+ */
+export const urlCode = (url: string) =>
+  `<code class="url">${url
+    .split(/(?<=[^/]\/)(?=[^/])|(?=[.?&#])/)
+    .map(esc)
+    .join('<wbr>')}</code>`;
+
 export const notice = (text: string, kind: 'success' | 'error' | '' = 'success') =>
   `<p class="notice ${kind}" role="${kind === 'error' ? 'alert' : 'status'}">${text}</p>`;
 

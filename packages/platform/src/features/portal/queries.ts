@@ -127,20 +127,41 @@ export async function touchToken(db: Db, id: string, now: string): Promise<void>
 
 // The console's lists
 
-const after = <T extends { where: any }>(q: T, column: string, idColumn: string, cursor: Cursor | undefined): T =>
-  cursor
-    ? (q.where((eb: any) =>
+/** Newest first from after the cursor, one row more than a page: its presence says there is a next page. */
+const newestFirst = <T extends { where: any; orderBy: any; limit: any }>(
+  q: T,
+  alias: string,
+  cursor: Cursor | undefined,
+  limit: number,
+): T => {
+  const [createdAt, id] = [`${alias}.created_at`, `${alias}.id`];
+  const from = cursor
+    ? q.where((eb: any) =>
         eb.or([
-          eb(column, '<', cursor.createdAt),
-          eb.and([eb(column, '=', cursor.createdAt), eb(idColumn, '<', cursor.id)]),
+          eb(createdAt, '<', cursor.createdAt),
+          eb.and([eb(createdAt, '=', cursor.createdAt), eb(id, '<', cursor.id)]),
         ]),
-      ) as T)
+      )
     : q;
+  return from
+    .orderBy(createdAt, 'desc')
+    .orderBy(id, 'desc')
+    .limit(limit + 1);
+};
 
-export function listIntegrations(db: Db, developerId: string, cursor: Cursor | undefined, limit: number) {
-  let q = db
+/**
+ * The developer's integrations: those of the applications they own. The integrations pages list them, and they
+ * are what lets the developer see an instance's scope files.
+ */
+function ownIntegrations(db: Db, developerId: string) {
+  return db
     .selectFrom('integrations as i')
     .innerJoin('applications as a', 'a.id', 'i.application_id')
+    .where('a.developer_id', '=', developerId);
+}
+
+export function listIntegrations(db: Db, developerId: string, cursor: Cursor | undefined, limit: number) {
+  const q = ownIntegrations(db, developerId)
     .innerJoin('instances as n', 'n.id', 'i.instance_id')
     .select((eb) => [
       'i.id',
@@ -158,23 +179,14 @@ export function listIntegrations(db: Db, developerId: string, cursor: Cursor | u
         .whereRef('k.integration_id', '=', 'i.id')
         .where('k.replaced_at', 'is', null)
         .as('key_expires'),
-    ])
-    .where('a.developer_id', '=', developerId);
-  q = after(q, 'i.created_at', 'i.id', cursor);
-  return q
-    .orderBy('i.created_at', 'desc')
-    .orderBy('i.id', 'desc')
-    .limit(limit + 1)
-    .execute();
+    ]);
+  return newestFirst(q, 'i', cursor, limit).execute();
 }
 
 export function findIntegration(db: Db, developerId: string, integrationId: string) {
-  return db
-    .selectFrom('integrations as i')
-    .innerJoin('applications as a', 'a.id', 'i.application_id')
+  return ownIntegrations(db, developerId)
     .select(['i.id', 'i.application_id', 'i.status'])
     .where('i.id', '=', integrationId)
-    .where('a.developer_id', '=', developerId)
     .executeTakeFirst();
 }
 
@@ -203,12 +215,7 @@ export function listEvents(
   if (filter.status) q = q.where('e.status', '=', filter.status as 'pending');
   if (filter.type) q = q.where('e.type', '=', filter.type);
   if (filter.applicationId) q = q.where('e.application_id', '=', filter.applicationId);
-  q = after(q, 'e.created_at', 'e.id', cursor);
-  return q
-    .orderBy('e.created_at', 'desc')
-    .orderBy('e.id', 'desc')
-    .limit(limit + 1)
-    .execute();
+  return newestFirst(q, 'e', cursor, limit).execute();
 }
 
 export function findEvent(db: Db, developerId: string, eventId: string) {
@@ -258,12 +265,7 @@ export function listUploads(
     ])
     .where('a.developer_id', '=', developerId);
   if (filter.status) q = q.where('u.status', '=', filter.status as 'valid');
-  q = after(q, 'u.created_at', 'u.id', cursor);
-  return q
-    .orderBy('u.created_at', 'desc')
-    .orderBy('u.id', 'desc')
-    .limit(limit + 1)
-    .execute();
+  return newestFirst(q, 'u', cursor, limit).execute();
 }
 
 export function findUpload(db: Db, developerId: string, uploadId: string) {
@@ -280,7 +282,7 @@ export function findUpload(db: Db, developerId: string, uploadId: string) {
 
 /** Scope files of the instances the developer's applications are actively integrated with, on their solution. */
 export function listScopeFiles(db: Db, developerId: string, cursor: Cursor | undefined, limit: number) {
-  let q = db
+  const q = db
     .selectFrom('scope_files as f')
     .innerJoin('instances as n', 'n.id', 'f.instance_id')
     .select([
@@ -294,13 +296,8 @@ export function listScopeFiles(db: Db, developerId: string, cursor: Cursor | und
       'f.previous_file_id',
       'n.name as instance_name',
     ])
-    .where(({ exists, selectFrom }) => exists(ownedIntegration(selectFrom, developerId)));
-  q = after(q, 'f.created_at', 'f.id', cursor);
-  return q
-    .orderBy('f.created_at', 'desc')
-    .orderBy('f.id', 'desc')
-    .limit(limit + 1)
-    .execute();
+    .where(({ exists }) => exists(integratedWith(db, developerId)));
+  return newestFirst(q, 'f', cursor, limit).execute();
 }
 
 export function findScopeFile(db: Db, developerId: string, fileId: string) {
@@ -308,16 +305,15 @@ export function findScopeFile(db: Db, developerId: string, fileId: string) {
     .selectFrom('scope_files as f')
     .select(['f.id', 'f.blob_key', 'f.size', 'f.sha256', 'f.scope'])
     .where('f.id', '=', fileId)
-    .where(({ exists, selectFrom }) => exists(ownedIntegration(selectFrom, developerId)))
+    .where(({ exists }) => exists(integratedWith(db, developerId)))
     .executeTakeFirst();
 }
 
-function ownedIntegration(selectFrom: any, developerId: string) {
-  return selectFrom('integrations as i')
-    .innerJoin('applications as a', 'a.id', 'i.application_id')
+/** Correlated with the scope file `f`: an active integration of the developer's with its instance, on its solution. */
+function integratedWith(db: Db, developerId: string) {
+  return ownIntegrations(db, developerId)
     .select(sql`1`.as('one'))
-    .whereRef('i.instance_id', '=', 'f.instance_id')
-    .whereRef('i.solution', '=', 'f.solution')
-    .where('i.status', '=', 'active')
-    .where('a.developer_id', '=', developerId);
+    .whereRef('i.instance_id', '=', sql.ref('f.instance_id'))
+    .whereRef('i.solution', '=', sql.ref('f.solution'))
+    .where('i.status', '=', 'active');
 }

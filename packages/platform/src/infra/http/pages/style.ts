@@ -80,9 +80,12 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .badge.bad { color: var(--bad); border-color: #f1a9a3; background: #fdecea; }
 .badge.wait { color: var(--warn); border-color: #e7c274; background: #fff6e0; }
 progress { width: 10rem; max-width: 100%; height: 1rem; accent-color: var(--primary); vertical-align: middle; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: 1rem; margin: 1rem 0 2rem; padding: 0; list-style: none; }
-.cards > li { border: 1px solid var(--line); border-radius: 8px; padding: 1rem; }
+/* Wide enough for an ID and most URLs on one line; min() keeps a phone narrower than that at one column. */
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(26rem, 100%), 1fr)); gap: 1rem; margin: 1rem 0 2rem; padding: 0; list-style: none; }
+.cards > li { border: 1px solid var(--line); border-radius: 8px; padding: 1rem; min-width: 0; }
 .cards h2, .cards h3 { margin: 0 0 .25rem; font-size: 1.05rem; }
+/* A URL (urlCode) wraps at its <wbr>, after a slash or before the query; mid-word only for a part wider than a line. */
+.cards code.url { display: block; padding: .4rem .6rem; line-height: 1.5; }
 .pager { display: flex; gap: 1rem; margin: 1rem 0; }
 nav.tabs { display: flex; flex-wrap: wrap; gap: .25rem; border-bottom: 1px solid var(--line); margin: 0 0 1.25rem; }
 nav.tabs a { padding: .5rem .8rem; text-decoration: none; border-radius: 6px 6px 0 0; color: var(--fg); }
