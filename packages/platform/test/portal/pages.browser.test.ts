@@ -1,3 +1,4 @@
+import { ProblemCodes } from '@connected-cloud/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { ARTIFACTS, haveChromium, launchChromium, shoot } from '../support/browser.js';
@@ -69,6 +70,20 @@ describe.skipIf(!haveChromium && !process.env.CI)('the pages everyone sees, in C
       await shoot(page, name);
       await page.close();
     }
+  });
+
+  it('the API guide (docs/api-guide.md) is a page of the site, linked from the home page and the OpenAPI document', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${platform.url}/`);
+    await page.locator('a[href="/api-guide"]').first().click();
+    await page.waitForURL(`${platform.url}/api-guide`);
+    expect(await page.locator('h1').textContent()).toBe('The Connected Cloud API guide');
+    const codes = await page.locator('table code').allTextContents();
+    for (const code of Object.keys(ProblemCodes)) expect(codes, code).toContain(code);
+    const doc = (await platform.api('GET', '/openapi.json')).body;
+    expect(doc.info.description).toContain(`${platform.url}/api-guide`);
+    await shoot(page, 'api-guide');
+    await page.close();
   });
 
   it('an unknown address in a browser is a page; the same address from an API client is a problem document', async () => {

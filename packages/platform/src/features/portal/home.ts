@@ -22,6 +22,7 @@ files of your own (orders…) that it processes and answers with a result. Every
 <div class="actions">
 <a class="button" href="/portal">Open the console</a>
 <a class="button secondary" href="/docs">API reference</a>
+<a class="button secondary" href="/api-guide">API guide</a>
 <a class="button secondary" href="/postman.json" download="connected-cloud.postman.json">Download Postman collection</a>
 </div>
 

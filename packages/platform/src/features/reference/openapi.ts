@@ -12,6 +12,7 @@ import {
 } from '@connected-cloud/contract';
 import type { TObject, TSchema } from 'typebox';
 import { exampleOf } from './examples.js';
+import { GUIDE_PATH } from './guide-page.js';
 
 type Json = Record<string, unknown>;
 
@@ -60,7 +61,8 @@ export function openApiDocument(opts: {
       description:
         'Links third-party applications to accounting products by exchanging files. Errors are RFC 9457 problem ' +
         `documents (application/problem+json) whose \`code\` names the cause. Concepts, flows, statuses and every ` +
-        `problem code are explained in the project's API guide, ${GUIDE}.`,
+        `problem code are explained in the API guide: [${opts.publicUrl}${GUIDE_PATH}](${opts.publicUrl}${GUIDE_PATH}) ` +
+        `(${GUIDE} in the repository).`,
     },
     servers: [{ url: opts.publicUrl }],
     tags: Object.entries(Tags).map(([name, description]) => ({ name, description })),

@@ -2,6 +2,7 @@ import { builtInSolutions, routeList, routes } from '@connected-cloud/contract';
 import type { App } from '../../infra/http/fastify.js';
 import { handle } from '../../infra/http/routes.js';
 import { docsPage } from './docs-page.js';
+import { guidePage } from './guide-page.js';
 import { openApiDocument } from './openapi.js';
 import { postmanCollection } from './postman.js';
 
@@ -14,6 +15,7 @@ export async function referenceRoutes(app: App): Promise<void> {
   });
   const body = JSON.stringify(document);
   docsPage(app);
+  guidePage(app);
 
   handle(app, routes.getOpenApi, async (_request, reply) => reply.type('application/json').send(body));
 

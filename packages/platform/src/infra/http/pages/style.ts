@@ -65,6 +65,7 @@ textarea { min-height: 5rem; }
 .notice.error { border-color: var(--bad); background: #fdecea; }
 .notice.success { border-color: var(--ok); background: #e9f7ee; }
 .secret { font: 1rem ui-monospace, Menlo, Consolas, monospace; background: #fff; border: 1px dashed var(--line); padding: .5rem; display: block; overflow-wrap: anywhere; }
+.table-scroll { overflow-x: auto; margin-bottom: 1rem; }
 .table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; margin-bottom: 1rem; }
 table { border-collapse: collapse; width: 100%; font-size: .95rem; }
 th, td { text-align: left; padding: .55rem .75rem; border-bottom: 1px solid var(--line); vertical-align: top; }
