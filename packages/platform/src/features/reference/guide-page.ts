@@ -12,7 +12,8 @@ export function guidePage(app: App): void {
   const markdown = fs.readFileSync(SOURCE, 'utf8');
   const title = /^# (.+)$/m.exec(markdown)?.[1] ?? 'API guide';
   // Our own file, rendered once: the tables are wrapped so that they scroll by themselves on a phone.
-  const body = (marked.parse(markdown.replace(/^# .+\n/m, ''), { async: false }) as string)
+  const body = marked
+    .parse(markdown.replace(/^# .+\n/m, ''), { async: false })
     .replaceAll('<table>', '<div class="table-scroll"><table>')
     .replaceAll('</table>', '</table></div>');
   const html = page({ title, body, current: 'docs' });
