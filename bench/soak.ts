@@ -242,6 +242,27 @@ for (const [fileId, digest] of acceptedFiles) {
   if (res.status !== 200 || res.body.sha256 !== digest)
     problems.push(`scope file ${fileId}: ${res.status} ${res.body?.sha256 ?? ''}`);
 }
+// When an announcement is missing, say where it is: never made, or made and not (yet) delivered.
+if (problems.some((x) => x.includes('upload.validated never arrived'))) {
+  const made = await attempt(`${p.base}/api/events?type=upload.validated&limit=500`, { headers });
+  const events = (made.body ?? []) as Array<{
+    eventId: string;
+    status: string;
+    attempts: number;
+    nextAttemptAt: string;
+  }>;
+  problems.push(
+    `the platform holds ${events.length} upload.validated events for ${acceptedUploads.size} accepted uploads ` +
+      `(${validated.size} distinct arrived)`,
+  );
+  for (const e of events.filter((x) => x.status !== 'delivered')) {
+    const detail = await attempt(`${p.base}/api/events/${e.eventId}`, { headers });
+    problems.push(
+      `  ${e.eventId} ${e.status}, ${e.attempts} attempts, next ${e.nextAttemptAt}: ` +
+        JSON.stringify(detail.body?.attemptLog ?? []),
+    );
+  }
+}
 if (p.crashes > 0) problems.push(`the platform exited by itself ${p.crashes} times`);
 if (rssMax > RSS_LIMIT) problems.push(`RSS reached ${rssMax.toFixed(0)} MB, over ${RSS_LIMIT} MB`);
 
