@@ -33,6 +33,7 @@ export async function buildApp(platform: Platform): Promise<App> {
     genReqId: requestIds(),
     logController: new RequestLog(),
     return503OnClosing: true,
+    trustProxy: platform.config.trustProxy ?? false,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: frameworkErrors((method, status, seconds) =>

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 /** The platform's configuration. This file is the only place that reads the environment (contract §10). */
@@ -5,6 +6,11 @@ export interface Config {
   port: number;
   host: string;
   publicUrl: string;
+  /**
+   * The reverse proxies whose X-Forwarded-For is believed (addresses, CIDRs, or loopback/linklocal/uniquelocal):
+   * behind them, the client's address (rate limits, logs) is the one the proxy saw.
+   */
+  trustProxy: string[] | undefined;
   dataDir: string;
   databaseUrl: string | undefined;
   /** `redirectSeconds`: downloads answer with a redirect to a presigned URL valid that long (S3_REDIRECT_DOWNLOADS). */
@@ -170,6 +176,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host,
     publicUrl,
+    trustProxy: trustProxy(str('TRUST_PROXY')),
     dataDir: path.resolve(str('DATA_DIR') ?? './data'),
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
     s3,
@@ -235,4 +242,24 @@ export function parseSecretsKey(value: string | undefined): Buffer | undefined {
 
 function redactUrl(v: string): string {
   return v.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+/** TRUST_PROXY: a comma-separated list of proxy addresses and CIDRs (never "everyone": any client could say who it is). */
+function trustProxy(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const list = v.split(',').map((x) => x.trim());
+  const valid = (x: string) => {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(x)) return true;
+    const [address, bits, ...rest] = x.split('/');
+    const family = isIP(address ?? '');
+    if (family === 0 || rest.length > 0) return false;
+    return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  };
+  const wrong = list.find((x) => !valid(x));
+  if (wrong !== undefined)
+    throw new ConfigError(
+      'TRUST_PROXY',
+      `expected proxy addresses or CIDRs (e.g. 10.0.0.5,10.1.0.0/16 or loopback), got "${wrong}"`,
+    );
+  return list;
 }

@@ -18,20 +18,21 @@ function registerFrom(
   base: string,
   localAddress: string,
   i: number,
+  forwardedFor?: string,
 ): Promise<{ status: number; retryAfter?: string; body: any }> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify(registration(i));
-    const req = http.request(
-      `${base}/api/developers`,
-      { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } },
-      (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () =>
-          resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'], body: JSON.parse(text) }),
-        );
-      },
-    );
+    const headers = {
+      'content-type': 'application/json',
+      ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}),
+    };
+    const req = http.request(`${base}/api/developers`, { method: 'POST', localAddress, headers }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'], body: JSON.parse(text) }),
+      );
+    });
     req.on('error', reject);
     req.end(body);
   });
@@ -63,6 +64,43 @@ describe('rate limit settings', () => {
     expect(() => parseRateLimit('RATE_LIMIT_UPLOADS', '0/1h')).toThrow(ConfigError);
     expect(() => loadConfig({ RATE_LIMIT_UPLOADS: 'lots' })).toThrow(/RATE_LIMIT_UPLOADS/);
     expect(loadConfig({}).rateLimits.registrationsPerAddress).toEqual({ points: 60, seconds: 3600 });
+  });
+
+  it('reads TRUST_PROXY as proxy addresses and CIDRs, and refuses anything else', () => {
+    expect(loadConfig({}).trustProxy).toBeUndefined();
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,::1,loopback' }).trustProxy).toEqual([
+      '10.0.0.5',
+      '10.1.0.0/16',
+      '::1',
+      'loopback',
+    ]);
+    for (const wrong of ['true', '*', '10.0.0.0/33', 'proxy.example.com', '2'])
+      expect(() => loadConfig({ TRUST_PROXY: wrong }), wrong).toThrow(/TRUST_PROXY/);
+  });
+});
+
+describe('behind a reverse proxy (TRUST_PROXY)', () => {
+  let p: TestPlatform;
+  beforeAll(async () => {
+    p = await startTestPlatform({
+      store: { kind: 'sqlite', databaseUrl: undefined },
+      env: { ALLOW_INSECURE_NOTIFICATION_URLS: 'true', RATE_LIMIT_REGISTRATIONS: '2/1h', TRUST_PROXY: '127.0.0.9' },
+    });
+  });
+  afterAll(async () => p?.stop());
+
+  it('limits each client the proxy forwards, and believes X-Forwarded-For from the proxy alone', async () => {
+    // Through the proxy (127.0.0.9): each forwarded client has its own count.
+    const viaProxy = [];
+    for (let i = 0; i < 3; i++) viaProxy.push(await registerFrom(p.url, '127.0.0.9', 100 + i, '203.0.113.7'));
+    expect(viaProxy.slice(0, 2).map((r) => r.status)).toEqual([202, 202]);
+    expectLimited(viaProxy[2]!);
+    expect((await registerFrom(p.url, '127.0.0.9', 110, '203.0.113.8')).status).toBe(202);
+    // A client that is not the proxy cannot pick its address: its header is ignored, its own address counts.
+    const direct = [];
+    for (let i = 0; i < 3; i++) direct.push(await registerFrom(p.url, '127.0.0.10', 120 + i, `198.51.100.${i}`));
+    expect(direct.slice(0, 2).map((r) => r.status)).toEqual([202, 202]);
+    expectLimited(direct[2]!);
   });
 });
 
