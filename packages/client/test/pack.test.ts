@@ -37,6 +37,22 @@ const products = [
 const customers = [
   { id: 'c1', firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com', addresses: [address], timestamp: at },
 ];
+/** An order of one rake for the customer above. */
+const order = (id: string) => ({
+  id,
+  orderDate: at,
+  deliveryAddress: address,
+  invoiceAddress: address,
+  customer: customers[0],
+  discount: 0,
+  currencyRate: 1,
+  paymentMethod: 'card',
+  totalShipping: 0,
+  lines: [{ productId: 'p2', quantity: 1, unitPrice: 12.5, tax: 20 }],
+  totalNet: 12.5,
+  totalTax: 2.5,
+  total: 15,
+});
 
 /** The ```ts blocks of a Markdown file that follow a `<!-- snippet: name` comment, by name. */
 export function snippets(markdown: string): Map<string, string> {
@@ -269,21 +285,6 @@ export const only = (e: PlatformEvent) => (e.type === 'file.available' ? e.data.
 
   it('uploads, follows and reports with ccloud from its tarball, its --json output matching the contract’s schemas', async () => {
     const orders = path.join(project, 'orders.json');
-    const order = (id: string) => ({
-      id,
-      orderDate: at,
-      deliveryAddress: address,
-      invoiceAddress: address,
-      customer: customers[0],
-      discount: 0,
-      currencyRate: 1,
-      paymentMethod: 'card',
-      totalShipping: 0,
-      lines: [{ productId: 'p2', quantity: 1, unitPrice: 12.5, tax: 20 }],
-      totalNet: 12.5,
-      totalTax: 2.5,
-      total: 15,
-    });
     fs.writeFileSync(orders, JSON.stringify([order('w1'), order('w2')]));
     const uploading = ccloud('--json', 'upload', orders, '--type', 'orders', '--wait');
     const fileId = await processNextUpload((o) => orderResult(o.id, o.id === 'w1'), uploading).catch(
@@ -368,21 +369,7 @@ console.log(JSON.stringify({ runtime, scopes, stock, validated: report.status + 
     const env = {
       CCLOUD_URL: ctx.platform.url,
       CCLOUD_APIKEY: fs.readFileSync(keyFile, 'utf8').trim(),
-      ORDER: JSON.stringify({
-        id: 'rt-1',
-        orderDate: at,
-        deliveryAddress: address,
-        invoiceAddress: address,
-        customer: customers[0],
-        discount: 0,
-        currencyRate: 1,
-        paymentMethod: 'card',
-        totalShipping: 0,
-        lines: [{ productId: 'p2', quantity: 1, unitPrice: 12.5, tax: 20 }],
-        totalNet: 12.5,
-        totalTax: 2.5,
-        total: 15,
-      }),
+      ORDER: JSON.stringify(order('rt-1')),
       WEBHOOK_SECRET: `whsec_${secretBytes.toString('base64')}`,
       WEBHOOK_BODY: body,
       WEBHOOK_HEADERS: JSON.stringify({
