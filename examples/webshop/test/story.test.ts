@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { haveChromium, launchChromium } from '../../../packages/platform/test/support/browser.js';
 import { ConnectedCloud, MemoryKeyStore } from '@connected-cloud/client';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +23,6 @@ const built = [
   'packages/connector/dist/main.js',
   'examples/webshop/dist/main.js',
 ].every((p) => fs.existsSync(root(p)));
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = 'story-admin-token-0123456789abcdef';
 let storyDir = '';
 let storyUrls = { platform: '' };
@@ -53,7 +53,7 @@ async function start(
   }
 }
 
-describe.skipIf(!built || (!fs.existsSync(CHROMIUM) && !process.env.CI))(
+describe.skipIf(!built || (!haveChromium && !process.env.CI))(
   'the whole story: platform, connector and web shop, consent clicked in Chromium',
   () => {
     let mail: MailCatcher;
@@ -107,19 +107,7 @@ describe.skipIf(!built || (!fs.existsSync(CHROMIUM) && !process.env.CI))(
           urls.shop,
         ),
       );
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-          '--disable-quic',
-        ],
-      });
+      browser = await launchChromium();
     });
     afterAll(async () => {
       await browser?.close();

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { haveChromium, launchChromium } from '../../platform/test/support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   consentWith,
@@ -16,8 +17,6 @@ import { Receiver, verify } from '../../platform/test/support/receiver.js';
 import { MailCatcher } from '../../platform/test/support/smtp.js';
 import { built, readLedger, runConnector, type ConnectorProcess } from './support/connector.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
 /** The page tests need Chromium (CI has it: there, its absence fails them); the others run without it. */
 const withBrowser = haveChromium || Boolean(process.env.CI);
 const SECRET = 'correct horse battery staple';
@@ -117,19 +116,7 @@ describe.skipIf(!built)('the reference connector against a running platform', ()
     };
     connector = await runConnector(connectorEnv);
     if (!withBrowser) return;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,11 +1,8 @@
-import fs from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { haveChromium, launchChromium } from '../support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MailCatcher, credentialsOf } from '../support/smtp.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
 
 describe.skipIf(!haveChromium && !process.env.CI)(
   `registration page in real Chromium${haveChromium ? '' : ' [chromium missing]'}`,
@@ -20,19 +17,7 @@ describe.skipIf(!haveChromium && !process.env.CI)(
         store: { kind: 'sqlite', databaseUrl: undefined },
         env: { SMTP_URL: mail.url },
       });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-          '--disable-quic',
-        ],
-      });
+      browser = await launchChromium();
     });
     afterAll(async () => {
       await browser?.close();
