@@ -128,7 +128,7 @@ export async function touchToken(db: Db, id: string, now: string): Promise<void>
 // The console's lists
 
 /** Newest first from after the cursor, one row more than a page: its presence says there is a next page. */
-const newestFirst = <T extends { where: any; orderBy: any; limit: any }>(
+export const newestFirst = <T extends { where: any; orderBy: any; limit: any }>(
   q: T,
   alias: string,
   cursor: Cursor | undefined,
@@ -190,12 +190,11 @@ export function findIntegration(db: Db, developerId: string, integrationId: stri
     .executeTakeFirst();
 }
 
-export function listEvents(
+/** The developer's events, matching the filter: the events list before its order and page (listEvents). */
+export function eventsOf(
   db: Db,
   developerId: string,
   filter: { status?: string | undefined; type?: string | undefined; applicationId?: string | undefined },
-  cursor: Cursor | undefined,
-  limit: number,
 ) {
   let q = db
     .selectFrom('events as e')
@@ -215,7 +214,17 @@ export function listEvents(
   if (filter.status) q = q.where('e.status', '=', filter.status as 'pending');
   if (filter.type) q = q.where('e.type', '=', filter.type);
   if (filter.applicationId) q = q.where('e.application_id', '=', filter.applicationId);
-  return newestFirst(q, 'e', cursor, limit).execute();
+  return q;
+}
+
+export function listEvents(
+  db: Db,
+  developerId: string,
+  filter: Parameters<typeof eventsOf>[2],
+  cursor: Cursor | undefined,
+  limit: number,
+) {
+  return newestFirst(eventsOf(db, developerId, filter), 'e', cursor, limit).execute();
 }
 
 export function findEvent(db: Db, developerId: string, eventId: string) {
@@ -239,13 +248,8 @@ export function listAttempts(db: Db, eventId: string) {
     .execute();
 }
 
-export function listUploads(
-  db: Db,
-  developerId: string,
-  filter: { status?: string | undefined },
-  cursor: Cursor | undefined,
-  limit: number,
-) {
+/** The developer's uploads, matching the filter: the uploads list before its order and page (listUploads). */
+export function uploadsOf(db: Db, developerId: string, filter: { status?: string | undefined }) {
   let q = db
     .selectFrom('uploads as u')
     .innerJoin('applications as a', 'a.id', 'u.application_id')
@@ -265,7 +269,17 @@ export function listUploads(
     ])
     .where('a.developer_id', '=', developerId);
   if (filter.status) q = q.where('u.status', '=', filter.status as 'valid');
-  return newestFirst(q, 'u', cursor, limit).execute();
+  return q;
+}
+
+export function listUploads(
+  db: Db,
+  developerId: string,
+  filter: { status?: string | undefined },
+  cursor: Cursor | undefined,
+  limit: number,
+) {
+  return newestFirst(uploadsOf(db, developerId, filter), 'u', cursor, limit).execute();
 }
 
 export function findUpload(db: Db, developerId: string, uploadId: string) {
