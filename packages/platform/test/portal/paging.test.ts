@@ -164,6 +164,13 @@ describeEachStore('the console pages through thousands of rows', (store) => {
     // Nothing was sent meanwhile: the seeded events wait, untried, their deliveries queued.
     const untried = expected.filter((e) => seeded.events.has(e.id) && e.status === 'pending' && e.attempts === 0);
     expect(untried).toHaveLength(EVENTS);
+    const queued = await db()
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('kind', '=', 'deliver-event')
+      .where('status', '=', 'queued')
+      .executeTakeFirstOrThrow();
+    expect(Number(queued.n)).toBeGreaterThanOrEqual(EVENTS);
 
     // Newest first, and pages break inside runs of one instant: the ID decides there, and nothing is lost.
     const createdAt = new Map(expected.map((e) => [e.id, e.created_at]));

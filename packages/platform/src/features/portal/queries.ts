@@ -127,7 +127,14 @@ export async function touchToken(db: Db, id: string, now: string): Promise<void>
 
 // The console's lists
 
-/** Newest first from after the cursor, one row more than a page: its presence says there is a next page. */
+/**
+ * Newest first from after the cursor, one row more than a page: its presence says there is a next page. The cursor
+ * is one row-value comparison, (created_at, id) < (…, …): both stores read it as a range of an index ending in
+ * (created_at, id) (events_application, uploads_application), where the same test written with OR is not one on
+ * PostgreSQL. SQLite reads each application's range newest first and stops once it holds a page, however deep the
+ * page; PostgreSQL reads the developer's rows after the cursor and sorts them, so no page costs more than the
+ * first, which reads them all (bench/portal.ts).
+ */
 export const newestFirst = <T extends { where: any; orderBy: any; limit: any }>(
   q: T,
   alias: string,
@@ -136,12 +143,7 @@ export const newestFirst = <T extends { where: any; orderBy: any; limit: any }>(
 ): T => {
   const [createdAt, id] = [`${alias}.created_at`, `${alias}.id`];
   const from = cursor
-    ? q.where((eb: any) =>
-        eb.or([
-          eb(createdAt, '<', cursor.createdAt),
-          eb.and([eb(createdAt, '=', cursor.createdAt), eb(id, '<', cursor.id)]),
-        ]),
-      )
+    ? q.where((eb: any) => eb(eb.refTuple(createdAt, id), '<', eb.tuple(cursor.createdAt, cursor.id)))
     : q;
   return from
     .orderBy(createdAt, 'desc')
@@ -250,11 +252,11 @@ export function listAttempts(db: Db, eventId: string) {
 
 /** The developer's uploads, matching the filter: the uploads list before its order and page (listUploads). */
 export function uploadsOf(db: Db, developerId: string, filter: { status?: string | undefined }) {
+  // The instance's name by a subquery, not a join: the uploads stay the innermost loop, read in order (newestFirst).
   let q = db
     .selectFrom('uploads as u')
     .innerJoin('applications as a', 'a.id', 'u.application_id')
-    .innerJoin('instances as n', 'n.id', 'u.instance_id')
-    .select([
+    .select((eb) => [
       'u.id',
       'u.type',
       'u.status',
@@ -265,7 +267,7 @@ export function uploadsOf(db: Db, developerId: string, filter: { status?: string
       'u.created_at',
       'u.updated_at',
       'a.name as application_name',
-      'n.name as instance_name',
+      eb.selectFrom('instances as n').select('n.name').whereRef('n.id', '=', 'u.instance_id').as('instance_name'),
     ])
     .where('a.developer_id', '=', developerId);
   if (filter.status) q = q.where('u.status', '=', filter.status as 'valid');
