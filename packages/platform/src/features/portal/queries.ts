@@ -127,8 +127,15 @@ export async function touchToken(db: Db, id: string, now: string): Promise<void>
 
 // The console's lists
 
-/** Newest first from after the cursor, one row more than a page: its presence says there is a next page. */
-const newestFirst = <T extends { where: any; orderBy: any; limit: any }>(
+/**
+ * Newest first from after the cursor, one row more than a page: its presence says there is a next page. The cursor
+ * is one row-value comparison, (created_at, id) < (…, …): both stores read it as a range of an index ending in
+ * (created_at, id) (events_application, uploads_application), where the same test written with OR is not one on
+ * PostgreSQL. SQLite reads each application's range newest first and stops once it holds a page, however deep the
+ * page; PostgreSQL reads the developer's rows after the cursor and sorts them, so no page costs more than the
+ * first, which reads them all (bench/portal.ts).
+ */
+export const newestFirst = <T extends { where: any; orderBy: any; limit: any }>(
   q: T,
   alias: string,
   cursor: Cursor | undefined,
@@ -136,12 +143,7 @@ const newestFirst = <T extends { where: any; orderBy: any; limit: any }>(
 ): T => {
   const [createdAt, id] = [`${alias}.created_at`, `${alias}.id`];
   const from = cursor
-    ? q.where((eb: any) =>
-        eb.or([
-          eb(createdAt, '<', cursor.createdAt),
-          eb.and([eb(createdAt, '=', cursor.createdAt), eb(id, '<', cursor.id)]),
-        ]),
-      )
+    ? q.where((eb: any) => eb(eb.refTuple(createdAt, id), '<', eb.tuple(cursor.createdAt, cursor.id)))
     : q;
   return from
     .orderBy(createdAt, 'desc')
@@ -190,12 +192,11 @@ export function findIntegration(db: Db, developerId: string, integrationId: stri
     .executeTakeFirst();
 }
 
-export function listEvents(
+/** The developer's events, matching the filter: the events list before its order and page (listEvents). */
+export function eventsOf(
   db: Db,
   developerId: string,
   filter: { status?: string | undefined; type?: string | undefined; applicationId?: string | undefined },
-  cursor: Cursor | undefined,
-  limit: number,
 ) {
   let q = db
     .selectFrom('events as e')
@@ -215,7 +216,17 @@ export function listEvents(
   if (filter.status) q = q.where('e.status', '=', filter.status as 'pending');
   if (filter.type) q = q.where('e.type', '=', filter.type);
   if (filter.applicationId) q = q.where('e.application_id', '=', filter.applicationId);
-  return newestFirst(q, 'e', cursor, limit).execute();
+  return q;
+}
+
+export function listEvents(
+  db: Db,
+  developerId: string,
+  filter: Parameters<typeof eventsOf>[2],
+  cursor: Cursor | undefined,
+  limit: number,
+) {
+  return newestFirst(eventsOf(db, developerId, filter), 'e', cursor, limit).execute();
 }
 
 export function findEvent(db: Db, developerId: string, eventId: string) {
@@ -239,18 +250,13 @@ export function listAttempts(db: Db, eventId: string) {
     .execute();
 }
 
-export function listUploads(
-  db: Db,
-  developerId: string,
-  filter: { status?: string | undefined },
-  cursor: Cursor | undefined,
-  limit: number,
-) {
+/** The developer's uploads, matching the filter: the uploads list before its order and page (listUploads). */
+export function uploadsOf(db: Db, developerId: string, filter: { status?: string | undefined }) {
+  // The instance's name by a subquery, not a join: the uploads stay the innermost loop, read in order (newestFirst).
   let q = db
     .selectFrom('uploads as u')
     .innerJoin('applications as a', 'a.id', 'u.application_id')
-    .innerJoin('instances as n', 'n.id', 'u.instance_id')
-    .select([
+    .select((eb) => [
       'u.id',
       'u.type',
       'u.status',
@@ -261,11 +267,21 @@ export function listUploads(
       'u.created_at',
       'u.updated_at',
       'a.name as application_name',
-      'n.name as instance_name',
+      eb.selectFrom('instances as n').select('n.name').whereRef('n.id', '=', 'u.instance_id').as('instance_name'),
     ])
     .where('a.developer_id', '=', developerId);
   if (filter.status) q = q.where('u.status', '=', filter.status as 'valid');
-  return newestFirst(q, 'u', cursor, limit).execute();
+  return q;
+}
+
+export function listUploads(
+  db: Db,
+  developerId: string,
+  filter: { status?: string | undefined },
+  cursor: Cursor | undefined,
+  limit: number,
+) {
+  return newestFirst(uploadsOf(db, developerId, filter), 'u', cursor, limit).execute();
 }
 
 export function findUpload(db: Db, developerId: string, uploadId: string) {

@@ -336,5 +336,19 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0010_events_paging': {
+      async up(db: Kysely<any>) {
+        // The console's events list pages by (created_at, id) within a developer's applications, as the uploads
+        // list does on uploads_application: the index ends in id too, so that the page's cursor is one range of it
+        // and each application's rows come in the list's order (bench/portal.ts). It replaces the index on
+        // (application_id, created_at), which it serves as well.
+        await db.schema.dropIndex('events_application').execute();
+        await db.schema
+          .createIndex('events_application')
+          .on('events')
+          .columns(['application_id', 'created_at', 'id'])
+          .execute();
+      },
+    },
   };
 }

@@ -32,6 +32,10 @@ export const csrfOf = (request: FastifyRequest): unknown => (request.body as For
 
 export const queryOf = (request: FastifyRequest) => request.query as Record<string, string | undefined>;
 
+/** The `after` of a Next page link: the (created_at, id) of the last row shown. */
+export const encodeCursor = (row: { created_at: string; id: string }) =>
+  Buffer.from(`${row.created_at}|${row.id}`).toString('base64url');
+
 export function decodeCursor(after: string | undefined): q.Cursor | undefined {
   if (!after || after.length > 200) return undefined;
   const [createdAt, id] = Buffer.from(after, 'base64url').toString('utf8').split('|');
@@ -44,8 +48,7 @@ export function paged<T extends { created_at: string; id: string }>(
 ): { rows: T[]; next: string | undefined } {
   if (rows.length <= PAGE_SIZE) return { rows, next: undefined };
   const page = rows.slice(0, PAGE_SIZE);
-  const last = page[page.length - 1]!;
-  return { rows: page, next: Buffer.from(`${last.created_at}|${last.id}`).toString('base64url') };
+  return { rows: page, next: encodeCursor(page[page.length - 1]!) };
 }
 
 export const notFound = () => new ProblemError(404, 'not-found', 'There is nothing here, or it is not yours.');
