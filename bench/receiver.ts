@@ -21,7 +21,8 @@ const server = http.createServer((req, res) => {
 });
 
 process.on('message', (m: { listen?: boolean; watch?: boolean; collect?: boolean }) => {
-  if (m.listen) server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port }));
+  // Every loopback address (127.0.0.0/8), so that applications can each have an endpoint (a host) of their own.
+  if (m.listen) server.listen(0, '0.0.0.0', () => process.send!({ port: (server.address() as AddressInfo).port }));
   if (m.watch !== undefined) watch = m.watch;
   if (m.collect) process.send!({ arrivals: arrivals.splice(0) });
 });

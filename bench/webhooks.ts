@@ -43,7 +43,14 @@ const fromReceiver = <T>(pick: (m: any) => T | undefined) =>
     child.on('message', on);
   });
 child.send({ listen: true });
-const receiverUrl = `http://127.0.0.1:${await fromReceiver((m) => m.port)}/hook`;
+const receiverPort = await fromReceiver<number>((m) => m.port);
+const receiverUrl = `http://127.0.0.1:${receiverPort}/hook`;
+// Each application's endpoint is a host of its own (a loopback address), as applications' receivers are: the
+// per-endpoint concurrency (WEBHOOK_ENDPOINT_CONCURRENCY) then bounds each, not the run. BENCH_HOSTS=1 puts every
+// application on one host, to see that bound.
+const HOSTS = Number(process.env.BENCH_HOSTS ?? APPLICATIONS);
+const endpointOf = (i: number) =>
+  `http://127.0.${1 + Math.floor((i % HOSTS) / 250)}.${1 + ((i % HOSTS) % 250)}:${receiverPort}/hook`;
 const now = epochMs;
 async function collect(): Promise<Map<string, number>> {
   child.send({ collect: true });
@@ -96,7 +103,7 @@ async function benchPlatform(label: string, databaseUrl?: string) {
           name: `Bench ${i}`,
           description: null,
           solution: 'ecommerce',
-          notification_url: receiverUrl,
+          notification_url: endpointOf(i),
           status: 'active',
           webhook_secret_sealed: secrets.seal(newWebhookSecret()),
           notification_gone_at: null,
