@@ -222,6 +222,10 @@ export class JobQueue {
     const until = new Date(now.getTime() + this.opts.leaseMs).toISOString();
     const at = now.toISOString();
     const lock = this.store.dialect === 'postgres' ? sql`for update skip locked` : sql``;
+    // The pick is a materialised CTE, run once. As `where seq in (select … limit n for update skip locked)`,
+    // PostgreSQL may plan it as the inner side of a nested loop and run it again for each row of jobs; each run
+    // skips the rows the update has already changed and picks the next n, so that the update took every due job
+    // whatever the limit (seen on a near-empty jobs table, whose statistics make that plan the cheapest).
     const { rows } = await sql<{
       seq: number | string;
       kind: string;
@@ -229,14 +233,15 @@ export class JobQueue {
       payload: string;
       attempts: number;
     }>`
-      update jobs set locked_by = ${this.#worker}, locked_until = ${until}, attempts = attempts + 1
-      where seq in (
+      with picked as materialized (
         select j.seq from jobs j
         where j.status = 'queued' and j.ready = 1 and j.run_at <= ${at}
           and (j.locked_until is null or j.locked_until < ${at})
         order by j.run_at, j.seq
         limit ${limit}
         ${lock})
+      update jobs set locked_by = ${this.#worker}, locked_until = ${until}, attempts = attempts + 1
+      where seq in (select seq from picked)
       returning seq, kind, key, payload, attempts`.execute(this.store.db);
     return rows.map((r) => ({ ...r, seq: Number(r.seq), payload: JSON.parse(r.payload) as unknown }));
   }
