@@ -77,7 +77,7 @@ export class JobQueue {
   ): Promise<void> {
     const now = this.#clock.date().toISOString();
     const key = opts.key ?? null;
-    if (key !== null) await this.store.lock(tx, `job-key:${key}`);
+    if (key !== null) await this.lockKey(tx, key);
     // Ready unless jobs of the same key are queued ahead of it.
     const ready =
       key === null
@@ -91,6 +91,14 @@ export class JobQueue {
     // After the caller's commit: on SQLite the claim queues behind the transaction on the one connection; on
     // PostgreSQL an early claim may miss the job, and the NOTIFY sent at commit wakes the worker again.
     setImmediate(() => this.wake());
+  }
+
+  /**
+   * Serialises, until the end of `tx`, the transactions that queue jobs of `key` (enqueue takes it too): what a
+   * caller does after it happens in the order of the key's jobs, whichever process does it.
+   */
+  async lockKey(tx: Db, key: string): Promise<void> {
+    await this.store.lock(tx, `job-key:${key}`);
   }
 
   /**
