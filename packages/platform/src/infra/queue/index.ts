@@ -13,6 +13,16 @@ export type { Job, JobDefinition, JobHandler, JobOutcome, JobRegistration, Paylo
 
 type Settlement = { job: Job; outcome: JobOutcome; resolve: () => void };
 
+/** A job this process holds while it does the work the job would undo (JobQueue.hold). */
+export interface HeldJob {
+  /** Deletes the job in `tx`, which makes the work permanent; throws (so that `tx` rolls back) if it was taken over. */
+  end(tx: Db): Promise<void>;
+  /** Deletes the job now: the work undid itself. */
+  drop(): Promise<void>;
+  /** Lets any process run the job now. */
+  release(): Promise<void>;
+}
+
 export interface QueueOptions {
   /** Jobs run at once by this process. */
   concurrency: number;
@@ -91,6 +101,59 @@ export class JobQueue {
     // After the caller's commit: on SQLite the claim queues behind the transaction on the one connection; on
     // PostgreSQL an early claim may miss the job, and the NOTIFY sent at commit wakes the worker again.
     setImmediate(() => this.wake());
+  }
+
+  /**
+   * Queues a job that this process holds from the start, for work it does itself outside the queue: the job is what
+   * undoes that work should the process die before it is done. Inserted (and committed) already leased to this
+   * process, its lease kept up while the work goes on, it is run by no one while this process lives; the work ends
+   * it with end(tx) in the transaction that makes it permanent, or with drop() once it undid itself. If the process
+   * dies, the lease ends (at once when a process starts again on the same host) and any process runs the job.
+   */
+  async hold<S extends TSchema>(definition: JobDefinition<S>, payload: Static<S>): Promise<HeldJob> {
+    const now = this.#clock.now();
+    const row = await this.store.db
+      .insertInto('jobs')
+      .values({
+        kind: definition.kind,
+        key: null,
+        payload: JSON.stringify(payload),
+        status: 'queued',
+        ready: 1,
+        run_at: new Date(now).toISOString(),
+        attempts: 0,
+        locked_by: this.#worker,
+        locked_until: new Date(now + this.opts.leaseMs).toISOString(),
+        created_at: new Date(now).toISOString(),
+      })
+      .returning('seq')
+      .executeTakeFirstOrThrow();
+    const job = { seq: Number(row.seq), kind: definition.kind };
+    const heartbeat = setInterval(() => void this.#extendLease(job), this.opts.leaseMs / 3);
+    heartbeat.unref();
+    const mine = (db: Db) =>
+      db.deleteFrom('jobs').where('seq', '=', job.seq).where('locked_by', '=', this.#worker).executeTakeFirst();
+    return {
+      end: async (tx) => {
+        clearInterval(heartbeat);
+        if (Number((await mine(tx)).numDeletedRows) === 0)
+          throw new Error(`held job ${job.seq} (${job.kind}) was taken over when its lease ended`);
+      },
+      drop: async () => {
+        clearInterval(heartbeat);
+        await mine(this.store.db);
+      },
+      release: async () => {
+        clearInterval(heartbeat);
+        await this.store.db
+          .updateTable('jobs')
+          .set({ locked_by: null, locked_until: null })
+          .where('seq', '=', job.seq)
+          .where('locked_by', '=', this.#worker)
+          .execute();
+        this.wake();
+      },
+    };
   }
 
   /**
@@ -292,7 +355,7 @@ export class JobQueue {
     };
   }
 
-  async #extendLease(job: Job): Promise<void> {
+  async #extendLease(job: Pick<Job, 'seq' | 'kind'>): Promise<void> {
     const until = new Date(this.#clock.now() + this.opts.leaseMs).toISOString();
     await this.store.db
       .updateTable('jobs')
