@@ -232,6 +232,20 @@ export class JobQueue {
     await this.#unlisten?.();
   }
 
+  /**
+   * Hands back at once every job this process holds (claimed or held), for another process to take: the process is
+   * about to exit without finishing them (its stop took too long). Without it they would wait for their leases.
+   */
+  async abandon(): Promise<number> {
+    this.#stopping = true;
+    const released = await this.store.db
+      .updateTable('jobs')
+      .set({ locked_by: null, locked_until: null })
+      .where('locked_by', '=', this.#worker)
+      .executeTakeFirst();
+    return Number(released.numUpdatedRows);
+  }
+
   async #run(): Promise<void> {
     while (!this.#stopping) {
       await new Promise((r) => setImmediate(r)); // wake-ups of one tick make one claim
