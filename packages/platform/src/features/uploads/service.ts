@@ -111,14 +111,12 @@ export class Uploads {
         headers.idempotencyKey &&
         (await q.findByIdempotencyKey(this.d.db, principal.integrationId, headers.idempotencyKey));
       if (earlier) {
-        await stored.abort();
-        await guard.discarded();
+        await stored.abort().finally(() => guard.discarded());
         return this.#replay(earlier, sha256);
       }
       await stored.commit();
     } catch (error) {
-      await stored.abort();
-      await guard.discarded();
+      await stored.abort().finally(() => guard.discarded());
       throw error;
     }
     const at = this.#now();

@@ -23,7 +23,10 @@ export async function deleteBlobsLater(tx: Db, queue: JobQueue, keys: Iterable<s
 export interface BlobGuard {
   /** In the transaction that commits the record referring to the blobs (which rolls back if the guard was lost). */
   kept(tx: Db): Promise<void>;
-  /** The writer gave up: the blobs are removed now, or by the guard's job if that fails. */
+  /**
+   * The writer gave up: the blobs are removed now, or by the guard's job if that fails; not if the record's
+   * transaction committed after all (the writer saw an error at commit): then they are the record's. Never throws.
+   */
   discarded(): Promise<void>;
 }
 
@@ -41,6 +44,7 @@ export async function guardBlobs(queue: JobQueue, blobs: BlobStore, keys: string
     kept: (tx) => held.end(tx),
     async discarded() {
       try {
+        if (!(await held.holds())) return; // kept after all, or taken over: the job checks the records itself
         for (const key of keys) await blobs.delete(key);
         await held.drop();
       } catch {

@@ -17,6 +17,11 @@ type Settlement = { job: Job; outcome: JobOutcome; resolve: () => void };
 export interface HeldJob {
   /** Deletes the job in `tx`, which makes the work permanent; throws (so that `tx` rolls back) if it was taken over. */
   end(tx: Db): Promise<void>;
+  /**
+   * Whether this process still holds the job: not if end(tx) committed (though its caller may have seen an error,
+   * a connection lost at commit), nor if it was taken over. Not held: the lease is no longer kept up.
+   */
+  holds(): Promise<boolean>;
   /** Deletes the job now: the work undid itself. */
   drop(): Promise<void>;
   /** Lets any process run the job now. */
@@ -138,6 +143,16 @@ export class JobQueue {
         clearInterval(heartbeat);
         if (Number((await mine(tx)).numDeletedRows) === 0)
           throw new Error(`held job ${job.seq} (${job.kind}) was taken over when its lease ended`);
+      },
+      holds: async () => {
+        const row = await this.store.db
+          .selectFrom('jobs')
+          .select('seq')
+          .where('seq', '=', job.seq)
+          .where('locked_by', '=', this.#worker)
+          .executeTakeFirst();
+        if (!row) clearInterval(heartbeat);
+        return row !== undefined;
       },
       drop: async () => {
         clearInterval(heartbeat);
