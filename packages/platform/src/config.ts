@@ -47,6 +47,8 @@ export interface Config {
   quotas: { uploadBytesPerIntegration: number; scopeFileBytesPerInstance: number };
   /** Seconds an invalid upload's body is kept (for a look at what was sent) before it is removed; its tracking stays. */
   invalidUploadRetention: number;
+  /** Seconds a stop (SIGTERM) waits for requests in flight and jobs in hand before the process exits anyway (1). */
+  shutdownGrace: number;
   /** Not from the environment: fixed by the contract or by design, adjustable by tests and benchmarks. */
   registrationTtl: number;
   captchaMaxNumber: number;
@@ -199,6 +201,7 @@ export function loadConfig(env: Env = process.env): Config {
       scopeFileBytesPerInstance: int('SCOPE_FILE_QUOTA_BYTES', 10 * GiB, 1, Number.MAX_SAFE_INTEGER),
     },
     invalidUploadRetention: int('INVALID_UPLOAD_RETENTION', 3600, 0, 30 * DAY),
+    shutdownGrace: int('SHUTDOWN_GRACE', 10, 1, DAY),
     registrationTtl: DAY,
     captchaMaxNumber: 100_000,
     webhookTimeoutMs: 15_000,

@@ -12,17 +12,24 @@ try {
 }
 
 const log = createLogger(config.logLevel);
+const grace = config.shutdownGrace;
 let running: RunningPlatform | undefined;
 let stopSignal: NodeJS.Signals | undefined;
 
 function stop(): void {
   if (!running || !stopSignal) return; // a signal during start stops the platform once it is up
   log.info({ signal: stopSignal }, 'stopping');
-  // Requests in flight may finish; a client that holds a connection open does not hold the process.
+  // Requests in flight and jobs in hand may finish, for SHUTDOWN_GRACE; a client that holds an idle connection
+  // open does not hold the process. Past it, the jobs still in hand go back to the queue at once (rather than
+  // when their leases end), for another process to take, and the process exits.
+  const platform = running.platform;
   setTimeout(() => {
-    log.warn('requests still open after 10 s; exiting');
-    process.exit(1);
-  }, 10_000).unref();
+    log.warn(`still busy after ${grace} s (SHUTDOWN_GRACE): exiting, jobs in hand handed back`);
+    const handedBack = platform.queue.abandon().catch((error: unknown) => {
+      log.warn({ err: error }, 'jobs in hand not handed back: they return when their leases end');
+    });
+    void Promise.race([handedBack, new Promise((r) => setTimeout(r, 2_000))]).finally(() => process.exit(1));
+  }, grace * 1000).unref();
   running.stop().then(
     () => process.exit(0),
     (error) => {

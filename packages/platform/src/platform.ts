@@ -139,11 +139,14 @@ export async function createPlatform(config: Config, log: Logger, opts: { clock?
     developerToken: developerTokenAuth((token) => portal.checkToken(token)),
     apiKey: apiKeyAuth((key) => apikeys.check(key), 7 * 86_400_000),
   };
+  /** Which of these blob keys a record refers to: the sweep and the guard of a write keep those. */
+  const referencedKeys = async (keys: string[]) =>
+    new Set([...(await files.referencedKeys(keys)), ...(await uploads.referencedKeys(keys))]);
   metrics.gauge('cc_uploads', 'Uploads, by status', ['status'], () => uploads.countByStatus());
   queue.register(
     ...consent.jobs,
     ...apikeys.jobs,
-    ...blobJobs(blobs),
+    ...blobJobs(blobs, referencedKeys),
     ...uploads.jobs,
     ...retention.jobs,
     ...mailJobs(mailer, secrets),
@@ -184,9 +187,7 @@ export async function createPlatform(config: Config, log: Logger, opts: { clock?
           );
         });
       }
-      const swept = await blobs.sweep(
-        async (keys) => new Set([...(await files.referencedKeys(keys)), ...(await uploads.referencedKeys(keys))]),
-      );
+      const swept = await blobs.sweep(referencedKeys);
       if (swept > 0) log.warn({ swept }, 'removed files a crash left behind');
       await credentials.start();
       await inbox.start();

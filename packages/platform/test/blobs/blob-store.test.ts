@@ -47,6 +47,19 @@ async function leftovers(t: TestBlobs): Promise<{ objects: string[]; unfinished:
   return { objects, unfinished: tmp.length };
 }
 
+/** A writer in a process of its own, SIGKILLed once it has written 11 MiB of `key` (more than two S3 parts). */
+async function killedWriter(t: TestBlobs, key: string): Promise<void> {
+  const child = fork(new URL('./crash-writer.ts', import.meta.url), {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, CRASH_WRITER: JSON.stringify({ dataDir: t.dataDir, s3: t.s3, key, bytes: 11 * MiB }) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise((resolve) => child.once('message', resolve));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
 describeEachBlobStore('blob store', (t) => {
   const blobs = () => (store ??= openBlobs(t, { staleMultipartMs: 0 }));
   let store: BlobStore | undefined;
@@ -106,18 +119,7 @@ describeEachBlobStore('blob store', (t) => {
   });
 
   it('sweeps what a killed writer left: its temporary file or its multipart upload', async () => {
-    const child = fork(new URL('./crash-writer.ts', import.meta.url), {
-      execArgv: ['--import', 'tsx'],
-      env: {
-        ...process.env,
-        CRASH_WRITER: JSON.stringify({ dataDir: t.dataDir, s3: t.s3, key: 'a/crashed.json', bytes: 11 * MiB }),
-      },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    await new Promise((resolve) => child.once('message', resolve));
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    await killedWriter(t, 'a/crashed.json');
     expect((await leftovers(t)).unfinished).toBeGreaterThan(0);
 
     expect(await blobs().sweep(async (keys) => new Set(keys))).toBeGreaterThan(0);
@@ -126,6 +128,20 @@ describeEachBlobStore('blob store', (t) => {
     expect(after.objects).not.toContain('a/crashed.json');
     // Referenced blobs stay.
     expect(await blobs().size('a/small.json')).toBeGreaterThan(0);
+  });
+
+  it('discards a blob with what a killed writer left of it, whatever its age', async () => {
+    await killedWriter(t, 'b/crashed.json');
+    expect((await leftovers(t)).unfinished).toBeGreaterThan(0);
+    await (await write(blobs(), 'b/written.json', Buffer.from('[]'))).commit();
+    await (await write(blobs(), 'b/kept.json', Buffer.from('[]'))).commit();
+
+    await blobs().discard('b/crashed.json');
+    await blobs().discard('b/written.json');
+    await blobs().discard('b/never.json'); // nothing there: no complaint
+    const after = await leftovers(t);
+    expect(after.unfinished).toBe(0);
+    expect(after.objects.filter((k) => k.startsWith('b/'))).toEqual(['b/kept.json']);
   });
 
   it('answers ping', async () => {

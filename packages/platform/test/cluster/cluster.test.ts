@@ -3,23 +3,24 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_S3, createBucket, testS3Client } from '../support/blobs.js';
 import { asInstance, integrate, provisionInstance, withKey } from '../support/consent.js';
-import { registerApplication } from '../support/onboarding.js';
+import { registerApplication, type RegisteredApplication } from '../support/onboarding.js';
 import { order, orderResult } from '../support/orders.js';
 import { apiClient, freePort } from '../support/platform.js';
 import { built, runPlatform, waitUp, type PlatformProcess } from '../support/process.js';
-import { Receiver } from '../support/receiver.js';
+import { Receiver, verify } from '../support/receiver.js';
 import { MailCatcher } from '../support/smtp.js';
 import { createDatabase } from '../support/stores.js';
 
 /**
  * Three platform processes behind HAProxy, on one PostgreSQL and one radosgw bucket: the journey under a steady
  * mixed load, one process SIGKILLed mid-load and restarted, another stopped gracefully; then everything accepted
- * is there and intact, every event delivered in order per integration, nothing stuck, nothing orphaned.
+ * is there and intact, every event delivered in order per integration (one in ten is refused once, and delivered
+ * again under the same webhook-id), nothing stuck, nothing orphaned.
  */
 const haproxy = spawnSync('haproxy', ['-v']).status === 0;
 // Run when TEST_CLUSTER=1 (it takes minutes: three cold starts, a kill, a restart, a graceful stop).
@@ -35,6 +36,7 @@ const why = [
   .join(', ');
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+const refusedFirst = (id: string) => createHash('sha256').update(id).digest()[0]! % 10 === 0;
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const now = '2026-11-28T10:00:00.000Z';
 const products = (n: number, v: number) =>
@@ -89,8 +91,10 @@ describe.skipIf(!ready)(`a cluster of three behind HAProxy${ready ? '' : ` [${wh
       ADMIN_TOKEN,
       SMTP_URL: mail.url,
       ALLOW_INSECURE_NOTIFICATION_URLS: 'true',
-      WEBHOOK_RETRY_SCHEDULE: '0,1,1,1,1,1,1,1,1,1,1,1',
+      WEBHOOK_RETRY_SCHEDULE: '0,0,1,1,1,1,1,1,1,1,1,1', // a refused delivery is tried again at once
       UPLOAD_LEASE: '5',
+      // Time enough for a graceful stop under load on a busy machine (requests in flight and jobs in hand finish).
+      SHUTDOWN_GRACE: '60',
       LOG_LEVEL: 'warn',
     });
     const cfg = path.join(dir, 'haproxy.cfg');
@@ -118,6 +122,8 @@ describe.skipIf(!ready)(`a cluster of three behind HAProxy${ready ? '' : ` [${wh
       ].join('\n') + '\n',
     );
     proxy = spawn('haproxy', ['-f', cfg, '-db'], { stdio: 'ignore' });
+    // One event in ten is refused on its first attempt: each is delivered again, by whichever process claims it.
+    receiver.behaviour = ({ id, attempt }) => ({ status: attempt === 1 && refusedFirst(id) ? 503 : 204 });
     await Promise.all([0, 1, 2].map(start)); // all at once: migrations and sweeps race
   }, 300_000);
 
@@ -141,11 +147,16 @@ describe.skipIf(!ready)(`a cluster of three behind HAProxy${ready ? '' : ` [${wh
 
     // The journey, through the proxy: instances, registered applications, consent, keys.
     const INTEGRATIONS = 3;
-    const parties: Array<{ instanceKey: string; apikey: string; integrationId: string }> = [];
+    const parties: Array<{ instanceKey: string; apikey: string; integrationId: string; app: RegisteredApplication }> =
+      [];
     for (let i = 0; i < INTEGRATIONS; i++) {
       const instance = await provisionInstance(platform, `Company ${i}`);
       const app = await registerApplication(url, mail, { notificationUrl: receiver.url(`/hook/${i}`) });
-      parties.push({ instanceKey: instance.instanceKey, ...(await integrate(platform, app, instance.instanceKey)) });
+      parties.push({
+        instanceKey: instance.instanceKey,
+        app,
+        ...(await integrate(platform, app, instance.instanceKey)),
+      });
     }
 
     // A steady mixed load until told to stop: scope files from instances, uploads from applications, processed by
@@ -230,14 +241,12 @@ describe.skipIf(!ready)(`a cluster of three behind HAProxy${ready ? '' : ` [${wh
     await procs[0]!.exited;
     await loadFor(3_000);
     await start(0);
-    // Another stopped gracefully: its jobs and long polls drain, it exits 0.
+    // Another stopped gracefully: its requests, long polls and jobs drain, it exits 0 (within SHUTDOWN_GRACE).
+    const stopAt = Date.now();
     procs[1]!.child.kill('SIGTERM');
     const code = await procs[1]!.exited;
-    // 0 once its requests, long polls and jobs are done; 1 when requests were still open after the 10 s main.ts
-    // allows (seen only with this machine at a load of ~25: then the rest of this test shows nothing was lost).
-    expect(code === 0 || procs[1]!.out().includes('requests still open after 10 s'), procs[1]!.out().slice(-3000)).toBe(
-      true,
-    );
+    const stopMs = Date.now() - stopAt;
+    expect(code, procs[1]!.out().slice(-3000)).toBe(0);
     await loadFor(3_000);
     stopping = true;
     await Promise.race([
@@ -293,6 +302,24 @@ describe.skipIf(!ready)(`a cluster of three behind HAProxy${ready ? '' : ` [${wh
         if (r.status < 300 && !firstReceipt.has(r.id)) firstReceipt.set(r.id, i);
       });
       for (const e of events) expect(firstReceipt.has(e.id), e.id).toBe(true);
+      // Every request carried the id of an event, the same on each attempt: a redelivery is the same event, signed.
+      const known = new Set(events.map((e) => e.id));
+      const bodies = new Map<string, string>();
+      for (const r of receiver.requests) {
+        expect(known.has(r.id), r.id).toBe(true);
+        expect(bodies.get(r.id) ?? r.body, r.id).toBe(r.body);
+        bodies.set(r.id, r.body);
+        verify(parties[Number(r.path.split('/').pop())]!.app.webhookSecret, r);
+      }
+      const redelivered = new Set(
+        receiver.requests.filter((r, i) => receiver.requests.findIndex((q) => q.id === r.id) !== i).map((r) => r.id),
+      );
+      expect(redelivered.size).toBeGreaterThan(0);
+      console.log(
+        `cluster: ${scopeFiles.size} scope files and ${uploads.size} uploads accepted, ${events.length} events in ` +
+          `${receiver.requests.length} webhook requests (${redelivered.size} events redelivered), ` +
+          `${errors.length} client requests cut off; the graceful stop took ${stopMs} ms`,
+      );
       const byIntegration = new Map<string, string[]>();
       for (const e of events)
         byIntegration.set(e.integration_id ?? e.application_id, [
@@ -329,6 +356,8 @@ describe.skipIf(!ready)(`a cluster of three behind HAProxy${ready ? '' : ` [${wh
           { timeout: 30_000 },
         )
         .toEqual([]);
+      const unfinished = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket.bucket }));
+      expect(unfinished.Uploads ?? []).toEqual([]);
       s3.destroy();
     } finally {
       await client.end();

@@ -3,14 +3,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
+import pg from 'pg';
 import { Type } from 'typebox';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TestClock } from '../../src/infra/clock.js';
 import { createLogger } from '../../src/infra/log.js';
 import { JobQueue, defineJob, defineRecurring, type JobHandler, type JobOutcome } from '../../src/infra/queue/index.js';
 import { openStore, type Store } from '../../src/infra/store/index.js';
 import { built } from '../support/process.js';
-import { describeEachStore } from '../support/stores.js';
+import { createDatabase, describeEachStore } from '../support/stores.js';
 
 const WORKER = fileURLToPath(new URL('../support/queue-worker.mjs', import.meta.url));
 const TASK = defineJob('test-task', Type.Object({ n: Type.Integer() }));
@@ -266,5 +268,54 @@ describeEachStore('job queue', (testStore) => {
     expect(await queued(a.store)).toBe(1);
     expect(overlap).toBe(false);
     expect((await rows(a.store)).filter((r) => r.status !== 'queued')).toEqual([]);
+  });
+});
+
+/**
+ * The claim takes at most as many jobs as there are free slots, whatever plan PostgreSQL picks. Found by this
+ * file on a loaded machine (seven jobs running with a concurrency of three): `where seq in (select … limit n
+ * for update skip locked)` planned as a nested loop ran the pick once per row of jobs, each time skipping the
+ * rows already updated, and so claimed them all. The planner settings below make that plan the only one.
+ */
+describe.skipIf(!process.env.TEST_DATABASE_URL)('job claims on PostgreSQL, whatever the plan', () => {
+  let db: { url: string; drop(): Promise<void> };
+  let store: Store | undefined;
+  let q: JobQueue | undefined;
+  const gate = released();
+  beforeAll(async () => {
+    db = await createDatabase(process.env.TEST_DATABASE_URL!);
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      const name = new URL(db.url).pathname.slice(1);
+      for (const setting of ['enable_hashjoin', 'enable_mergejoin', 'enable_material', 'enable_hashagg', 'enable_sort'])
+        await admin.query(`alter database ${name} set ${setting} = off`);
+    } finally {
+      await admin.end();
+    }
+  });
+  afterAll(async () => {
+    gate.release();
+    await q?.stop();
+    await store?.close();
+    await db?.drop();
+  });
+
+  it('claims no more jobs than it has free slots', async () => {
+    store = await openStore({ databaseUrl: db.url, dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'cc-queue-')) });
+    await sql`analyze jobs`.execute(store.db); // statistics of an empty table: the nested loop looks cheapest
+    let running = 0;
+    q = new JobQueue(store, createLogger('fatal'), { concurrency: 3, pollMs: 100, leaseMs: 30_000 });
+    q.handle(TASK, async () => {
+      running++;
+      await gate.promise;
+    });
+    for (let n = 0; n < 7; n++) await store.db.transaction().execute((tx) => q!.enqueue(tx, TASK, { n }));
+    await q.start();
+    await expect.poll(() => running).toBe(3);
+    await new Promise((r) => setTimeout(r, 300)); // room for a claim too many to show
+    expect(running).toBe(3);
+    const claimed = await store.db.selectFrom('jobs').select('seq').where('locked_by', 'is not', null).execute();
+    expect(claimed).toHaveLength(3);
   });
 });

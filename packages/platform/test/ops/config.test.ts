@@ -21,6 +21,7 @@ describe('configuration from the environment', () => {
       apikeyTtl: 90 * 86400,
       apikeyGrace: 86400,
       uploadLease: 600,
+      shutdownGrace: 10,
     });
   });
 
@@ -46,6 +47,7 @@ describe('configuration from the environment', () => {
       APIKEY_TTL: '3600',
       APIKEY_GRACE: '0',
       UPLOAD_LEASE: '30',
+      SHUTDOWN_GRACE: '45',
     });
     expect(c).toMatchObject({
       port: 9000,
@@ -69,6 +71,7 @@ describe('configuration from the environment', () => {
       apikeyTtl: 3600,
       apikeyGrace: 0,
       uploadLease: 30,
+      shutdownGrace: 45,
     });
     expect(c.secretsKey?.toString('hex')).toBe('ab'.repeat(32));
     expect(loadConfig({ SECRETS_KEY: Buffer.alloc(32, 7).toString('base64') }).secretsKey).toEqual(Buffer.alloc(32, 7));
@@ -90,6 +93,7 @@ describe('configuration from the environment', () => {
     [{ APIKEY_TTL: '0' }, 'APIKEY_TTL'],
     [{ APIKEY_GRACE: '1.5' }, 'APIKEY_GRACE'],
     [{ UPLOAD_LEASE: 'ten' }, 'UPLOAD_LEASE'],
+    [{ SHUTDOWN_GRACE: '0' }, 'SHUTDOWN_GRACE'],
   ];
   for (const [env, variable] of bad) {
     it(`stops on a bad ${variable} with a message naming it`, () => {

@@ -1,9 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import SQLite from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerApplication, sendTestEvent } from '../support/onboarding.js';
 import { freePort } from '../support/platform.js';
 import { built, runPlatform as run, waitUp } from '../support/process.js';
+import { Receiver } from '../support/receiver.js';
+import { MailCatcher } from '../support/smtp.js';
 
 describe.skipIf(!built)('the platform process', () => {
   it('refuses to start on a bad variable, naming it', async () => {
@@ -101,4 +105,68 @@ describe.skipIf(!built)('the platform process', () => {
     expect(p.out()).not.toContain(secret!);
     expect(p.out()).not.toContain(registrationUrl.split('/').pop()!);
   });
+});
+
+describe.skipIf(!built)('SIGTERM with a job in hand', () => {
+  let mail: MailCatcher;
+  let receiver: Receiver;
+  beforeAll(async () => {
+    [mail, receiver] = await Promise.all([new MailCatcher().start(), new Receiver().start()]);
+  });
+  afterAll(async () => {
+    await Promise.allSettled([mail?.stop(), receiver?.stop()]);
+  });
+
+  /** A platform with SHUTDOWN_GRACE `grace`, stopped while a delivery (to /<grace>) is on its way; its exit code. */
+  async function stopDuringDelivery(grace: number) {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-proc-'));
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const p = run({
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      ADMIN_TOKEN: 'x'.repeat(32),
+      SMTP_URL: mail.url,
+      ALLOW_INSECURE_NOTIFICATION_URLS: 'true',
+      SHUTDOWN_GRACE: String(grace),
+    });
+    await waitUp(url, p);
+    const app = await registerApplication(url, mail, { notificationUrl: receiver.url(`/${grace}`) });
+    const eventId = await sendTestEvent(url, app);
+    await receiver.waitFor((r) => r.requests.some((d) => d.id === eventId));
+    const at = Date.now();
+    p.child.kill('SIGTERM');
+    const code = await p.exited;
+    const db = new SQLite(path.join(dataDir, 'connected-cloud.db'));
+    try {
+      return {
+        code,
+        ms: Date.now() - at,
+        out: p.out(),
+        event: db.prepare('select status from events where id = ?').get(eventId) as { status: string },
+        jobs: db.prepare(`select locked_by, locked_until from jobs where kind = 'deliver-event'`).all(),
+      };
+    } finally {
+      db.close();
+    }
+  }
+
+  it('lets the job finish for as long as SHUTDOWN_GRACE allows (here beyond 10 s), then exits 0', async () => {
+    receiver.behaviour = ({ path: p }) => ({ status: 204, delayMs: p === '/30' ? 11_000 : 0 });
+    const stopped = await stopDuringDelivery(30);
+    expect(stopped.code, stopped.out).toBe(0);
+    expect(stopped.ms).toBeGreaterThan(10_000); // the receiver answered after 11 s
+    expect(stopped.event.status).toBe('delivered');
+    expect(stopped.jobs).toEqual([]);
+  }, 90_000);
+
+  it('exits 1 when SHUTDOWN_GRACE is over, handing the job back for another process at once', async () => {
+    receiver.behaviour = ({ path: p }) => (p === '/1' ? 'hang' : { status: 204 });
+    const stopped = await stopDuringDelivery(1);
+    expect(stopped.code, stopped.out).toBe(1);
+    expect(stopped.ms).toBeLessThan(10_000);
+    expect(stopped.out).toContain('still busy after 1 s (SHUTDOWN_GRACE)');
+    expect(stopped.event.status).toBe('pending');
+    expect(stopped.jobs).toEqual([{ locked_by: null, locked_until: null }]); // not held until its lease ends
+  }, 60_000);
 });

@@ -5,7 +5,7 @@ import { defineJob, type JobQueue } from '../../infra/queue/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
 import { newId } from '../../infra/secrets/random.js';
 import type { Db } from '../../infra/store/index.js';
-import { insertEvent } from './queries.js';
+import { insertEvent, latestEventAt } from './queries.js';
 
 /** Job payload: the event, and the attempt that starts this series (a resend starts the schedule over). */
 export const DELIVER_EVENT = defineJob(
@@ -52,7 +52,13 @@ export class EventOutbox {
     event: { applicationId: string; integrationId?: string | null; type: T; data: EventDataOf<T> },
   ): Promise<string> {
     const id = newId('evt');
-    const createdAt = this.clock.date().toISOString();
+    // The key's lock first, then the time: an event's time is later than that of every event queued before it on
+    // its key (by this process or another, whose clock may be behind), so that the order of `timestamp` and of the
+    // event log is the order of delivery. Without it, a transaction that read the clock first could queue last.
+    await this.queue.lockKey(tx, keyOf(event));
+    const latest = await latestEventAt(tx, event);
+    const now = this.clock.now();
+    const createdAt = new Date(latest === undefined ? now : Math.max(now, Date.parse(latest) + 1)).toISOString();
     const body = JSON.stringify({ type: event.type, timestamp: createdAt, data: event.data });
     await insertEvent(tx, {
       id,
@@ -81,6 +87,11 @@ export class EventOutbox {
     firstAttempt: number,
   ) {
     const payload: DeliverEventJob = { eventId: event.id, firstAttempt };
-    await this.queue.enqueue(tx, DELIVER_EVENT, payload, { key: event.integrationId ?? `app:${event.applicationId}` });
+    await this.queue.enqueue(tx, DELIVER_EVENT, payload, { key: keyOf(event) });
   }
+}
+
+/** The queue key of an event's deliveries: its integration, or for an event outside one, its application. */
+function keyOf(event: { applicationId: string; integrationId?: string | null }): string {
+  return event.integrationId ?? `app:${event.applicationId}`;
 }

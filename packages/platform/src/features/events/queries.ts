@@ -5,6 +5,23 @@ export async function insertEvent(tx: Db, row: EventsTable): Promise<void> {
   await tx.insertInto('events').values(row).execute();
 }
 
+/**
+ * The time of the latest event on an event's queue key: of its integration's; for an event outside an integration,
+ * of any of its application's (later than or equal to the latest of those outside one, and read off an index).
+ */
+export async function latestEventAt(
+  tx: Db,
+  event: { applicationId: string; integrationId?: string | null },
+): Promise<string | undefined> {
+  const query = tx.selectFrom('events').select((eb) => eb.fn.max('created_at').as('latest'));
+  const row = await (
+    event.integrationId
+      ? query.where('integration_id', '=', event.integrationId)
+      : query.where('application_id', '=', event.applicationId)
+  ).executeTakeFirst();
+  return row?.latest ?? undefined;
+}
+
 /** Events with what delivering them needs: the application's URL, sealed secret and whether the URL is gone. */
 export function findForDelivery(db: Db, eventIds: readonly string[]) {
   return db

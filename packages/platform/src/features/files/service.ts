@@ -3,11 +3,11 @@ import type { ScopeFile } from '@connected-cloud/contract';
 import type { Config } from '../../config.js';
 import type { Clock } from '../../infra/clock.js';
 import type { BlobStore } from '../../infra/blobs/index.js';
-import { deleteBlobsLater } from '../../infra/blobs/jobs.js';
+import { deleteBlobsLater, guardBlobs } from '../../infra/blobs/jobs.js';
 import type { InstancePrincipal, IntegrationPrincipal } from '../../infra/http/auth.js';
 import { notFound } from '../../infra/http/problem.js';
 import type { Stored } from '../../infra/http/streaming.js';
-import { ingestJsonArray } from '../../infra/ingest/index.js';
+import { ingestJsonArray, type Ingested } from '../../infra/ingest/index.js';
 import { indexKeyOf, indexedKeyOf } from '../../infra/ingest/record-index.js';
 import type { JobQueue } from '../../infra/queue/index.js';
 import { newId } from '../../infra/secrets/random.js';
@@ -41,15 +41,22 @@ export class ScopeFiles {
     const fileId = newId('file');
     const key = `scopes/${instance.instanceId}/${fileId}.json`;
     const room = this.d.config.quotas.scopeFileBytesPerInstance - (await q.bytesKept(this.d.db, instance.instanceId));
-    const ingested = await ingestJsonArray({
-      body,
-      validate,
-      blobs: this.d.blobs,
-      key,
-      indexed: true,
-      maxRecordBytes: this.d.config.maxRecordBytes,
-      maxBytes: room,
-    });
+    const guard = await guardBlobs(this.d.queue, this.d.blobs, [key, indexKeyOf(key)]);
+    let ingested: Ingested;
+    try {
+      ingested = await ingestJsonArray({
+        body,
+        validate,
+        blobs: this.d.blobs,
+        key,
+        indexed: true,
+        maxRecordBytes: this.d.config.maxRecordBytes,
+        maxBytes: room,
+      });
+    } catch (error) {
+      await guard.discarded();
+      throw error;
+    }
     const row: ScopeFilesTable = {
       id: fileId,
       instance_id: instance.instanceId,
@@ -63,6 +70,7 @@ export class ScopeFiles {
     const where = { instanceId: instance.instanceId, solution: domain, scope };
     try {
       await this.d.db.transaction().execute(async (tx) => {
+        await guard.kept(tx);
         row.previous_file_id = (await q.currentFile(tx, where))?.id ?? null;
         await q.insertFile(tx, row);
         const pruned = await q.pruneVersions(tx, where, this.d.config.scopeFileVersions);
@@ -81,7 +89,7 @@ export class ScopeFiles {
         }
       });
     } catch (error) {
-      await this.#deleteBlob(key).catch(() => {});
+      await guard.discarded();
       throw error;
     }
     const { previousFileId: _, ...created } = this.#metadata(row);
@@ -123,11 +131,6 @@ export class ScopeFiles {
   }
 
   /** A file's blob goes with its record index. */
-  async #deleteBlob(key: string) {
-    await this.d.blobs.delete(indexKeyOf(key));
-    await this.d.blobs.delete(key);
-  }
-
   /** Which of these keys (files or their indexes) belong to a scope file: one query for the lot. */
   referencedKeys = async (keys: string[]): Promise<Set<string>> => {
     const held = await q.referencedKeys(this.d.db, [...new Set(keys.map(indexedKeyOf))]);

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import type { Clock } from '../../infra/clock.js';
 import { BlobMissing, type BlobStore } from '../../infra/blobs/index.js';
-import { deleteBlobsLater } from '../../infra/blobs/jobs.js';
+import { deleteBlobsLater, guardBlobs } from '../../infra/blobs/jobs.js';
 import type { InstancePrincipal, IntegrationPrincipal } from '../../infra/http/auth.js';
 import { ProblemError, invalidRequest, notFound, type ProblemItem } from '../../infra/http/problem.js';
 import { JsonArrayValidator, chunksOf, ingestJsonArray, storeStream } from '../../infra/ingest/index.js';
@@ -96,7 +96,14 @@ export class Uploads {
     const key = `uploads/${principal.instanceId}/${id}.json`;
     const room =
       this.d.config.quotas.uploadBytesPerIntegration - (await q.bytesKept(this.d.db, principal.integrationId));
-    const stored = await storeStream(body, this.d.blobs, key, room);
+    const guard = await guardBlobs(this.d.queue, this.d.blobs, [key]);
+    let stored: Awaited<ReturnType<typeof storeStream>>;
+    try {
+      stored = await storeStream(body, this.d.blobs, key, room);
+    } catch (error) {
+      await guard.discarded();
+      throw error;
+    }
     const sha256 = stored.sha256.toString('hex');
     try {
       if (digest && !digest.equals(stored.sha256)) throw digestMismatch();
@@ -104,12 +111,12 @@ export class Uploads {
         headers.idempotencyKey &&
         (await q.findByIdempotencyKey(this.d.db, principal.integrationId, headers.idempotencyKey));
       if (earlier) {
-        await stored.abort();
+        await stored.abort().finally(() => guard.discarded());
         return this.#replay(earlier, sha256);
       }
       await stored.commit();
     } catch (error) {
-      await stored.abort();
+      await stored.abort().finally(() => guard.discarded());
       throw error;
     }
     const at = this.#now();
@@ -142,11 +149,12 @@ export class Uploads {
     };
     try {
       await this.d.db.transaction().execute(async (tx) => {
+        await guard.kept(tx);
         await q.insertUpload(tx, row);
         await this.d.queue.enqueue(tx, VALIDATE_UPLOAD, { uploadId: id });
       });
     } catch (error) {
-      await this.d.blobs.delete(key).catch(() => {});
+      await guard.discarded();
       // The same key sent twice at once: one insert wins, the other answers with its upload.
       const winner =
         headers.idempotencyKey &&
@@ -247,15 +255,16 @@ export class Uploads {
     const key = `uploads/${instance.instanceId}/${fileId}.result-${randomBase62(8)}.json`;
     const counter = new ResultCounter();
     const validate = this.d.solutions.validator(row.solution, `${row.type}-result`)!;
-    const ingested = await ingestJsonArray({
-      body,
-      validate,
-      blobs: this.d.blobs,
-      key,
-      maxRecordBytes: this.d.config.maxRecordBytes,
-      inspect: (value, i) => counter.add(value, i),
-    });
+    const guard = await guardBlobs(this.d.queue, this.d.blobs, [key]);
     try {
+      const ingested = await ingestJsonArray({
+        body,
+        validate,
+        blobs: this.d.blobs,
+        key,
+        maxRecordBytes: this.d.config.maxRecordBytes,
+        inspect: (value, i) => counter.add(value, i),
+      });
       counter.check(row, status);
       const { accepted, rejected } = counter.summary;
       const outcome: Partial<UploadsTable> = {
@@ -268,12 +277,13 @@ export class Uploads {
       if (status === 'failed')
         Object.assign(outcome, { error_count: counter.reasonCount, errors: JSON.stringify(counter.reasons) });
       const moved = await this.d.db.transaction().execute(async (tx) => {
+        await guard.kept(tx);
         const fresh = this.#leased(await this.#ofInstance(tx, instance, fileId));
         return this.#move(tx, fresh, status, { ...outcome, lease_until: null, progress: 100 });
       });
       return this.#tracking(moved);
     } catch (error) {
-      await this.d.blobs.delete(key).catch(() => {});
+      await guard.discarded();
       throw error;
     }
   }

@@ -22,6 +22,19 @@ export function filesystemBlobs(dataDir: string): BlobStore {
     return path.join(root, key);
   };
 
+  /** Temporary files of writers that are gone (a crash): how many were removed. */
+  const removeDeadTemporaries = async () => {
+    let removed = 0;
+    for (const name of await fs.promises.readdir(tmp)) {
+      const pid = Number(name.split('-')[0]);
+      if (pid !== process.pid && !processAlive(pid)) {
+        await fs.promises.rm(path.join(tmp, name), { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  };
+
   return {
     async create(key) {
       const final = pathOf(key);
@@ -60,8 +73,12 @@ export function filesystemBlobs(dataDir: string): BlobStore {
     async delete(key) {
       await fs.promises.rm(pathOf(key), { force: true });
     },
+    async discard(key) {
+      await fs.promises.rm(pathOf(key), { force: true });
+      await removeDeadTemporaries(); // not named by key: the dead writers' (all of them, a cheap look)
+    },
     async sweep(referenced) {
-      let removed = 0;
+      let removed = await removeDeadTemporaries();
       let batch: string[] = [];
       const removeUnreferenced = async () => {
         const kept = batch.length > 0 ? await referenced(batch) : new Set<string>();
@@ -71,13 +88,6 @@ export function filesystemBlobs(dataDir: string): BlobStore {
         }
         batch = [];
       };
-      for (const name of await fs.promises.readdir(tmp)) {
-        const pid = Number(name.split('-')[0]);
-        if (pid !== process.pid && !processAlive(pid)) {
-          await fs.promises.rm(path.join(tmp, name), { force: true });
-          removed++;
-        }
-      }
       // A blob renamed into place whose record was never committed (a crash between the two).
       for (const entry of await fs.promises.readdir(root, { recursive: true, withFileTypes: true })) {
         if (!entry.isFile()) continue;

@@ -43,8 +43,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
  * Blobs in an S3-compatible bucket (AWS S3, Ceph radosgw, MinIO…), through the AWS SDK v3. A blob is written as
  * a multipart upload of fixed-size parts, at most PARTS_IN_FLIGHT at a time, so memory stays bounded whatever
  * its size; it becomes visible only when the upload completes (a small one is one PUT at commit). abort() and a
- * failed commit abort the multipart upload and wait for it; a killed process's uploads are aborted by the
- * sweep at the next start once they are stale (S3 has no owner to ask, so age is the test).
+ * failed commit abort the multipart upload and wait for it; a killed process's uploads are aborted by discard()
+ * (the job that guards a write, infra/blobs/jobs.ts), and by the sweep at a start once they are stale (S3 has no
+ * owner to ask, so age is the sweep's test).
  */
 export function s3Blobs(o: S3Options): BlobStore {
   const Bucket = o.bucket;
@@ -105,6 +106,21 @@ export function s3Blobs(o: S3Options): BlobStore {
       : {}),
     async delete(key) {
       await client.send(new DeleteObjectCommand({ Bucket, Key: checked(key) }));
+    },
+    async discard(key) {
+      let marker: { KeyMarker?: string; UploadIdMarker?: string } = {};
+      for (;;) {
+        const page = await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: checked(key), ...marker }));
+        for (const u of page.Uploads ?? []) {
+          if (u.Key !== key) continue; // another key that starts with this one
+          await client
+            .send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: u.UploadId }))
+            .catch(ignoreNotFound);
+        }
+        if (!page.IsTruncated) break;
+        marker = { KeyMarker: page.NextKeyMarker!, UploadIdMarker: page.NextUploadIdMarker! };
+      }
+      await client.send(new DeleteObjectCommand({ Bucket, Key: key }));
     },
     async sweep(referenced) {
       let removed = 0;

@@ -30,7 +30,8 @@ export interface BlobStore {
   /** Present when downloads are to be redirected: a short-lived URL that serves the blob without the platform. */
   redirectUrl?(key: string, contentType: string): Promise<string>;
   delete(key: string): Promise<void>;
-  /** Removes what a crash left: unfinished writes, and blobs no record refers to. Returns how many. */
+  /** Removes a blob and whatever a dead writer left of it (an unfinished multipart upload, a temporary file). */
+  discard(key: string): Promise<void>;
   /**
    * Removes what a crash left: unfinished writes, and blobs no record refers to, asking `referenced` which of a
    * batch of keys are (one look-up per batch, not per blob). Returns how many were removed.

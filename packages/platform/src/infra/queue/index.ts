@@ -13,6 +13,21 @@ export type { Job, JobDefinition, JobHandler, JobOutcome, JobRegistration, Paylo
 
 type Settlement = { job: Job; outcome: JobOutcome; resolve: () => void };
 
+/** A job this process holds while it does the work the job would undo (JobQueue.hold). */
+export interface HeldJob {
+  /** Deletes the job in `tx`, which makes the work permanent; throws (so that `tx` rolls back) if it was taken over. */
+  end(tx: Db): Promise<void>;
+  /**
+   * Whether this process still holds the job: not if end(tx) committed (though its caller may have seen an error,
+   * a connection lost at commit), nor if it was taken over. Not held: the lease is no longer kept up.
+   */
+  holds(): Promise<boolean>;
+  /** Deletes the job now: the work undid itself. */
+  drop(): Promise<void>;
+  /** Lets any process run the job now. */
+  release(): Promise<void>;
+}
+
 export interface QueueOptions {
   /** Jobs run at once by this process. */
   concurrency: number;
@@ -77,7 +92,7 @@ export class JobQueue {
   ): Promise<void> {
     const now = this.#clock.date().toISOString();
     const key = opts.key ?? null;
-    if (key !== null) await this.store.lock(tx, `job-key:${key}`);
+    if (key !== null) await this.lockKey(tx, key);
     // Ready unless jobs of the same key are queued ahead of it.
     const ready =
       key === null
@@ -91,6 +106,77 @@ export class JobQueue {
     // After the caller's commit: on SQLite the claim queues behind the transaction on the one connection; on
     // PostgreSQL an early claim may miss the job, and the NOTIFY sent at commit wakes the worker again.
     setImmediate(() => this.wake());
+  }
+
+  /**
+   * Queues a job that this process holds from the start, for work it does itself outside the queue: the job is what
+   * undoes that work should the process die before it is done. Inserted (and committed) already leased to this
+   * process, its lease kept up while the work goes on, it is run by no one while this process lives; the work ends
+   * it with end(tx) in the transaction that makes it permanent, or with drop() once it undid itself. If the process
+   * dies, the lease ends (at once when a process starts again on the same host) and any process runs the job.
+   */
+  async hold<S extends TSchema>(definition: JobDefinition<S>, payload: Static<S>): Promise<HeldJob> {
+    const now = this.#clock.now();
+    const row = await this.store.db
+      .insertInto('jobs')
+      .values({
+        kind: definition.kind,
+        key: null,
+        payload: JSON.stringify(payload),
+        status: 'queued',
+        ready: 1,
+        run_at: new Date(now).toISOString(),
+        attempts: 0,
+        locked_by: this.#worker,
+        locked_until: new Date(now + this.opts.leaseMs).toISOString(),
+        created_at: new Date(now).toISOString(),
+      })
+      .returning('seq')
+      .executeTakeFirstOrThrow();
+    const job = { seq: Number(row.seq), kind: definition.kind };
+    const heartbeat = setInterval(() => void this.#extendLease(job), this.opts.leaseMs / 3);
+    heartbeat.unref();
+    const mine = (db: Db) =>
+      db.deleteFrom('jobs').where('seq', '=', job.seq).where('locked_by', '=', this.#worker).executeTakeFirst();
+    return {
+      end: async (tx) => {
+        clearInterval(heartbeat);
+        if (Number((await mine(tx)).numDeletedRows) === 0)
+          throw new Error(`held job ${job.seq} (${job.kind}) was taken over when its lease ended`);
+      },
+      holds: async () => {
+        const row = await this.store.db
+          .selectFrom('jobs')
+          .select('seq')
+          .where('seq', '=', job.seq)
+          .where('locked_by', '=', this.#worker)
+          .executeTakeFirst();
+        if (!row) clearInterval(heartbeat);
+        return row !== undefined;
+      },
+      drop: async () => {
+        clearInterval(heartbeat);
+        await mine(this.store.db);
+      },
+      release: async () => {
+        clearInterval(heartbeat);
+        await this.store.db
+          .updateTable('jobs')
+          .set({ locked_by: null, locked_until: null })
+          .where('seq', '=', job.seq)
+          .where('locked_by', '=', this.#worker)
+          .execute();
+        this.wake();
+      },
+    };
+  }
+
+  /**
+   * Serialises, until the end of `tx`, the transactions that queue jobs of `key` (enqueue takes it too): what a
+   * caller does after it happens in the order of the key's jobs, whichever process does it.
+   */
+  async lockKey(tx: Db, key: string): Promise<void> {
+    await this.store.lock(tx, `job-key:${key}`);
   }
 
   /**
@@ -161,6 +247,20 @@ export class JobQueue {
     await this.#unlisten?.();
   }
 
+  /**
+   * Hands back at once every job this process holds (claimed or held), for another process to take: the process is
+   * about to exit without finishing them (its stop took too long). Without it they would wait for their leases.
+   */
+  async abandon(): Promise<number> {
+    this.#stopping = true;
+    const released = await this.store.db
+      .updateTable('jobs')
+      .set({ locked_by: null, locked_until: null })
+      .where('locked_by', '=', this.#worker)
+      .executeTakeFirst();
+    return Number(released.numUpdatedRows);
+  }
+
   async #run(): Promise<void> {
     while (!this.#stopping) {
       await new Promise((r) => setImmediate(r)); // wake-ups of one tick make one claim
@@ -222,6 +322,10 @@ export class JobQueue {
     const until = new Date(now.getTime() + this.opts.leaseMs).toISOString();
     const at = now.toISOString();
     const lock = this.store.dialect === 'postgres' ? sql`for update skip locked` : sql``;
+    // The pick is a materialised CTE, run once. As `where seq in (select … limit n for update skip locked)`,
+    // PostgreSQL may plan it as the inner side of a nested loop and run it again for each row of jobs; each run
+    // skips the rows the update has already changed and picks the next n, so that the update took every due job
+    // whatever the limit (seen on a near-empty jobs table, whose statistics make that plan the cheapest).
     const { rows } = await sql<{
       seq: number | string;
       kind: string;
@@ -229,14 +333,15 @@ export class JobQueue {
       payload: string;
       attempts: number;
     }>`
-      update jobs set locked_by = ${this.#worker}, locked_until = ${until}, attempts = attempts + 1
-      where seq in (
+      with picked as materialized (
         select j.seq from jobs j
         where j.status = 'queued' and j.ready = 1 and j.run_at <= ${at}
           and (j.locked_until is null or j.locked_until < ${at})
         order by j.run_at, j.seq
         limit ${limit}
         ${lock})
+      update jobs set locked_by = ${this.#worker}, locked_until = ${until}, attempts = attempts + 1
+      where seq in (select seq from picked)
       returning seq, kind, key, payload, attempts`.execute(this.store.db);
     return rows.map((r) => ({ ...r, seq: Number(r.seq), payload: JSON.parse(r.payload) as unknown }));
   }
@@ -279,7 +384,7 @@ export class JobQueue {
     };
   }
 
-  async #extendLease(job: Job): Promise<void> {
+  async #extendLease(job: Pick<Job, 'seq' | 'kind'>): Promise<void> {
     const until = new Date(this.#clock.now() + this.opts.leaseMs).toISOString();
     await this.store.db
       .updateTable('jobs')
