@@ -104,19 +104,28 @@ describeEachStore('the console pages through thousands of rows', (store) => {
     );
     expect(created.status).toBe(201);
     a2 = /Application ID <code>(app_[0-9A-Za-z]+)<\/code>/.exec(created.text)![1]!;
+    const third = await aClient.post(
+      '/portal/applications',
+      { name: 'Third App', solution: 'ecommerce', notificationUrl: 'http://127.0.0.1:9/a3' },
+      '/portal/applications/new',
+    );
+    expect(third.status).toBe(201);
+    const a3 = /Application ID <code>(app_[0-9A-Za-z]+)<\/code>/.exec(third.text)![1]!;
 
     // The worker is stopped before seeding: thousands of deliveries to a refusing port (and their retries) would
     // load the machine and change the events' status while the pages are read. Every job stays queued.
     await platform.queue.stop();
 
-    // Events through the outbox, as the platform records them, in transactions of 100, alternating between the
-    // developer's two applications; one in five is of another type, for the filter.
+    // Events through the outbox, as the platform records them, in transactions of 100, in turn for the developer's
+    // three applications; one in five is of another type, for the filter. The outbox times one application's events
+    // 1 ms apart at least (their order of delivery), so ties are between applications: with three, every run of a
+    // tied instant holds three rows and page breaks (every 50) fall inside such runs.
     const base = Date.now() - 86_400_000;
     for (let from = 0; from < EVENTS; from += 100) {
       await platform.store.db.transaction().execute(async (tx) => {
         for (let i = from; i < Math.min(EVENTS, from + 100); i++) {
           clock.held = base + instantOf(i) * 1000;
-          const applicationId = i % 2 ? a2 : a.applicationId;
+          const applicationId = [a.applicationId, a2, a3][i % 3]!;
           const id =
             i % 5 === 0
               ? await platform.events.record(tx, {
