@@ -24,9 +24,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { request } from 'undici';
-import { call, freePort, pct, startPlatform, type BenchPlatform } from './platform.js';
+import { call, freePort, freshDatabase, pct, startPlatform, type BenchPlatform } from './platform.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -144,26 +143,6 @@ async function load(url: string, headers: Record<string, string>, pid: number): 
   };
 }
 
-/** A fresh database on the server of `url`, dropped at the end. */
-async function freshDatabase(url: string) {
-  const name = `bench_api_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
-
 const median = (xs: number[]) => pct(xs, 50);
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -177,8 +156,8 @@ for (const store of STORES) {
     );
     continue;
   }
-  const database = store === 'postgres' ? await freshDatabase(PG_URL!) : undefined;
-  const before = store === 'postgres' && AGAINST ? await freshDatabase(PG_URL!) : undefined;
+  const database = store === 'postgres' ? await freshDatabase(PG_URL!, 'bench_api') : undefined;
+  const before = store === 'postgres' && AGAINST ? await freshDatabase(PG_URL!, 'bench_api') : undefined;
   const env = { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' };
   const platform = await startPlatform(work, { databaseUrl: database?.url, env });
   const previous = AGAINST ? await startPlatform(work, { databaseUrl: before?.url, env, root: AGAINST }) : undefined;

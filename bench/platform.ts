@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { solveChallenge } from 'altcha-lib';
+import pg from 'pg';
 import { request } from 'undici';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -238,4 +239,24 @@ export async function writeJsonArray(
   out.end(chunk);
   await new Promise<void>((r) => out.on('finish', () => r()));
   return { file, records, bytes: fs.statSync(file).size };
+}
+
+/** A fresh database on the PostgreSQL server of `url`, named after `prefix`; drop() removes it. */
+export async function freshDatabase(url: string, prefix = 'bench') {
+  const name = `${prefix}_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
 }

@@ -19,7 +19,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CompiledQuery } from 'kysely';
-import pg from 'pg';
 import { request } from 'undici';
 import { loadConfig } from '../packages/platform/src/config.js';
 import type { Clock } from '../packages/platform/src/infra/clock.js';
@@ -30,7 +29,7 @@ import type { EventsTable, UploadsTable } from '../packages/platform/src/infra/s
 import { encodeCursor, PAGE_SIZE } from '../packages/platform/src/features/portal/console/shared.js';
 import * as q from '../packages/platform/src/features/portal/queries.js';
 import { startPlatform } from '../packages/platform/src/server.js';
-import { pct, prng } from './platform.js';
+import { freshDatabase, pct, prng } from './platform.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 20_000); // the developer's, per list
 const OTHER_ROWS = Number(process.env.BENCH_OTHER_ROWS ?? 4 * ROWS); // the other developers', per list
@@ -47,26 +46,6 @@ const instants = (n: number) => {
   const start = Date.now() - SPAN_MS - 3_600_000;
   return (k: number) => new Date(start + Math.floor(((k - (k % 5 === 1 ? 1 : 0)) * SPAN_MS) / n)).toISOString();
 };
-
-/** A fresh database on the server of `url`, dropped at the end. */
-async function freshDatabase(url: string) {
-  const name = `bench_portal_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
 
 interface Owner {
   developerId: string;
@@ -254,7 +233,7 @@ for (const store of STORES) {
     );
     continue;
   }
-  const database = store === 'postgres' ? await freshDatabase(PG_URL!) : undefined;
+  const database = store === 'postgres' ? await freshDatabase(PG_URL!, 'bench_portal') : undefined;
   const config = loadConfig({
     PORT: '0',
     DATA_DIR: fs.mkdtempSync(path.join(work, 'data-')),
