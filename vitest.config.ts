@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /** Files that start processes of their own (the built platform, connector, CLI, npm pack). */
@@ -23,6 +24,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One more worker than cores (Vitest's default is one fewer): most files spend their time waiting on child
+    // processes, PostgreSQL, sockets and Chromium, so a third file on two cores keeps both busy.
+    maxWorkers: os.availableParallelism() + 1,
     // Waits end when what they wait for happens; the limit only bounds a loaded CI machine's worst case.
     expect: { poll: { timeout: 15_000 } },
     reporters: ['default', './vitest.slowest.ts'],

@@ -145,6 +145,6 @@ describe.skipIf(!built)('events survive the platform being killed', () => {
         for (const d of got) verify(app.webhookSecret, d);
         expect(got.map((d) => d.id)).toEqual(sent.get(app.applicationId));
       });
-    });
+    }, 120_000); // two processes starting, 200 events, on a loaded machine
   });
 });

@@ -67,7 +67,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('the pages everyone sees, in C
       expect(await page.locator('header.site a[aria-current="page"]').textContent()).toBe('API reference');
       // Redoc's attribution logo points at a CDN; the pages' CSP (img-src 'self') keeps it from loading.
       expect(fetched.filter((u) => !u.startsWith(platform.url) && !/^(data|blob):/.test(u))).toEqual([]);
-      await shoot(page, name);
+      await shoot(page, name, { fullPage: false });
       await page.close();
     }
   });

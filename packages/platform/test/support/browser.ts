@@ -47,9 +47,13 @@ export async function expectAccessible(page: Page): Promise<void> {
   expect(violations, `axe on ${page.url()}`).toEqual([]);
 }
 
-/** A full-page screenshot under test-artifacts/portal, and the page checked by axe. */
-export async function shoot(page: Page, name: string): Promise<void> {
+/**
+ * A screenshot under test-artifacts/portal, and the page checked by axe. Full-page by default; `fullPage: false`
+ * for pages tens of thousands of pixels tall (the API reference), whose whole picture nobody looks at and which
+ * takes Chromium seconds to draw.
+ */
+export async function shoot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
   await expectAccessible(page);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: opts.fullPage ?? true });
 }
