@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Packs the SDK and the CLI as tarballs that install anywhere: each is compiled afresh (ESM and .d.ts, no stale
-// files) into a staging folder, with what the workspace links (the contract; the SDK for the CLI) bundled inside.
+// Packs the SDK and the CLI as tarballs that install anywhere. The SDK is compiled afresh (ESM and .d.ts, no stale
+// files) into a staging folder, with the contract the workspace links bundled inside; the CLI is one file made by
+// esbuild from its build and everything it imports, so it has no dependencies to install.
 // Usage: node scripts/pack.mjs [destination]   (default: ./dist-packages); prints the tarballs' paths as JSON.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -54,14 +55,29 @@ function stagePackage(name, into, bundled = {}) {
   return manifest;
 }
 
+/** The CLI's build (tsc -b, which builds the SDK and the contract it references) bundled into `into/dist`. */
+function stageCli(into) {
+  const dir = path.join(root, 'packages', 'cli');
+  execFileSync(process.execPath, [tsc, '-b', dir], { stdio: 'inherit' });
+  execFileSync('npm', ['run', 'bundle', '--', `--outfile=${path.join(into, 'dist', 'ccloud.js')}`], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const manifest = readJson(path.join(dir, 'package.json'));
+  delete manifest.devDependencies;
+  delete manifest.scripts;
+  fs.writeFileSync(path.join(into, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  for (const extra of ['README.md', 'bin'])
+    fs.cpSync(path.join(dir, extra), path.join(into, extra), { recursive: true });
+}
+
 const contractDir = path.join(stage, 'contract');
 const contract = stagePackage('contract', contractDir);
 const clientDir = path.join(stage, 'client');
-const client = stagePackage('client', clientDir, { '@connected-cloud/contract': contract });
+stagePackage('client', clientDir, { '@connected-cloud/contract': contract });
 fs.cpSync(contractDir, path.join(clientDir, 'node_modules', '@connected-cloud', 'contract'), { recursive: true });
 const cliDir = path.join(stage, 'cli');
-stagePackage('cli', cliDir, { '@connected-cloud/client': { dependencies: { ...client.dependencies } } });
-fs.cpSync(clientDir, path.join(cliDir, 'node_modules', '@connected-cloud', 'client'), { recursive: true });
+stageCli(cliDir);
 
 fs.mkdirSync(destination, { recursive: true });
 const packed = {};
