@@ -12,7 +12,7 @@ import { signIn } from '../../platform/test/support/portal.js';
 import { Receiver } from '../../platform/test/support/receiver.js';
 
 const BIN = fileURLToPath(new URL('../bin/ccloud.js', import.meta.url));
-const built = fs.existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url)));
+const built = fs.existsSync(fileURLToPath(new URL('../dist/ccloud.js', import.meta.url)));
 const SECRET = 'correct horse battery staple';
 const at = '2026-11-28T10:00:00.000Z';
 const product = (i: number, price = 9.5) => ({
