@@ -2,21 +2,22 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { registerApplication, sendTestEvent } from '../support/onboarding.js';
 import { freePort } from '../support/platform.js';
 import { built, runPlatform as run, waitUp } from '../support/process.js';
 import { Receiver } from '../support/receiver.js';
 import { MailCatcher } from '../support/smtp.js';
 
-describe.skipIf(!built)('the platform process', () => {
-  it('refuses to start on a bad variable, naming it', async () => {
+// Each test starts processes of its own and mostly waits on them: they run together.
+describe.skipIf(!built)('the platform process', { concurrent: true, timeout: 120_000 }, () => {
+  it('refuses to start on a bad variable, naming it', async ({ expect }) => {
     const p = run({ PORT: 'eighty', DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cc-proc-')) });
     expect(await p.exited).toBe(1);
     expect(p.err()).toContain('PORT: expected a whole number');
   });
 
-  it('refuses to start when its S3 bucket cannot be reached, rather than keep files elsewhere', async () => {
+  it('refuses to start when its S3 bucket cannot be reached, rather than keep files elsewhere', async ({ expect }) => {
     const s3 = {
       S3_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
       S3_BUCKET: 'files',
@@ -33,7 +34,7 @@ describe.skipIf(!built)('the platform process', () => {
     expect(p.err()).toContain('S3_ENDPOINT: the bucket "files"');
   });
 
-  it('starts on the embedded default, generates its keys once, and stops gracefully on SIGTERM', async () => {
+  it('starts on the embedded default, generates its keys once, and stops gracefully on SIGTERM', async ({ expect }) => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-proc-'));
     const port = await freePort();
     const env = { PORT: String(port), DATA_DIR: dataDir };
@@ -62,7 +63,9 @@ describe.skipIf(!built)('the platform process', () => {
     expect(await second.exited).toBe(0);
   });
 
-  it('writes e-mail as .eml files under DATA_DIR/mail when SMTP_URL is unset, and logs no secret', async () => {
+  it('writes e-mail as .eml files under DATA_DIR/mail when SMTP_URL is unset, and logs no secret', async ({
+    expect,
+  }) => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-proc-'));
     const port = await freePort();
     const p = run({ PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN: 'x'.repeat(32) });
@@ -107,11 +110,13 @@ describe.skipIf(!built)('the platform process', () => {
   });
 });
 
-describe.skipIf(!built)('SIGTERM with a job in hand', () => {
+describe.skipIf(!built)('SIGTERM with a job in hand', { concurrent: true }, () => {
   let mail: MailCatcher;
   let receiver: Receiver;
   beforeAll(async () => {
     [mail, receiver] = await Promise.all([new MailCatcher().start(), new Receiver().start()]);
+    // The tests run together: /30 answers after 11 s, /1 never.
+    receiver.behaviour = ({ path: p }) => (p === '/1' ? 'hang' : { status: 204, delayMs: p === '/30' ? 11_000 : 0 });
   });
   afterAll(async () => {
     await Promise.allSettled([mail?.stop(), receiver?.stop()]);
@@ -151,8 +156,9 @@ describe.skipIf(!built)('SIGTERM with a job in hand', () => {
     }
   }
 
-  it('lets the job finish for as long as SHUTDOWN_GRACE allows (here beyond 10 s), then exits 0', async () => {
-    receiver.behaviour = ({ path: p }) => ({ status: 204, delayMs: p === '/30' ? 11_000 : 0 });
+  it('lets the job finish for as long as SHUTDOWN_GRACE allows (here beyond 10 s), then exits 0', async ({
+    expect,
+  }) => {
     const stopped = await stopDuringDelivery(30);
     expect(stopped.code, stopped.out).toBe(0);
     expect(stopped.ms).toBeGreaterThan(10_000); // the receiver answered after 11 s
@@ -160,8 +166,7 @@ describe.skipIf(!built)('SIGTERM with a job in hand', () => {
     expect(stopped.jobs).toEqual([]);
   }, 90_000);
 
-  it('exits 1 when SHUTDOWN_GRACE is over, handing the job back for another process at once', async () => {
-    receiver.behaviour = ({ path: p }) => (p === '/1' ? 'hang' : { status: 204 });
+  it('exits 1 when SHUTDOWN_GRACE is over, handing the job back for another process at once', async ({ expect }) => {
     const stopped = await stopDuringDelivery(1);
     expect(stopped.code, stopped.out).toBe(1);
     expect(stopped.ms).toBeLessThan(10_000);
