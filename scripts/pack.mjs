@@ -59,9 +59,8 @@ function stagePackage(name, into, bundled = {}) {
 function stageCli(into) {
   const dir = path.join(root, 'packages', 'cli');
   execFileSync(process.execPath, [tsc, '-b', dir], { stdio: 'inherit' });
-  execFileSync('npm', ['run', 'bundle', '--', `--outfile=${path.join(into, 'dist', 'ccloud.js')}`], {
-    cwd: dir,
-    stdio: ['ignore', 'ignore', 'inherit'],
+  execFileSync(process.execPath, [path.join(dir, 'scripts', 'bundle.mjs'), path.join(into, 'dist', 'ccloud.js')], {
+    stdio: 'inherit',
   });
   const manifest = readJson(path.join(dir, 'package.json'));
   delete manifest.devDependencies;

@@ -1,4 +1,3 @@
 #!/usr/bin/env node
-// One file, made by esbuild from dist/main.js and its dependencies (npm run bundle): it starts in half the time of
-// the module graph it replaces, most of which is TypeBox.
+// One file, made by esbuild from dist/main.js and what it imports (scripts/bundle.mjs).
 import '../dist/ccloud.js';

@@ -166,8 +166,22 @@ describe('the packed SDK and CLI, installed outside the workspace', { timeout: 3
     expect(fs.existsSync(path.join(sdk, 'node_modules', '@connected-cloud', 'contract', 'dist', 'index.d.ts'))).toBe(
       true,
     );
-    for (const absent of ['@connected-cloud/platform', '@connected-cloud/connector', 'fastify', 'better-sqlite3', 'pg'])
+    // The CLI is one bundled file: it installs nothing (commander is inside), and names what it bundles.
+    for (const absent of [
+      '@connected-cloud/platform',
+      '@connected-cloud/connector',
+      'fastify',
+      'better-sqlite3',
+      'pg',
+      'commander',
+      'cli-progress',
+    ])
       expect(fs.existsSync(path.join(project, 'node_modules', absent)), absent).toBe(false);
+    const cli = path.join(project, 'node_modules', '@connected-cloud', 'cli');
+    expect(fs.readdirSync(path.join(cli, 'dist')).sort()).toEqual(['ccloud.js', 'ccloud.js.LICENSES.txt']);
+    expect(fs.readFileSync(path.join(cli, 'dist', 'ccloud.js.LICENSES.txt'), 'utf8')).toMatch(
+      /^commander@[\d.]+ \(MIT\)$/m,
+    );
     // The main entry runs where only the Fetch API exists: no module of its graph imports a Node built-in.
     const mainGraph = fs.readdirSync(path.join(sdk, 'dist')).filter((f) => f.endsWith('.js') && f !== 'node.js');
     for (const file of mainGraph)
