@@ -520,6 +520,8 @@ try {
   fs.rmSync(work, { recursive: true, force: true });
 }
 
+const order = sides.map((s) => s.n).join(', then ');
+sides.sort((a, b) => a.n - b.n); // shown from the fewest processes; BENCH_PROCESSES=3,1 measures three first
 const fmt = (v: number, digits = 0) =>
   v.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ratio = (pick: (s: Side) => number) =>
@@ -562,7 +564,7 @@ const rows: string[][] = [
 ];
 const names = sides.map((s) => `${s.n} process${s.n > 1 ? 'es' : ''}`);
 console.log(
-  `\n${os.cpus().length} cores; load average ${loadBefore} before, ${load()} after; each side behind HAProxy on PostgreSQL and radosgw; ` +
+  `\n${os.cpus().length} cores; load average ${loadBefore} before, ${load()} after; each side behind HAProxy on PostgreSQL and radosgw (measured: ${order} processes); ` +
     `autocannon -c ${CONNECTIONS} -d ${SECONDS}; ${ROUNDS} rounds of ${PARALLEL} uploads and downloads of ${fmt(file.bytes / 1e6)} MB (${fmt(file.records)} records)\n`,
 );
 console.log(`| figure | ${names.join(' | ')} | ${sides.length > 1 ? `${names.at(-1)} ÷ ${names[0]}` : ''} |`);
