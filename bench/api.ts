@@ -25,7 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { request } from 'undici';
-import { call, freePort, freshDatabase, pct, startPlatform, type BenchPlatform } from './platform.js';
+import { call, cpuSeconds, freePort, freshDatabase, pct, startPlatform, type BenchPlatform } from './platform.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -48,12 +48,6 @@ interface Run {
   p99: number;
   /** CPU microseconds of the server process per request answered. */
   cpu: number;
-}
-
-/** User + system CPU seconds of a process so far. */
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 /** A small scope file and a valid upload waiting in the inbox: what the four routes answer with. */

@@ -57,15 +57,18 @@ export async function timed(work: () => Promise<unknown>): Promise<number> {
 }
 
 export type BenchPlatform = Awaited<ReturnType<typeof startPlatform>>;
+export type PlatformProcess = Awaited<ReturnType<typeof spawnPlatform>>;
+
+/** What a platform process takes for PostgreSQL: the database, and a SECRETS_KEY shared by every process on it. */
+export const databaseEnv = (url: string) => ({ DATABASE_URL: url, SECRETS_KEY: '11'.repeat(32) });
 
 /**
- * A platform process in a fresh folder under `work`, with an instance and an integration of an application whose
- * notificationUrl is given (default: one that never answers). BENCH_NODE_FLAGS runs it with other Node flags;
- * `root` runs the build of another checkout (to compare two versions).
+ * A platform process in a fresh folder under `work`, once it is ready, with nothing in it (startPlatform adds an
+ * instance and an integration). Several on one DATABASE_URL (and S3_* in `env`) are one platform.
  */
-export async function startPlatform(
+export async function spawnPlatform(
   work: string,
-  opts: { notificationUrl?: string; databaseUrl?: string; env?: Record<string, string>; root?: string } = {},
+  opts: { databaseUrl?: string; env?: Record<string, string>; root?: string } = {},
 ) {
   const root = opts.root ?? ROOT;
   const dataDir = fs.mkdtempSync(path.join(work, 'data-'));
@@ -84,8 +87,8 @@ export async function startPlatform(
     LOG_LEVEL: 'warn',
     ALLOW_INSECURE_NOTIFICATION_URLS: 'true',
     ...opts.env,
+    ...(opts.databaseUrl ? databaseEnv(opts.databaseUrl) : {}),
   };
-  if (opts.databaseUrl) Object.assign(env, { DATABASE_URL: opts.databaseUrl, SECRETS_KEY: '11'.repeat(32) });
   let child = spawn(command, args, { env, stdio: 'ignore' });
   let exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let stopping = false;
@@ -105,6 +108,58 @@ export async function startPlatform(
     }
   };
   await ready();
+  const peakRssMb = () =>
+    Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
+  const stop = () => {
+    stopping = true;
+    child.kill('SIGTERM');
+  };
+  const stopped = async () => {
+    stop();
+    await exited;
+  };
+  /** kill -9, then the same platform (folder, port, store) again, once it is ready. */
+  const killAndRestart = async () => {
+    stopping = true;
+    child.kill('SIGKILL');
+    await exited;
+    stopping = false;
+    child = spawn(command, args, { env, stdio: 'ignore' });
+    exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    watch();
+    await ready();
+  };
+  const rssMb = () =>
+    Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+  return {
+    base,
+    dataDir,
+    port,
+    get pid() {
+      return child.pid!;
+    },
+    peakRssMb,
+    rssMb,
+    killAndRestart,
+    get crashes() {
+      return crashes;
+    },
+    stop,
+    stopped,
+  };
+}
+
+/**
+ * A platform process in a fresh folder under `work`, with an instance and an integration of an application whose
+ * notificationUrl is given (default: one that never answers). BENCH_NODE_FLAGS runs it with other Node flags;
+ * `root` runs the build of another checkout (to compare two versions).
+ */
+export async function startPlatform(
+  work: string,
+  opts: { notificationUrl?: string; databaseUrl?: string; env?: Record<string, string>; root?: string } = {},
+) {
+  const proc = await spawnPlatform(work, opts);
+  const { base, dataDir } = proc;
   const notificationUrl = opts.notificationUrl ?? 'http://127.0.0.1:9/events';
   const instance = await call(
     base,
@@ -157,46 +212,24 @@ export async function startPlatform(
     `/api/developers/${developerId}/applications/${applicationId}/passcodes/${pc.passcodeId}/apikey`,
     { secret: SECRET },
   );
-  const peakRssMb = () =>
-    Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
-  const stop = () => {
-    stopping = true;
-    child.kill('SIGTERM');
-  };
-  const stopped = async () => {
-    stop();
-    await exited;
-  };
-  /** kill -9, then the same platform (folder, port, store) again, once it is ready. */
-  const killAndRestart = async () => {
-    stopping = true;
-    child.kill('SIGKILL');
-    await exited;
-    stopping = false;
-    child = spawn(command, args, { env, stdio: 'ignore' });
-    exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    watch();
-    await ready();
-  };
-  const rssMb = () =>
-    Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
   return {
-    base,
+    ...proc,
     get pid() {
-      return child.pid!;
+      return proc.pid;
+    },
+    get crashes() {
+      return proc.crashes;
     },
     developerId: developerId!,
     instanceKey: instance.instanceKey as string,
     apikey: apikey as string,
-    peakRssMb,
-    rssMb,
-    killAndRestart,
-    get crashes() {
-      return crashes;
-    },
-    stop,
-    stopped,
   };
+}
+
+/** User + system CPU seconds of a process so far (from /proc). */
+export function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 /** A seeded PRNG (mulberry32): the same files on every run. */

@@ -20,9 +20,9 @@ import { Agent, request } from 'undici';
 import { run as runGraphileWorker, makeWorkerUtils } from 'graphile-worker';
 import { loadConfig } from '../packages/platform/src/config.js';
 import { createLogger } from '../packages/platform/src/infra/log.js';
-import { newId, newWebhookSecret } from '../packages/platform/src/infra/secrets/random.js';
 import type { Db } from '../packages/platform/src/infra/store/index.js';
 import { createPlatform } from '../packages/platform/src/platform.js';
+import { addApplications, loopbackEndpoint } from './applications.js';
 import { epochMs, pct } from './platform.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -49,8 +49,7 @@ const receiverUrl = `http://127.0.0.1:${receiverPort}/hook`;
 // per-endpoint concurrency (WEBHOOK_ENDPOINT_CONCURRENCY) then bounds each, not the run. BENCH_HOSTS=1 puts every
 // application on one host, to see that bound.
 const HOSTS = Number(process.env.BENCH_HOSTS ?? APPLICATIONS);
-const endpointOf = (i: number) =>
-  `http://127.0.${1 + Math.floor((i % HOSTS) / 250)}.${1 + ((i % HOSTS) % 250)}:${receiverPort}/hook`;
+const endpointOf = (i: number) => loopbackEndpoint(i, HOSTS, receiverPort);
 const now = epochMs;
 async function collect(): Promise<Map<string, number>> {
   child.send({ collect: true });
@@ -72,46 +71,14 @@ async function benchPlatform(label: string, databaseUrl?: string) {
   // The platform without its HTTP side: the events are committed here, as a feature's transaction would.
   const platform = await createPlatform(config, createLogger('warn'));
   const { db } = platform.store;
-  const { events, secrets } = platform;
+  const { events } = platform;
   const record = (tx: Db, i: number) =>
     events.record(tx, { applicationId: apps[i % APPLICATIONS]!, type: 'webhook.test', data: {} });
 
-  const apps: string[] = [];
-  await db.transaction().execute(async (tx) => {
-    const now = new Date().toISOString();
-    const developerId = newId('dev');
-    await tx
-      .insertInto('developers')
-      .values({
-        id: developerId,
-        name: 'Bench',
-        email: 'bench@example.com',
-        company: null,
-        status: 'active',
-        created_at: now,
-        activated_at: now,
-      })
-      .execute();
-    for (let i = 0; i < APPLICATIONS; i++) {
-      const id = newId('app');
-      apps.push(id);
-      await tx
-        .insertInto('applications')
-        .values({
-          id,
-          developer_id: developerId,
-          name: `Bench ${i}`,
-          description: null,
-          solution: 'ecommerce',
-          notification_url: endpointOf(i),
-          status: 'active',
-          webhook_secret_sealed: secrets.seal(newWebhookSecret()),
-          notification_gone_at: null,
-          created_at: now,
-        })
-        .execute();
-    }
-  });
+  const apps = await addApplications(
+    platform,
+    Array.from({ length: APPLICATIONS }, (_, i) => endpointOf(i)),
+  );
 
   // 1. Commit EVENTS events (transactions of 100) with the worker not yet running: the outbox's own cost.
   await collect();
