@@ -36,15 +36,14 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { request } from 'undici';
 import { loadConfig } from '../packages/platform/src/config.js';
 import { createLogger } from '../packages/platform/src/infra/log.js';
 import { createPlatform } from '../packages/platform/src/platform.js';
 import { addApplications, loopbackEndpoint } from './applications.js';
+import { cephPids, ofPids, postgresCpu, watched, type Parties } from './cpu.js';
 import {
   call,
-  cpuSeconds,
   databaseEnv,
   epochMs,
   freePort,
@@ -126,109 +125,6 @@ async function freshBucket() {
   };
 }
 
-// Who uses the CPU: processes found in /proc by what they are.
-const pids = () => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-const read = (file: string) => {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return ''; // gone meanwhile
-  }
-};
-const cpuOf = (pid: number | string) => {
-  try {
-    return cpuSeconds(Number(pid));
-  } catch {
-    return 0;
-  }
-};
-/**
- * PostgreSQL's CPU seconds so far: its postmaster's (found from the data directory of BENCH_DATABASE_URL's server),
- * with what its exited children used (a backend whose connection closes meanwhile), and its live children's.
- */
-async function postgresCpu(): Promise<() => number> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  const dir = (await c.query<{ data_directory: string }>('show data_directory')).rows[0]!.data_directory;
-  await c.end();
-  const postmaster = read(path.join(dir, 'postmaster.pid')).split('\n')[0]!;
-  const children = () => pids().filter((p) => read(`/proc/${p}/stat`).split(') ')[1]?.split(' ')[1] === postmaster);
-  return () => {
-    const f = read(`/proc/${postmaster}/stat`).split(') ')[1]!.split(' ');
-    const own = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100; // utime, stime, cutime, cstime
-    return own + children().reduce((s, p) => s + cpuOf(p), 0);
-  };
-}
-/** radosgw's processes: the one listening on BENCH_S3_ENDPOINT's port, and the mon and OSD of its ceph.conf. */
-function cephPids(): string[] {
-  const port = Number(new URL(s3.endpoint).port).toString(16).toUpperCase().padStart(4, '0');
-  const inodes = new Set(
-    (read('/proc/net/tcp') + read('/proc/net/tcp6'))
-      .split('\n')
-      .map((l) => l.trim().split(/\s+/))
-      .filter((f) => f[1]?.endsWith(`:${port}`) && f[3] === '0A')
-      .map((f) => `socket:[${f[9]}]`),
-  );
-  const listener = pids().find((p) => {
-    try {
-      return fs.readdirSync(`/proc/${p}/fd`).some((fd) => inodes.has(readlink(p, fd)));
-    } catch {
-      return false;
-    }
-  });
-  if (!listener) return [];
-  const args = read(`/proc/${listener}/cmdline`).split('\0');
-  const conf = args[args.indexOf('-c') + 1];
-  if (!conf) return [listener];
-  return pids().filter((p) => read(`/proc/${p}/cmdline`).split('\0').includes(conf));
-}
-function readlink(pid: string, fd: string) {
-  try {
-    return fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
-  } catch {
-    return '';
-  }
-}
-/** The machine's busy and total CPU seconds so far (all cores). */
-function machine() {
-  const f = read('/proc/stat').split('\n')[0]!.split(/\s+/).slice(1, 9).map(Number);
-  const total = f.reduce((a, b) => a + b, 0);
-  return { busy: (total - f[3]! - f[4]!) / 100, total: total / 100 };
-}
-
-/** Each party's CPU seconds so far. */
-type Parties = Record<string, () => number>;
-const ofPids = (list: () => string[]) => () => list().reduce((s, p) => s + cpuOf(p), 0);
-/** Cores each party used while `work` ran, the machine's busy share, and the other users (neighbours, curl…). */
-async function watched<T>(
-  parties: Parties,
-  work: () => Promise<T>,
-): Promise<{ result: T; cores: string; seconds: Record<string, number> }> {
-  const sample = () => ({
-    at: performance.now(),
-    self: process.cpuUsage(),
-    machine: machine(),
-    parties: Object.fromEntries(Object.entries(parties).map(([name, of]) => [name, of()])),
-  });
-  const a = sample();
-  const result = await work();
-  const b = sample();
-  const wall = (b.at - a.at) / 1000;
-  const self = (b.self.user + b.self.system - a.self.user - a.self.system) / 1e6;
-  const used = Object.fromEntries(Object.keys(parties).map((k) => [k, (b.parties[k]! - a.parties[k]!) / wall]));
-  used.bench = self / wall;
-  const busy = (b.machine.busy - a.machine.busy) / wall;
-  const cores = (b.machine.total - a.machine.total) / wall;
-  const ours = Object.values(used).reduce((s, v) => s + v, 0);
-  const cells = Object.entries(used).map(([k, v]) => `${k} ${v.toFixed(2)}`);
-  return {
-    result,
-    /** CPU seconds each party used meanwhile. */
-    seconds: Object.fromEntries(Object.entries(used).map(([k, v]) => [k, v * wall])),
-    cores: `${cells.join(', ')}, other ${Math.max(0, busy - ours).toFixed(2)}; busy ${busy.toFixed(2)} of ${cores.toFixed(0)}`,
-  };
-}
-
 /** A products scope file of about `mb` megabytes, the same on every run. */
 function productsFile(mb: number) {
   const rand = prng(42);
@@ -268,8 +164,8 @@ async function collect(): Promise<Array<[string, number]>> {
 }
 
 const file = await productsFile(MB);
-const pgCpu = await postgresCpu();
-const ceph = cephPids();
+const pgCpu = await postgresCpu(PG_URL);
+const ceph = cephPids(s3.endpoint);
 process.stderr.write(
   `CPU counted for PostgreSQL's postmaster and its children, and ${ceph.length} of radosgw's processes (radosgw, OSD, mon)\n`,
 );
