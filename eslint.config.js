@@ -14,8 +14,8 @@ export default tseslint.config(
     languageOptions: {
       globals: { ...globals.node },
       parserOptions: {
-        // Each file is type-checked with its nearest tsconfig.json: a package's holds its sources, its test/ folder's
-        // its tests, bench/'s the benchmarks (the project service: faster than listing them, and as an editor sees them).
+        // Each file is type-checked with its nearest tsconfig.json, as an editor does: a package's holds its sources,
+        // its test/ folder's its tests, bench/'s the benchmarks (the project service: faster than a list of them).
         projectService: true,
         tsconfigRootDir: import.meta.dirname,
       },
