@@ -16,6 +16,7 @@ const UNIT = [
   'packages/platform/test/infra/secrets.test.ts',
   'packages/platform/test/solutions/formats.test.ts',
   'packages/platform/test/ops/config.test.ts',
+  'packages/platform/test/events/endpoints.test.ts',
 ];
 const ALL = ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'];
 

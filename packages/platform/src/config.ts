@@ -54,7 +54,14 @@ export interface Config {
   captchaMaxNumber: number;
   webhookTimeoutMs: number;
   /** Fair delivery per endpoint (features/events/endpoints.ts). */
-  webhookEndpoints: { concurrency: number; threshold: number; openMs: number; maxOpenMs: number; busyDelayMs: number };
+  webhookEndpoints: {
+    concurrency: number;
+    threshold: number;
+    openMs: number;
+    maxOpenMs: number;
+    busyDelayMs: number;
+    busyWaitMs: number;
+  };
   queue: { concurrency: number; pollMs: number };
   /** The developer portal (contract §11), in seconds: sign-in link life, session idle and absolute ends. */
   portal: { signInLinkTtl: number; sessionIdle: number; sessionMax: number };
@@ -211,6 +218,7 @@ export function loadConfig(env: Env = process.env): Config {
       openMs: 30_000,
       maxOpenMs: 600_000,
       busyDelayMs: 1000,
+      busyWaitMs: 100,
     },
     queue: { concurrency: 64, pollMs: 5_000 },
     portal: { signInLinkTtl: 15 * 60, sessionIdle: 12 * 3600, sessionMax: 7 * DAY },

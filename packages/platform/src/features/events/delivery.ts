@@ -81,7 +81,7 @@ export function eventDeliveryHandler(deps: {
       };
     }
 
-    const slot = gate.enter(event.notification_url);
+    const slot = await gate.enter(event.notification_url);
     if ('retryAt' in slot) return { outcome: 'retry', at: slot.retryAt, error: slot.reason };
     const attemptedAt = clock.date();
     const started = performance.now();
