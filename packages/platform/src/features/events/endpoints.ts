@@ -92,9 +92,9 @@ export class EndpointGate {
             e.opened = 0;
           }
         }
+        // The slot passes to the next in the line, still counted, or is freed.
         const next = e.line.shift();
-        if (next)
-          next(true); // the slot passes on, still counted
+        if (next) next(true);
         else e.inFlight--;
       },
     };
