@@ -97,9 +97,13 @@ describeEachStore('the consent journey: passcode, grant, API key, expiry, rotati
       200,
     );
 
-    // The event log shows the delivery; the delivered apikey.issued no longer holds the key.
-    const log = await platform.api('GET', '/api/events', undefined, withKey(key1));
-    expect(log.body).toEqual([expect.objectContaining({ type: 'apikey.issued', status: 'delivered', attempts: 1 })]);
+    // The event log shows the delivery (once settled: the receiver has it a moment before the platform records
+    // its answer); the delivered apikey.issued no longer holds the key.
+    const events = () => platform.api('GET', '/api/events', undefined, withKey(key1));
+    await expect
+      .poll(async () => (await events()).body)
+      .toEqual([expect.objectContaining({ type: 'apikey.issued', status: 'delivered', attempts: 1 })]);
+    const log = await events();
     const one = await platform.api('GET', `/api/events/${log.body[0].eventId}`, undefined, withKey(key1));
     expect(one.body.attemptLog).toEqual([expect.objectContaining({ attempt: 1, httpStatus: 204, error: null })]);
     const resend = await platform.api('POST', `/api/events/${log.body[0].eventId}/resend`, undefined, withKey(key1));
