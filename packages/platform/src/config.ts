@@ -55,11 +55,16 @@ export interface Config {
   webhookTimeoutMs: number;
   /** Fair delivery per endpoint (features/events/endpoints.ts). */
   webhookEndpoints: {
+    /** Deliveries in flight to one endpoint. */
     concurrency: number;
+    /** Consecutive timeouts that open the breaker. */
     threshold: number;
+    /** How long the breaker first stays open; doubled each time it opens again, up to maxOpenMs. */
     openMs: number;
     maxOpenMs: number;
+    /** When a busy endpoint's delivery is tried again. */
     busyDelayMs: number;
+    /** How long a delivery waits in an answering endpoint's line for a free slot before it is put off. */
     busyWaitMs: number;
   };
   queue: { concurrency: number; pollMs: number };

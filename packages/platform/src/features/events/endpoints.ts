@@ -1,3 +1,5 @@
+import type { Config } from '../../config.js';
+
 /**
  * Fair delivery: an endpoint (the host of a notificationUrl) has its own concurrency, and a circuit breaker that
  * opens after repeated timeouts (as Svix does), so that a slow or hanging endpoint waits on itself alone rather
@@ -13,21 +15,7 @@
 export class EndpointGate {
   readonly #endpoints = new Map<string, Endpoint>();
 
-  constructor(
-    private readonly opts: {
-      /** Deliveries in flight to one endpoint. */
-      concurrency: number;
-      /** Consecutive timeouts that open the breaker. */
-      threshold: number;
-      /** How long the breaker first stays open; doubled each time it opens again, up to maxOpenMs. */
-      openMs: number;
-      maxOpenMs: number;
-      /** When a busy endpoint's delivery is tried again. */
-      busyDelayMs: number;
-      /** How long a delivery waits in an answering endpoint's line for a free slot before it is put off. */
-      busyWaitMs: number;
-    },
-  ) {}
+  constructor(private readonly opts: Config['webhookEndpoints']) {}
 
   /** A slot for a delivery to `url`, or when to try again. */
   async enter(url: string, now = Date.now()): Promise<Slot | { retryAt: Date; reason: string }> {
