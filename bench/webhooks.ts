@@ -23,7 +23,7 @@ import { createLogger } from '../packages/platform/src/infra/log.js';
 import type { Db } from '../packages/platform/src/infra/store/index.js';
 import { createPlatform } from '../packages/platform/src/platform.js';
 import { addApplications, loopbackEndpoint } from './applications.js';
-import { epochMs, pct } from './platform.js';
+import { epochMs, freshDatabase, pct } from './platform.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 500);
@@ -239,7 +239,9 @@ await benchBaseline();
 await benchPlatform('platform, SQLite');
 let ratio = '';
 if (process.env.BENCH_DATABASE_URL) {
-  const ours = await benchPlatform('platform, PostgreSQL', process.env.BENCH_DATABASE_URL);
+  // A fresh database each run: a database that earlier runs filled would make each run slower than the last.
+  const database = await freshDatabase(process.env.BENCH_DATABASE_URL, 'bench_webhooks');
+  const ours = await benchPlatform('platform, PostgreSQL', database.url).finally(() => database.drop());
   const theirs = await benchGraphileWorker(process.env.BENCH_DATABASE_URL);
   ratio = `PostgreSQL: platform deliveries/s ÷ graphile-worker no-op jobs/s (ordered by queue, as ours are) = ${(ours / theirs).toFixed(2)}`;
 }

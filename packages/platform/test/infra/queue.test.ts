@@ -11,6 +11,7 @@ import { TestClock } from '../../src/infra/clock.js';
 import { createLogger } from '../../src/infra/log.js';
 import { JobQueue, defineJob, defineRecurring, type JobHandler, type JobOutcome } from '../../src/infra/queue/index.js';
 import { openStore, type Store } from '../../src/infra/store/index.js';
+import { together } from '../../src/infra/store/together.js';
 import { built } from '../support/process.js';
 import { createDatabase, describeEachStore } from '../support/stores.js';
 
@@ -213,6 +214,43 @@ describeEachStore('job queue', (testStore) => {
     await expect
       .poll(async () => (await rows(store)).map((r) => [r.kind, r.status, r.last_error, r.payload]))
       .toEqual([['test-task', 'dead', 'refused for good', '{"n":1}']]);
+  });
+
+  it('writes the independent records of jobs settled together in one call, and settles a failing one alone', async () => {
+    const TOGETHER = defineJob('test-together', Type.Object({ n: Type.Integer() }), { independentRecords: true });
+    const writes: number[][] = [];
+    const write = together<number>(async (tx, ns) => {
+      writes.push([...ns].sort());
+      if (ns.includes(3)) throw new Error('record 3 is refused');
+      for (const n of ns) await sql`insert into test_records (n) values (${n})`.execute(tx);
+    });
+    let running = 0;
+    const gate = released();
+    const { q, store } = await queue({
+      register: (q) =>
+        q.handle(TOGETHER, async ({ n }): Promise<JobOutcome> => {
+          running++;
+          await gate.promise; // all six finish in one tick, and are settled in one transaction
+          return { outcome: 'done', record: (tx) => write(tx, n) };
+        }),
+    });
+    await sql`drop table if exists test_records`.execute(store.db);
+    await sql`create table test_records (n integer)`.execute(store.db);
+    await store.db.transaction().execute(async (tx) => {
+      for (let n = 0; n < 6; n++) await q.enqueue(tx, TOGETHER, { n });
+    });
+    await expect.poll(() => running).toBe(6);
+    gate.release();
+    await expect.poll(() => writes.length).toBe(7);
+    // One write for the six; it failed, so each was settled in a transaction of its own.
+    expect(writes[0]).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(writes.slice(1).sort()).toEqual([[0], [1], [2], [3], [4], [5]]);
+    const recorded = await sql<{ n: number }>`select n from test_records order by n`.execute(store.db);
+    expect(recorded.rows.map((r) => Number(r.n))).toEqual([0, 1, 2, 4, 5]);
+    // The job whose record failed stays leased (it runs again when the lease ends); the others are gone.
+    const left = await rows(store);
+    expect(left.map((r) => [JSON.parse(r.payload) as unknown, r.locked_by !== null])).toEqual([[{ n: 3 }, true]]);
+    await sql`drop table test_records`.execute(store.db);
   });
 
   it('lets a job die whose payload does not match its kind, or whose kind nobody handles', async () => {

@@ -9,6 +9,7 @@ import type { JobHandler, JobOutcome } from '../../infra/queue/index.js';
 import type { SecretBox } from '../../infra/secrets/cipher.js';
 import type { Metrics } from '../../infra/metrics.js';
 import type { Db } from '../../infra/store/index.js';
+import { together } from '../../infra/store/together.js';
 import { EndpointGate } from './endpoints.js';
 import { withoutSecrets, type DeliverEventJob } from './outbox.js';
 import * as q from './queries.js';
@@ -41,6 +42,8 @@ export function eventDeliveryHandler(deps: {
     },
     { cache: false, maxBatchSize: 500 },
   );
+  // The attempts of deliveries settled together are written together (DELIVER_EVENT's records are independent).
+  const recordAttempt = together(q.recordAttempts);
   const signers = new Map<string, Webhook>();
   const signerFor = (sealed: string) => {
     let signer = signers.get(sealed);
@@ -126,11 +129,9 @@ export function eventDeliveryHandler(deps: {
       return {
         outcome: 'done',
         record: async (tx) => {
-          await q.recordAttempt(tx, attempt, {
-            status: 'failed',
-            next_attempt_at: null,
-            delivered_at: null,
-            ...final(),
+          await recordAttempt(tx, {
+            attempt,
+            event: { status: 'failed', next_attempt_at: null, delivered_at: null, ...final() },
           });
           await q.markNotificationUrlGone(tx, event.application_id, attempt.attempted_at);
         },
@@ -158,11 +159,11 @@ export function eventDeliveryHandler(deps: {
 
   function settle(
     outcome: JobOutcome['outcome'],
-    attempt: Parameters<typeof q.recordAttempt>[1],
-    state: Parameters<typeof q.recordAttempt>[2],
+    attempt: q.AttemptRecord['attempt'],
+    state: q.AttemptRecord['event'],
     at?: Date,
   ): JobOutcome {
-    const record = (tx: Db) => q.recordAttempt(tx, attempt, state);
+    const record = (tx: Db) => recordAttempt(tx, { attempt, event: state });
     const error = attempt.error ?? `HTTP ${attempt.http_status}`;
     if (outcome === 'done') return { outcome, record };
     if (outcome === 'retry') return { outcome, at: at!, error, record };

@@ -11,6 +11,7 @@ import { insertEvent, latestEventAt } from './queries.js';
 export const DELIVER_EVENT = defineJob(
   'deliver-event',
   Type.Object({ eventId: Type.String(), firstAttempt: Type.Optional(Type.Integer({ minimum: 1 })) }),
+  { independentRecords: true }, // each writes its own event's attempt and state (and its application's 410 mark)
 );
 export type DeliverEventJob = Static<typeof DELIVER_EVENT.schema>;
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../../infra/store/index.js';
 import type { EventAttemptsTable, EventsTable } from '../../infra/store/schema.js';
 
@@ -44,18 +45,26 @@ export function findForDelivery(db: Db, eventIds: readonly string[]) {
     .execute();
 }
 
-/** One attempt and the event's state after it, written together. */
-export async function recordAttempt(
-  tx: Db,
-  attempt: EventAttemptsTable,
-  event: Pick<EventsTable, 'status' | 'next_attempt_at' | 'delivered_at'> & { payload_sealed?: string },
-): Promise<void> {
-  await tx.insertInto('event_attempts').values(attempt).execute();
+export type AttemptRecord = {
+  attempt: EventAttemptsTable;
+  /** The event's state after the attempt; payload_sealed only when it changes (secrets dropped at the end). */
+  event: Pick<EventsTable, 'status' | 'next_attempt_at' | 'delivered_at'> & { payload_sealed?: string };
+};
+
+/** Attempts and their events' states after them: one insert and one update for all, in the caller's transaction. */
+export async function recordAttempts(tx: Db, records: AttemptRecord[]): Promise<void> {
+  if (records.length === 0) return;
   await tx
-    .updateTable('events')
-    .set({ ...event, attempts: attempt.attempt, last_attempt_at: attempt.attempted_at })
-    .where('id', '=', attempt.event_id)
+    .insertInto('event_attempts')
+    .values(records.map((r) => r.attempt))
     .execute();
+  const rows = records.map(
+    ({ attempt: a, event: e }) =>
+      sql`(${a.event_id}, ${e.status}, ${e.next_attempt_at}, ${e.delivered_at}, ${e.payload_sealed ?? null}, cast(${a.attempt} as integer), ${a.attempted_at})`,
+  );
+  await sql`update events set status = v.column2, next_attempt_at = v.column3, delivered_at = v.column4,
+      payload_sealed = coalesce(v.column5, events.payload_sealed), attempts = v.column6, last_attempt_at = v.column7
+    from (values ${sql.join(rows)}) as v where events.id = v.column1`.execute(tx);
 }
 
 export async function failWithoutAttempt(tx: Db, eventId: string, payloadSealed: string | undefined): Promise<void> {

@@ -487,7 +487,11 @@ export class JobQueue {
   /** Settles jobs whose keys' locks are held: their records, then the jobs, in a few statements for all. */
   async #settleBatch(tx: Transaction<Database>, batch: Array<Pick<Settlement, 'job' | 'outcome'>>): Promise<void> {
     if (batch.length === 0) return;
-    for (const { outcome } of batch) await outcome.record?.(tx);
+    const together = (b: (typeof batch)[number]) => this.#handlers.get(b.job.kind)?.definition.independentRecords;
+    const started = batch.flatMap((b) => (together(b) && b.outcome.record ? [b.outcome.record(tx)] : []));
+    const failed = (await Promise.allSettled(started)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const b of batch) if (!together(b)) await b.outcome.record?.(tx);
     const seqs = (kind: JobOutcome['outcome']) => batch.filter((b) => b.outcome.outcome === kind).map((b) => b.job.seq);
     for (const { job, outcome } of batch) {
       if (outcome.outcome !== 'retry') continue;
@@ -521,11 +525,14 @@ export class JobQueue {
         .executeTakeFirst();
       if (row) ended.push(row);
     }
-    // The next job of each key whose head ended becomes its head.
+    // The next job of each key whose head ended becomes its head: one probe of jobs_key (key, seq) per key.
+    // (`min(seq) … group by key` read every queued job of those keys: the costliest statement of a long drain.)
     const keys = [...new Set(ended.flatMap((r) => (r.key === null ? [] : [r.key])))];
     if (keys.length > 0) {
+      const rows = sql.join(keys.map((k) => sql`(${k})`));
       await sql`update jobs set ready = 1 where seq in (
-        select min(seq) from jobs where key in (${sql.join(keys)}) and status = 'queued' group by key)`.execute(tx);
+        select (select min(j.seq) from jobs j where j.key = k.column1 and j.status = 'queued')
+        from (values ${rows}) as k)`.execute(tx);
     }
   }
 

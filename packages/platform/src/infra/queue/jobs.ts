@@ -13,6 +13,11 @@ export interface JobDefinition<S extends TSchema = TSchema> {
   readonly schema: S;
   /** Set for a recurring job: the queue keeps exactly one of it queued (see defineRecurring). */
   readonly recurring?: { everyMs: number; firstAfterMs: number };
+  /**
+   * Each job's `record` writes only rows of its own, so that the records of jobs settled together may run at once
+   * (and be merged into one statement, see store/together.ts). Otherwise they run one after another.
+   */
+  readonly independentRecords?: boolean;
   /** The payload's problems, or undefined when it matches the schema. */
   problems(payload: unknown): string | undefined;
 }
@@ -42,11 +47,16 @@ export interface JobRegistration {
   handler: JobHandler<never>;
 }
 
-export function defineJob<S extends TSchema>(kind: string, schema: S): JobDefinition<S> {
+export function defineJob<S extends TSchema>(
+  kind: string,
+  schema: S,
+  opts: { independentRecords?: boolean } = {},
+): JobDefinition<S> {
   const validator = Compile(schema);
   return {
     kind,
     schema,
+    ...opts,
     problems: (payload) =>
       validator.Check(payload)
         ? undefined
