@@ -14,8 +14,9 @@ export interface JobDefinition<S extends TSchema = TSchema> {
   /** Set for a recurring job: the queue keeps exactly one of it queued (see defineRecurring). */
   readonly recurring?: { everyMs: number; firstAfterMs: number };
   /**
-   * Each job's `record` writes only rows of its own, so that the records of jobs settled together may run at once
-   * (and be merged into one statement, see store/together.ts). Otherwise they run one after another.
+   * Each job's `record` writes only rows of its own (or writes that give the same result in any order, such as
+   * marking an application's URL gone), so that the records of jobs settled together may run at once and be merged
+   * into one statement (store/together.ts). Otherwise they run one after another.
    */
   readonly independentRecords?: boolean;
   /** The payload's problems, or undefined when it matches the schema. */
