@@ -487,11 +487,13 @@ export class JobQueue {
   /** Settles jobs whose keys' locks are held: their records, then the jobs, in a few statements for all. */
   async #settleBatch(tx: Transaction<Database>, batch: Array<Pick<Settlement, 'job' | 'outcome'>>): Promise<void> {
     if (batch.length === 0) return;
-    const together = (b: (typeof batch)[number]) => this.#handlers.get(b.job.kind)?.definition.independentRecords;
-    const started = batch.flatMap((b) => (together(b) && b.outcome.record ? [b.outcome.record(tx)] : []));
+    // Records of kinds with independent records start at once (so that they may merge); the others in turn.
+    const independent = (b: (typeof batch)[number]) =>
+      this.#handlers.get(b.job.kind)?.definition.independentRecords === true;
+    const started = batch.flatMap((b) => (independent(b) && b.outcome.record ? [b.outcome.record(tx)] : []));
     const failed = (await Promise.allSettled(started)).find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
-    for (const b of batch) if (!together(b)) await b.outcome.record?.(tx);
+    for (const b of batch) if (!independent(b)) await b.outcome.record?.(tx);
     const seqs = (kind: JobOutcome['outcome']) => batch.filter((b) => b.outcome.outcome === kind).map((b) => b.job.seq);
     for (const { job, outcome } of batch) {
       if (outcome.outcome !== 'retry') continue;
