@@ -1,4 +1,4 @@
-import type { ColumnDefinitionBuilder, Kysely, Migration } from 'kysely';
+import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from 'kysely';
 
 type Dialect = 'sqlite' | 'postgres';
 
@@ -347,6 +347,22 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .createIndex('events_application')
           .on('events')
           .columns(['application_id', 'created_at', 'id'])
+          .execute();
+      },
+    },
+    '0011_jobs_ready': {
+      async up(db: Kysely<any>) {
+        // The claim's index holds only the heads that may run (a partial index), in the claim's order. The full index
+        // on (status, ready, run_at) it replaces led with a column every queued job shares: on a table not yet
+        // analysed, PostgreSQL combined it with jobs_key to find a key's queued jobs, reading every queued job
+        // for each enqueue and each promotion (0.4 ms, not 0.06, and a drain at a third of its rate).
+        await db.schema.dropIndex('jobs_due').execute();
+        await db.schema
+          .createIndex('jobs_ready')
+          .on('jobs')
+          .columns(['run_at', 'seq'])
+          .where(sql.ref('status'), '=', 'queued')
+          .where(sql.ref('ready'), '=', 1)
           .execute();
       },
     },
