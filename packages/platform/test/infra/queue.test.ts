@@ -245,13 +245,50 @@ describeEachStore('job queue', (testStore) => {
     // One write for the six; it failed, so each was settled in a transaction of its own.
     expect(writes[0]).toEqual([0, 1, 2, 3, 4, 5]);
     expect(writes.slice(1).sort()).toEqual([[0], [1], [2], [3], [4], [5]]);
-    const recorded = await sql<{ n: number }>`select n from test_records order by n`.execute(store.db);
-    expect(recorded.rows.map((r) => Number(r.n))).toEqual([0, 1, 2, 4, 5]);
+    // (Polled: the last write was called, but its transaction may not have ended yet.)
+    const recorded = async () =>
+      (await sql<{ n: number }>`select n from test_records order by n`.execute(store.db)).rows.map((r) => Number(r.n));
+    await expect.poll(recorded).toEqual([0, 1, 2, 4, 5]);
     // The job whose record failed stays leased (it runs again when the lease ends); the others are gone.
-    const left = await rows(store);
-    expect(left.map((r) => [JSON.parse(r.payload) as unknown, r.locked_by !== null])).toEqual([[{ n: 3 }, true]]);
+    const left = async () => (await rows(store)).map((r) => [JSON.parse(r.payload) as unknown, r.locked_by !== null]);
+    await expect.poll(left).toEqual([[{ n: 3 }, true]]);
     await sql`drop table test_records`.execute(store.db);
   });
+
+  // On SQLite a settle holds the one connection while it runs, so a settle that waits holds every claim as well.
+  it.skipIf(testStore.kind === 'sqlite')(
+    'frees a job’s slot when its work ends, before its settle commits, and claims nothing while `concurrency` settles wait',
+    async () => {
+      const work = released();
+      const settles = released();
+      const started: number[] = [];
+      const { q, store } = await queue({
+        concurrency: 2,
+        register: (q) =>
+          q.handle(TASK, async ({ n }): Promise<JobOutcome> => {
+            started.push(n);
+            if (n === 2) await work.promise;
+            return n <= 2 ? { outcome: 'done', record: () => settles.promise } : { outcome: 'done' };
+          }),
+      });
+      const payloads = async () => (await rows(store)).map((r) => (JSON.parse(r.payload) as { n: number }).n);
+      await add(store, q, 1);
+      await add(store, q, 2);
+      await expect.poll(() => [...started].sort()).toEqual([1, 2]);
+      // Job 1 waits for its settle and job 2 works: job 1's slot is free, so job 3 runs.
+      await add(store, q, 3);
+      await expect.poll(() => [...started].sort()).toEqual([1, 2, 3]);
+      await expect.poll(payloads).toEqual([1, 2]);
+      // Jobs 1 and 2 both wait for their settles: two of two, so job 4 waits though both slots are free.
+      work.release();
+      await add(store, q, 4);
+      await new Promise((r) => setTimeout(r, 300));
+      expect([...started].sort()).toEqual([1, 2, 3]);
+      settles.release();
+      await expect.poll(() => [...started].sort()).toEqual([1, 2, 3, 4]);
+      await expect.poll(payloads).toEqual([]);
+    },
+  );
 
   it('lets a job die whose payload does not match its kind, or whose kind nobody handles', async () => {
     let ran = false;

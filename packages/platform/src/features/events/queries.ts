@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../../infra/store/index.js';
+import { dialectOf, type Db } from '../../infra/store/index.js';
 import type { EventAttemptsTable, EventsTable } from '../../infra/store/schema.js';
 
 export async function insertEvent(tx: Db, row: EventsTable): Promise<void> {
@@ -51,20 +51,27 @@ export type AttemptRecord = {
   event: Pick<EventsTable, 'status' | 'next_attempt_at' | 'delivered_at'> & { payload_sealed?: string };
 };
 
-/** Attempts and their events' states after them: one insert and one update for all, in the caller's transaction. */
+/**
+ * Attempts and their events' states after them, in the caller's transaction: on PostgreSQL one statement for all;
+ * on SQLite (no data-modifying CTE) one insert and one update for all.
+ */
 export async function recordAttempts(tx: Db, records: AttemptRecord[]): Promise<void> {
   if (records.length === 0) return;
-  await tx
-    .insertInto('event_attempts')
-    .values(records.map((r) => r.attempt))
-    .execute();
-  const rows = records.map(
-    ({ attempt: a, event: e }) =>
-      sql`(${a.event_id}, ${e.status}, ${e.next_attempt_at}, ${e.delivered_at}, ${e.payload_sealed ?? null}, cast(${a.attempt} as integer), ${a.attempted_at})`,
-  );
-  await sql`update events set status = v.column2, next_attempt_at = v.column3, delivered_at = v.column4,
+  const states = sql`values ${sql.join(
+    records.map(
+      ({ attempt: a, event: e }) =>
+        sql`(${a.event_id}, ${e.status}, ${e.next_attempt_at}, ${e.delivered_at}, ${e.payload_sealed ?? null}, cast(${a.attempt} as integer), ${a.attempted_at})`,
+    ),
+  )}`;
+  const update = sql`update events set status = v.column2, next_attempt_at = v.column3, delivered_at = v.column4,
       payload_sealed = coalesce(v.column5, events.payload_sealed), attempts = v.column6, last_attempt_at = v.column7
-    from (values ${sql.join(rows)}) as v where events.id = v.column1`.execute(tx);
+    from (${states}) as v where events.id = v.column1`;
+  const insert = tx.insertInto('event_attempts').values(records.map((r) => r.attempt));
+  if (dialectOf(tx) === 'postgres') await sql`with attempts as (${insert}) ${update}`.execute(tx);
+  else {
+    await insert.execute();
+    await update.execute(tx);
+  }
 }
 
 export async function failWithoutAttempt(tx: Db, eventId: string, payloadSealed: string | undefined): Promise<void> {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { migrationsFor } from './migrations.js';
 import { preparedStatementNames } from './prepared.js';
@@ -33,6 +33,11 @@ export interface Store {
    */
   listen(channel: string, onNotify: () => void, onDown?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+/** The dialect of `db`, for a query whose SQL one of them spells better (also for its transactions). */
+export function dialectOf(db: Db): Store['dialect'] {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
 /** PostgreSQL when a URL is given, else SQLite (WAL) at DATA_DIR/connected-cloud.db; migrations applied. */
