@@ -25,6 +25,13 @@ const released = () => {
 };
 
 describeEachStore('job queue', (testStore) => {
+  const gates: Array<() => void> = [];
+  /** A gate that afterEach opens, should the test end (fail) with it shut. */
+  const gate = () => {
+    const g = released();
+    gates.push(g.release);
+    return g;
+  };
   let dataDir: string;
   const stores: Store[] = [];
   const queues: JobQueue[] = [];
@@ -35,6 +42,7 @@ describeEachStore('job queue', (testStore) => {
     await store.db.deleteFrom('jobs').execute(); // the PostgreSQL database is the suite's
   });
   afterEach(async () => {
+    for (const release of gates.splice(0)) release(); // a failed test's queue then stops
     for (const q of queues.splice(0)) await q.stop();
     for (const s of stores.splice(0)) await s.close();
   });
@@ -259,8 +267,8 @@ describeEachStore('job queue', (testStore) => {
   it.skipIf(testStore.kind === 'sqlite')(
     'frees a job’s slot when its work ends, before its settle commits, and claims nothing while `concurrency` settles wait',
     async () => {
-      const work = released();
-      const settles = released();
+      const work = gate();
+      const settles = gate();
       const started: number[] = [];
       const { q, store } = await queue({
         concurrency: 2,
@@ -287,6 +295,30 @@ describeEachStore('job queue', (testStore) => {
       settles.release();
       await expect.poll(() => [...started].sort()).toEqual([1, 2, 3, 4]);
       await expect.poll(payloads).toEqual([]);
+    },
+  );
+
+  it.skipIf(testStore.kind === 'sqlite')(
+    'runs the next job of a key only once the settle of the one before it has committed',
+    async () => {
+      const settles = gate();
+      const started: number[] = [];
+      const { q, store } = await queue({
+        register: (q) =>
+          q.handle(TASK, async ({ n }): Promise<JobOutcome> => {
+            started.push(n);
+            return n === 1 ? { outcome: 'done', record: () => settles.promise } : { outcome: 'done' };
+          }),
+      });
+      await add(store, q, 1, { key: 'k' });
+      await add(store, q, 2, { key: 'k' });
+      await expect.poll(() => started).toEqual([1]);
+      // Job 1's slot is free and its settle waits: job 2 is not its key's head yet.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(started).toEqual([1]);
+      settles.release();
+      await expect.poll(() => started).toEqual([1, 2]);
+      await expect.poll(async () => (await rows(store)).length).toBe(0);
     },
   );
 

@@ -520,12 +520,12 @@ export class JobQueue {
         .where('locked_by', '=', this.#worker)
         .execute(); // still the head of its key
     }
-    // The next job of each key whose head ended becomes its head: one probe of jobs_key (key, seq) per key, past
-    // the ended head (which a PostgreSQL statement that deletes it still sees). On PostgreSQL the done jobs are
+    // The next job of each key whose head ended becomes its head: one probe of jobs_key (key, seq) per key, the
+    // ended head left out (a PostgreSQL statement that deletes it still sees it). On PostgreSQL the done jobs are
     // deleted in the same statement (a round trip fewer per batch); SQLite takes no data-modifying CTE.
     const promoteNext = (ended: RawBuilder<unknown>) => sql`with ended (key, seq) as (${ended})
       update jobs set ready = 1 where seq in (
-        select (select min(j.seq) from jobs j where j.key = ended.key and j.status = 'queued' and j.seq > ended.seq)
+        select (select min(j.seq) from jobs j where j.key = ended.key and j.status = 'queued' and j.seq <> ended.seq)
         from ended where ended.key is not null)`;
     const ended: Array<{ key: string | null; seq: number | string }> = [];
     const done = seqs('done');

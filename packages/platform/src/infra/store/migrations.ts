@@ -364,6 +364,13 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .where(sql.ref('status'), '=', 'queued')
           .where(sql.ref('ready'), '=', 1)
           .execute();
+        // Dead jobs, for the hourly prune (jobs_due served it; without an index it would read every queued job).
+        await db.schema
+          .createIndex('jobs_dead')
+          .on('jobs')
+          .column('created_at')
+          .where(sql.ref('status'), '=', 'dead')
+          .execute();
       },
     },
   };
