@@ -34,7 +34,7 @@ export class MailCatcher {
   }
 
   /** The first message (received or to come) to `to` that `match` accepts. */
-  async waitFor(to: string, match: (m: ParsedMail) => boolean = () => true, timeoutMs = 10_000): Promise<ParsedMail> {
+  async waitFor(to: string, match: (m: ParsedMail) => boolean = () => true, timeoutMs = 30_000): Promise<ParsedMail> {
     const find = () => this.messages.find((m) => recipients(m).includes(to.toLowerCase()) && match(m));
     return new Promise((resolve, reject) => {
       const check = () => {
