@@ -225,23 +225,23 @@ async function benchGraphileWorker(databaseUrl: string): Promise<number> {
     await runner.stop();
     return rate;
   };
-  const analyze = async () => {
+  const query = async (text: string) => {
     const c = new pg.Client({ connectionString: databaseUrl });
     await c.connect();
-    await c.query('analyze'); // as the platform's run does
-    await c.end();
+    try {
+      await c.query(text);
+    } finally {
+      await c.end();
+    }
   };
   await add(false);
-  await analyze();
+  await query('analyze'); // as the platform's run does
   const unordered = await drain();
   await add(true);
-  await analyze();
+  await query('analyze');
   const ordered = await drain();
   await utils.release();
-  const c = new pg.Client({ connectionString: databaseUrl });
-  await c.connect();
-  await c.query(`drop schema ${schema} cascade`);
-  await c.end();
+  await query(`drop schema ${schema} cascade`);
   rows.push(['graphile-worker, no-op jobs', '-', unordered.toFixed(0), '-', '-', '-', '-', '-']);
   rows.push(['graphile-worker, no-op jobs in 256 queues', '-', ordered.toFixed(0), '-', '-', '-', '-', '-']);
   return ordered;

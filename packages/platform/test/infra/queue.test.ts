@@ -25,11 +25,11 @@ const released = () => {
 };
 
 describeEachStore('job queue', (testStore) => {
-  const gates: Array<() => void> = [];
-  /** A gate that afterEach opens, should the test end (fail) with it shut. */
-  const gate = () => {
+  const toRelease: Array<() => void> = [];
+  /** released(), which afterEach releases should the test end (fail) with it unreleased. */
+  const releasedAtEnd = () => {
     const g = released();
-    gates.push(g.release);
+    toRelease.push(g.release);
     return g;
   };
   let dataDir: string;
@@ -42,7 +42,7 @@ describeEachStore('job queue', (testStore) => {
     await store.db.deleteFrom('jobs').execute(); // the PostgreSQL database is the suite's
   });
   afterEach(async () => {
-    for (const release of gates.splice(0)) release(); // a failed test's queue then stops
+    for (const release of toRelease.splice(0)) release(); // a failed test's queue then stops
     for (const q of queues.splice(0)) await q.stop();
     for (const s of stores.splice(0)) await s.close();
   });
@@ -267,8 +267,8 @@ describeEachStore('job queue', (testStore) => {
   it.skipIf(testStore.kind === 'sqlite')(
     'frees a job’s slot when its work ends, before its settle commits, and claims nothing while `concurrency` settles wait',
     async () => {
-      const work = gate();
-      const settles = gate();
+      const work = releasedAtEnd();
+      const settles = releasedAtEnd();
       const started: number[] = [];
       const { q, store } = await queue({
         concurrency: 2,
@@ -301,7 +301,7 @@ describeEachStore('job queue', (testStore) => {
   it.skipIf(testStore.kind === 'sqlite')(
     'runs the next job of a key only once the settle of the one before it has committed',
     async () => {
-      const settles = gate();
+      const settles = releasedAtEnd();
       const started: number[] = [];
       const { q, store } = await queue({
         register: (q) =>
