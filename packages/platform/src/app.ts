@@ -31,7 +31,7 @@ export async function buildApp(platform: Platform): Promise<App> {
     loggerInstance: platform.log as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
     genReqId: requestIds(),
-    logController: new RequestLog(),
+    logController: new RequestLog(platform.log),
     return503OnClosing: true,
     trustProxy: platform.config.trustProxy ?? false,
     forceCloseConnections: 'idle',
@@ -52,26 +52,29 @@ export async function buildApp(platform: Platform): Promise<App> {
       if (method !== 'HEAD') app.registeredRoutes.add(`${method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
     }
   });
+  // Until the platform has started (the blob sweep, the queue), only the operations routes answer: the API says
+  // 503 with Retry-After, so that no request races the start (and /ready says 503 too, features/ops/routes.ts).
+  // Hooks of every request are callback-style: an async hook costs a promise and a microtask per request.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    if (!platform.started && /^\/(api|register)\//.test(request.url)) {
+      done(
+        new ProblemError(503, 'not-ready', 'The platform is starting: try again in a moment', undefined, {
+          'retry-after': '1',
+        }),
+      );
+      return;
+    }
     done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     platform.metrics.request(
       request.method,
       request.routeOptions.url ?? 'unmatched',
       reply.statusCode,
       reply.elapsedTime / 1000,
     );
-  });
-  // Until the platform has started (the blob sweep, the queue), only the operations routes answer: the API says
-  // 503 with Retry-After, so that no request races the start (and /ready says 503 too, features/ops/routes.ts).
-  app.addHook('onRequest', async (request) => {
-    if (!platform.started && /^\/(api|register)\//.test(request.url)) {
-      throw new ProblemError(503, 'not-ready', 'The platform is starting: try again in a moment', undefined, {
-        'retry-after': '1',
-      });
-    }
+    done();
   });
   app.decorateRequest('instance', null);
   app.decorateRequest('integration', null);

@@ -4,7 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { migrationsFor } from './migrations.js';
-import { preparedStatementNames } from './prepared.js';
+import { preparedStatementNames, sqliteConnections } from './prepared.js';
 import type { Database } from './schema.js';
 
 export type { Database } from './schema.js';
@@ -96,10 +96,9 @@ function sqlite(dataDir: string): { db: Db; driver: Store['driver'] } {
     }
     return statement;
   }) as typeof database.prepare;
-  return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
-    driver: { dialect: 'sqlite', database },
-  };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  sqliteConnections.set(db, database);
+  return { db, driver: { dialect: 'sqlite', database } };
 }
 
 function postgres(url: string): { db: Db; driver: Store['driver'] } {

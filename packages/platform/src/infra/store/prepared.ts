@@ -1,3 +1,4 @@
+import type SQLite from 'better-sqlite3';
 import type { CompiledQuery, Compilable, Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
@@ -8,6 +9,9 @@ type Db = Kysely<Database>;
 export const preparedStatementNames = new Map<string, string>();
 
 const MARK = '\u0000cc-param:';
+
+/** The SQLite connection behind a store's root Kysely instance (index.ts registers it). */
+export const sqliteConnections: WeakMap<Db, SQLite.Database> = new WeakMap();
 
 /**
  * A query of the hot path, built and compiled once per dialect: each call binds its parameters to the SQL
@@ -36,6 +40,15 @@ export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => 
   const run = async (db: Db, args: A): Promise<R[]> => {
     const { compiled, slots } = compile(db);
     const parameters = slots.map((s) => (typeof s === 'number' ? args[s] : s.value));
+    // On SQLite, a read outside any transaction goes to the connection itself, as Kysely's driver would send it,
+    // without queueing for the connection: statements run whole and synchronously, so only an open transaction
+    // (whose writes it must not see) holds the connection between them. A transaction's own reads (db is then
+    // its Transaction) and every write take Kysely's way.
+    const connection = sqliteConnections.get(db);
+    if (connection && !connection.inTransaction) {
+      const statement = connection.prepare(compiled.sql);
+      if (statement.reader) return statement.all(parameters) as R[];
+    }
     return (await db.executeQuery<R>({ ...compiled, parameters })).rows;
   };
   return {

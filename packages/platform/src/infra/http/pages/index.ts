@@ -128,7 +128,7 @@ export function installPages(app: FastifyInstance): void {
   app.get('/assets/live.js', { schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(LIVE_JS),
   );
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (
       String(reply.getHeader('content-type') ?? '').startsWith('text/html') &&
       !reply.getHeader('content-security-policy')
@@ -136,6 +136,6 @@ export function installPages(app: FastifyInstance): void {
       reply.header('content-security-policy', PAGE_CSP).header('x-content-type-options', 'nosniff');
       if (!reply.getHeader('cache-control')) reply.header('cache-control', 'no-store');
     }
-    return payload;
+    done(null, payload);
   });
 }

@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { openStore, type Db, type Store } from '../../src/infra/store/index.js';
+import { prepared } from '../../src/infra/store/prepared.js';
+import { describeEachStore } from '../support/stores.js';
+
+const byName = prepared((db: Db, name: string) =>
+  db.selectFrom('developers').select(['id', 'name', 'status']).where('name', '=', name).orderBy('id'),
+);
+
+const developer = (id: string, name: string) => ({
+  id,
+  name,
+  email: `${id}@example.com`,
+  company: null,
+  status: 'active' as const,
+  created_at: '2026-12-01T00:00:00.000Z',
+  activated_at: null,
+});
+
+describeEachStore('prepared queries', (testStore) => {
+  let store: Store;
+  beforeAll(async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-prepared-'));
+    store = await openStore({ databaseUrl: testStore.databaseUrl, dataDir });
+    await store.db
+      .insertInto('developers')
+      .values([developer('dev_1', 'Ada'), developer('dev_2', 'Ada'), developer('dev_3', 'Grace')])
+      .execute();
+  });
+  afterAll(() => store?.close());
+
+  it('answer what the same query answers through Kysely, for each set of parameters', async () => {
+    for (const name of ['Ada', 'Grace', 'nobody']) {
+      const direct = await store.db
+        .selectFrom('developers')
+        .select(['id', 'name', 'status'])
+        .where('name', '=', name)
+        .orderBy('id')
+        .execute();
+      expect(await byName.all(store.db, name)).toEqual(direct);
+      expect(await byName.first(store.db, name)).toEqual(direct[0]);
+    }
+  });
+
+  it("never see another transaction's writes before it commits, and see its own inside it", async () => {
+    let inserted!: () => void;
+    const written = new Promise<void>((r) => (inserted = r));
+    let rollBack!: () => void;
+    const ended = new Promise<void>((r) => (rollBack = r));
+    const transaction = store.db
+      .transaction()
+      .execute(async (tx) => {
+        await tx.insertInto('developers').values(developer('dev_9', 'Linus')).execute();
+        expect(await byName.all(tx, 'Linus')).toEqual([{ id: 'dev_9', name: 'Linus', status: 'active' }]);
+        inserted();
+        await ended;
+        throw new Error('rolled back');
+      })
+      .catch((error: Error) => error.message);
+    await written;
+    // Asked while the transaction is open (SQLite: it holds the one connection; PostgreSQL: it is uncommitted).
+    const outside = byName.all(store.db, 'Linus');
+    rollBack();
+    expect(await transaction).toBe('rolled back');
+    expect(await outside).toEqual([]);
+    expect(await byName.all(store.db, 'Linus')).toEqual([]);
+  });
+});
