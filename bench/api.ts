@@ -1,6 +1,9 @@
 /**
  * API hot-path benchmark: authenticated GETs of the platform beside a bare Fastify route answering the same body,
- * loaded with autocannon in alternation (platform, bare, bare, platform…) so that both meet the same machine load.
+ * and beside the floor (api-floor.ts: bare Fastify plus only what any service must do to answer such a GET: one
+ * log line, a key checked from memory, one row read from the same database), loaded with autocannon in
+ * alternation (platform, bare, floor, then another order) so that all meet the same machine load. Each server is
+ * warmed up (2 s of the same load, unmeasured) before its first round, so that no round measures the JIT.
  * The platform runs as `npm start` runs it (bin/platform.js, LOG_LEVEL=info into /dev/null), on SQLite and, when
  * TEST_DATABASE_URL or DATABASE_URL is given, on a fresh PostgreSQL database created beside it.
  *
@@ -51,7 +54,7 @@ interface Run {
 }
 
 /** A small scope file and a valid upload waiting in the inbox: what the four routes answer with. */
-async function seed(p: BenchPlatform): Promise<Target[]> {
+async function seed(p: BenchPlatform): Promise<{ targets: Target[]; uploadId: string }> {
   const product = (i: number) => ({
     id: `P${i}`,
     name: `Product ${i}`,
@@ -93,15 +96,22 @@ async function seed(p: BenchPlatform): Promise<Target[]> {
     { name: 'tracking', path: `/api/uploads/${fileId}/tracking`, headers: apiKey },
     { name: 'inbox', path: '/api/connector/inbox', headers: { 'x-instance-key': p.instanceKey } },
   ];
-  return all.filter((t) => !ROUTES || ROUTES.includes(t.name));
+  return { targets: all.filter((t) => !ROUTES || ROUTES.includes(t.name)), uploadId: fileId };
 }
 
-/** Bare Fastify in its own process, one route per target answering the body the platform gave for it. */
-async function startBare(routes: { path: string; body: unknown }[]) {
+/**
+ * Bare Fastify (api-bare.ts) or the floor (api-floor.ts) in its own process, one route per target answering the
+ * body the platform gave for it.
+ */
+async function startServer(
+  name: 'api-bare' | 'api-floor',
+  routes: { path: string; body: unknown }[],
+  env: Record<string, string> = {},
+) {
   const port = await freePort();
-  const script = fileURLToPath(new URL('./api-bare.ts', import.meta.url));
+  const script = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { PATH: process.env.PATH!, PORT: String(port), ROUTES: JSON.stringify(routes) },
+    env: { PATH: process.env.PATH!, PORT: String(port), ROUTES: JSON.stringify(routes), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -111,7 +121,7 @@ async function startBare(routes: { path: string; body: unknown }[]) {
       await call(base, 'GET', routes[0]!.path);
       break;
     } catch {
-      if (i > 200) throw new Error('bare Fastify did not start');
+      if (i > 200) throw new Error(`${name} did not start`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -123,6 +133,10 @@ async function startBare(routes: { path: string; body: unknown }[]) {
       await exited;
     },
   };
+}
+
+async function warmUp(url: string, headers: Record<string, string>): Promise<void> {
+  await autocannon({ url, headers, connections: CONNECTIONS, duration: 2 });
 }
 
 async function load(url: string, headers: Record<string, string>, pid: number): Promise<Run> {
@@ -141,7 +155,7 @@ const median = (xs: number[]) => pct(xs, 50);
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-type Contender = 'platform' | 'bare' | 'before';
+type Contender = 'platform' | 'bare' | 'floor' | 'before';
 const rows: string[][] = [];
 for (const store of STORES) {
   if (store === 'postgres' && !PG_URL) {
@@ -155,44 +169,62 @@ for (const store of STORES) {
   const env = { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' };
   const platform = await startPlatform(work, { databaseUrl: database?.url, env });
   const previous = AGAINST ? await startPlatform(work, { databaseUrl: before?.url, env, root: AGAINST }) : undefined;
-  let bare: Awaited<ReturnType<typeof startBare>> | undefined;
+  let bare: Awaited<ReturnType<typeof startServer>> | undefined;
+  let floor: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
-    const targets = await seed(platform);
-    const previousTargets = previous ? await seed(previous) : undefined;
+    const { targets, uploadId } = await seed(platform);
+    const previousTargets = previous ? (await seed(previous)).targets : undefined;
     const bodies = await Promise.all(
       targets.map(async (t) => ({
         path: t.path,
         body: await call(platform.base, 'GET', t.path, undefined, t.headers),
       })),
     );
-    bare = await startBare(bodies);
+    bare = await startServer('api-bare', bodies);
+    floor = await startServer('api-floor', bodies, {
+      UPLOAD_ID: uploadId,
+      ...(database
+        ? { DATABASE_URL: database.url }
+        : { SQLITE_FILE: path.join(platform.dataDir, 'connected-cloud.db') }),
+    });
     for (const [i, t] of targets.entries()) {
       const url: Record<Contender, string> = {
         platform: platform.base + t.path,
         bare: bare.base + t.path,
+        floor: floor.base + t.path,
         before: `${previous?.base}${previousTargets?.[i]!.path}`,
       };
       const headers: Record<Contender, Record<string, string>> = {
         platform: t.headers,
         bare: t.headers,
+        floor: t.headers,
         before: previousTargets?.[i]!.headers ?? {},
       };
-      const contenders: Contender[] = previous ? ['platform', 'bare', 'before'] : ['platform', 'bare'];
+      const contenders: Contender[] = previous
+        ? ['platform', 'bare', 'floor', 'before']
+        : ['platform', 'bare', 'floor'];
+      for (const which of contenders) await warmUp(url[which], headers[which]);
       const runs: Record<Contender, Run>[] = [];
       for (let round = 0; round < ROUNDS; round++) {
         // Alternated: each round starts with another contender and goes the other way round.
         const order = contenders.map((_, k) => contenders[(k + round) % contenders.length]!);
         if (round % 2 === 1) order.reverse();
         const r = {} as Record<Contender, Run>;
-        const pid: Record<Contender, number> = { platform: platform.pid, bare: bare.pid, before: previous?.pid ?? 0 };
+        const pid: Record<Contender, number> = {
+          platform: platform.pid,
+          bare: bare.pid,
+          floor: floor.pid,
+          before: previous?.pid ?? 0,
+        };
         for (const which of order) r[which] = await load(url[which], headers[which], pid[which]);
         runs.push(r);
         const vsBefore = previous
           ? `, before ${fmt(r.before.rps)} (after/before ${fmt(r.platform.rps / r.before.rps, 2)})`
           : '';
         const cpu = `cpu ${fmt(r.platform.cpu)} vs ${fmt(r.bare.cpu)} µs/req (${fmt(r.bare.cpu / r.platform.cpu, 2)})`;
+        const vsFloor = `floor ${fmt(r.floor.rps)} req/s, ${fmt(r.floor.cpu)} µs/req`;
         process.stderr.write(
-          `${store} ${t.name} round ${round + 1}: ${fmt(r.platform.rps)} vs ${fmt(r.bare.rps)} req/s (${fmt(r.platform.rps / r.bare.rps, 2)}), ${cpu}${vsBefore}\n`,
+          `${store} ${t.name} round ${round + 1}: ${fmt(r.platform.rps)} vs ${fmt(r.bare.rps)} req/s (${fmt(r.platform.rps / r.bare.rps, 2)}), ${cpu}; ${vsFloor}${vsBefore}\n`,
         );
       }
       const m = (which: Contender, k: keyof Run) => median(runs.map((r) => r[which][k]));
@@ -209,8 +241,12 @@ for (const store of STORES) {
         route,
         ...cells('platform'),
         ...cells('bare'),
+        ...cells('floor'),
         ratio('platform', 'bare'),
         ratio('platform', 'bare', 'cpu'),
+        ratio('floor', 'bare'),
+        ratio('floor', 'bare', 'cpu'),
+        ratio('platform', 'floor'),
         ...(previous
           ? [
               ...cells('before'),
@@ -224,6 +260,7 @@ for (const store of STORES) {
     }
   } finally {
     await bare?.stopped();
+    await floor?.stopped();
     await platform.stopped();
     await previous?.stopped();
     await database?.drop();
@@ -239,7 +276,10 @@ const extra = AGAINST
   ? ' before req/s | p50 / p99 ms | µs CPU/req | before/bare | cpu ratio | after/before | cpu ratio |'
   : '';
 console.log(
-  `| store | route | platform req/s | p50 / p99 ms | µs CPU/req | bare Fastify req/s | p50 / p99 ms | µs CPU/req | platform/bare | cpu ratio |${extra}`,
+  '| store | route | platform req/s | p50 / p99 ms | µs CPU/req | bare Fastify req/s | p50 / p99 ms | µs CPU/req ' +
+    `| floor req/s | p50 / p99 ms | µs CPU/req | platform/bare | cpu ratio | floor/bare | cpu ratio | platform/floor |${extra}`,
 );
-console.log(`|---|---|---|---|---|---|---|---|---|---|${AGAINST ? '---|---|---|---|---|---|---|' : ''}`);
+console.log(
+  `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|${AGAINST ? '---|---|---|---|---|---|---|' : ''}`,
+);
 for (const row of rows) console.log(`| ${row.join(' | ')} |`);

@@ -45,6 +45,20 @@ describeEachStore('prepared queries', (testStore) => {
     }
   });
 
+  it('limit and offset as asked, with a numeric LIMIT and OFFSET written into the SQL on SQLite', async () => {
+    const query = store.db.selectFrom('developers').select('id').orderBy('id').limit(2).offset(1);
+    expect(await query.execute()).toEqual([{ id: 'dev_2' }, { id: 'dev_3' }]);
+    const { sql, parameters } = query.compile();
+    // SQLite plans with a LIMIT's value, so a bound one makes it parse and plan the statement on every run.
+    if (testStore.kind === 'sqlite') {
+      expect(sql).toMatch(/ limit 2 offset 1$/);
+      expect(parameters).toEqual([]);
+    } else {
+      expect(sql).toMatch(/ limit \$1 offset \$2$/);
+      expect(parameters).toEqual([2, 1]);
+    }
+  });
+
   it("never see another transaction's writes before it commits, and see its own inside it", async () => {
     let inserted!: () => void;
     const written = new Promise<void>((r) => (inserted = r));

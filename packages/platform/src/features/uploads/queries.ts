@@ -45,8 +45,11 @@ export function listUploads(db: Db, integrationId: string, opts: { status?: Uplo
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
 }
 
+/** How many uploads the inbox answers with at most. */
+export const INBOX_LIMIT = 100;
+
 /** Valid uploads waiting for an instance, oldest first, from integrations that are still active. */
-const pendingOfInstance = prepared((db: Db, instanceId: string, limit: number) =>
+const pendingOfInstance = prepared((db: Db, instanceId: string) =>
   db
     .selectFrom('uploads as u')
     .innerJoin('integrations as i', 'i.id', 'u.integration_id')
@@ -56,11 +59,11 @@ const pendingOfInstance = prepared((db: Db, instanceId: string, limit: number) =
     .where('i.status', '=', 'active')
     .orderBy('u.created_at')
     .orderBy('u.id')
-    .limit(limit),
+    .limit(INBOX_LIMIT),
 );
 
-export function inbox(db: Db, instanceId: string, limit: number) {
-  return pendingOfInstance.all(db, instanceId, limit);
+export function inbox(db: Db, instanceId: string) {
+  return pendingOfInstance.all(db, instanceId);
 }
 
 /** Which of these blob keys are an upload's content or result: one query for the lot. */

@@ -38,7 +38,6 @@ export const EXPIRE_UPLOAD_LEASE = defineJob('expire-upload-lease', UploadJob);
 /** Removes an invalid upload's body after INVALID_UPLOAD_RETENTION (its tracking stays). */
 export const DROP_INVALID_BODY = defineJob('drop-invalid-upload-body', UploadJob);
 
-const INBOX_LIMIT = 100;
 const done = { outcome: 'done' } as const;
 
 interface Deps {
@@ -195,7 +194,7 @@ export class Uploads {
     const deadline = Date.now() + waitSeconds * 1000;
     for (;;) {
       const next = waitSeconds > 0 ? this.d.inbox.next(Math.max(0, deadline - Date.now())) : undefined;
-      const rows = await q.inbox(this.d.db, instance.instanceId, INBOX_LIMIT);
+      const rows = await q.inbox(this.d.db, instance.instanceId);
       if (rows.length > 0 || !next || Date.now() >= deadline || this.d.inbox.closed) {
         next?.cancel();
         return rows.map((r) => ({

@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { migrationsFor } from './migrations.js';
+import { InlineLimits } from './limits.js';
 import { preparedStatementNames, sqliteConnections } from './prepared.js';
 import type { Database } from './schema.js';
 
@@ -96,7 +97,7 @@ function sqlite(dataDir: string): { db: Db; driver: Store['driver'] } {
     }
     return statement;
   }) as typeof database.prepare;
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }), plugins: [new InlineLimits()] });
   sqliteConnections.set(db, database);
   return { db, driver: { dialect: 'sqlite', database } };
 }

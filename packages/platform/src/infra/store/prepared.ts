@@ -16,8 +16,9 @@ export const sqliteConnections: WeakMap<Db, SQLite.Database> = new WeakMap();
 /**
  * A query of the hot path, built and compiled once per dialect: each call binds its parameters to the SQL
  * compiled the first time, skipping Kysely's building and compiling (a fifth of a request's CPU when done each
- * time). `build` names its parameters; each must be a plain value bound once (not a list, not used in arithmetic),
- * and the shape of the query must not depend on them.
+ * time). `build` names its parameters; each must be a plain value bound once (not a list, not used in arithmetic,
+ * not a LIMIT: a constant limit is written into the SQL on SQLite, see limits.ts), and the shape of the query must
+ * not depend on them.
  */
 export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => Compilable<R>) {
   const byAdapter = new WeakMap<object, { compiled: CompiledQuery<R>; slots: (number | { value: unknown })[] }>();
