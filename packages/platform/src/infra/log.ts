@@ -2,11 +2,14 @@ import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { randomBase62 } from './secrets/random.js';
 
-/** Path segments that carry a bearer token; they are masked wherever a URL is logged. */
-const TOKEN_IN_PATH = /(\/register\/)[^/?#]+/g;
+/**
+ * Path segments that carry a bearer token (a registration link's, a portal sign-in link's); they are masked
+ * wherever a URL is logged.
+ */
+const TOKEN_IN_PATH = /(\/(?:register|portal\/sign-in)\/)[^/?#]+/g;
 
 export function redactUrl(url: string): string {
-  return url.includes('/register/') ? url.replace(TOKEN_IN_PATH, '$1[redacted]') : url;
+  return url.includes('/register/') || url.includes('/sign-in/') ? url.replace(TOKEN_IN_PATH, '$1[redacted]') : url;
 }
 
 /** Request IDs `req_` + 16 characters: a random prefix per process and a counter, no randomness per request. */

@@ -143,11 +143,14 @@ describe('refusals are problem documents', () => {
   });
 
   it('refuses an unsupported Content-Encoding with 415 and a corrupt one with 400', async () => {
-    const unsupported = await ctx.platform.api('PUT', '/api/connector/solutions/ecommerce/scopes/products', '[]', {
-      ...asInstance(instanceKey),
-      'content-encoding': 'compress',
-    });
-    expectProblem(unsupported, 415, 'unsupported-media-type');
+    // Names of an object's inherited properties are no encodings either.
+    for (const encoding of ['compress', 'constructor', '__proto__']) {
+      const unsupported = await ctx.platform.api('PUT', '/api/connector/solutions/ecommerce/scopes/products', '[]', {
+        ...asInstance(instanceKey),
+        'content-encoding': encoding,
+      });
+      expectProblem(unsupported, 415, 'unsupported-media-type');
+    }
     for (const path of ['/api/connector/solutions/ecommerce/scopes/products', '/api/developers']) {
       const corrupt = await ctx.platform.api(path.includes('connector') ? 'PUT' : 'POST', path, 'not gzip at all', {
         ...asInstance(instanceKey),

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openStore, type Db, type Store } from '../../src/infra/store/index.js';
 import { prepared } from '../../src/infra/store/prepared.js';
@@ -82,4 +83,19 @@ describeEachStore('prepared queries', (testStore) => {
     expect(await outside).toEqual([]);
     expect(await byName.all(store.db, 'Linus')).toEqual([]);
   });
+
+  it.runIf(testStore.kind === 'sqlite')(
+    'keep SQLite statements by their SQL, the least recently used leaving past 1,000',
+    () => {
+      const { database } = store.driver as { database: SQLite.Database };
+      const hot = database.prepare('select 1 as hot');
+      const cold = database.prepare('select 2 as cold');
+      for (let i = 0; i < 1500; i++) {
+        database.prepare(`select ${i + 10} as n`); // a client's own limits make texts like these
+        if (i % 100 === 0) expect(database.prepare('select 1 as hot')).toBe(hot);
+      }
+      expect(database.prepare('select 1 as hot')).toBe(hot);
+      expect(database.prepare('select 2 as cold')).not.toBe(cold);
+    },
+  );
 });

@@ -124,7 +124,11 @@ describe('request logging', () => {
         authorization: `Bearer ${secrets.bearer}`,
         cookie: 'session=LoggedCookieValue0004',
       });
+      // A portal sign-in link's token is a credential in the path, as a registration link's is.
+      const signIn = await platform.api('GET', '/portal/sign-in/LoggedSignInToken0005');
+      expect(signIn.status).toBe(404);
       const logs = platform.logs.join('');
+      expect(logs).toContain('"url":"/portal/sign-in/[redacted]"');
       const lines = logs.split('\n').filter((l) => l.includes('"url":"/health"'));
       expect(lines).toHaveLength(1); // one line per request
       expect(JSON.parse(lines[0]!)).toMatchObject({
@@ -133,7 +137,8 @@ describe('request logging', () => {
         status: 200,
         reqId: expect.stringMatching(/^req_\w{16}$/),
       });
-      for (const s of [...Object.values(secrets), 'LoggedCookieValue0004']) expect(logs).not.toContain(s);
+      for (const s of [...Object.values(secrets), 'LoggedCookieValue0004', 'LoggedSignInToken0005'])
+        expect(logs).not.toContain(s);
     } finally {
       await platform.stop();
     }

@@ -24,7 +24,7 @@ export function installContentDecoding(app: FastifyInstance): void {
       done(null, payload);
       return;
     }
-    const make = decoders[header];
+    const make = Object.hasOwn(decoders, header) ? decoders[header] : undefined; // not "constructor" and the like
     if (!make) {
       done(
         new ProblemError(

@@ -86,15 +86,18 @@ function sqlite(dataDir: string): { db: Db; driver: Store['driver'] } {
   database.pragma('synchronous = NORMAL'); // durable across process crashes in WAL mode
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  // Kysely prepares every query anew; keeping prepared statements by their SQL saves that on the hot paths.
+  // Kysely prepares every query anew; keeping prepared statements by their SQL saves that on the hot paths. The
+  // least recently used goes past 1,000 (a client's own limits are written into the SQL, limits.ts: many texts).
   const statements = new Map<string, SQLite.Statement>();
   const prepare = database.prepare.bind(database);
   database.prepare = ((source: string) => {
     let statement = statements.get(source);
-    if (!statement) {
+    if (statement) statements.delete(source);
+    else {
       statement = prepare(source);
-      if (statements.size < 1000) statements.set(source, statement);
+      if (statements.size >= 1000) statements.delete(statements.keys().next().value!);
     }
+    statements.set(source, statement);
     return statement;
   }) as typeof database.prepare;
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }), plugins: [new InlineLimits()] });

@@ -41,15 +41,14 @@ export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => 
   const run = async (db: Db, args: A): Promise<R[]> => {
     const { compiled, slots } = compile(db);
     const parameters = slots.map((s) => (typeof s === 'number' ? args[s] : s.value));
-    // On SQLite, a read outside any transaction goes to the connection itself, as Kysely's driver would send it,
-    // without queueing for the connection: statements run whole and synchronously, so only an open transaction
+    // On SQLite, a SELECT outside any transaction goes to the connection itself, as Kysely's driver would send
+    // it, without queueing for the connection: statements run whole and synchronously, so only an open transaction
     // (whose writes it must not see) holds the connection between them. A transaction's own reads (db is then
-    // its Transaction) and every write take Kysely's way.
+    // its Transaction) and every write (even one RETURNING rows) take Kysely's way. No plugin of the SQLite
+    // store transforms results, so both ways answer the same rows.
     const connection = sqliteConnections.get(db);
-    if (connection && !connection.inTransaction) {
-      const statement = connection.prepare(compiled.sql);
-      if (statement.reader) return statement.all(parameters) as R[];
-    }
+    if (connection && !connection.inTransaction && compiled.query.kind === 'SelectQueryNode')
+      return connection.prepare(compiled.sql).all(parameters) as R[];
     return (await db.executeQuery<R>({ ...compiled, parameters })).rows;
   };
   return {
