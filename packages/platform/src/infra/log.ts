@@ -66,9 +66,9 @@ function pickHeaders(headers: Record<string, unknown>) {
 
 /**
  * One line per request, when it is answered, instead of Fastify's two (each serialising the request's headers
- * through the redaction): no headers, no body, so nothing in it carries a credential but a registration token
- * in the URL, masked here. Its fields are fixed, so it skips the redaction pass: a logger of its own writes it,
- * into the platform logger's destination at its level.
+ * through the redaction): no headers, no body, so nothing in it carries a credential but a link's token in the
+ * URL (registration, sign-in), masked by redactUrl. Its fields are fixed, so it skips the redaction pass: a logger
+ * of its own writes it, into the platform logger's destination at its level.
  */
 export class RequestLog extends LogController {
   readonly #lines: Logger;
