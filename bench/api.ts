@@ -135,13 +135,9 @@ async function startServer(
   };
 }
 
-async function warmUp(url: string, headers: Record<string, string>): Promise<void> {
-  await autocannon({ url, headers, connections: CONNECTIONS, duration: 2 });
-}
-
-async function load(url: string, headers: Record<string, string>, pid: number): Promise<Run> {
+async function load(url: string, headers: Record<string, string>, pid: number, duration = DURATION): Promise<Run> {
   const cpu0 = cpuSeconds(pid);
-  const r = await autocannon({ url, headers, connections: CONNECTIONS, duration: DURATION });
+  const r = await autocannon({ url, headers, connections: CONNECTIONS, duration });
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
   return {
     rps: r.requests.average,
@@ -203,19 +199,20 @@ for (const store of STORES) {
       const contenders: Contender[] = previous
         ? ['platform', 'bare', 'floor', 'before']
         : ['platform', 'bare', 'floor'];
-      for (const which of contenders) await warmUp(url[which], headers[which]);
+      const pid: Record<Contender, number> = {
+        platform: platform.pid,
+        bare: bare.pid,
+        floor: floor.pid,
+        before: previous?.pid ?? 0,
+      };
+      // Warmed up, unmeasured: no round measures the JIT.
+      for (const which of contenders) await load(url[which], headers[which], pid[which], 2);
       const runs: Record<Contender, Run>[] = [];
       for (let round = 0; round < ROUNDS; round++) {
         // Alternated: each round starts with another contender and goes the other way round.
         const order = contenders.map((_, k) => contenders[(k + round) % contenders.length]!);
         if (round % 2 === 1) order.reverse();
         const r = {} as Record<Contender, Run>;
-        const pid: Record<Contender, number> = {
-          platform: platform.pid,
-          bare: bare.pid,
-          floor: floor.pid,
-          before: previous?.pid ?? 0,
-        };
         for (const which of order) r[which] = await load(url[which], headers[which], pid[which]);
         runs.push(r);
         const vsBefore = previous

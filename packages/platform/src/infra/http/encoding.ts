@@ -3,13 +3,14 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { ProblemError, invalidRequest } from './problem.js';
 
-const decoders: Record<string, () => Transform> = {
-  gzip: createGunzip,
-  'x-gzip': createGunzip,
-  deflate: createInflate,
-  br: createBrotliDecompress,
-};
-export const SUPPORTED_ENCODINGS = Object.keys(decoders);
+/** A Map, not an object: a header naming an inherited property ("constructor") finds no decoder. */
+const decoders = new Map<string, () => Transform>([
+  ['gzip', createGunzip],
+  ['x-gzip', createGunzip],
+  ['deflate', createInflate],
+  ['br', createBrotliDecompress],
+]);
+export const SUPPORTED_ENCODINGS = [...decoders.keys()];
 
 /**
  * A request body sent with Content-Encoding gzip, deflate or br reaches its parser decoded, so that a JSON body
@@ -24,7 +25,7 @@ export function installContentDecoding(app: FastifyInstance): void {
       done(null, payload);
       return;
     }
-    const make = Object.hasOwn(decoders, header) ? decoders[header] : undefined; // not "constructor" and the like
+    const make = decoders.get(header);
     if (!make) {
       done(
         new ProblemError(
