@@ -46,6 +46,19 @@ describeEachStore('prepared queries', (testStore) => {
     }
   });
 
+  it('answer as Kysely does when two columns share a name: the later one', async () => {
+    const renamed = prepared((db: Db, id: string) =>
+      db.selectFrom('developers').select(['id', 'name as id']).where('id', '=', id),
+    );
+    const direct = await store.db
+      .selectFrom('developers')
+      .select(['id', 'name as id'])
+      .where('id', '=', 'dev_3')
+      .execute();
+    expect(direct).toEqual([{ id: 'Grace' }]);
+    expect(await renamed.all(store.db, 'dev_3')).toEqual(direct);
+  });
+
   it('limit and offset as asked, with a numeric LIMIT and OFFSET written into the SQL on SQLite', async () => {
     const query = store.db.selectFrom('developers').select('id').orderBy('id').limit(2).offset(1);
     expect(await query.execute()).toEqual([{ id: 'dev_2' }, { id: 'dev_3' }]);

@@ -38,21 +38,44 @@ export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => 
     }
     return entry;
   };
+  const statements = new WeakMap<SQLite.Database, { statement: SQLite.Statement; row: (values: unknown[]) => R }>();
   const run = async (db: Db, args: A): Promise<R[]> => {
     const { compiled, slots } = compile(db);
     const parameters = slots.map((s) => (typeof s === 'number' ? args[s] : s.value));
-    // On SQLite, a SELECT outside any transaction goes to the connection itself, as Kysely's driver would send
-    // it, without queueing for the connection: statements run whole and synchronously, so only an open transaction
-    // (whose writes it must not see) holds the connection between them. A transaction's own reads (db is then
-    // its Transaction) and every write (even one RETURNING rows) take Kysely's way. No plugin of the SQLite
-    // store transforms results, so both ways answer the same rows.
+    // On SQLite, a SELECT outside any transaction goes to the connection itself, without queueing for it as
+    // Kysely's driver would: statements run whole and synchronously, so only an open transaction (whose writes it
+    // must not see) holds the connection between them. A transaction's own reads (db is then its Transaction) and
+    // every write (even one RETURNING rows) take Kysely's way. No plugin of the SQLite store transforms results.
     const connection = sqliteConnections.get(db);
-    if (connection && !connection.inTransaction && compiled.query.kind === 'SelectQueryNode')
-      return connection.prepare(compiled.sql).all(parameters) as R[];
+    if (connection && !connection.inTransaction && compiled.query.kind === 'SelectQueryNode') {
+      let direct = statements.get(connection);
+      if (!direct) {
+        direct = directStatement<R>(connection, compiled.sql);
+        statements.set(connection, direct);
+      }
+      return direct.statement.all(parameters).map((values) => direct.row(values as unknown[]));
+    }
     return (await db.executeQuery<R>({ ...compiled, parameters })).rows;
   };
   return {
     all: (db: Db, ...args: A): Promise<R[]> => run(db, args),
     first: async (db: Db, ...args: A): Promise<R | undefined> => (await run(db, args))[0],
   };
+}
+
+/**
+ * A statement of its own (not the connection's shared cache, which Kysely's driver reads as objects) answering
+ * arrays, and a function that makes each an object with the statement's column names: better-sqlite3 makes a row
+ * object by looking up each column's name in V8's string table, a third of a one-row read of `uploads`; an object
+ * literal of fixed shape costs next to nothing. The names are the query's own, each a quoted key; a later column
+ * of the same name wins, as in better-sqlite3's own rows.
+ */
+function directStatement<R>(connection: SQLite.Database, sql: string) {
+  // The prototype's prepare: the connection's own is wrapped by the shared statement cache (index.ts).
+  const statement = (Object.getPrototypeOf(connection) as SQLite.Database).prepare.call(connection, sql);
+  statement.raw(true);
+  const fields = statement.columns().map((c, i) => `[${JSON.stringify(c.name)}]: values[${i}]`);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- built from the statement's own column names
+  const row = new Function('values', `return { ${fields.join(', ')} };`) as (values: unknown[]) => R;
+  return { statement, row };
 }
