@@ -14,6 +14,7 @@ const BROWSER = ['**/*.browser.test.ts', 'examples/webshop/test/story.test.ts'];
 const UNIT = [
   'packages/platform/test/infra/json-array.test.ts',
   'packages/platform/test/infra/secrets.test.ts',
+  'packages/platform/test/infra/log.test.ts',
   'packages/platform/test/solutions/formats.test.ts',
   'packages/platform/test/ops/config.test.ts',
   'packages/platform/test/events/endpoints.test.ts',

@@ -17,7 +17,7 @@ import type { App } from './infra/http/fastify.js';
 import { installPages } from './infra/http/pages/index.js';
 import { ProblemError } from './infra/http/problem.js';
 import { installValidation } from './infra/http/validation.js';
-import { RequestLog, requestIds } from './infra/log.js';
+import { RequestLog, requestIds, requestLogger } from './infra/log.js';
 import type { Platform } from './platform.js';
 
 export type { App } from './infra/http/fastify.js';
@@ -32,6 +32,7 @@ export async function buildApp(platform: Platform): Promise<App> {
     bodyLimit: JSON_BODY_LIMIT,
     genReqId: requestIds(),
     logController: new RequestLog(platform.log),
+    childLoggerFactory: requestLogger,
     return503OnClosing: true,
     trustProxy: platform.config.trustProxy ?? false,
     forceCloseConnections: 'idle',
