@@ -3,7 +3,7 @@ import Fastify from 'fastify';
 import { expect, it } from 'vitest';
 import { RequestLog, createLogger, requestLogger } from '../../src/infra/log.js';
 
-/** A Fastify app on the platform's logger, request line and request loggers, with the lines it writes and its children made. */
+/** A Fastify app with the platform's logger, request line and request loggers; the lines written, the children made. */
 async function app() {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -13,9 +13,6 @@ async function app() {
     },
   });
   const log = createLogger('info', sink);
-  let children = 0;
-  const child = log.child.bind(log);
-  log.child = ((...args: Parameters<typeof child>) => (children++, child(...args))) as typeof log.child;
   const fastify = Fastify({
     loggerInstance: log,
     logController: new RequestLog(log),
@@ -23,8 +20,9 @@ async function app() {
     genReqId: () => 'req_under_test',
   });
   fastify.get('/quiet', () => 'ok');
-  fastify.get('/loud', (request) => {
+  fastify.get('/loud', (request, reply) => {
     request.log.warn({ apikey: 'cck_secret', body: { passcode: '123456' } }, 'something to say');
+    request.log.info({ res: reply }, 'replying');
     return request.log.level;
   });
   fastify.get('/errors-only', { logLevel: 'error' }, (request) => {
@@ -33,7 +31,11 @@ async function app() {
     return request.log.level;
   });
   await fastify.ready();
-  children = 0; // Fastify makes one of its own when it starts
+  // Request loggers are children of Fastify's own logger (itself a child of the platform's, with its serializers).
+  let children = 0;
+  const parent = fastify.log;
+  const child = parent.child.bind(parent);
+  parent.child = (...args) => (children++, child(...args));
   return { fastify, lines, children: () => children };
 }
 
@@ -45,6 +47,8 @@ it("makes a request's logger only when the request logs through it", async () =>
   const loud = await fastify.inject({ url: '/loud' });
   expect(loud.body).toBe('info');
   expect(children()).toBe(1);
+  // Fastify's serializers still apply: a reply is logged as its status code.
+  expect(lines.filter((l) => l.msg === 'replying')).toEqual([expect.objectContaining({ res: { statusCode: 200 } })]);
   const said = lines.filter((l) => l.msg === 'something to say');
   expect(said).toEqual([
     expect.objectContaining({

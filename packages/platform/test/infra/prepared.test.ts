@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type SQLite from 'better-sqlite3';
+import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openStore, type Db, type Store } from '../../src/infra/store/index.js';
 import { prepared } from '../../src/infra/store/prepared.js';
@@ -23,8 +25,9 @@ const developer = (id: string, name: string) => ({
 
 describeEachStore('prepared queries', (testStore) => {
   let store: Store;
+  let dataDir: string;
   beforeAll(async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-prepared-'));
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-prepared-'));
     store = await openStore({ databaseUrl: testStore.databaseUrl, dataDir });
     await store.db
       .insertInto('developers')
@@ -96,6 +99,30 @@ describeEachStore('prepared queries', (testStore) => {
     expect(await outside).toEqual([]);
     expect(await byName.all(store.db, 'Linus')).toEqual([]);
   });
+
+  it.runIf(testStore.kind === 'sqlite')(
+    'name the columns of `*` as the table has them after another connection rebuilt it, and named ones as named',
+    async () => {
+      type T = { t: { a: string; b: string; c: string } };
+      const star = prepared((db: Db, a: string) =>
+        (db as unknown as Kysely<T>).selectFrom('t').selectAll().where('a', '=', a),
+      );
+      const named = prepared((db: Db, a: string) =>
+        (db as unknown as Kysely<T>).selectFrom('t').select(['a', 'b', 'c']).where('a', '=', a),
+      );
+      await sql`create table t (a text, b text, c text)`.execute(store.db);
+      await sql`insert into t values ('1', '2', '3')`.execute(store.db);
+      expect(await star.all(store.db, '1')).toEqual([{ a: '1', b: '2', c: '3' }]);
+      expect(await named.all(store.db, '1')).toEqual([{ a: '1', b: '2', c: '3' }]);
+      // As a migration of another process would: the same table, its columns in another order.
+      const other = new Database(path.join(dataDir, 'connected-cloud.db'));
+      other.exec(`alter table t rename to t_old; create table t (c text, b text, a text);
+        insert into t select c, b, a from t_old; drop table t_old;`);
+      other.close();
+      expect(await star.all(store.db, '1')).toEqual([{ a: '1', b: '2', c: '3' }]);
+      expect(await named.all(store.db, '1')).toEqual([{ a: '1', b: '2', c: '3' }]);
+    },
+  );
 
   it.runIf(testStore.kind === 'sqlite')(
     'keep SQLite statements by their SQL, the least recently used leaving past 1,000',

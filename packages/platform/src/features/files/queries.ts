@@ -1,12 +1,25 @@
 import { sql } from 'kysely';
 import type { Db } from '../../infra/store/index.js';
-import { prepared } from '../../infra/store/prepared.js';
+import { allColumns, prepared } from '../../infra/store/prepared.js';
 import type { ScopeFilesTable } from '../../infra/store/schema.js';
+
+const SCOPE_FILE = allColumns<ScopeFilesTable>({
+  id: true,
+  instance_id: true,
+  solution: true,
+  scope: true,
+  blob_key: true,
+  records: true,
+  size: true,
+  sha256: true,
+  previous_file_id: true,
+  created_at: true,
+});
 
 const newestOfScope = prepared((db: Db, instanceId: string, solution: string, scope: string) =>
   db
     .selectFrom('scope_files')
-    .selectAll()
+    .select(SCOPE_FILE)
     .where('instance_id', '=', instanceId)
     .where('solution', '=', solution)
     .where('scope', '=', scope)
@@ -23,7 +36,7 @@ export function currentFile(db: Db, where: { instanceId: string; solution: strin
 const newestOfEachScope = prepared((db: Db, instanceId: string, solution: string) =>
   db
     .selectFrom('scope_files as f')
-    .selectAll()
+    .select(SCOPE_FILE.map((column) => `f.${column}` as const))
     .where('f.instance_id', '=', instanceId)
     .where('f.solution', '=', solution)
     .where(({ not, exists, selectFrom }) =>

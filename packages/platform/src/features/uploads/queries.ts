@@ -1,6 +1,6 @@
 import type { UploadStatus } from '@connected-cloud/contract';
 import type { Db } from '../../infra/store/index.js';
-import { prepared } from '../../infra/store/prepared.js';
+import { allColumns, prepared } from '../../infra/store/prepared.js';
 import { FINAL } from './status.js';
 import type { UploadsTable } from '../../infra/store/schema.js';
 
@@ -8,7 +8,35 @@ export function insertUpload(tx: Db, row: UploadsTable) {
   return tx.insertInto('uploads').values(row).execute();
 }
 
-const uploadById = prepared((db: Db, id: string) => db.selectFrom('uploads').selectAll().where('id', '=', id));
+const UPLOAD = allColumns<UploadsTable>({
+  id: true,
+  integration_id: true,
+  application_id: true,
+  instance_id: true,
+  solution: true,
+  type: true,
+  status: true,
+  progress: true,
+  blob_key: true,
+  size: true,
+  sha256: true,
+  records: true,
+  error_count: true,
+  errors: true,
+  idempotency_key: true,
+  lease_until: true,
+  result_blob_key: true,
+  result_size: true,
+  result_sha256: true,
+  ids_digest: true,
+  result_accepted: true,
+  result_rejected: true,
+  body_removed_at: true,
+  created_at: true,
+  updated_at: true,
+});
+
+const uploadById = prepared((db: Db, id: string) => db.selectFrom('uploads').select(UPLOAD).where('id', '=', id));
 
 export function findUpload(db: Db, id: string) {
   return uploadById.first(db, id);

@@ -1,5 +1,5 @@
 import type SQLite from 'better-sqlite3';
-import type { CompiledQuery, Compilable, Kysely } from 'kysely';
+import type { CompiledQuery, Compilable, Kysely, RootOperationNode } from 'kysely';
 import type { Database } from './schema.js';
 
 /** Kysely<Database> (index.ts's Db), named here so that index.ts, which imports this file, is not imported back. */
@@ -21,7 +21,10 @@ export const sqliteConnections: WeakMap<Db, SQLite.Database> = new WeakMap();
  * not depend on them.
  */
 export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => Compilable<R>) {
-  const byAdapter = new WeakMap<object, { compiled: CompiledQuery<R>; slots: (number | { value: unknown })[] }>();
+  const byAdapter = new WeakMap<
+    object,
+    { compiled: CompiledQuery<R>; slots: (number | { value: unknown })[]; arrays: boolean }
+  >();
   const compile = (db: Db) => {
     const adapter = db.getExecutor().adapter; // one per dialect, shared by its transactions
     let entry = byAdapter.get(adapter);
@@ -31,7 +34,7 @@ export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => 
       const slots = compiled.parameters.map((p) =>
         typeof p === 'string' && p.startsWith(MARK) ? Number(p.slice(MARK.length)) : { value: p },
       );
-      entry = { compiled, slots };
+      entry = { compiled, slots, arrays: namesItsColumns(compiled.query) };
       byAdapter.set(adapter, entry);
       if (!preparedStatementNames.has(compiled.sql))
         preparedStatementNames.set(compiled.sql, `cc_${preparedStatementNames.size}`);
@@ -40,7 +43,7 @@ export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => 
   };
   const statements = new WeakMap<SQLite.Database, { statement: SQLite.Statement; row: (values: unknown[]) => R }>();
   const run = async (db: Db, args: A): Promise<R[]> => {
-    const { compiled, slots } = compile(db);
+    const { compiled, slots, arrays } = compile(db);
     const parameters = slots.map((s) => (typeof s === 'number' ? args[s] : s.value));
     // On SQLite, a SELECT outside any transaction goes to the connection itself, without queueing for it as
     // Kysely's driver would: statements run whole and synchronously, so only an open transaction (whose writes it
@@ -48,6 +51,7 @@ export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => 
     // every write (even one RETURNING rows) take Kysely's way. No plugin of the SQLite store transforms results.
     const connection = sqliteConnections.get(db);
     if (connection && !connection.inTransaction && compiled.query.kind === 'SelectQueryNode') {
+      if (!arrays) return connection.prepare(compiled.sql).all(parameters) as R[];
       let direct = statements.get(connection);
       if (!direct) {
         direct = directStatement<R>(connection, compiled.sql);
@@ -61,6 +65,26 @@ export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => 
     all: (db: Db, ...args: A): Promise<R[]> => run(db, args),
     first: async (db: Db, ...args: A): Promise<R | undefined> => (await run(db, args))[0],
   };
+}
+
+/**
+ * Whether a query's rows can be read as arrays and named by position: it names each column it selects. `*` stands
+ * for the table's columns when SQLite (re)prepares the statement, which a schema change made by another
+ * connection makes it do by itself: names fixed beforehand would then be put on the wrong values.
+ */
+function namesItsColumns(query: RootOperationNode): boolean {
+  if (query.kind !== 'SelectQueryNode') return false;
+  return (query.selections ?? []).every(({ selection }) =>
+    selection.kind === 'ReferenceNode' ? selection.column.kind !== 'SelectAllNode' : selection.kind !== 'SelectAllNode',
+  );
+}
+
+/**
+ * Every column of a table, checked complete by the compiler: a hot path's prepared query selects these instead of
+ * `selectAll()`, so that its rows can be read as arrays (a query with `*` still works, as objects).
+ */
+export function allColumns<T>(all: { [K in keyof T]-?: true }): (keyof T & string)[] {
+  return Object.keys(all) as (keyof T & string)[];
 }
 
 /**
