@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { UploadSummary } from '@connected-cloud/contract';
 import { ProblemError, type ProblemItem } from '../../infra/http/problem.js';
 
@@ -21,7 +21,7 @@ export class IdsDigest {
       this.#sum = undefined;
       return;
     }
-    const h = createHash('sha256').update(id).digest();
+    const h = hash('sha256', id, 'buffer'); // once per record: no Hash object
     this.#sum = (this.#sum + ((h.readBigUInt64BE(0) << 64n) | h.readBigUInt64BE(8))) & MASK;
   }
 
