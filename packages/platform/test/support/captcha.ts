@@ -1,12 +1,5 @@
-import { createHash } from 'node:crypto';
-
-interface Challenge {
-  algorithm: string;
-  challenge: string;
-  salt: string;
-  signature: string;
-  maxnumber: number;
-}
+import { hash } from 'node:crypto';
+import type { Challenge } from 'altcha-lib/types';
 
 /**
  * The number the widget finds: the first n up to `maxnumber` whose hash of salt + n is the challenge. Node's
@@ -14,15 +7,10 @@ interface Challenge {
  * awaits a registration, a second of CPU each time: minutes over the suite). captcha.test.ts holds it to
  * altcha-lib's answer.
  */
-export function solve(challenge: Pick<Challenge, 'algorithm' | 'challenge' | 'salt' | 'maxnumber'>): number | null {
+export function solve(challenge: Omit<Required<Challenge>, 'signature'>): number | null {
   const algorithm = challenge.algorithm.replace('-', '').toLowerCase();
   for (let n = 0; n <= challenge.maxnumber; n++)
-    if (
-      createHash(algorithm)
-        .update(challenge.salt + n)
-        .digest('hex') === challenge.challenge
-    )
-      return n;
+    if (hash(algorithm, challenge.salt + n, 'hex') === challenge.challenge) return n;
   return null;
 }
 
@@ -30,7 +18,7 @@ export function solve(challenge: Pick<Challenge, 'algorithm' | 'challenge' | 'sa
 export async function solveRegistrationCaptcha(registrationUrl: string): Promise<string> {
   const res = await fetch(`${registrationUrl}/challenge`);
   if (res.status !== 200) throw new Error(`challenge: ${res.status} ${await res.text()}`);
-  const challenge = (await res.json()) as Challenge;
+  const challenge = (await res.json()) as Required<Challenge>; // the platform sets maxnumber
   const number = solve(challenge);
   if (number === null) throw new Error('challenge not solvable');
   const payload = {
