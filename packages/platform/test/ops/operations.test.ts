@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { routeList } from '@connected-cloud/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrate, provisionInstance } from '../support/consent.js';
@@ -22,6 +23,44 @@ describeEachStore('health and readiness', (store) => {
     expect(down.body.code).toBe('not-ready');
     expect(down.headers.get('retry-after')).toBe('5');
     expect((await platform.api('GET', '/health')).status).toBe(200);
+  });
+});
+
+describe('a graceful stop', () => {
+  it('lets a request in flight finish, then closes its kept-alive connection rather than wait for the client', async () => {
+    const platform = await startTestPlatform({ store: { kind: 'sqlite', databaseUrl: undefined } });
+    const agent = new http.Agent({ keepAlive: true }); // holds its connection open until the server closes it
+    try {
+      const body = JSON.stringify({ name: 'A developer' });
+      let connectionClosed = false;
+      const arrived = new Promise((resolve) => platform.app.server.once('request', resolve));
+      const request = http.request(`${platform.url}/api/developers`, {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+      });
+      request.on('socket', (socket) => socket.on('close', () => (connectionClosed = true)));
+      const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
+        request.on('error', reject);
+        request.on('response', (res) => {
+          let text = '';
+          res.on('data', (d) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode!, text }));
+        });
+      });
+      request.write(body.slice(0, 5));
+      await arrived; // the request is in flight: its body is not all there yet
+      const stopped = platform.stop();
+      request.end(body.slice(5));
+      const response = await answered;
+      expect(response.status).not.toBe(503); // it was under way before the stop: it is answered, not refused
+      expect(JSON.parse(response.text)).toBeTypeOf('object');
+      // Without the server closing the now idle connection, the stop waited for keepAliveTimeout (72 s).
+      await stopped;
+      await expect.poll(() => connectionClosed).toBe(true);
+    } finally {
+      agent.destroy();
+    }
   });
 });
 
