@@ -51,6 +51,15 @@ const products = (n: number, v: number) =>
     })),
   );
 
+/** Checks each item, eight at a time: a thousand checks one after another took most of the test's time. */
+async function eachAtOnce<T>(items: Iterable<T>, check: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const worker = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await check(item);
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
 describe.skipIf(!ready)(`a cluster of three behind HAProxy${ready ? '' : ` [${why}]`}`, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-cluster-'));
   let mail: MailCatcher;
@@ -258,16 +267,16 @@ describe.skipIf(!ready)(`a cluster of three behind HAProxy${ready ? '' : ` [${wh
     expect(uploads.size).toBeGreaterThan(0);
 
     // Every accepted scope file present and intact.
-    for (const [fileId, f] of scopeFiles) {
+    await eachAtOnce(scopeFiles, async ([fileId, f]) => {
       const res = await fetch(`${url}/api/files/${fileId}/content`, {
         headers: { ...withKey(f.apikey), 'accept-encoding': 'identity' },
       });
-      if (res.status === 404) continue; // pruned: only the last versions are kept (SCOPE_FILE_VERSIONS)
+      if (res.status === 404) return; // pruned: only the last versions are kept (SCOPE_FILE_VERSIONS)
       expect(res.status, fileId).toBe(200);
       expect(sha(Buffer.from(await res.arrayBuffer())), fileId).toBe(f.sha256);
-    }
+    });
     // Every accepted upload present, intact and finished: none stuck.
-    for (const [fileId, u] of uploads) {
+    await eachAtOnce(uploads, async ([fileId, u]) => {
       const t = await platform.api(
         'GET',
         `/api/uploads/${fileId}/tracking`,
@@ -279,7 +288,7 @@ describe.skipIf(!ready)(`a cluster of three behind HAProxy${ready ? '' : ` [${wh
         headers: asInstance(parties[u.party]!.instanceKey),
       });
       expect(sha(Buffer.from(await content.arrayBuffer())), fileId).toBe(u.sha256);
-    }
+    });
 
     // Every event delivered at least once, in order per integration, with its id as webhook-id on every attempt.
     const client = new pg.Client({ connectionString: db.url });
