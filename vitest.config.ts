@@ -1,9 +1,11 @@
 import os from 'node:os';
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './vitest.sequencer.js';
 
-/** Files that start processes of their own (the built platform, connector, CLI, npm pack). */
+/** Files that start processes of their own (the built platform, connector, CLI, npm pack, a cluster). */
 const PROCESSES = [
   'packages/platform/test/ops/process.test.ts',
+  'packages/platform/test/cluster/cluster.test.ts',
   'packages/connector/test/**/*.test.ts',
   'packages/cli/test/**/*.test.ts',
   'packages/client/test/pack.test.ts',
@@ -33,6 +35,7 @@ export default defineConfig({
     // Waits end when what they wait for happens; the limit only bounds a loaded CI machine's worst case.
     expect: { poll: { timeout: 15_000 } },
     reporters: ['default', './vitest.slowest.ts'],
+    sequence: { sequencer: LongestFirst },
     // One run, four projects, scheduled together: `vitest run --project unit` (or integration, processes,
     // browser) runs one of them.
     projects: [
