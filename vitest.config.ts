@@ -40,13 +40,7 @@ export default defineConfig({
     // browser) runs one of them.
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT } },
-      {
-        extends: true,
-        // One worker runs integration files one after another without loading the platform's modules again for
-        // each (import 17 s instead of 102 s for this project alone). Each file starts its own platforms on its own
-        // stores and stops them, so none sees another's state.
-        test: { name: 'integration', include: ALL, exclude: [...UNIT, ...PROCESSES, ...BROWSER], isolate: false },
-      },
+      { extends: true, test: { name: 'integration', include: ALL, exclude: [...UNIT, ...PROCESSES, ...BROWSER] } },
       { extends: true, test: { name: 'processes', include: PROCESSES } },
       { extends: true, test: { name: 'browser', include: BROWSER } },
     ],
