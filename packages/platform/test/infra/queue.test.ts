@@ -92,6 +92,20 @@ describeEachStore('job queue', (testStore) => {
     store.db.transaction().execute((tx) => q.enqueue(tx, TASK, { n }, opts));
   const rows = (store: Store) => store.db.selectFrom('jobs').selectAll().orderBy('seq').execute();
 
+  it('stops at once, without waiting out its poll interval, however soon after its start', async () => {
+    const store = await open();
+    for (const afterTicks of [0, 1, 2, 5]) {
+      const q = new JobQueue(store, createLogger('fatal'), { concurrency: 8, pollMs: 60_000, leaseMs: 30_000 });
+      queues.push(q);
+      await q.start();
+      for (let i = 0; i < afterTicks; i++) await new Promise((r) => setImmediate(r));
+      const stopped = q.stop().then(() => 'stopped');
+      const waiting = new Promise((r) => setTimeout(r, 2_000, 'still waiting')); // a 30th of the poll
+      expect(await Promise.race([stopped, waiting]), `stopped after ${afterTicks} ticks`).toBe('stopped');
+      queues.splice(queues.indexOf(q), 1);
+    }
+  });
+
   it('runs the jobs of one key one at a time, in the order they were queued, and other keys beside them', async () => {
     const seen: string[] = [];
     const running = new Map<string, number>();

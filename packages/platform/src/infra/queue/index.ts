@@ -268,6 +268,7 @@ export class JobQueue {
   async #run(): Promise<void> {
     while (!this.#stopping) {
       await new Promise((r) => setImmediate(r)); // wake-ups of one tick make one claim
+      if (this.#stopping) break; // a stop in that tick: `#woken` is reset below, and would be lost
       if (this.#running.size > this.opts.concurrency / 2) {
         // Busy: let a few more slots free up, so that one claim fills many (at most 2 ms later).
         await new Promise((r) => setTimeout(r, 2));
@@ -309,7 +310,7 @@ export class JobQueue {
   }
 
   async #sleep(ms: number): Promise<void> {
-    if (this.#woken) return; // woken while the next due time was being read
+    if (this.#woken || this.#stopping) return; // woken while the next due time was being read
     await new Promise<void>((resolve) => {
       this.#wake = resolve;
       this.#timer = setTimeout(resolve, ms);
