@@ -34,6 +34,9 @@ export default defineConfig({
     maxWorkers: os.availableParallelism() + 1,
     // Waits end when what they wait for happens; the limit only bounds a loaded CI machine's worst case.
     expect: { poll: { timeout: 15_000 } },
+    // typebox (684 files) and kysely (265) are loaded again by every test file's fresh process: bundled once into
+    // a file each (node_modules/.vite), they load in a tenth of the time.
+    deps: { optimizer: { ssr: { enabled: true, include: ['typebox', 'typebox/compile', 'kysely'] } } },
     reporters: ['default', './vitest.slowest.ts'],
     sequence: { sequencer: LongestFirst },
     // One run, four projects, scheduled together: `vitest run --project unit` (or integration, processes,
