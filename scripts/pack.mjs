@@ -59,7 +59,8 @@ function stagePackage(name, into, bundled = {}) {
 function stageCli(into) {
   const dir = path.join(root, 'packages', 'cli');
   execFileSync(process.execPath, [tsc, '-b', dir], { stdio: 'inherit' });
-  execFileSync(process.execPath, [path.join(dir, 'scripts', 'bundle.mjs'), path.join(into, 'dist', 'ccloud.js')], {
+  const bundle = path.join(root, 'scripts', 'bundle.mjs');
+  execFileSync(process.execPath, [bundle, path.join(dir, 'dist', 'main.js'), path.join(into, 'dist', 'ccloud.js')], {
     stdio: 'inherit',
   });
   const manifest = readJson(path.join(dir, 'package.json'));

@@ -2,10 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 /** The platform's command, with its Node flags: what `npm start` runs. */
 export const BIN = fileURLToPath(new URL('../../bin/platform.js', import.meta.url));
-export const built = fs.existsSync(MAIN);
+/** What BIN runs: dist/main.js and its imports in one file (scripts/bundle.mjs, part of `npm run build`). */
+export const BUNDLE = fileURLToPath(new URL('../../dist/bundle/main.js', import.meta.url));
+export const built = fs.existsSync(BUNDLE);
 
 export interface PlatformProcess {
   child: ChildProcess;

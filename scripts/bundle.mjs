@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Bundles a package's build (an entry such as dist/main.js) and everything it imports into one file, with the
+// licences of the bundled packages beside it (<outfile>.LICENSES.txt). One file starts in about half the time of
+// the module graph it replaces, most of which is TypeBox's 700 modules and Kysely's 260.
+// Usage: node scripts/bundle.mjs <entry> <outfile> [external ...]
+// Externals stay imports of their own: native addons, packages that load files of their own at run time, and
+// those loaded only on demand (the S3 client).
+import fs from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const [entry, out, ...external] = process.argv.slice(2);
+if (!entry || !out) {
+  process.stderr.write('usage: node scripts/bundle.mjs <entry> <outfile> [external ...]\n');
+  process.exit(2);
+}
+const outfile = path.resolve(out);
+const { metafile } = await build({
+  entryPoints: [path.resolve(entry)],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external,
+  metafile: true,
+  logLevel: 'warning',
+  // CommonJS dependencies call require() for Node's built-ins.
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
+});
+
+/**
+ * The folder and package.json of the npm package an input file belongs to, or undefined for the workspace's own
+ * files. A package.json without a name (`{"type": "module"}` in a build folder) is not the package's.
+ */
+function packageOf(file) {
+  if (!file.includes('node_modules/')) return undefined;
+  for (let d = path.dirname(path.resolve(file)); d !== path.dirname(d); d = path.dirname(d)) {
+    const manifest = path.join(d, 'package.json');
+    if (!fs.existsSync(manifest)) continue;
+    const json = JSON.parse(fs.readFileSync(manifest, 'utf8'));
+    if (json.name) return [d, json];
+  }
+  return undefined;
+}
+const packages = new Map();
+for (const input of Object.keys(metafile.inputs)) {
+  const pkg = packageOf(input);
+  if (pkg) packages.set(...pkg);
+}
+const notices = [...packages]
+  .sort(([, a], [, b]) => a.name.localeCompare(b.name))
+  .map(([pkg, manifest]) => {
+    const file = fs.readdirSync(pkg).find((f) => /^(licen[sc]e|copying)/i.test(f));
+    const text = file
+      ? fs.readFileSync(path.join(pkg, file), 'utf8').trim()
+      : `(no licence file; package.json says ${manifest.license})`;
+    return `${manifest.name}@${manifest.version} (${manifest.license})\n\n${text}\n`;
+  });
+fs.writeFileSync(
+  `${outfile}.LICENSES.txt`,
+  `${path.basename(outfile)} bundles these packages; their licences follow.\n\n${notices.join(`\n${'-'.repeat(78)}\n\n`)}`,
+);
