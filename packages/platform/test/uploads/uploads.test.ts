@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { TestClock } from '../../src/infra/clock.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { asInstance, integrate, provisionInstance, withKey } from '../support/consent.js';
 import { registerApplication, type RegisteredApplication } from '../support/onboarding.js';
@@ -475,7 +476,13 @@ describeEachStore('uploads: from the application to the instance and back', (sto
 });
 
 describeEachStore('uploads: leases', (store) => {
-  const ctx = usePlatformWithMail(store, { env: { UPLOAD_LEASE: '1', ALLOW_INSECURE_NOTIFICATION_URLS: 'true' } });
+  // The lease runs on the test's clock, moved past it rather than waited for: on a loaded machine a real 1 s lease
+  // ended between two reports made half a second apart.
+  const clock = new TestClock();
+  const ctx = usePlatformWithMail(store, {
+    env: { UPLOAD_LEASE: '60', ALLOW_INSECURE_NOTIFICATION_URLS: 'true' },
+    clock,
+  });
   let platform: TestPlatform;
   let instanceKey: string;
   let apikey: string;
@@ -496,7 +503,8 @@ describeEachStore('uploads: leases', (store) => {
         .status,
     ).toBe('downloaded');
 
-    // Not renewed: after the lease (1 s) the upload is pending again, and the inbox says so at once.
+    // Not renewed: after the lease (60 s) the upload is pending again, and the inbox says so at once.
+    clock.advance(61_000);
     const back = await platform.api('GET', '/api/connector/inbox?wait=10', undefined, asInstance(instanceKey));
     expect(back.body).toEqual([expect.objectContaining({ fileId: id })]);
     expect((await platform.api('GET', `/api/uploads/${id}/tracking`, undefined, withKey(apikey))).body).toMatchObject({
@@ -513,9 +521,9 @@ describeEachStore('uploads: leases', (store) => {
 
     const again = await platform.api('POST', `/api/connector/uploads/${id}/claim`, undefined, asInstance(instanceKey));
     expect(again.body.status).toBe('downloaded');
-    // Progress renews the lease: reported every half second, it outlives the 1 s lease.
+    // Progress renews the lease: reported every 30 s, it outlives the 60 s lease.
     for (let i = 1; i <= 4; i++) {
-      await new Promise((r) => setTimeout(r, 500));
+      clock.advance(30_000);
       const p = await platform.api(
         'PATCH',
         `/api/connector/uploads/${id}`,
