@@ -35,7 +35,7 @@ export default defineConfig({
     // Waits end when what they wait for happens; the limit only bounds a loaded CI machine's worst case.
     expect: { poll: { timeout: 15_000 } },
     // typebox (684 files) and kysely (265) are loaded again by every test file's fresh process: bundled once into
-    // a file each (node_modules/.vite), they load in a tenth of the time.
+    // a file each (node_modules/.vite), importing the platform in a test file takes 1.9 s instead of 2.5 s.
     deps: { optimizer: { ssr: { enabled: true, include: ['typebox', 'typebox/compile', 'kysely'] } } },
     reporters: ['default', './vitest.slowest.ts'],
     sequence: { sequencer: LongestFirst },

@@ -310,7 +310,7 @@ export class JobQueue {
   }
 
   async #sleep(ms: number): Promise<void> {
-    if (this.#woken || this.#stopping) return; // woken while the next due time was being read
+    if (this.#woken || this.#stopping) return; // woken, or stopped, while the next due time was being read
     await new Promise<void>((resolve) => {
       this.#wake = resolve;
       this.#timer = setTimeout(resolve, ms);
