@@ -22,10 +22,11 @@ export function guidePage(app: App): void {
   if (!source) return; // a platform deployed without the repository's docs/
   const markdown = fs.readFileSync(source, 'utf8');
   const title = /^# (.+)$/m.exec(markdown)?.[1] ?? 'API guide';
-  // Our own file, rendered once: the tables are wrapped so that they scroll by themselves on a phone.
+  // Our own file, rendered once: the tables are wrapped so that they scroll by themselves on a phone, and the
+  // wrappers take the focus, so that a keyboard can scroll them too.
   const body = marked
     .parse(markdown.replace(/^# .+\n/m, ''), { async: false })
-    .replaceAll('<table>', '<div class="table-scroll"><table>')
+    .replaceAll('<table>', '<div class="table-scroll" tabindex="0"><table>')
     .replaceAll('</table>', '</table></div>');
   const html = page({ title, body, current: 'docs' });
   app.get(GUIDE_PATH, { schema: { hide: true } }, async (_request, reply) =>
