@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { adminRoutes } from './features/admin/routes.js';
@@ -80,8 +81,18 @@ export async function buildApp(platform: Platform): Promise<App> {
   // A stop lets the requests in flight finish, but Node then keeps their connections open (keep-alive) until the
   // client lets go or keepAliveTimeout (72 s) ends them, and a proxy's pool holds them for many seconds: the
   // stop waited on them. Each is closed as soon as it is idle, until the server has closed.
+  // A connection that has not sent a byte is not idle to Node, and no timeout ends it: browsers preconnect such
+  // sockets, health checks and scanners leave them, and one held the stop for ever. Those are closed too.
+  const connections = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   app.addHook('preClose', (done) => {
-    const sweep = setInterval(() => app.server.closeIdleConnections(), 50).unref();
+    const sweep = setInterval(() => {
+      app.server.closeIdleConnections();
+      for (const socket of connections) if (socket.bytesRead === 0) socket.destroy();
+    }, 50).unref();
     app.server.once('close', () => clearInterval(sweep));
     done();
   });

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { routeList } from '@connected-cloud/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrate, provisionInstance } from '../support/consent.js';
@@ -60,6 +61,23 @@ describe('a graceful stop', () => {
       await expect.poll(() => connectionClosed).toBe(true);
     } finally {
       agent.destroy();
+    }
+  });
+
+  it('closes a connection that never sent a request rather than wait on it (a browser preconnects such sockets)', async () => {
+    const platform = await startTestPlatform({ store: { kind: 'sqlite', databaseUrl: undefined } });
+    const accepted = new Promise((resolve) => platform.app.server.once('connection', resolve));
+    const socket = net.connect(Number(new URL(platform.url).port), '127.0.0.1');
+    try {
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      await accepted;
+      // Node counts such a connection neither idle nor expired, and no timeout ends it: the stop waited for ever.
+      const hung = new Promise((resolve) => setTimeout(resolve, 20_000, 'still waiting').unref());
+      expect(await Promise.race([platform.stop().then(() => 'stopped'), hung])).toBe('stopped');
+      await closed;
+      expect(socket.bytesRead).toBe(0); // closed, not answered
+    } finally {
+      socket.destroy();
     }
   });
 });
