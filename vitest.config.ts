@@ -43,7 +43,12 @@ export default defineConfig({
     // browser) runs one of them.
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT } },
-      { extends: true, test: { name: 'integration', include: ALL, exclude: [...UNIT, ...PROCESSES, ...BROWSER] } },
+      {
+        extends: true,
+        // A worker runs integration files one after another without loading the platform's modules again for
+        // each. Each file starts its own platforms on its own stores and stops them, so none sees another's state.
+        test: { name: 'integration', include: ALL, exclude: [...UNIT, ...PROCESSES, ...BROWSER], isolate: false },
+      },
       { extends: true, test: { name: 'processes', include: PROCESSES } },
       { extends: true, test: { name: 'browser', include: BROWSER } },
     ],
