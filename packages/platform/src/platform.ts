@@ -132,12 +132,12 @@ export async function createPlatform(config: Config, log: Logger, opts: { clock?
   const files = new ScopeFiles({ db: store.db, blobs, queue, events, solutions, config, clock });
   const uploads = new Uploads({ db: store.db, blobs, queue, events, solutions, inbox, config, log, clock });
   const retention = new Retention({ store, queue, uploads, clock, days: config.retentionDays, log });
-  const portal = new Portal({ db: store.db, secrets, queue, config, limits });
+  const portal = new Portal({ db: store.db, secrets, queue, config, limits, clock });
   const auth = {
     adminToken: adminAuth(keys.adminTokenHash),
     instanceKey: instanceAuth((key) => instances.authenticate(key)),
     developerToken: developerTokenAuth((token) => portal.checkToken(token)),
-    apiKey: apiKeyAuth((key) => apikeys.check(key), 7 * 86_400_000),
+    apiKey: apiKeyAuth((key) => apikeys.check(key), 7 * 86_400_000, clock),
   };
   /** Which of these blob keys a record refers to: the sweep and the guard of a write keep those. */
   const referencedKeys = async (keys: string[]) =>

@@ -7,6 +7,7 @@ import {
   ADMIN,
   asInstance,
   consentWith,
+  integrate,
   newPasscode,
   pollApiKey,
   provisionInstance,
@@ -255,6 +256,20 @@ describeEachStore('consent refusals', (store) => {
     const listed = await platform.api('GET', '/api/admin/instances', undefined, ADMIN);
     expect(listed.body.map((i: { instanceId: string }) => i.instanceId)).not.toContain(instance.instanceId);
     expect(integrationId).toMatch(/^int_/);
+  });
+
+  // Last in this suite: it moves the clock weeks on.
+  it('warns with X-Api-Key-Expires only in a key’s last seven days, by the platform’s clock', async () => {
+    const { platform } = ctx;
+    const { app, instance } = await setUp();
+    const { apikey } = await integrate(platform, app, instance.instanceKey);
+    const fresh = await platform.api('GET', '/api/integration', undefined, withKey(apikey));
+    expect(fresh.status).toBe(200);
+    expect(fresh.headers.get('x-api-key-expires')).toBeNull();
+    clock.advance(Date.parse(fresh.body.keyExpires) - clock.now() - 6 * 86_400_000);
+    const late = await platform.api('GET', '/api/integration', undefined, withKey(apikey));
+    expect(late.status).toBe(200);
+    expect(late.headers.get('x-api-key-expires')).toBe(fresh.body.keyExpires);
   });
 });
 

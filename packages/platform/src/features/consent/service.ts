@@ -238,7 +238,7 @@ export class Consent {
   async revokeOfApplication(integrationId: string, applicationId: string): Promise<void> {
     await this.d.db
       .transaction()
-      .execute((tx) => this.#revoke(tx, integrationId, applicationId, new Date()))
+      .execute((tx) => this.#revoke(tx, integrationId, applicationId, this.d.clock.date()))
       .finally(() => this.d.credentials.forget());
   }
 

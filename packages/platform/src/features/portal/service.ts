@@ -1,4 +1,5 @@
 import type { Config } from '../../config.js';
+import type { Clock } from '../../infra/clock.js';
 import type { DeveloperTokenCheck } from '../../infra/http/auth.js';
 import type { JobQueue } from '../../infra/queue/index.js';
 import type { RateLimits } from '../../infra/ratelimit/index.js';
@@ -23,7 +24,14 @@ export type { DeveloperTokenCheck } from '../../infra/http/auth.js';
  */
 export class Portal {
   constructor(
-    private readonly d: { db: Db; secrets: SecretBox; queue: JobQueue; config: Config; limits: RateLimits },
+    private readonly d: {
+      db: Db;
+      secrets: SecretBox;
+      queue: JobQueue;
+      config: Config;
+      limits: RateLimits;
+      clock: Clock;
+    },
   ) {}
 
   /**
@@ -33,7 +41,7 @@ export class Portal {
    */
   async requestSignIn(email: string, client: string): Promise<void> {
     const { config } = this.d;
-    const now = new Date();
+    const now = this.d.clock.date();
     const detail = 'Too many sign-in requests: try again later';
     await this.d.limits.consume('signInClients', sha256Hex(client), detail);
     await this.d.limits.consume('signInEmails', sha256Hex(email.trim().toLowerCase()), detail);
@@ -76,7 +84,7 @@ export class Portal {
   async lookUpLink(token: string): Promise<{ state: 'open'; email: string } | { state: 'unknown' | 'gone' }> {
     const link = await q.findSignInLink(this.d.db, sha256Hex(token));
     if (!link) return { state: 'unknown' };
-    if (link.used_at || link.expires_at <= new Date().toISOString()) return { state: 'gone' };
+    if (link.used_at || link.expires_at <= this.d.clock.date().toISOString()) return { state: 'gone' };
     return { state: 'open', email: link.email };
   }
 
@@ -84,7 +92,7 @@ export class Portal {
   async completeSignIn(token: string): Promise<string | undefined> {
     const link = await q.findSignInLink(this.d.db, sha256Hex(token));
     if (!link) return undefined;
-    const now = new Date();
+    const now = this.d.clock.date();
     const sessionToken = newToken();
     const opened = await this.d.db.transaction().execute(async (tx) => {
       if (!(await q.spendSignInLink(tx, sha256Hex(token), now.toISOString()))) return false;
@@ -105,7 +113,7 @@ export class Portal {
   async session(token: string | undefined): Promise<PortalSession | undefined> {
     if (!token || token.length > 128) return undefined;
     const tokenHash = sha256Hex(token);
-    const now = new Date();
+    const now = this.d.clock.date();
     const idleSince = new Date(now.getTime() - this.d.config.portal.sessionIdle * 1000).toISOString();
     const row = await q.findLiveSession(this.d.db, tokenHash, now.toISOString(), idleSince);
     if (!row) return undefined;
@@ -115,7 +123,7 @@ export class Portal {
   }
 
   async signOut(session: PortalSession): Promise<void> {
-    await q.endSession(this.d.db, session.tokenHash, new Date().toISOString());
+    await q.endSession(this.d.db, session.tokenHash, this.d.clock.date().toISOString());
   }
 
   /** The CSRF token of a form: bound to the session, or before sign-in to the browser's anonymous cookie. */
@@ -140,7 +148,7 @@ export class Portal {
       developer_id: developerId,
       name,
       token_hash: sha256Hex(token),
-      created_at: new Date().toISOString(),
+      created_at: this.d.clock.date().toISOString(),
       last_used_at: null,
       revoked_at: null,
     });
@@ -152,7 +160,7 @@ export class Portal {
   }
 
   revokeToken(developerId: string, id: string): Promise<boolean> {
-    return q.revokeToken(this.d.db, developerId, id, new Date().toISOString());
+    return q.revokeToken(this.d.db, developerId, id, this.d.clock.date().toISOString());
   }
 
   /** `Authorization: Bearer ccd_…`: the developer it belongs to, or why not. */
@@ -162,7 +170,7 @@ export class Portal {
     const row = await q.findTokenByHash(this.d.db, sha256Hex(token));
     if (!row) return { problem: 'developer-token-invalid', detail: 'The developer token is not known' };
     if (row.revoked_at) return { problem: 'developer-token-revoked', detail: 'The developer token was revoked' };
-    const now = new Date();
+    const now = this.d.clock.date();
     if (!row.last_used_at || now.getTime() - Date.parse(row.last_used_at) > 60_000)
       await q.touchToken(this.d.db, row.id, now.toISOString());
     return { developerId: row.developer_id, tokenId: row.id };

@@ -304,7 +304,7 @@ export class Uploads {
       maxRecordBytes: this.d.config.maxRecordBytes,
       onRecord: (value) => ids.add(value),
     });
-    let reported = Date.now();
+    let reported = Date.now(); // real time: it only spaces out the progress writes
     let content: AsyncIterable<Buffer>;
     try {
       content = (await this.d.blobs.open(row.blob_key)) as AsyncIterable<Buffer>;

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Clock } from '../clock.js';
 import { sha256Hex } from '../secrets/random.js';
 import { ProblemError } from './problem.js';
 
@@ -83,7 +84,7 @@ export type ApiKeyProblem = 'api-key-missing' | 'api-key-invalid' | 'api-key-exp
 export type ApiKeyCheck = { principal: IntegrationPrincipal } | { problem: ApiKeyProblem; detail: string };
 
 /** `X-Api-Key: <key>` or `Authorization: Bearer <key>`; the four 401 codes of the contract, with WWW-Authenticate. */
-export function apiKeyAuth(check: (key: string) => Promise<ApiKeyCheck>, warnWithinMs: number): Hook {
+export function apiKeyAuth(check: (key: string) => Promise<ApiKeyCheck>, warnWithinMs: number, clock: Clock): Hook {
   return async (request, reply) => {
     const key = header(request, 'x-api-key') ?? bearer(request);
     const result: ApiKeyCheck = key
@@ -94,7 +95,7 @@ export function apiKeyAuth(check: (key: string) => Promise<ApiKeyCheck>, warnWit
         'www-authenticate': `ApiKey error="${result.problem}"`,
       });
     }
-    if (Date.parse(result.principal.keyExpires) - Date.now() < warnWithinMs)
+    if (Date.parse(result.principal.keyExpires) - clock.now() < warnWithinMs)
       reply.header('x-api-key-expires', result.principal.keyExpires);
     request.integration = result.principal;
   };
