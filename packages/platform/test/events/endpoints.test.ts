@@ -1,27 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { EndpointGate } from '../../src/features/events/endpoints.js';
+import { TestClock } from '../../src/infra/clock.js';
 
 type Entered = Awaited<ReturnType<EndpointGate['enter']>>;
 const slotOf = (e: Entered) => {
   if (!('leave' in e)) throw new Error(`expected a slot, got: ${e.reason}`);
   return e;
 };
-const gate = (opts: Partial<ConstructorParameters<typeof EndpointGate>[0]> = {}) =>
-  new EndpointGate({
-    concurrency: 1,
-    threshold: 3,
-    openMs: 30_000,
-    maxOpenMs: 600_000,
-    busyDelayMs: 1000,
-    busyWaitMs: 60_000,
-    ...opts,
-  });
+const gate = (opts: Partial<ConstructorParameters<typeof EndpointGate>[0]> = {}, clock = new TestClock()) =>
+  new EndpointGate(
+    {
+      concurrency: 1,
+      threshold: 3,
+      openMs: 30_000,
+      maxOpenMs: 600_000,
+      busyDelayMs: 1000,
+      busyWaitMs: 60_000,
+      ...opts,
+    },
+    clock,
+  );
 const URL_A = 'https://a.example.com/hook';
 
 /** The gate in front of each endpoint (events/endpoints.ts); fairness across endpoints is in fairness.test.ts. */
 describe('an endpoint’s slots and its line', () => {
   it('hands a freed slot to the delivery waiting for it when the endpoint is answering', async () => {
-    const g = gate();
+    const clock = new TestClock();
+    const g = gate({}, clock);
     slotOf(await g.enter(URL_A)).leave('ok'); // it answers
     const first = slotOf(await g.enter(URL_A));
     let second: Entered | undefined;
@@ -33,7 +38,8 @@ describe('an endpoint’s slots and its line', () => {
     slotOf(second!).leave('ok');
     // The slot was passed on, not freed and taken twice: one in flight again, then none.
     const third = slotOf(await g.enter(URL_A));
-    const fourth = await g.enter('https://a.example.com/other', Date.now() + 120_000); // the line's window is over
+    clock.advance(120_000); // the line's window is over
+    const fourth = await g.enter('https://a.example.com/other');
     expect(fourth).toMatchObject({ reason: 'endpoint a.example.com has 1 deliveries in flight' });
     third.leave('ok');
   });
@@ -64,5 +70,21 @@ describe('an endpoint’s slots and its line', () => {
     held.leave('timeout');
     expect(await inLine).toHaveProperty('retryAt');
     expect(await g.enter(URL_A)).toMatchObject({ reason: expect.stringMatching(/timed out 1 times in a row: paused/) });
+  });
+
+  it('dates a pause by the platform’s clock, which the queue schedules by, and ends it by that clock', async () => {
+    const clock = new TestClock();
+    clock.advance(86_400_000); // a day ahead of the system time
+    const g = gate({ threshold: 1, openMs: 30_000 }, clock);
+    const before = clock.now();
+    slotOf(await g.enter(URL_A)).leave('timeout');
+    const paused = await g.enter(URL_A);
+    const retryAt = 'retryAt' in paused ? paused.retryAt.getTime() : NaN;
+    expect(retryAt).toBeGreaterThanOrEqual(before + 30_000);
+    expect(retryAt).toBeLessThanOrEqual(clock.now() + 30_000);
+    clock.advance(29_000);
+    expect(await g.enter(URL_A)).toHaveProperty('retryAt');
+    clock.advance(1_000);
+    slotOf(await g.enter(URL_A)).leave('ok'); // half-open: one delivery tries it, and it answers
   });
 });

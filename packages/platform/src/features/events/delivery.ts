@@ -32,7 +32,7 @@ export function eventDeliveryHandler(deps: {
 }): JobHandler<DeliverEventJob> {
   const { db, secrets, agent, config, metrics, clock } = deps;
   const schedule = config.webhookRetrySchedule;
-  const gate = new EndpointGate(config.webhookEndpoints);
+  const gate = new EndpointGate(config.webhookEndpoints, clock);
   // Signers by sealed secret: opening the secret and decoding its key once per application, not per delivery.
   // The jobs claimed together look their events up together: one query, not one per delivery.
   const events = new DataLoader(

@@ -1,4 +1,5 @@
 import type { Config } from '../../config.js';
+import { systemClock, type Clock } from '../../infra/clock.js';
 
 /**
  * Fair delivery: an endpoint (the host of a notificationUrl) has its own concurrency, and a circuit breaker that
@@ -15,10 +16,15 @@ import type { Config } from '../../config.js';
 export class EndpointGate {
   readonly #endpoints = new Map<string, Endpoint>();
 
-  constructor(private readonly opts: Config['webhookEndpoints']) {}
+  /** `clock` dates the pauses the queue schedules by; the line's wait (busyWaitMs) is a real one. */
+  constructor(
+    private readonly opts: Config['webhookEndpoints'],
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** A slot for a delivery to `url`, or when to try again. */
-  async enter(url: string, now = Date.now()): Promise<Slot | { retryAt: Date; reason: string }> {
+  async enter(url: string): Promise<Slot | { retryAt: Date; reason: string }> {
+    const now = this.clock.now();
     const key = endpointOf(url);
     let e = this.#endpoints.get(key);
     if (!e) {
@@ -54,7 +60,9 @@ export class EndpointGate {
         }, this.opts.busyWaitMs);
         endpoint.line.push(turn);
       });
-      return handedOver ? this.#slot(endpoint) : { ...busy, retryAt: new Date(Date.now() + this.opts.busyDelayMs) };
+      return handedOver
+        ? this.#slot(endpoint)
+        : { ...busy, retryAt: new Date(this.clock.now() + this.opts.busyDelayMs) };
     }
     e.inFlight++;
     if (halfOpen) e.probing = true; // one delivery tries the endpoint out; the rest wait for its outcome
@@ -69,12 +77,12 @@ export class EndpointGate {
         if (outcome === 'timeout') {
           e.timeouts++;
           if (e.timeouts >= this.opts.threshold) {
-            e.openUntil = Date.now() + Math.min(this.opts.maxOpenMs, this.opts.openMs * 2 ** e.opened);
+            e.openUntil = this.clock.now() + Math.min(this.opts.maxOpenMs, this.opts.openMs * 2 ** e.opened);
             e.opened++;
             for (const turn of e.line.splice(0)) turn(false); // paused: the line is put off too
           }
         } else {
-          e.answeredAt = Date.now();
+          e.answeredAt = this.clock.now();
           if (outcome === 'ok') {
             e.timeouts = 0;
             e.opened = 0;
@@ -89,7 +97,7 @@ export class EndpointGate {
   }
 
   #forgetIdle(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     for (const [key, e] of this.#endpoints) if (e.inFlight === 0 && e.openUntil < now) this.#endpoints.delete(key);
   }
 }
