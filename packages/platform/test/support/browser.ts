@@ -40,6 +40,7 @@ const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-co
 /** axe-core in the page: fails on any serious or critical violation (WCAG 2.1 AA rules and best practices). */
 export async function expectAccessible(page: Page): Promise<void> {
   await page.evaluate(axeSource);
+  // Only violations are read: with resultTypes, axe keeps one node per passed or inapplicable rule, not all of them.
   const violations = await page.evaluate(async () => {
     const result = await (
       window as unknown as {
@@ -50,9 +51,7 @@ export async function expectAccessible(page: Page): Promise<void> {
           ): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }>;
         };
       }
-    )// Only violations are read: axe then keeps one node per passed or inapplicable rule instead of all of them.
-    .axe
-      .run(document, { resultTypes: ['violations'] });
+    ).axe.run(document, { resultTypes: ['violations'] });
     return result.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
       .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
