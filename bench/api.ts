@@ -28,7 +28,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { request } from 'undici';
-import { call, cpuSeconds, freePort, freshDatabase, pct, startPlatform, type BenchPlatform } from './platform.js';
+import {
+  call,
+  cpuSeconds,
+  freePort,
+  freshDatabase,
+  ownChild,
+  pct,
+  startPlatform,
+  type BenchPlatform,
+} from './platform.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -110,10 +119,12 @@ async function startServer(
 ) {
   const port = await freePort();
   const script = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { PATH: process.env.PATH!, PORT: String(port), ROUTES: JSON.stringify(routes), ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = ownChild(
+    spawn(process.execPath, ['--import', 'tsx', script], {
+      env: { PATH: process.env.PATH!, PORT: String(port), ROUTES: JSON.stringify(routes), ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {

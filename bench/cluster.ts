@@ -48,6 +48,7 @@ import {
   epochMs,
   freePort,
   freshDatabase,
+  ownChild,
   prng,
   spawnPlatform,
   startPlatform,
@@ -241,7 +242,7 @@ async function side(n: number): Promise<Side> {
         ...procs.map((p, i) => `  server p${i} 127.0.0.1:${p.port} check inter 2s fall 2 rise 1`),
       ].join('\n') + '\n',
     );
-    proxy = spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    proxy = ownChild(spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', 'ignore', 'pipe'] }));
     proxy.stderr!.on('data', (d: Buffer) => {
       for (const line of d.toString().split('\n')) if (/ is DOWN/.test(line)) down.push(line.trim());
     });

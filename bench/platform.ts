@@ -2,7 +2,7 @@
  * What the benchmarks share: the platform as its own process (as `npm start` runs it) with an instance and an
  * integration, its peak RSS from /proc, deterministic JSON array files, and small HTTP helpers.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -14,6 +14,23 @@ import { request } from 'undici';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const SECRET = 'benchmark secret, long enough';
+
+const children = new Set<ChildProcess>();
+
+/**
+ * Servers a benchmark starts die with it: when it ends, fails, or is interrupted (Ctrl-C, kill), which would
+ * otherwise leave them running and loading the machine that the next benchmark measures.
+ */
+export function ownChild<C extends ChildProcess>(child: C): C {
+  if (children.size === 0) {
+    process.once('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+    process.once('SIGINT', () => process.exit(130));
+    process.once('SIGTERM', () => process.exit(143));
+  }
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
 
 export async function call(
   base: string,
@@ -89,7 +106,7 @@ export async function spawnPlatform(
     ...opts.env,
     ...(opts.databaseUrl ? databaseEnv(opts.databaseUrl) : {}),
   };
-  let child = spawn(command, args, { env, stdio: 'ignore' });
+  let child = ownChild(spawn(command, args, { env, stdio: 'ignore' }));
   let exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let stopping = false;
   /** Exits that neither stop() nor killAndRestart() asked for: crashes. */
@@ -124,7 +141,7 @@ export async function spawnPlatform(
     child.kill('SIGKILL');
     await exited;
     stopping = false;
-    child = spawn(command, args, { env, stdio: 'ignore' });
+    child = ownChild(spawn(command, args, { env, stdio: 'ignore' }));
     exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     watch();
     await ready();
