@@ -16,13 +16,15 @@ const ADMIN = 'bench-admin-token-0123456789abcdef';
 const SECRET = 'benchmark secret, long enough';
 
 const children = new Set<ChildProcess>();
+let reaping = false;
 
 /**
  * Servers a benchmark starts die with it: when it ends, fails, or is interrupted (Ctrl-C, kill), which would
  * otherwise leave them running and loading the machine that the next benchmark measures.
  */
 export function ownChild<C extends ChildProcess>(child: C): C {
-  if (children.size === 0) {
+  if (!reaping) {
+    reaping = true;
     process.once('exit', () => children.forEach((c) => c.kill('SIGKILL')));
     process.once('SIGINT', () => process.exit(130));
     process.once('SIGTERM', () => process.exit(143));
