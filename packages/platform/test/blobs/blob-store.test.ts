@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BlobMissing, type BlobStore } from '../../src/infra/blobs/index.js';
 import { s3Blobs } from '../../src/infra/blobs/s3.js';
 import { TEST_S3, describeEachBlobStore, openBlobs, testS3Client, type TestBlobs } from '../support/blobs.js';
@@ -61,8 +61,11 @@ async function killedWriter(t: TestBlobs, key: string): Promise<void> {
 }
 
 describeEachBlobStore('blob store', (t) => {
-  const blobs = () => (store ??= openBlobs(t, { staleMultipartMs: 0 }));
-  let store: BlobStore | undefined;
+  let store: BlobStore;
+  beforeAll(async () => {
+    store = await openBlobs(t, { staleMultipartMs: 0 });
+  });
+  const blobs = () => store;
 
   it('writes a blob in pieces, invisible until committed, then reads it whole and by range', async () => {
     const content = randomBytes(7 * MiB + 123); // two parts on S3, the second short
@@ -153,14 +156,14 @@ describe.skipIf(!TEST_S3)(`S3 credentials and presigned URLs${TEST_S3 ? '' : ' [
   const bucket = process.env.TEST_S3_BUCKET!;
 
   it('is refused with a wrong secret (the server checks signatures)', async () => {
-    const wrong = s3Blobs({ ...TEST_S3!, bucket, secretAccessKey: 'wrong-secret-0123456789' });
+    const wrong = await s3Blobs({ ...TEST_S3!, bucket, secretAccessKey: 'wrong-secret-0123456789' });
     await expect(wrong.ping()).rejects.toThrow();
     await expect(wrong.open('anything.json')).rejects.not.toBeInstanceOf(BlobMissing);
     wrong.close?.();
   });
 
   it('serves a blob by a presigned URL, by range too, until the URL expires', async () => {
-    const blobs = s3Blobs({ ...TEST_S3!, bucket, redirectSeconds: 5 });
+    const blobs = await s3Blobs({ ...TEST_S3!, bucket, redirectSeconds: 5 });
     const key = `presigned/${randomBytes(6).toString('hex')}.json`;
     const content = Buffer.from(JSON.stringify([{ id: 'p1', name: 'Product' }]));
     const writer = await blobs.create(key);

@@ -8,7 +8,7 @@ const { dataDir, s3, key, bytes } = JSON.parse(process.env.CRASH_WRITER!) as {
   key: string;
   bytes: number;
 };
-const blobs = s3 ? s3Blobs(s3) : filesystemBlobs(dataDir);
+const blobs = s3 ? await s3Blobs(s3) : filesystemBlobs(dataDir);
 const writer = await blobs.create(key);
 const chunk = Buffer.alloc(256 * 1024, 7);
 for (let n = 0; n < bytes; n += chunk.length) await writer.write(chunk);

@@ -114,9 +114,9 @@ export function describeEachBlobStore(name: string, suite: (blobs: TestBlobs) =>
 }
 
 /** The store a suite's blobs name, built as the platform builds it. */
-export function openBlobs(
+export async function openBlobs(
   blobs: TestBlobs,
   opts: { staleMultipartMs?: number; redirectSeconds?: number } = {},
-): BlobStore {
+): Promise<BlobStore> {
   return blobs.s3 ? s3Blobs({ ...blobs.s3, ...opts }) : filesystemBlobs(blobs.dataDir);
 }

@@ -1,21 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type * as Sdk from '@aws-sdk/client-s3';
 import { BlobMissing, UNREFERENCED_GRACE_MS, type BlobStore, type BlobWriter } from './store.js';
 
 export interface S3Options {
@@ -47,7 +33,13 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
  * (the job that guards a write, infra/blobs/jobs.ts), and by the sweep at a start once they are stale (S3 has no
  * owner to ask, so age is the sweep's test).
  */
-export function s3Blobs(o: S3Options): BlobStore {
+export async function s3Blobs(o: S3Options): Promise<BlobStore> {
+  // Imported here, not at the top: the platform's bundle inlines this module, so a static import would load the
+  // SDK (a tenth of a start) at every start, S3 or not.
+  const sdk = await import('@aws-sdk/client-s3');
+  const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
+  const { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } = sdk;
+  const { AbortMultipartUploadCommand, ListMultipartUploadsCommand, ListObjectsV2Command } = sdk;
   const Bucket = o.bucket;
   const partSize = o.partSize ?? 5 * MiB;
   const staleMultipartMs = o.staleMultipartMs ?? 24 * 3_600_000;
@@ -71,7 +63,7 @@ export function s3Blobs(o: S3Options): BlobStore {
 
   return {
     async create(key) {
-      return multipartWriter(client, Bucket, checked(key), partSize);
+      return multipartWriter(sdk, client, Bucket, checked(key), partSize);
     },
     async open(key, range) {
       try {
@@ -168,7 +160,15 @@ export function s3Blobs(o: S3Options): BlobStore {
  * Bytes are copied into a part buffer as they come (the caller may reuse its chunk once write() resolves); a full
  * part is sent while the next fills, and write() waits while PARTS_IN_FLIGHT are on their way.
  */
-function multipartWriter(client: S3Client, Bucket: string, Key: string, partSize: number): BlobWriter {
+function multipartWriter(
+  sdk: typeof Sdk,
+  client: Sdk.S3Client,
+  Bucket: string,
+  Key: string,
+  partSize: number,
+): BlobWriter {
+  const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand } = sdk;
+  const { PutObjectCommand, UploadPartCommand } = sdk;
   // Grown as it fills, so that a small blob holds a small buffer.
   const fresh = () => Buffer.allocUnsafe(Math.min(partSize, 64 * 1024));
   let part = fresh();

@@ -2,23 +2,29 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 
+const make = (coerceTypes: boolean) => {
+  const ajv = new Ajv.default({
+    allErrors: true,
+    coerceTypes,
+    useDefaults: true,
+    removeAdditional: false,
+    strict: false,
+    // The route table's schemas are TypeBox's, and the OpenAPI document made of them is linted in the tests:
+    // checking each against the meta-schema (compiling the meta-schema first) would cost every start.
+    validateSchema: false,
+  });
+  addFormats.default(ajv);
+  return ajv;
+};
+// One pair per process: Ajv keeps what it compiled by schema object, and the route table's schemas are constants,
+// so a second app in one process (the tests start dozens) compiles nothing again.
+const strict = make(false);
+const coercing = make(true);
+
 /**
  * Bodies are validated strictly (no type coercion: "42" is not a number, 42 is not a string); the query string
  * and path parameters are text by nature, so there numbers and booleans are coerced.
  */
 export function installValidation(app: FastifyInstance): void {
-  const make = (coerceTypes: boolean) => {
-    const ajv = new Ajv.default({
-      allErrors: true,
-      coerceTypes,
-      useDefaults: true,
-      removeAdditional: false,
-      strict: false,
-    });
-    addFormats.default(ajv);
-    return ajv;
-  };
-  const strict = make(false);
-  const coercing = make(true);
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
 }
