@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Packs the SDK and the CLI as tarballs that install anywhere. The SDK is compiled afresh (ESM and .d.ts, no stale
-// files) into a staging folder, with the contract the workspace links bundled inside; the CLI is one file made by
+// Packs the SDK and the CLI as tarballs that install anywhere. The SDK is staged from the workspace's build (ESM and
+// .d.ts of its current sources, no stale files) with the contract the workspace links bundled inside; the CLI is one file made by
 // esbuild from its build and everything it imports, so it has no dependencies to install.
 // Usage: node scripts/pack.mjs [destination]   (default: ./dist-packages); prints the tarballs' paths as JSON.
 import { execFileSync } from 'node:child_process';
@@ -15,28 +15,24 @@ const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-pack-'));
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
 
-/** Compiles a workspace package into `into/dist` and writes a package.json fit for publishing. */
+/** The workspace build's output for each of a package's current sources (never a stale file left in dist by a
+ * deleted one), without the source-map comment: the maps, and the sources they point at, are not shipped. */
+function copyBuild(dir, into) {
+  for (const entry of fs.readdirSync(path.join(dir, 'src'), { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.d.ts')) continue;
+    const relative = path.relative(path.join(dir, 'src'), path.join(entry.parentPath, entry.name)).slice(0, -3);
+    for (const ext of ['.js', '.d.ts']) {
+      const text = fs.readFileSync(path.join(dir, 'dist', relative + ext), 'utf8');
+      fs.mkdirSync(path.dirname(path.join(into, 'dist', relative + ext)), { recursive: true });
+      fs.writeFileSync(path.join(into, 'dist', relative + ext), text.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
+    }
+  }
+}
+
+/** Stages a workspace package, as built, into `into` with a package.json fit for publishing. */
 function stagePackage(name, into, bundled = {}) {
   const dir = path.join(root, 'packages', name);
-  execFileSync(
-    process.execPath,
-    [
-      tsc,
-      '-p',
-      dir,
-      '--outDir',
-      path.join(into, 'dist'),
-      '--composite',
-      'false',
-      '--incremental',
-      'false',
-      '--sourceMap',
-      'false',
-      '--declarationMap',
-      'false',
-    ],
-    { stdio: 'inherit' },
-  );
+  copyBuild(dir, into);
   const manifest = readJson(path.join(dir, 'package.json'));
   delete manifest.private;
   delete manifest.devDependencies;
@@ -55,10 +51,9 @@ function stagePackage(name, into, bundled = {}) {
   return manifest;
 }
 
-/** The CLI's build (tsc -b, which builds the SDK and the contract it references) bundled into `into/dist`. */
+/** The CLI's build bundled into `into/dist`. */
 function stageCli(into) {
   const dir = path.join(root, 'packages', 'cli');
-  execFileSync(process.execPath, [tsc, '-b', dir], { stdio: 'inherit' });
   const bundle = path.join(root, 'scripts', 'bundle.mjs');
   execFileSync(process.execPath, [bundle, path.join(dir, 'dist', 'main.js'), path.join(into, 'dist', 'ccloud.js')], {
     stdio: 'inherit',
@@ -71,6 +66,9 @@ function stageCli(into) {
     fs.cpSync(path.join(dir, extra), path.join(into, extra), { recursive: true });
 }
 
+// Brings the CLI, the SDK and the contract it references up to date with their sources (nothing to do after
+// `npm run build`): each package is compiled once, by the workspace's own build.
+execFileSync(process.execPath, [tsc, '-b', path.join(root, 'packages', 'cli')], { stdio: 'inherit' });
 const contractDir = path.join(stage, 'contract');
 const contract = stagePackage('contract', contractDir);
 const clientDir = path.join(stage, 'client');
