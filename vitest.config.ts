@@ -29,6 +29,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // A worker runs its files one after another without loading the platform's modules again for each (a fresh
+    // worker per file cost 2-4 s of CPU each). Each file starts its own platforms, stores, servers and browsers and
+    // stops them, so none sees another's state.
+    isolate: false,
     // One more worker than cores (Vitest's default is one fewer): most files spend their time waiting on child
     // processes, PostgreSQL, sockets and Chromium, so a third file on two cores keeps both busy.
     maxWorkers: os.availableParallelism() + 1,
@@ -43,12 +47,7 @@ export default defineConfig({
     // browser) runs one of them.
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT } },
-      {
-        extends: true,
-        // A worker runs integration files one after another without loading the platform's modules again for
-        // each. Each file starts its own platforms on its own stores and stops them, so none sees another's state.
-        test: { name: 'integration', include: ALL, exclude: [...UNIT, ...PROCESSES, ...BROWSER], isolate: false },
-      },
+      { extends: true, test: { name: 'integration', include: ALL, exclude: [...UNIT, ...PROCESSES, ...BROWSER] } },
       { extends: true, test: { name: 'processes', include: PROCESSES } },
       { extends: true, test: { name: 'browser', include: BROWSER } },
     ],

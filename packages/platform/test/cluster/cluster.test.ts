@@ -244,11 +244,12 @@ describe.skipIf(!ready)(`a cluster of three behind HAProxy${ready ? '' : ` [${wh
     }
 
     const loadFor = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    await loadFor(4_000);
+    // Seconds of load on each side of the kill and of the stop: hundreds of requests and events, some in flight.
+    await loadFor(2_500);
     // One process killed mid-load, then restarted.
     procs[0]!.child.kill('SIGKILL');
     await procs[0]!.exited;
-    await loadFor(3_000);
+    await loadFor(2_000);
     await start(0);
     // Another stopped gracefully: its requests, long polls and jobs drain, it exits 0 (within SHUTDOWN_GRACE).
     const stopAt = Date.now();
@@ -256,7 +257,7 @@ describe.skipIf(!ready)(`a cluster of three behind HAProxy${ready ? '' : ` [${wh
     const code = await procs[1]!.exited;
     const stopMs = Date.now() - stopAt;
     expect(code, procs[1]!.out().slice(-3000)).toBe(0);
-    await loadFor(3_000);
+    await loadFor(2_000);
     stopping = true;
     await Promise.race([
       Promise.all(loops),
