@@ -41,6 +41,21 @@ export function dialectOf(db: Db): Store['dialect'] {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
+/**
+ * Whether `tx` has not yet done `what`, noting that it now has. A transaction holds an advisory lock, and PostgreSQL
+ * sends one notification per channel and payload, until it ends: taking or sending them again is a round trip for
+ * nothing (recording an event took six, two of them such repeats). Outside a transaction every call counts.
+ */
+const doneIn = new WeakMap<Db, Set<string>>();
+function firstTimeIn(tx: Db, what: string): boolean {
+  if (!tx.isTransaction) return true;
+  let done = doneIn.get(tx);
+  if (!done) doneIn.set(tx, (done = new Set()));
+  if (done.has(what)) return false;
+  done.add(what);
+  return true;
+}
+
 /** PostgreSQL when a URL is given, else SQLite (WAL) at DATA_DIR/connected-cloud.db; migrations applied. */
 export async function openStore(opts: { databaseUrl?: string | undefined; dataDir: string }): Promise<Store> {
   const { databaseUrl } = opts;
@@ -53,10 +68,11 @@ export async function openStore(opts: { databaseUrl?: string | undefined; dataDi
       await sql`select 1`.execute(db);
     },
     async notify(tx, channel) {
-      if (databaseUrl) await sql`select pg_notify(${channel}, '')`.execute(tx);
+      if (databaseUrl && firstTimeIn(tx, `notify:${channel}`)) await sql`select pg_notify(${channel}, '')`.execute(tx);
     },
     async lock(tx, name) {
-      if (databaseUrl) await sql`select pg_advisory_xact_lock(hashtextextended(${name}, 0))`.execute(tx);
+      if (databaseUrl && firstTimeIn(tx, `lock:${name}`))
+        await sql`select pg_advisory_xact_lock(hashtextextended(${name}, 0))`.execute(tx);
     },
     async listen(channel, onNotify, onDown) {
       if (!databaseUrl) return async () => {};
