@@ -96,18 +96,23 @@ async function installRuntimes(): Promise<string> {
     fs.readFileSync(marker, 'utf8') === JSON.stringify(RUNTIME_PACKAGES)
   )
     return RUNTIMES;
-  // Installed beside, then moved into place: a run killed mid-install leaves nothing that looks installed (and
-  // what it left is removed here).
+  // Installed beside, then moved into place: a run killed mid-install leaves nothing that looks installed. What
+  // such a run left is removed once it is an hour old (younger, it may be another run's install under way).
   const cache = path.dirname(RUNTIMES);
   fs.mkdirSync(cache, { recursive: true });
-  for (const left of fs.readdirSync(cache).filter((f) => f.startsWith('runtimes-')))
-    fs.rmSync(path.join(cache, left), { recursive: true, force: true });
+  for (const left of fs.readdirSync(cache).filter((f) => f.startsWith('runtimes-'))) {
+    const stale = Date.now() - fs.statSync(path.join(cache, left)).mtimeMs > 3_600_000;
+    if (stale) fs.rmSync(path.join(cache, left), { recursive: true, force: true });
+  }
   const staging = fs.mkdtempSync(`${RUNTIMES}-`);
   fs.writeFileSync(path.join(staging, 'package.json'), JSON.stringify({ private: true }));
   await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...RUNTIME_PACKAGES], { cwd: staging });
   fs.writeFileSync(path.join(staging, 'installed.json'), JSON.stringify(RUNTIME_PACKAGES));
-  fs.rmSync(RUNTIMES, { recursive: true, force: true });
+  // The old install is moved aside before it is removed: a program of another run started from it keeps running.
+  const old = `${staging}-old`;
+  if (fs.existsSync(RUNTIMES)) fs.renameSync(RUNTIMES, old);
   fs.renameSync(staging, RUNTIMES);
+  fs.rmSync(old, { recursive: true, force: true });
   return RUNTIMES;
 }
 const matches = (schema: TSchema, value: unknown) =>

@@ -11,7 +11,11 @@ const ajv = addRecordFormats(new Ajv2020({ allErrors: true, strict: false, valid
 const compiled = new WeakMap<TSchema, ValidateFunction>();
 function compile(record: TSchema): ValidateFunction {
   let validate = compiled.get(record);
-  if (!validate) compiled.set(record, (validate = ajv.compile(JSON.parse(JSON.stringify(record)) as object)));
+  if (!validate) {
+    const schema = JSON.parse(JSON.stringify(record)) as object;
+    compiled.set(record, (validate = ajv.compile(schema)));
+    ajv.removeSchema(schema); // kept by the map above for as long as its record lives, not by Ajv for ever
+  }
   return validate;
 }
 

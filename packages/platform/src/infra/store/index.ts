@@ -44,7 +44,8 @@ export function dialectOf(db: Db): Store['dialect'] {
 /**
  * Whether `tx` has not yet done `what`, noting that it now has. A transaction holds an advisory lock, and PostgreSQL
  * sends one notification per channel and payload, until it ends: taking or sending them again is a round trip for
- * nothing (recording an event took six, two of them such repeats). Outside a transaction every call counts.
+ * nothing (recording an event took six, two of them such repeats). Outside a transaction every call counts. (No
+ * code here uses savepoints: rolling back to one would release the lock and drop the notification.)
  */
 const doneIn = new WeakMap<Db, Set<string>>();
 function firstTimeIn(tx: Db, what: string): boolean {
