@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Packs the SDK and the CLI as tarballs that install anywhere. The SDK is staged from the workspace's build (ESM and
-// .d.ts of its current sources, no stale files) with the contract the workspace links bundled inside; the CLI is one file made by
-// esbuild from its build and everything it imports, so it has no dependencies to install.
+// .d.ts of its current sources, no stale files) with the contract the workspace links bundled inside; the CLI is
+// one file made by esbuild from its build and everything it imports, so it has no dependencies to install.
 // Usage: node scripts/pack.mjs [destination]   (default: ./dist-packages); prints the tarballs' paths as JSON.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,8 +23,9 @@ function copyBuild(dir, into) {
     const relative = path.relative(path.join(dir, 'src'), path.join(entry.parentPath, entry.name)).slice(0, -3);
     for (const ext of ['.js', '.d.ts']) {
       const text = fs.readFileSync(path.join(dir, 'dist', relative + ext), 'utf8');
-      fs.mkdirSync(path.dirname(path.join(into, 'dist', relative + ext)), { recursive: true });
-      fs.writeFileSync(path.join(into, 'dist', relative + ext), text.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
+      const out = path.join(into, 'dist', relative + ext);
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+      fs.writeFileSync(out, text.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
     }
   }
 }
