@@ -17,7 +17,7 @@ import { MAX_PARAM_LENGTH, clientErrorHandler, frameworkErrors, installErrorHand
 import type { App } from './infra/http/fastify.js';
 import { installPages } from './infra/http/pages/index.js';
 import { ProblemError } from './infra/http/problem.js';
-import { installValidation } from './infra/http/validation.js';
+import { installSchemaCompilers } from './infra/http/schema-compilers.js';
 import { RequestLog, requestIds, requestLogger } from './infra/log.js';
 import type { Platform } from './platform.js';
 
@@ -100,7 +100,7 @@ export async function buildApp(platform: Platform): Promise<App> {
   app.decorateRequest('integration', null);
   app.decorateRequest('developer', null);
   app.removeContentTypeParser('text/plain'); // the API speaks JSON; anything else is 415
-  installValidation(app);
+  installSchemaCompilers(app);
   installErrorHandling(app);
   installContentDecoding(app);
   installPages(app);
