@@ -15,6 +15,7 @@ const UNIT = [
   'packages/platform/test/infra/json-array.test.ts',
   'packages/platform/test/infra/secrets.test.ts',
   'packages/platform/test/infra/log.test.ts',
+  'packages/platform/test/infra/schema-compilers.test.ts',
   'packages/platform/test/onboarding/captcha.test.ts',
   'packages/platform/test/solutions/formats.test.ts',
   'packages/platform/test/ops/config.test.ts',

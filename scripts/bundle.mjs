@@ -18,35 +18,38 @@ if (!entry || !out) {
 }
 const outfile = path.resolve(out);
 
-// A bundle in the workspace that is newer than every file it was made of, made with the same arguments, is left as it
-// is: \`npm run build\` bundles three packages, 2.5 s of a warm \`npm test\` that had nothing to bundle. The files it was
-// made of (esbuild's metafile) are recorded under node_modules/.cache; bundles staged elsewhere (scripts/pack.mjs)
-// are always made.
+// A workspace bundle whose inputs are all older than the start of the build that made it, made with the same
+// arguments, is left as it is: \`npm run build\` bundled three packages, 2.9 s of a warm \`npm test\` with nothing
+// to bundle. Its inputs (esbuild's metafile, with the package.json files of the workspace's own) are recorded under
+// node_modules/.cache/connected-cloud/bundles, with npm's record of the last install and this script. A missing or
+// unreadable record means "make it": the record is removed before a build and written after it. Bundles staged
+// elsewhere (scripts/pack.mjs) are always made.
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const record = outfile.startsWith(root + path.sep)
   ? path.join(
       root,
-      'node_modules',
-      '.cache',
-      'connected-cloud',
-      'bundles',
+      'node_modules/.cache/connected-cloud/bundles',
       `${createHash('sha1').update(outfile).digest('hex')}.json`,
     )
   : undefined;
 const args = process.argv.slice(2);
-const mtime = (file) => (fs.existsSync(file) ? fs.statSync(file).mtimeMs : Infinity);
-if (record && fs.existsSync(record) && fs.existsSync(outfile) && fs.existsSync(`${outfile}.LICENSES.txt`)) {
-  const made = JSON.parse(fs.readFileSync(record, 'utf8'));
-  const since = fs.statSync(outfile).mtimeMs;
-  // npm keeps the packed times of the files it installs; its record of the install changes with each one.
-  const inputs = [
-    ...made.inputs,
-    fileURLToPath(import.meta.url),
-    path.join(root, 'node_modules', '.package-lock.json'),
-  ];
-  if (JSON.stringify(made.args) === JSON.stringify(args) && inputs.every((file) => mtime(file) < since))
-    process.exit(0);
+const always = [fileURLToPath(import.meta.url), path.join(root, 'node_modules', '.package-lock.json')];
+const olderThan = (time) => (file) => fs.existsSync(file) && fs.statSync(file).mtimeMs < time;
+function upToDate() {
+  try {
+    const made = JSON.parse(fs.readFileSync(record, 'utf8'));
+    return (
+      JSON.stringify(made.args) === JSON.stringify(args) &&
+      [outfile, `${outfile}.LICENSES.txt`].every(fs.existsSync) &&
+      [...made.inputs, ...always].every(olderThan(made.started))
+    );
+  } catch {
+    return false;
+  }
 }
+if (record && upToDate()) process.exit(0);
+if (record) fs.rmSync(record, { force: true });
+const started = Date.now();
 
 const { metafile } = await build({
   entryPoints: [path.resolve(entry)],
@@ -97,7 +100,24 @@ fs.writeFileSync(
   `${path.basename(outfile)} bundles these packages; their licences follow.\n\n${notices.join(`\n${'-'.repeat(78)}\n\n`)}`,
 );
 if (record) {
-  fs.mkdirSync(path.dirname(record), { recursive: true });
-  const inputs = Object.keys(metafile.inputs).map((file) => path.resolve(file));
-  fs.writeFileSync(record, JSON.stringify({ args, inputs }));
+  const inputs = new Set(Object.keys(metafile.inputs).map((file) => path.resolve(file)));
+  for (const file of [...inputs].filter((f) => !f.includes(`${path.sep}node_modules${path.sep}`))) {
+    const manifest = packageJsonOf(file);
+    if (manifest) inputs.add(manifest);
+  }
+  try {
+    fs.mkdirSync(path.dirname(record), { recursive: true });
+    fs.writeFileSync(`${record}.tmp`, JSON.stringify({ args, started, inputs: [...inputs] }));
+    fs.renameSync(`${record}.tmp`, record);
+  } catch {
+    // No record, no harm: the next build makes the bundle again.
+  }
+}
+
+/** The package.json nearest to a file, which esbuild read for its "type" and "exports". */
+function packageJsonOf(file) {
+  for (let d = path.dirname(file); d !== path.dirname(d); d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, 'package.json'))) return path.join(d, 'package.json');
+  }
+  return undefined;
 }

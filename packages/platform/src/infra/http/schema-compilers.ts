@@ -22,6 +22,7 @@ const make = (coerceTypes: boolean) => {
 // serializer compiler (fast-json-stringify, its default) does not, so its serializers are kept here.
 const strict = make(false);
 const coercing = make(true);
+// Built as Fastify builds its default, less what the platform never uses: shared schemas (addSchema) and serializerOpts.
 const serializerOf = SerializerSelector()({}, {});
 const serializers = new WeakMap<object, ReturnType<typeof serializerOf>>();
 
@@ -33,8 +34,10 @@ const serializers = new WeakMap<object, ReturnType<typeof serializerOf>>();
 export function installSchemaCompilers(app: FastifyInstance): void {
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
   app.setSerializerCompiler(({ schema, method, url, httpStatus = 'default' }) => {
+    const compile = () => serializerOf({ schema, method, url, httpStatus });
+    if (typeof schema !== 'object' || schema === null) return compile(); // a boolean schema cannot key a WeakMap
     let serialize = serializers.get(schema);
-    if (!serialize) serializers.set(schema, (serialize = serializerOf({ schema, method, url, httpStatus })));
+    if (!serialize) serializers.set(schema, (serialize = compile()));
     return serialize;
   });
 }
