@@ -19,7 +19,7 @@ if (!entry || !out) {
 const outfile = path.resolve(out);
 
 // A workspace bundle whose inputs are all older than the start of the build that made it, made with the same
-// arguments, is left as it is: \`npm run build\` bundled three packages, 2.9 s of a warm \`npm test\` with nothing
+// arguments, is left as it is: `npm run build` bundled three packages, 2.9 s of a warm `npm test` with nothing
 // to bundle. Its inputs (esbuild's metafile, with the package.json files of the workspace's own) are recorded under
 // node_modules/.cache/connected-cloud/bundles, with npm's record of the last install and this script. A missing or
 // unreadable record means "make it": the record is removed before a build and written after it. Bundles staged
@@ -48,7 +48,13 @@ function upToDate() {
   }
 }
 if (record && upToDate()) process.exit(0);
-if (record) fs.rmSync(record, { force: true });
+if (record) {
+  try {
+    fs.rmSync(record, { force: true });
+  } catch {
+    // An unwritable cache keeps no record: the bundle is made every time, as before.
+  }
+}
 const started = Date.now();
 
 const { metafile } = await build({
