@@ -79,11 +79,9 @@ const { metafile } = await build({
  */
 function packageOf(file) {
   if (!file.includes('node_modules/')) return undefined;
-  for (let d = path.dirname(path.resolve(file)); d !== path.dirname(d); d = path.dirname(d)) {
-    const manifest = path.join(d, 'package.json');
-    if (!fs.existsSync(manifest)) continue;
+  for (const manifest of manifestsAbove(path.resolve(file))) {
     const json = JSON.parse(fs.readFileSync(manifest, 'utf8'));
-    if (json.name) return [d, json];
+    if (json.name) return [path.dirname(manifest), json];
   }
   return undefined;
 }
@@ -108,7 +106,8 @@ fs.writeFileSync(
 if (record) {
   const inputs = new Set(Object.keys(metafile.inputs).map((file) => path.resolve(file)));
   for (const file of [...inputs].filter((f) => !f.includes(`${path.sep}node_modules${path.sep}`))) {
-    const manifest = packageJsonOf(file);
+    // The nearest package.json, which esbuild read for its "type" and "exports".
+    const [manifest] = manifestsAbove(file);
     if (manifest) inputs.add(manifest);
   }
   try {
@@ -120,10 +119,9 @@ if (record) {
   }
 }
 
-/** The package.json nearest to a file, which esbuild read for its "type" and "exports". */
-function packageJsonOf(file) {
+/** The package.json files in a file's folder and the folders above it, nearest first. */
+function* manifestsAbove(file) {
   for (let d = path.dirname(file); d !== path.dirname(d); d = path.dirname(d)) {
-    if (fs.existsSync(path.join(d, 'package.json'))) return path.join(d, 'package.json');
+    if (fs.existsSync(path.join(d, 'package.json'))) yield path.join(d, 'package.json');
   }
-  return undefined;
 }
