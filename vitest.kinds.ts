@@ -3,6 +3,7 @@ import picomatch from 'picomatch';
 /** Files that start processes of their own (the built platform, connector, CLI, npm pack, a cluster). */
 const PROCESSES = [
   'packages/platform/test/ops/process.test.ts',
+  'packages/platform/test/ops/bundle.test.ts',
   'packages/platform/test/cluster/cluster.test.ts',
   'packages/connector/test/**/*.test.ts',
   'packages/cli/test/**/*.test.ts',

@@ -6,5 +6,5 @@
 import v8 from 'node:v8';
 
 v8.setFlagsFromString('--wasm-tiering-budget=100000000');
-// One file, made by esbuild from dist/main.js and what it imports (scripts/bundle.mjs).
+// One file, made by esbuild from dist/main.js and what it imports (scripts/bundle.mjs), run with V8's code cache.
 await import('../dist/ccloud.js');

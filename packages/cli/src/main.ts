@@ -679,4 +679,5 @@ program
     process.stdout.write(completionScript(program, shell as 'bash' | 'zsh'));
   });
 
-await program.parseAsync();
+// Not a top-level await: the bundle this file becomes is CommonJS (scripts/bundle.mjs).
+void program.parseAsync();

@@ -205,7 +205,8 @@ describe('the packed SDK and CLI, installed outside the workspace', { timeout: 3
     expect(fs.existsSync(path.join(sdk, 'node_modules', '@connected-cloud', 'contract', 'dist', 'index.d.ts'))).toBe(
       true,
     );
-    // The CLI is one bundled file: it installs nothing (commander is inside), and names what it bundles.
+    // The CLI is one bundled file (ccloud.cjs, run by ccloud.js): it installs nothing (commander is inside), and names
+    // what it bundles.
     for (const absent of [
       '@connected-cloud/platform',
       '@connected-cloud/connector',
@@ -217,7 +218,11 @@ describe('the packed SDK and CLI, installed outside the workspace', { timeout: 3
     ])
       expect(fs.existsSync(path.join(project, 'node_modules', absent)), absent).toBe(false);
     const cli = path.join(project, 'node_modules', '@connected-cloud', 'cli');
-    expect(fs.readdirSync(path.join(cli, 'dist')).sort()).toEqual(['ccloud.js', 'ccloud.js.LICENSES.txt']);
+    expect(fs.readdirSync(path.join(cli, 'dist')).sort()).toEqual([
+      'ccloud.cjs',
+      'ccloud.js',
+      'ccloud.js.LICENSES.txt',
+    ]);
     expect(fs.readFileSync(path.join(cli, 'dist', 'ccloud.js.LICENSES.txt'), 'utf8')).toMatch(
       /^commander@[\d.]+ \(MIT\)$/m,
     );

@@ -1,17 +1,19 @@
-import { ConnectorConfigError, loadConfig } from './config.js';
+import { ConnectorConfigError, loadConfig, type ConnectorConfig } from './config.js';
 import { startConnector, type RunningConnector } from './connector.js';
 import { createLogger } from './log.js';
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConnectorConfigError)) throw error;
-  process.stderr.write(`Configuration error: ${error.message}\n`);
-  process.exit(1);
+function configured(): ConnectorConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConnectorConfigError)) throw error;
+    process.stderr.write(`Configuration error: ${error.message}\n`);
+    process.exit(1);
+  }
 }
+const config = configured();
 const log = createLogger(config.logLevel);
-// eslint-disable-next-line prefer-const -- set once started, read by the signal handlers above it
+// Set once started, read by the signal handlers below.
 let running: RunningConnector | undefined;
 let stopping = false;
 
@@ -28,9 +30,13 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-running = await startConnector(config, log);
-log.info(
-  { url: running.url, platform: config.platformUrl, dataDir: config.dataDir },
-  'connector started: open its page to enable an integration',
-);
-if (stopping) await running.stop();
+// Not a top-level await: the bundle this file becomes is CommonJS (scripts/bundle.mjs).
+async function start(): Promise<void> {
+  running = await startConnector(config, log);
+  log.info(
+    { url: running.url, platform: config.platformUrl, dataDir: config.dataDir },
+    'connector started: open its page to enable an integration',
+  );
+  if (stopping) await running.stop();
+}
+void start();

@@ -1,15 +1,17 @@
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './infra/log.js';
 import { startPlatform, type RunningPlatform } from './server.js';
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`Configuration error: ${error.message}\n`);
-  process.exit(1);
+function configured(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`Configuration error: ${error.message}\n`);
+    process.exit(1);
+  }
 }
+const config = configured();
 
 const log = createLogger(config.logLevel);
 const grace = config.shutdownGrace;
@@ -48,12 +50,20 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-try {
-  running = await startPlatform(config, log);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`Configuration error: ${error.message}\n`);
-  process.exit(1);
+// Not a top-level await: the bundle this file becomes is CommonJS (scripts/bundle.mjs). A failure other than the
+// configuration's is thrown, as an unhandled rejection, and ends the process with its stack.
+async function start(): Promise<void> {
+  try {
+    running = await startPlatform(config, log);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`Configuration error: ${error.message}\n`);
+    process.exit(1);
+  }
+  log.info(
+    { url: config.publicUrl, store: running.platform.store.dialect, dataDir: config.dataDir },
+    'platform started',
+  );
+  stop();
 }
-log.info({ url: config.publicUrl, store: running.platform.store.dialect, dataDir: config.dataDir }, 'platform started');
-stop();
+void start();
