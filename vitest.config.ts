@@ -25,10 +25,6 @@ export default defineConfig({
     // typebox (684 files) and kysely (265) are loaded by every worker: bundled once into a file each
     // (node_modules/.vite), importing the platform takes 1.9 s instead of 2.5 s.
     deps: { optimizer: { ssr: { enabled: true, include: ['typebox', 'typebox/compile', 'kysely'] } } },
-    // Modules transformed by an earlier run are read back from node_modules/.experimental-vitest-cache, keyed by their
-    // content, id and Vite's configuration (no plugin here transforms by anything else): a warm run skips the
-    // transforms (the consent, files and onboarding tests: 22.7 s of machine CPU instead of 24.4 s). Stable, and on by default, in Vitest 5.
-    experimental: { fsModuleCache: true },
     reporters: ['default', './vitest.slowest.ts'],
     sequence: { sequencer: LongestFirst },
     ...(oneKind

@@ -26,10 +26,10 @@ const entryTemplate = fileURLToPath(new URL('bundle-entry.js', import.meta.url))
 // arguments, is left as it is: `npm run build` bundled three packages, 2.9 s of a warm `npm test` with nothing
 // to bundle. Its inputs (esbuild's metafile, with the package.json files of the workspace's own) are recorded under
 // node_modules/.cache/connected-cloud/bundles, with npm's record of the last install and this script. A missing or
-// unreadable record means "make it": the record is removed before a build and written after it. Bundles staged
-// elsewhere (scripts/pack.mjs) are always made.
+// unreadable record means "make it": the record is removed before a build and written after it. Bundles made
+// elsewhere (staged by scripts/pack.mjs, or a test's) are always made, and leave no record.
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const record = outfile.startsWith(root + path.sep)
+const record = ['packages', 'examples'].some((dir) => outfile.startsWith(path.join(root, dir) + path.sep))
   ? path.join(
       root,
       'node_modules/.cache/connected-cloud/bundles',
@@ -119,7 +119,7 @@ const notices = [...packages]
   });
 fs.writeFileSync(
   `${outfile}.LICENSES.txt`,
-  `${path.basename(outfile)} bundles these packages; their licences follow.\n\n${notices.join(`\n${'-'.repeat(78)}\n\n`)}`,
+  `${path.basename(bodyFile)} bundles these packages; their licences follow.\n\n${notices.join(`\n${'-'.repeat(78)}\n\n`)}`,
 );
 if (record) {
   const inputs = new Set(Object.keys(metafile.inputs).map((file) => path.resolve(file)));

@@ -16,12 +16,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 const at = new Error().stack.split('\\n')[1];
 const strict = (function () { return this; })() === undefined;
+// Not ASCII: esbuild escapes strings and templates, and keeps regular expressions as they are.
+const text = ['café ’', /é+/u.test('éé'), \`naïve \${'§'}\`];
 void import('pino').then((pino) =>
   console.log(JSON.stringify({
     tag: ${JSON.stringify(tag)},
     dir: path.dirname(fileURLToPath(import.meta.url)),
     altcha: fileURLToPath(import.meta.resolve('altcha')),
     strict,
+    text,
     pino: typeof pino.default,
     at,
   })),
@@ -59,6 +62,7 @@ describe('a bundle made by scripts/bundle.mjs', { timeout: 60_000 }, () => {
       // With the conditions of an ES module's import, not of require(): altcha's "import" entry.
       altcha: fs.realpathSync(path.join(ROOT, 'node_modules', 'altcha', 'dist', 'altcha.js')),
       strict: true,
+      text: ['café ’', true, 'naïve §'],
       pino: 'function',
     });
     // Stack traces name the bundle's own lines.
@@ -75,13 +79,47 @@ describe('a bundle made by scripts/bundle.mjs', { timeout: 60_000 }, () => {
     expect(fs.statSync(cacheFile()).mtimeMs).toBe(written.mtimeMs);
   });
 
-  it('runs past a damaged cache and replaces it', async () => {
-    const damaged = Buffer.alloc(fs.statSync(cacheFile()).size, 7);
-    fs.writeFileSync(cacheFile(), damaged);
-    expect(await start()).toMatchObject({ tag: 'first', strict: true, pino: 'function' });
-    expect(caches()).toHaveLength(1);
-    expect(fs.readFileSync(cacheFile()).equals(damaged)).toBe(false);
+  it('runs past a damaged cache, which V8 alone would not notice, and replaces it', async () => {
+    // Past the header V8 checks (a quarter in, and the second half): V8 itself would run such data, or crash on it.
+    const damages: Array<(file: Buffer) => void> = [
+      (file) => file.fill(0x5a, file.length >> 2, (file.length >> 2) + 16),
+      (file) => file.fill(0, file.length >> 1),
+      (file) => file.fill(7),
+    ];
+    for (const damage of damages) {
+      const file = fs.readFileSync(cacheFile());
+      damage(file);
+      fs.writeFileSync(cacheFile(), file);
+      expect(await start()).toMatchObject({ tag: 'first', strict: true, pino: 'function' });
+      expect(caches()).toHaveLength(1);
+      expect(fs.readFileSync(cacheFile()).equals(file)).toBe(false);
+    }
     expect(fs.readdirSync(path.join(dir, 'out')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('runs the bundle as it is, not the cache of what it was before an edit of the same length', async () => {
+    const bundled = path.join(dir, 'out', 'main.cjs');
+    const edited = fs.readFileSync(bundled, 'utf8').replace('"first"', '"FIRST"');
+    fs.writeFileSync(bundled, edited);
+    expect(await start()).toMatchObject({ tag: 'FIRST' });
+    fs.writeFileSync(bundled, edited.replace('"FIRST"', '"first"'));
+    expect(await start()).toMatchObject({ tag: 'first' });
+  });
+
+  it('keeps a cache for each set of Node flags, rather than one that each replaces', async () => {
+    const [plain] = caches();
+    const inode = () => fs.statSync(path.join(dir, 'out', plain!)).ino;
+    const before = inode();
+    const flagged = await run(process.execPath, ['--max-semi-space-size=4', path.join(dir, 'out', 'main.js')]);
+    expect(JSON.parse(flagged.stdout)).toMatchObject({ tag: 'first' });
+    expect(caches()).toHaveLength(2);
+    // The flags' own cache is read back too, and the plain one was left as it was.
+    const flaggedCache = caches().find((f) => f !== plain)!;
+    const flaggedInode = fs.statSync(path.join(dir, 'out', flaggedCache)).ino;
+    await run(process.execPath, ['--max-semi-space-size=4', path.join(dir, 'out', 'main.js')]);
+    expect(fs.statSync(path.join(dir, 'out', flaggedCache)).ino).toBe(flaggedInode);
+    expect(await start()).toMatchObject({ tag: 'first' });
+    expect(inode()).toBe(before);
   });
 
   it('drops the cache of an earlier build, and never reads it against a new one', async () => {
