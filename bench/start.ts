@@ -10,12 +10,12 @@
  * - `ccloud --help`, and `ccloud --url <a refusing port> integration`: the whole command's CPU (a command
  *   that fails on its first request, so that its HTTP path is loaded and nothing else is measured).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds, freePort, ownChild, pct } from './platform.js';
+import { cpuSeconds, freePort, pct, spawnPlatform } from './platform.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
@@ -26,31 +26,14 @@ const dropCache = (dir: string) => {
   for (const f of fs.readdirSync(dir)) if (f.endsWith('.v8cache')) fs.rmSync(path.join(dir, f));
 };
 
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-bench-start-'));
+process.once('exit', () => fs.rmSync(work, { recursive: true, force: true }));
+
 async function platformStart(): Promise<number> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-bench-start-'));
-  const port = await freePort();
-  const child = ownChild(
-    spawn(path.join(PLATFORM, 'bin', 'platform.js'), [], {
-      env: { PATH: process.env.PATH!, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
-    }),
-  );
-  try {
-    for (const deadline = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 10))) {
-      if (Date.now() > deadline) throw new Error('the platform did not start');
-      const ready = await fetch(`http://127.0.0.1:${port}/ready`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ready) return cpuSeconds(child.pid!);
-    }
-  } finally {
-    // Stopped gracefully: a start without a cache writes it as it exits.
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
+  const platform = await spawnPlatform(work);
+  const cpu = cpuSeconds(platform.pid);
+  await platform.stopped(); // gracefully: a start without a cache writes it as it exits
+  return cpu;
 }
 
 /** The CPU of a whole command, by bash's `times` (its children's user and system time). */
