@@ -507,7 +507,7 @@ describe.skipIf(!built)('the ccloud command against a running platform', { timeo
       );
       if (!up) await new Promise((r) => setTimeout(r, 50));
     }
-    expect(up).toBe(true);
+    expect(up, platform.stderr()).toBe(true);
     const key = (await (
       await fetch(`http://127.0.0.1:${port}/api/admin/instances`, {
         method: 'POST',
@@ -530,7 +530,7 @@ describe.skipIf(!built)('the ccloud command against a running platform', { timeo
       );
       if (page !== 200) await new Promise((r) => setTimeout(r, 50));
     }
-    expect(page).toBe(200);
+    expect(page, connector.stderr()).toBe(200);
     connector.child.kill('SIGTERM');
     platform.child.kill('SIGTERM');
     expect((await connector.done).code).toBe(0);

@@ -80,14 +80,38 @@ export function apiClient(baseUrl: string): TestPlatform['api'] {
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port for a server that must be told its port before it starts (a child process, a platform whose public URL
+ * names it). Not the kernel's `listen(0)`: a port it hands out, once closed, goes back to the ephemeral range, where
+ * any outgoing connection of the suite may take it as its local port before the server binds it (EADDRINUSE: a
+ * connector in CI never came up). These ports are taken below that range, which the kernel never hands out, from a
+ * block of 1,500 for each Vitest worker, in turn, each checked free by binding it.
+ */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < PORT_BLOCK; tries++) {
+    const port = portBlock.start + (portBlock.next++ % PORT_BLOCK);
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port in ${portBlock.start}-${portBlock.start + PORT_BLOCK - 1}`);
+}
+
+const PORT_BLOCK = 1_500;
+const portBlock = (() => {
+  let ephemeralLow = 32_768;
+  try {
+    ephemeralLow = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  } catch {} // not Linux: its usual range
+  const worker = Number(process.env.VITEST_POOL_ID ?? 0); // 1 to maxWorkers in a run; 0 outside Vitest
+  const start = ephemeralLow - PORT_BLOCK * (worker + 1);
+  if (start < 1_024) throw new Error(`no room for worker ${worker}'s ports below ${ephemeralLow}`);
+  return { start, next: 0 };
+})();
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
