@@ -79,4 +79,35 @@ describe('changes between two versions', () => {
     expect(lines.slice(firstOther).every((l) => l.op !== 'removed')).toBe(true);
     expect(fs.readdirSync(dir).filter((f) => f.startsWith('cc-changes-'))).toEqual([]); // its buckets are gone
   });
+
+  it('leaves no file open when only removals are found, or when the reader stops early', async () => {
+    const filesOpenInDir = () =>
+      fs
+        .readdirSync('/proc/self/fd')
+        .map((fd) => {
+          try {
+            return fs.readlinkSync(`/proc/self/fd/${fd}`);
+          } catch {
+            return ''; // closed meanwhile (readdir's own)
+          }
+        })
+        .filter((target) => target.startsWith(dir + path.sep));
+    const older = Array.from({ length: 300 }, (_, i) => product(`p${i}`, i));
+    const a = await store('c.json', JSON.stringify(older));
+    const b = await store('d.json', JSON.stringify(older.slice(0, 200))); // removals only: nothing read from d.json
+    const versions = [
+      { key: 'c.json', records: a.records },
+      { key: 'd.json', records: b.records },
+    ] as const;
+    const removed: string[] = [];
+    for await (const part of changesBetween(blobs, versions[0], versions[1], dir)) removed.push(part);
+    expect(removed.join('').trimEnd().split('\n')).toHaveLength(100);
+    expect(filesOpenInDir()).toEqual([]);
+    // The other way round everything is added; a reader that stops at the first part leaves nothing open either.
+    for await (const part of changesBetween(blobs, versions[1], versions[0], dir)) {
+      expect(part).toContain('"op":"added"');
+      break;
+    }
+    expect(filesOpenInDir()).toEqual([]);
+  });
 });
