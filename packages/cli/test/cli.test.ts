@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,9 +31,14 @@ interface Ran {
   json: any;
 }
 
+/** ccloud processes not yet exited: a test that fails midway leaves none behind (afterAll stops them). */
+const running = new Set<ChildProcess>();
+
 /** Runs ccloud as a user would; `whileRunning` acts while it runs (the other side of a wait). */
 function spawnCli(args: string[], env: Record<string, string> = {}) {
   const child = spawn(BIN, args, { env: { PATH: process.env.PATH!, HOME: os.tmpdir(), ...env } });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -94,7 +99,13 @@ describe.skipIf(!built)('the ccloud command against a running platform', { timeo
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-cli-'));
     keyFile = path.join(dir, 'apikey');
   });
-  afterAll(async () => receiver?.stop());
+  afterAll(async () => {
+    // SIGTERM, which `ccloud platform start` and `connector start` pass on: SIGKILL would orphan what they started.
+    await Promise.all(
+      [...running].map((child) => new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM'))),
+    );
+    await receiver?.stop();
+  });
 
   it('exits 2 on a usage error and 1 on a refusal, with the problem as JSON under --json', async () => {
     expect((await cli('frobnicate')).code).toBe(2);
