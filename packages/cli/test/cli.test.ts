@@ -8,6 +8,7 @@ import { ADMIN, asInstance, consentWith } from '../../platform/test/support/cons
 import { registerApplication, type RegisteredApplication } from '../../platform/test/support/onboarding.js';
 import { order, orderResult } from '../../platform/test/support/orders.js';
 import { freePort, usePlatformWithMail } from '../../platform/test/support/platform.js';
+import { ownChild } from '../../platform/test/support/process.js';
 import { signIn } from '../../platform/test/support/portal.js';
 import { Receiver } from '../../platform/test/support/receiver.js';
 
@@ -36,7 +37,7 @@ const running = new Set<ChildProcess>();
 
 /** Runs ccloud as a user would; `whileRunning` acts while it runs (the other side of a wait). */
 function spawnCli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(BIN, args, { env: { PATH: process.env.PATH!, HOME: os.tmpdir(), ...env } });
+  const child = ownChild(spawn(BIN, args, { env: { PATH: process.env.PATH!, HOME: os.tmpdir(), ...env } }), 'SIGTERM');
   running.add(child);
   child.on('exit', () => running.delete(child));
   let stdout = '';

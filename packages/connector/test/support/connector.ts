@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
+import { ownChild } from '../../../platform/test/support/process.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/connector.js', import.meta.url));
 export const built = fs.existsSync(fileURLToPath(new URL('../../dist/main.js', import.meta.url)));
@@ -16,10 +17,12 @@ export interface ConnectorProcess {
 
 /** The built connector as its own process, as `npm run connector` runs it; resolves once its page answers. */
 export async function runConnector(env: Record<string, string>): Promise<ConnectorProcess> {
-  const child = spawn(BIN, [], {
-    env: { PATH: process.env.PATH!, CONNECTOR_LOG_LEVEL: 'debug', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = ownChild(
+    spawn(BIN, [], {
+      env: { PATH: process.env.PATH!, CONNECTOR_LOG_LEVEL: 'debug', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   let logs = '';
   const keep = (d: Buffer) => {
     logs += d;

@@ -15,9 +15,27 @@ export interface PlatformProcess {
   err(): string;
 }
 
+const children = new Map<ChildProcess, NodeJS.Signals>();
+let reaping = false;
+
+/**
+ * A process a test started is stopped, with `signal`, when the Vitest worker exits if it is still running then: a
+ * test that fails before its own kill would otherwise leave it running, loading the machine, after the run.
+ * SIGTERM for a process that starts others and passes it on (SIGKILL would orphan them).
+ */
+export function ownChild<C extends ChildProcess>(child: C, signal: NodeJS.Signals = 'SIGKILL'): C {
+  if (!reaping) process.once('exit', () => children.forEach((sig, c) => c.kill(sig)));
+  reaping = true;
+  children.set(child, signal);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
 /** The built platform as its own process, as `npm start` runs it. */
 export function runPlatform(env: Record<string, string>): PlatformProcess {
-  const child = spawn(BIN, [], { env: { PATH: process.env.PATH!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = ownChild(
+    spawn(BIN, [], { env: { PATH: process.env.PATH!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
