@@ -1,8 +1,10 @@
 /**
  * Scope file benchmark: deterministic product files of 10 MB, 100 MB and 1 GB are uploaded (streamed, validated)
  * and downloaded, beside the baseline of copying the same file with the operating system, in the same run; the
- * platform runs as its own process, one per size, and its peak RSS is read from /proc. Then the changes between
- * two 1,000,000-record versions.
+ * platform runs as its own process, one per size, and its peak RSS is read from /proc. For the files up to 100 MB,
+ * the cost of each stage of ingest (the splitter and JSON.parse, Ajv, the record index and the writes) is shown
+ * from the same file run through the pipeline in this process (ingest-stages.ts). Then the changes between two
+ * 1,000,000-record versions.
  *
  *   npm run bench:files                 # all sizes
  *   BENCH_SIZES=10,100 npm run bench:files
@@ -23,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
+import { describeStages, ingestStages, type Stage } from './ingest-stages.js';
 import { pct, prng, startPlatform, timed, writeJsonArray, type BenchPlatform } from './platform.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000')
@@ -126,6 +129,7 @@ async function socketCopy(file: string, bytes: number, to: string): Promise<numb
 }
 
 const rows: string[][] = [];
+const stagesOf: Array<{ mb: number; records: number; stages: Stage[] }> = [];
 for (const mb of SIZES) {
   const { file, records, bytes } = await generate(`products-${mb}MB.json`, { mb });
   const copyTo = path.join(work, 'copy.json');
@@ -153,6 +157,7 @@ for (const mb of SIZES) {
   }
   const rss = p.peakRssMb();
   p.stop();
+  if (mb <= 100) stagesOf.push({ mb, records, stages: await ingestStages(file, records, work, ROUNDS) });
   const mbps = (s: number) => (bytes / 1e6 / s).toFixed(0);
   const of = (baseline: number[], s: number) => `${((median(baseline) / s) * 100).toFixed(0)}%`;
   const ingestMedian = median(ingest);
@@ -220,6 +225,10 @@ console.log(
 );
 console.log(line(head));
 for (const r of rows) console.log(line(r));
+for (const { mb, records, stages } of stagesOf) {
+  console.log(`ingest of the ${mb} MB file in this process, one stage more at a time (medians of ${ROUNDS} rounds):`);
+  for (const l of describeStages(stages, records)) console.log(l);
+}
 console.log(
   `changes between two ${n.toLocaleString('en')}-record versions: ${lines.toLocaleString('en')} lines in ${changesSeconds.toFixed(1)} s (peak RSS ${changesRss.toFixed(0)} MB)`,
 );

@@ -81,4 +81,61 @@ describe('the streaming JSON array splitter', () => {
       expect(split(text, size), `${JSON.stringify(text)} in chunks of ${size}`).toEqual(reference(text));
     }
   });
+
+  it('refuses exactly the elements that hold a number past a double, whatever the chunk size', () => {
+    // JSON.parse reads 1e400 as Infinity: such an array is an error, any other as JSON.parse reads it.
+    const finiteOrError = (text: string): unknown[] | 'error' => {
+      const parsed = reference(text);
+      const infinite = (v: unknown): boolean =>
+        typeof v === 'number'
+          ? !Number.isFinite(v)
+          : typeof v === 'object' && v !== null && Object.values(v).some(infinite);
+      return parsed !== 'error' && infinite(parsed) ? 'error' : parsed;
+    };
+    const digits = (n: number) => '9'.repeat(n);
+    const numbers = [
+      '0',
+      '-7',
+      '12.5',
+      '1e5',
+      '1E+308',
+      '1.7e308',
+      '1.8e308',
+      '1e309',
+      '-2e400',
+      '1E400',
+      '1.5e-400',
+      '2e0400',
+      digits(308),
+      digits(309),
+      `-${digits(320)}`,
+      `0.${digits(400)}`,
+      `${digits(200)}.${digits(200)}`,
+      `${digits(200)}e100`,
+      `${digits(200)}e200`,
+      'true',
+      'false',
+      'null',
+      // Not numbers: the text of one inside a string.
+      '"1e400"',
+      `"${digits(400)}"`,
+      '"true 1e999"',
+    ];
+    let seed = 11;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const pick = () => numbers[Math.floor(rand() * numbers.length)]!;
+    let refused = 0;
+    for (let t = 0; t < 2000; t++) {
+      const elements = Array.from({ length: 1 + Math.floor(rand() * 3) }, () =>
+        rand() < 0.5 ? pick() : `{"a":${pick()},"b":[${pick()},{"c":${pick()}}]}`,
+      );
+      const text = `[${elements.join(rand() < 0.5 ? ',' : ' ,\n ')}]`;
+      const expected = finiteOrError(text);
+      if (expected === 'error') refused++;
+      for (const size of [1 + Math.floor(rand() * 9), 1024])
+        expect(split(text, size), `${text} in chunks of ${size}`).toEqual(expected);
+    }
+    expect(refused).toBeGreaterThan(200); // both kinds were tried
+    expect(refused).toBeLessThan(1800);
+  });
 });

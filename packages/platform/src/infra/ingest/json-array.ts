@@ -38,6 +38,9 @@ export class JsonArraySplitter {
   #position = 0;
   #elementStart = 0;
   #spaced = false;
+  /** Digits in a row outside strings, and whether the element has a number that may be past a double. */
+  #digits = 0;
+  #mayOverflow = false;
 
   /**
    * `raw` is the element's own bytes, as they were sent, from byte `offset` of the stream (valid only during the
@@ -78,6 +81,16 @@ export class JsonArraySplitter {
           continue;
         }
         const c = chunk[i]!;
+        // Only a number with an exponent, or 309 digits in a row, can overflow a double: such an element is walked
+        // after parsing. Outside strings an e or E follows a digit only in an exponent (true and false have theirs
+        // after letters). Counted here, in the scan, rather than by a regular expression over every element's text,
+        // which took a tenth of ingest.
+        if (c >= 0x30 && c <= 0x39) {
+          if (++this.#digits >= 309) this.#mayOverflow = true;
+          continue;
+        }
+        if ((c === 0x65 || c === 0x45) && this.#digits > 0) this.#mayOverflow = true;
+        this.#digits = 0;
         if (c === 0x22)
           this.#inString = true; // "
         else if (c === 0x5b || c === 0x7b)
@@ -136,8 +149,8 @@ export class JsonArraySplitter {
     } catch (error) {
       throw new SyntaxError(`Element ${this.#index} is not valid JSON: ${(error as Error).message}`, { cause: error });
     }
-    // Only a long exponent or a long run of digits can overflow a double: the walk is for those alone.
-    if (MAY_OVERFLOW.test(text)) {
+    if (this.#mayOverflow) {
+      this.#mayOverflow = false;
       const at = nonFinite(value);
       if (at !== undefined)
         throw new ElementError(
@@ -160,8 +173,6 @@ export class JsonArraySplitter {
     );
   }
 }
-
-const MAY_OVERFLOW = /[eE]\+?\d{3}|\d{309}/;
 
 /** The pointer (within the value) of its first number that is not finite, if any; iterative, for deep values. */
 function nonFinite(value: unknown): string | undefined {
