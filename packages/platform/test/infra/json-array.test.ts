@@ -3,7 +3,7 @@ import { JsonArraySplitter } from '../../src/infra/ingest/json-array.js';
 
 /** Feeds `text` in chunks of `size` bytes; returns the elements, or 'error'. An element whose offset and length do
  * not point at its own text in the input, or called compact wrongly, shows as a marker that no reference has. */
-function split(text: string, size: number): unknown[] | 'error' {
+function split(text: string, size: number, empties = false): unknown[] | 'error' {
   const got: unknown[] = [];
   const bytes = Buffer.from(text);
   const splitter = new JsonArraySplitter((v, _i, bytesOfIt, offset, compact) => {
@@ -19,7 +19,10 @@ function split(text: string, size: number): unknown[] | 'error' {
     );
   });
   try {
-    for (let i = 0; i < bytes.length; i += size) splitter.write(bytes.subarray(i, i + size));
+    for (let i = 0; i < bytes.length; i += size) {
+      splitter.write(bytes.subarray(i, i + size));
+      if (empties) splitter.write(Buffer.alloc(0)); // an object-mode stream may hand over empty chunks
+    }
     splitter.end();
     return got;
   } catch {
@@ -59,6 +62,7 @@ describe('the streaming JSON array splitter', () => {
   for (const text of cases) {
     it(`agrees with JSON.parse on ${JSON.stringify(text)}, whatever the chunk size`, () => {
       for (const size of [1, 2, 3, 5, 1024]) expect(split(text, size), `chunks of ${size}`).toEqual(reference(text));
+      expect(split(text, 1, true), 'chunks of 1 between empty ones').toEqual(reference(text));
     });
   }
 
@@ -113,6 +117,8 @@ describe('the streaming JSON array splitter', () => {
       `${digits(200)}.${digits(200)}`,
       `${digits(200)}e100`,
       `${digits(200)}e200`,
+      `${digits(300)}e9`, // past a double with a one-digit exponent
+      `-${digits(300)}E+9`,
       'true',
       'false',
       'null',
@@ -134,6 +140,7 @@ describe('the streaming JSON array splitter', () => {
       if (expected === 'error') refused++;
       for (const size of [1 + Math.floor(rand() * 9), 1024])
         expect(split(text, size), `${text} in chunks of ${size}`).toEqual(expected);
+      expect(split(text, 1 + Math.floor(rand() * 3), true), `${text} with empty chunks`).toEqual(expected);
     }
     expect(refused).toBeGreaterThan(200); // both kinds were tried
     expect(refused).toBeLessThan(1800);

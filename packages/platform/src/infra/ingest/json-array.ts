@@ -58,8 +58,9 @@ export class JsonArraySplitter {
   write(chunk: Buffer): void {
     let start = 0;
     let i = 0;
-    if (this.#escaped) {
-      this.#escaped = false; // the chunk before ended on a backslash: this character is escaped
+    if (this.#escaped && chunk.length > 0) {
+      // The chunk before ended on a backslash: this chunk's first character is escaped (an empty chunk has none).
+      this.#escaped = false;
       i = 1;
     }
     for (; i < chunk.length; i++) {
