@@ -156,7 +156,7 @@ for (const mb of SIZES) {
     undici.push(await settled(() => download('undici', url, p.apikey, copyTo, bytes)));
   }
   const rss = p.peakRssMb();
-  p.stop();
+  await p.stopped(); // before the stages below, which would otherwise share the CPU with its shutdown
   if (mb <= 100) stagesOf.push({ mb, records, stages: await ingestStages(file, records, work, ROUNDS) });
   const mbps = (s: number) => (bytes / 1e6 / s).toFixed(0);
   const of = (baseline: number[], s: number) => `${((median(baseline) / s) * 100).toFixed(0)}%`;

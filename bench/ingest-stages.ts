@@ -5,7 +5,8 @@
  * - read: the file's chunks alone, as the request's body would bring them;
  * - split: + the JSON array splitter (its scan, and JSON.parse of each record);
  * - validate: + Ajv, each record against the products schema (JsonArrayValidator);
- * - store: + the record index (a SHA-1 per record), the body's SHA-256 and the blob's writes, as `PUT scopes` does.
+ * - store: + the record index (a SHA-1 per record), the body's SHA-256, and the writes of the blob and its index,
+ *   each flushed to disk on commit (fsync), as `PUT scopes` does.
  *
  * The platform's own figure (bench/files.ts) adds HTTP and the process's other work to the last stage.
  */
