@@ -25,6 +25,8 @@ export default defineConfig({
     // typebox (684 files) and kysely (265) are loaded by every worker: bundled once into a file each
     // (node_modules/.vite), importing the platform takes 1.9 s instead of 2.5 s.
     deps: { optimizer: { ssr: { enabled: true, include: ['typebox', 'typebox/compile', 'kysely'] } } },
+    // Stops what a file's tests started and a failed test left running (test/support/process.ts's ownChild).
+    setupFiles: ['./packages/platform/test/support/reap-children.ts'],
     reporters: ['default', './vitest.slowest.ts'],
     sequence: { sequencer: LongestFirst },
     ...(oneKind

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,14 +32,9 @@ interface Ran {
   json: any;
 }
 
-/** ccloud processes not yet exited: a test that fails midway leaves none behind (afterAll stops them). */
-const running = new Set<ChildProcess>();
-
 /** Runs ccloud as a user would; `whileRunning` acts while it runs (the other side of a wait). */
 function spawnCli(args: string[], env: Record<string, string> = {}) {
   const child = ownChild(spawn(BIN, args, { env: { PATH: process.env.PATH!, HOME: os.tmpdir(), ...env } }), 'SIGTERM');
-  running.add(child);
-  child.on('exit', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -59,9 +54,12 @@ function spawnCli(args: string[], env: Record<string, string> = {}) {
 /** Runs a command in a terminal (`script` gives it a pty, as a person's shell would); `output` is what it drew. */
 function inTerminal(args: string[]) {
   const command = args.map((a) => `'${a}'`).join(' ');
-  const child = spawn('script', ['-qec', command, '/dev/null'], {
-    env: { PATH: process.env.PATH!, HOME: os.tmpdir(), TERM: 'xterm', COLUMNS: '120' },
-  });
+  // SIGKILL for `script` closes the terminal, and the hang-up ends the command in it.
+  const child = ownChild(
+    spawn('script', ['-qec', command, '/dev/null'], {
+      env: { PATH: process.env.PATH!, HOME: os.tmpdir(), TERM: 'xterm', COLUMNS: '120' },
+    }),
+  );
   let output = '';
   let code: number | null | undefined;
   child.stdout.on('data', (d) => (output += d));
@@ -100,13 +98,7 @@ describe.skipIf(!built)('the ccloud command against a running platform', { timeo
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-cli-'));
     keyFile = path.join(dir, 'apikey');
   });
-  afterAll(async () => {
-    // SIGTERM, which `ccloud platform start` and `connector start` pass on: SIGKILL would orphan what they started.
-    await Promise.all(
-      [...running].map((child) => new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM'))),
-    );
-    await receiver?.stop();
-  });
+  afterAll(async () => receiver?.stop());
 
   it('exits 2 on a usage error and 1 on a refusal, with the problem as JSON under --json', async () => {
     expect((await cli('frobnicate')).code).toBe(2);

@@ -82,36 +82,52 @@ export function apiClient(baseUrl: string): TestPlatform['api'] {
 
 /**
  * A port for a server that must be told its port before it starts (a child process, a platform whose public URL
- * names it). Not the kernel's `listen(0)`: a port it hands out, once closed, goes back to the ephemeral range, where
- * any outgoing connection of the suite may take it as its local port before the server binds it (EADDRINUSE: a
- * connector in CI never came up). These ports are taken below that range, which the kernel never hands out, from a
- * block of 1,500 for each Vitest worker, in turn, each checked free by binding it.
+ * names it). Not the kernel's `listen(0)` alone: a port it hands out, once closed, goes back to the ephemeral range,
+ * where any outgoing connection of the suite may take it as its local port before the server binds it (EADDRINUSE:
+ * a connector in CI never came up). These ports are taken below that range, which the kernel never hands out for
+ * connections, from a block of its own for each Vitest worker (from a random place in it, so that two runs at once
+ * seldom meet), each checked free by binding it. Where no block fits below the range, the kernel's port it is.
  */
 export async function freePort(): Promise<number> {
-  for (let tries = 0; tries < PORT_BLOCK; tries++) {
-    const port = portBlock.start + (portBlock.next++ % PORT_BLOCK);
+  const block = (portBlock ??= blockOfThisWorker());
+  for (let tries = 0; block && tries < PORT_BLOCK; tries++) {
+    const port = block.start + (block.next++ % PORT_BLOCK);
     if (await bindable(port)) return port;
   }
-  throw new Error(`no free port in ${portBlock.start}-${portBlock.start + PORT_BLOCK - 1}`);
+  return kernelPort();
 }
 
-const PORT_BLOCK = 1_500;
-const portBlock = (() => {
+const PORT_BLOCK = 500;
+/** Ports below this are left alone: well-known services (PostgreSQL's 5432, 8080…) live there. */
+const LOWEST_PORT = 10_000;
+let portBlock: { start: number; next: number } | undefined | null;
+
+function blockOfThisWorker(): { start: number; next: number } | null {
   let ephemeralLow = 32_768;
   try {
     ephemeralLow = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
   } catch {} // not Linux: its usual range
   const worker = Number(process.env.VITEST_POOL_ID ?? 0); // 1 to maxWorkers in a run; 0 outside Vitest
   const start = ephemeralLow - PORT_BLOCK * (worker + 1);
-  if (start < 1_024) throw new Error(`no room for worker ${worker}'s ports below ${ephemeralLow}`);
-  return { start, next: 0 };
-})();
+  return start >= LOWEST_PORT ? { start, next: Math.floor(Math.random() * PORT_BLOCK) } : null;
+}
 
 function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function kernelPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
   });
 }
 

@@ -16,19 +16,34 @@ export interface PlatformProcess {
 }
 
 const children = new Map<ChildProcess, NodeJS.Signals>();
-let reaping = false;
 
 /**
- * A process a test started is stopped, with `signal`, when the Vitest worker exits if it is still running then: a
- * test that fails before its own kill would otherwise leave it running, loading the machine, after the run.
- * SIGTERM for a process that starts others and passes it on (SIGKILL would orphan them).
+ * A process a test file started is stopped, with `signal`, when the file ends if it is still running then
+ * (`stopOwnChildren`, run after each file's own after-hooks by reap-children.ts): a test that fails before its own
+ * kill would otherwise leave it running, loading the machine, past the run. SIGTERM for a process that starts
+ * others and passes it on (SIGKILL would orphan them).
  */
 export function ownChild<C extends ChildProcess>(child: C, signal: NodeJS.Signals = 'SIGKILL'): C {
-  if (!reaping) process.once('exit', () => children.forEach((sig, c) => c.kill(sig)));
-  reaping = true;
   children.set(child, signal);
   child.once('exit', () => children.delete(child));
+  child.once('error', () => children.delete(child)); // never started: no 'exit' comes
   return child;
+}
+
+/** Stops the processes still running: each with its signal, then SIGKILL if it has not exited within `graceMs`. */
+export async function stopOwnChildren(graceMs = 10_000): Promise<void> {
+  await Promise.all(
+    [...children].map(async ([child, signal]) => {
+      children.delete(child);
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return; // never started, or done
+      const exited = new Promise((resolve) => child.once('exit', resolve).once('error', resolve));
+      child.kill(signal);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise((resolve) => (timer = setTimeout(resolve, graceMs, 'late')));
+      if ((await Promise.race([exited, late])) === 'late') child.kill('SIGKILL');
+      clearTimeout(timer);
+    }),
+  );
 }
 
 /** The built platform as its own process, as `npm start` runs it. */
