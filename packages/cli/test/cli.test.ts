@@ -504,21 +504,22 @@ describe.skipIf(!built)('the ccloud command against a running platform', { timeo
     });
     let up = false;
     for (const deadline = Date.now() + 60_000; Date.now() < deadline && !up;) {
-      // a start takes seconds on a loaded machine
-      up = await fetch(`http://127.0.0.1:${port}/health`).then(
+      // A start takes seconds on a loaded machine. /ready, not /health: /health answers from the listen on, while the
+      // API still answers 503 until the start is done (CI once failed here: no instance key, so no connector).
+      up = await fetch(`http://127.0.0.1:${port}/ready`).then(
         (r) => r.ok,
         () => false,
       );
       if (!up) await new Promise((r) => setTimeout(r, 50));
     }
     expect(up, platform.stderr()).toBe(true);
-    const key = (await (
-      await fetch(`http://127.0.0.1:${port}/api/admin/instances`, {
-        method: 'POST',
-        headers: { authorization: 'Bearer cli-admin-token-0123456789abcdef-x', 'content-type': 'application/json' },
-        body: '{"name":"Shop","product":"Sage 50"}',
-      })
-    ).json()) as { instanceKey: string };
+    const created = await fetch(`http://127.0.0.1:${port}/api/admin/instances`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer cli-admin-token-0123456789abcdef-x', 'content-type': 'application/json' },
+      body: '{"name":"Shop","product":"Sage 50"}',
+    });
+    const key = (await created.json()) as { instanceKey: string };
+    expect(created.status, JSON.stringify(key)).toBe(201);
     const connectorPort = await freePort();
     const connector = spawnCli(['connector', 'start'], {
       CONNECTOR_INSTANCE_KEY: key.instanceKey,
