@@ -2,13 +2,18 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './infra/log.js';
 import { startPlatform, type RunningPlatform } from './server.js';
 
+/** A configuration error, found on reading the environment or at start, ends the process with its message. */
+function exitOnConfigError(error: unknown): never {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`Configuration error: ${error.message}\n`);
+  process.exit(1);
+}
+
 function configured(): Config {
   try {
     return loadConfig();
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`Configuration error: ${error.message}\n`);
-    process.exit(1);
+    exitOnConfigError(error);
   }
 }
 const config = configured();
@@ -56,9 +61,7 @@ async function start(): Promise<void> {
   try {
     running = await startPlatform(config, log);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`Configuration error: ${error.message}\n`);
-    process.exit(1);
+    exitOnConfigError(error);
   }
   log.info(
     { url: config.publicUrl, store: running.platform.store.dialect, dataDir: config.dataDir },
