@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RequestLog, createLogger, requestLogger } from '../../src/infra/log.js';
 
 /** A Fastify app with the platform's logger, request line and request loggers; the lines written, the children made. */
@@ -66,4 +68,32 @@ it("keeps a route's own log level", async () => {
   expect(reply.body).toBe('error');
   expect(lines.map((l) => l.msg)).toContain('written');
   expect(lines.map((l) => l.msg)).not.toContain('not written');
+});
+
+describe('the standard output', () => {
+  /** A process that logs `lines` lines through the platform's logger in one turn, then ends as `end` says. */
+  function logThenEnd(lines: number, end: string) {
+    const log = fileURLToPath(new URL('../../src/infra/log.ts', import.meta.url));
+    const script = `import { createLogger } from ${JSON.stringify(log)};
+      const log = createLogger('info');
+      for (let i = 0; i < ${lines}; i++) log.info({ i }, 'line');
+      ${end}`;
+    return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+  }
+  const numbers = (stdout: string) =>
+    stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { i: number }).i);
+
+  it('writes every line, also those still held when the process exits, is made to or throws', () => {
+    const all = Array.from({ length: 500 }, (_, i) => i);
+    for (const end of ['', 'process.exit(3);', 'throw new Error("ended");', 'setImmediate(() => process.exit(4));']) {
+      const child = logThenEnd(500, end);
+      expect(numbers(child.stdout), end).toEqual(all);
+      expect(child.status).toBe({ '': 0, 'process.exit(3);': 3, 'setImmediate(() => process.exit(4));': 4 }[end] ?? 1);
+    }
+  });
 });
