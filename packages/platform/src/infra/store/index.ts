@@ -5,8 +5,9 @@ import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql,
 import pg from 'pg';
 import { migrationsFor } from './migrations.js';
 import { InlineLimits } from './limits.js';
-import { preparedStatementNames, sqliteConnections } from './prepared.js';
+import { preparedStatementNames, sqliteReads } from './prepared.js';
 import type { Database } from './schema.js';
+import { TurnReads } from './turn-reads.js';
 
 export type { Database } from './schema.js';
 export type Db = Kysely<Database>;
@@ -118,7 +119,7 @@ function sqlite(dataDir: string): { db: Db; driver: Store['driver'] } {
     return statement;
   }) as typeof database.prepare;
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }), plugins: [new InlineLimits()] });
-  sqliteConnections.set(db, database);
+  sqliteReads.set(db, new TurnReads(database));
   return { db, driver: { dialect: 'sqlite', database } };
 }
 

@@ -1,6 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import type { CompiledQuery, Compilable, Kysely, RootOperationNode } from 'kysely';
 import type { Database } from './schema.js';
+import type { TurnReads } from './turn-reads.js';
 
 /** Kysely<Database> (index.ts's Db), named here so that index.ts, which imports this file, is not imported back. */
 type Db = Kysely<Database>;
@@ -10,8 +11,8 @@ export const preparedStatementNames = new Map<string, string>();
 
 const MARK = '\u0000cc-param:';
 
-/** The SQLite connection behind a store's root Kysely instance (index.ts registers it). */
-export const sqliteConnections: WeakMap<Db, SQLite.Database> = new WeakMap();
+/** The reads of the SQLite connection behind a store's root Kysely instance (index.ts registers them). */
+export const sqliteReads: WeakMap<Db, TurnReads> = new WeakMap();
 
 /**
  * A query of the hot path, built and compiled once per dialect: each call binds its parameters to the SQL
@@ -41,23 +42,24 @@ export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => 
     }
     return entry;
   };
-  const statements = new WeakMap<SQLite.Database, { statement: SQLite.Statement; row: (values: unknown[]) => R }>();
+  const statements = new WeakMap<TurnReads, { statement: SQLite.Statement; row: (values: unknown[]) => R }>();
   const run = async (db: Db, args: A): Promise<R[]> => {
     const { compiled, slots, arrays } = compile(db);
     const parameters = slots.map((s) => (typeof s === 'number' ? args[s] : s.value));
-    // On SQLite, a SELECT outside any transaction goes to the connection itself, without queueing for it as
-    // Kysely's driver would: statements run whole and synchronously, so only an open transaction (whose writes it
-    // must not see) holds the connection between them. A transaction's own reads (db is then its Transaction) and
-    // every write (even one RETURNING rows) take Kysely's way. No plugin of the SQLite store transforms results.
-    const connection = sqliteConnections.get(db);
-    if (connection && !connection.inTransaction && compiled.query.kind === 'SelectQueryNode') {
-      if (!arrays) return connection.prepare(compiled.sql).all(parameters) as R[];
-      let direct = statements.get(connection);
+    // On SQLite, a SELECT outside any transaction goes to the connection itself, in the turn's read transaction
+    // (turn-reads.ts), without queueing for the connection as Kysely's driver would: statements run whole and
+    // synchronously, so only an open transaction (whose writes it must not see) holds the connection between them.
+    // A transaction's own reads (db is then its Transaction) and every write (even one RETURNING rows) take
+    // Kysely's way. No plugin of the SQLite store transforms results.
+    const reads = sqliteReads.get(db);
+    if (reads && compiled.query.kind === 'SelectQueryNode') {
+      let direct = statements.get(reads);
       if (!direct) {
-        direct = directStatement<R>(connection, compiled.sql);
-        statements.set(connection, direct);
+        direct = directStatement<R>(reads, compiled.sql, arrays);
+        statements.set(reads, direct);
       }
-      return direct.statement.all(parameters).map((values) => direct.row(values as unknown[]));
+      const rows = reads.all(direct.statement, parameters);
+      if (rows) return rows.map((values) => direct.row(values as unknown[]));
     }
     return (await db.executeQuery<R>({ ...compiled, parameters })).rows;
   };
@@ -88,15 +90,16 @@ export function allColumns<T>(all: { [K in keyof T]-?: true }): (keyof T & strin
 }
 
 /**
- * A statement of its own (not the connection's shared cache, which Kysely's driver reads as objects) answering
- * arrays, and a function that makes each an object with the statement's column names: better-sqlite3 makes a row
- * object by looking up each column's name in V8's string table, a third of a one-row read of `uploads`; an object
- * literal of fixed shape costs next to nothing. The names are the query's own, each a quoted key; a later column
- * of the same name wins, as in better-sqlite3's own rows.
+ * A statement of its own (not the connection's shared cache, which Kysely's driver reads as objects), and a function
+ * that makes each of its rows the query's row. A query that names its columns is read as arrays, each made an
+ * object with the statement's column names: better-sqlite3 makes a row object by looking up each column's name in
+ * V8's string table, a third of a one-row read of `uploads`; an object literal of fixed shape costs next to
+ * nothing. The names are the query's own, each a quoted key; a later column of the same name wins, as in
+ * better-sqlite3's own rows.
  */
-function directStatement<R>(connection: SQLite.Database, sql: string) {
-  // The prototype's prepare: the connection's own is wrapped by the shared statement cache (index.ts).
-  const statement = (Object.getPrototypeOf(connection) as SQLite.Database).prepare.call(connection, sql);
+function directStatement<R>(reads: TurnReads, sql: string, arrays: boolean) {
+  const statement = reads.prepare(sql);
+  if (!arrays) return { statement, row: (row: unknown) => row as R };
   statement.raw(true);
   const fields = statement.columns().map((c, i) => `[${JSON.stringify(c.name)}]: values[${i}]`);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- built from the statement's own column names
