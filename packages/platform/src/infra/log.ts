@@ -31,12 +31,14 @@ const SECRET_FIELDS = ['apikey', 'instanceKey', 'secret', 'passcode', 'webhookSe
 
 let stdout: DestinationStream | undefined;
 
+/** SonicBoom's own largest write: all that an exit can lose is the piece in flight, as with pino's own stream. */
+const PIECE = 16 * 1024;
+
 /**
  * Standard output, written once per turn of the event loop: the lines a turn logs (under load, a request line for
- * each of dozens of requests) go out in one write, where pino's own stream starts a write for each line that finds
- * none in flight, each a trip through libuv's thread pool. One per process, as stdout is. Lines still held at
- * exit are handed to pino's stream, which writes them synchronously at exit; a kill -9 loses at most the turn it
- * ends, as an unfinished write would.
+ * each of dozens of requests) go out together, where pino's own stream starts a write for each line that finds
+ * none in flight, each a trip through libuv's thread pool. One per process, as stdout is. A kill -9 loses at most
+ * the turn it ends, as an unfinished write would.
  */
 export function batchedStdout(): DestinationStream {
   if (stdout) return stdout;
@@ -44,11 +46,25 @@ export function batchedStdout(): DestinationStream {
   let held: string[] = [];
   const flush = () => {
     if (held.length === 0) return;
-    out.write(held.join(''));
+    const lines = held;
     held = [];
+    let piece = '';
+    for (const line of lines) {
+      if (piece && piece.length + line.length > PIECE) {
+        out.write(piece);
+        piece = '';
+      }
+      piece += line;
+    }
+    out.write(piece);
   };
-  // Before pino's own exit hook (registered as the stream was made), which writes the stream's buffer.
-  process.prependListener('exit', flush);
+  // At exit, the held lines are queued behind the stream's buffer without starting a write of their own (which a
+  // non-blocking pipe would cut short, the rest never written): pino's exit hook, after this one, writes them
+  // synchronously, retrying while the pipe is full.
+  process.prependListener('exit', () => {
+    (out as unknown as { minLength: number }).minLength = Infinity; // an option of SonicBoom's, read at each write
+    flush();
+  });
   stdout = {
     write(line: string) {
       if (held.push(line) === 1) setImmediate(flush);

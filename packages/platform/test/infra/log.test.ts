@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
@@ -71,16 +72,25 @@ it("keeps a route's own log level", async () => {
 });
 
 describe('the standard output', () => {
-  /** A process that logs `lines` lines through the platform's logger in one turn, then ends as `end` says. */
-  function logThenEnd(lines: number, end: string) {
+  /**
+   * A process that logs `lines` lines through the platform's logger in one turn, then ends as `end` says; its
+   * output is read only after `readAfterMs` (a slow log collector: the pipe fills, and writes must wait).
+   */
+  async function logThenEnd(lines: number, end: string, readAfterMs = 0) {
     const log = fileURLToPath(new URL('../../src/infra/log.ts', import.meta.url));
     const script = `import { createLogger } from ${JSON.stringify(log)};
       const log = createLogger('info');
       for (let i = 0; i < ${lines}; i++) log.info({ i }, 'line');
       ${end}`;
-    return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
+    child.stdout.pause();
+    setTimeout(() => child.stdout.resume(), readAfterMs);
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const [status] = (await once(child, 'close')) as [number];
+    return { status, stdout };
   }
   const numbers = (stdout: string) =>
     stdout
@@ -88,12 +98,28 @@ describe('the standard output', () => {
       .filter(Boolean)
       .map((l) => (JSON.parse(l) as { i: number }).i);
 
-  it('writes every line, also those still held when the process exits, is made to or throws', () => {
-    const all = Array.from({ length: 500 }, (_, i) => i);
-    for (const end of ['', 'process.exit(3);', 'throw new Error("ended");', 'setImmediate(() => process.exit(4));']) {
-      const child = logThenEnd(500, end);
-      expect(numbers(child.stdout), end).toEqual(all);
-      expect(child.status).toBe({ '': 0, 'process.exit(3);': 3, 'setImmediate(() => process.exit(4));': 4 }[end] ?? 1);
+  it('writes every line, also those still held when the process exits, is made to or throws', async () => {
+    // More than a pipe takes at once (64 KB): 6,000 lines of about 80 bytes.
+    const all = Array.from({ length: 6000 }, (_, i) => i);
+    const ends = {
+      '': 0,
+      'process.exit(3);': 3,
+      'throw new Error("ended");': 1,
+      'setImmediate(() => process.exit(4));': 4,
+    };
+    // Each ending read at once, and an exit read only after half a second.
+    const runs = [
+      ...Object.entries(ends).map(([end, status]) => [end, status, 0] as const),
+      ['process.exit(3);', 3, 500] as const,
+    ].map(async ([end, status, readAfterMs]) => ({
+      end,
+      status,
+      readAfterMs,
+      child: await logThenEnd(6000, end, readAfterMs),
+    }));
+    for (const { end, status, readAfterMs, child } of await Promise.all(runs)) {
+      expect(numbers(child.stdout), `${end} read after ${readAfterMs} ms`).toEqual(all);
+      expect(child.status).toBe(status);
     }
   });
 });

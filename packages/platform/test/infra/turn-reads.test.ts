@@ -65,6 +65,15 @@ describe("the hot path's SQLite reads, one read transaction per turn of the even
     await byName.all(store.db, 'Grace');
     database.transaction(() => database.prepare(`update developers set company = 'ACME' where id = 'dev_3'`).run())();
     expect(company('dev_3')).toBe('ACME');
+    // Its forms as better-sqlite3 makes them: each has the others, and `this` reaches the function.
+    const marker = { marker: true };
+    const echo = database.transaction(function (this: unknown) {
+      return this;
+    });
+    expect(echo.call(marker)).toBe(marker);
+    expect(echo.exclusive.call(marker)).toBe(marker);
+    expect((Reflect.get(echo.deferred, 'immediate') as typeof echo).call(marker)).toBe(marker);
+    expect(Reflect.get(echo, 'database')).toBe(database);
     await byName.all(store.db, 'Grace');
     database.exec(`update developers set company = 'Initech' where id = 'dev_2'`);
     expect(company('dev_2')).toBe('Initech');
@@ -86,5 +95,32 @@ describe("the hot path's SQLite reads, one read transaction per turn of the even
     await nextTurn();
     expect(other.pragma('wal_checkpoint(TRUNCATE)')).toEqual([{ busy: 0, log: 0, checkpointed: 0 }]);
     expect(await byName.all(store.db, 'Barbara')).toEqual([{ id: 'dev_4', name: 'Barbara' }]);
+  });
+  it('read beside an open iterator, and stay open, never thrown from the timer, while one keeps the connection busy', async () => {
+    await nextTurn();
+    // As a streamed query would: an iterator open across reads and across the end of the turn.
+    const listing = database.prepare('select id from developers order by id');
+    let rows = listing.iterate();
+    rows.next();
+    expect(await byName.all(store.db, 'Ada')).toEqual([{ id: 'dev_1', name: 'Ada' }]);
+    rows.return!();
+    await nextTurn();
+    expect(database.inTransaction).toBe(false);
+
+    expect(await byName.all(store.db, 'Ada')).toEqual([{ id: 'dev_1', name: 'Ada' }]);
+    rows = listing.iterate();
+    rows.next();
+    await nextTurn(); // its COMMIT refused: tried again a turn later
+    await nextTurn();
+    expect(database.inTransaction).toBe(true);
+    // A write cannot end it now: refused, rather than run inside it.
+    await expect(store.db.insertInto('developers').values(developer('dev_5', 'Edsger')).execute()).rejects.toThrow(
+      /busy/,
+    );
+    rows.return!();
+    await nextTurn();
+    expect(database.inTransaction).toBe(false);
+    await store.db.insertInto('developers').values(developer('dev_5', 'Edsger')).execute();
+    expect(other.prepare(`select name from developers where id = 'dev_5'`).get()).toEqual({ name: 'Edsger' });
   });
 });
