@@ -7,21 +7,11 @@ import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openStore, type Db, type Store } from '../../src/infra/store/index.js';
 import { prepared } from '../../src/infra/store/prepared.js';
-import { describeEachStore } from '../support/stores.js';
+import { describeEachStore, developerRow } from '../support/stores.js';
 
 const byName = prepared((db: Db, name: string) =>
   db.selectFrom('developers').select(['id', 'name', 'status']).where('name', '=', name).orderBy('id'),
 );
-
-const developer = (id: string, name: string) => ({
-  id,
-  name,
-  email: `${id}@example.com`,
-  company: null,
-  status: 'active' as const,
-  created_at: '2026-12-01T00:00:00.000Z',
-  activated_at: null,
-});
 
 describeEachStore('prepared queries', (testStore) => {
   let store: Store;
@@ -31,7 +21,7 @@ describeEachStore('prepared queries', (testStore) => {
     store = await openStore({ databaseUrl: testStore.databaseUrl, dataDir });
     await store.db
       .insertInto('developers')
-      .values([developer('dev_1', 'Ada'), developer('dev_2', 'Ada'), developer('dev_3', 'Grace')])
+      .values([developerRow('dev_1', 'Ada'), developerRow('dev_2', 'Ada'), developerRow('dev_3', 'Grace')])
       .execute();
   });
   afterAll(() => store?.close());
@@ -84,7 +74,7 @@ describeEachStore('prepared queries', (testStore) => {
     const transaction = store.db
       .transaction()
       .execute(async (tx) => {
-        await tx.insertInto('developers').values(developer('dev_9', 'Linus')).execute();
+        await tx.insertInto('developers').values(developerRow('dev_9', 'Linus')).execute();
         expect(await byName.all(tx, 'Linus')).toEqual([{ id: 'dev_9', name: 'Linus', status: 'active' }]);
         inserted();
         await ended;

@@ -6,19 +6,11 @@ import type SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Db, type Store } from '../../src/infra/store/index.js';
 import { prepared } from '../../src/infra/store/prepared.js';
+import { developerRow } from '../support/stores.js';
 
 const byName = prepared((db: Db, name: string) =>
   db.selectFrom('developers').select(['id', 'name']).where('name', '=', name).orderBy('id'),
 );
-const developer = (id: string, name: string) => ({
-  id,
-  name,
-  email: `${id}@example.com`,
-  company: null,
-  status: 'active' as const,
-  created_at: '2026-12-01T00:00:00.000Z',
-  activated_at: null,
-});
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 // SQLite only: PostgreSQL's reads take the pool's way, one statement each.
@@ -31,7 +23,7 @@ describe("the hot path's SQLite reads, one read transaction per turn of the even
     store = await openStore({ dataDir });
     database = (store.driver as { database: SQLite.Database }).database;
     other = new Database(path.join(dataDir, 'connected-cloud.db'), { timeout: 0 });
-    await store.db.insertInto('developers').values(developer('dev_1', 'Ada')).execute();
+    await store.db.insertInto('developers').values(developerRow('dev_1', 'Ada')).execute();
   });
   afterAll(async () => {
     other?.close();
@@ -51,7 +43,7 @@ describe("the hot path's SQLite reads, one read transaction per turn of the even
     await nextTurn();
     expect(await byName.all(store.db, 'Grace')).toEqual([]);
     expect(database.inTransaction).toBe(true);
-    await store.db.insertInto('developers').values(developer('dev_2', 'Grace')).execute();
+    await store.db.insertInto('developers').values(developerRow('dev_2', 'Grace')).execute();
     expect(await byName.all(store.db, 'Grace')).toEqual([{ id: 'dev_2', name: 'Grace' }]);
     // A Kysely transaction, better-sqlite3's (the rate limiter's), exec and pragma, each after a read of the turn,
     // each committed at once: another connection sees it in this same turn.
@@ -59,7 +51,7 @@ describe("the hot path's SQLite reads, one read transaction per turn of the even
       (other.prepare('select company from developers where id = ?').get(id) as { company: string | null }).company;
     await byName.all(store.db, 'Grace');
     await store.db.transaction().execute(async (tx) => {
-      await tx.insertInto('developers').values(developer('dev_3', 'Linus')).execute();
+      await tx.insertInto('developers').values(developerRow('dev_3', 'Linus')).execute();
     });
     expect(other.prepare(`select name from developers where id = 'dev_3'`).get()).toEqual({ name: 'Linus' });
     await byName.all(store.db, 'Grace');
@@ -114,13 +106,13 @@ describe("the hot path's SQLite reads, one read transaction per turn of the even
     await nextTurn();
     expect(database.inTransaction).toBe(true);
     // A write cannot end it now: refused, rather than run inside it.
-    await expect(store.db.insertInto('developers').values(developer('dev_5', 'Edsger')).execute()).rejects.toThrow(
+    await expect(store.db.insertInto('developers').values(developerRow('dev_5', 'Edsger')).execute()).rejects.toThrow(
       /busy/,
     );
     rows.return!();
     await nextTurn();
     expect(database.inTransaction).toBe(false);
-    await store.db.insertInto('developers').values(developer('dev_5', 'Edsger')).execute();
+    await store.db.insertInto('developers').values(developerRow('dev_5', 'Edsger')).execute();
     expect(other.prepare(`select name from developers where id = 'dev_5'`).get()).toEqual({ name: 'Edsger' });
   });
 });

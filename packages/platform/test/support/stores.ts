@@ -62,3 +62,14 @@ export async function createDatabase(adminUrl: string): Promise<{ url: string; d
     },
   };
 }
+
+/** A row of `developers`, for tests of the store itself. */
+export const developerRow = (id: string, name: string) => ({
+  id,
+  name,
+  email: `${id}@example.com`,
+  company: null,
+  status: 'active' as const,
+  created_at: '2026-12-01T00:00:00.000Z',
+  activated_at: null,
+});
