@@ -2,11 +2,12 @@
  * bench:api's floor: the least any Fastify service must do to answer an authenticated GET of this API, and
  * nothing more. One GET route per path of ROUTES, answering the body the platform answered there, after:
  * - one request log line (pino at info, into the same /dev/null as the platform's, with the request's ID), the
- *   lines of a turn of the event loop written together, as the platform's are;
+ *   lines of a turn of the event loop written together by the platform's own stdout (batchedStdout);
  * - the X-Request-Id header;
  * - the API key checked from memory (its SHA-256, then a Map: what the platform's credential cache does once warm);
  * - one row read from the platform's own database by primary key (`uploads` by ID): SQLite through
- *   better-sqlite3, a statement prepared once, the reads of a turn in one read transaction, as the platform's are;
+ *   better-sqlite3, a statement prepared once, the reads of a turn in one read transaction by the platform's own
+ *   TurnReads;
  *   PostgreSQL through a pg pool of 10, a named statement.
  * No validation, no metrics, no hooks of a framework on top. Its ratio to bare Fastify is the ceiling of the
  * platform's on this machine: what the platform does beyond this is what it could still shed.
@@ -16,23 +17,12 @@ import SQLite from 'better-sqlite3';
 import Fastify from 'fastify';
 import pg from 'pg';
 import { pino } from 'pino';
+import { batchedStdout } from '../packages/platform/src/infra/log.js';
+import { TurnReads } from '../packages/platform/src/infra/store/turn-reads.js';
 
 const routes = JSON.parse(process.env.ROUTES!) as { path: string; body: unknown }[];
 const uploadId = process.env.UPLOAD_ID!;
-const out = pino.destination({ dest: 1, sync: false });
-let held: string[] = [];
-const log = pino(
-  { level: 'info' },
-  {
-    write(line: string) {
-      if (held.push(line) > 1) return;
-      setImmediate(() => {
-        out.write(held.join(''));
-        held = [];
-      });
-    },
-  },
-);
+const log = pino({ level: 'info' }, batchedStdout());
 const app = Fastify({ loggerInstance: log });
 const SQL = { sqlite: 'select * from uploads where id = ?', postgres: 'select * from uploads where id = $1' };
 
@@ -41,19 +31,9 @@ if (process.env.DATABASE_URL) {
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
   read = async () => (await pool.query({ name: 'floor', text: SQL.postgres, values: [uploadId] })).rows[0];
 } else {
-  const database = new SQLite(process.env.SQLITE_FILE, { readonly: true });
-  const [statement, begin, commit] = [SQL.sqlite, 'begin', 'commit'].map((s) => database.prepare(s)) as [
-    SQLite.Statement,
-    SQLite.Statement,
-    SQLite.Statement,
-  ];
-  read = async () => {
-    if (!database.inTransaction) {
-      begin.run();
-      setImmediate(() => commit.run());
-    }
-    return statement.get(uploadId);
-  };
+  const reads = new TurnReads(new SQLite(process.env.SQLITE_FILE, { readonly: true }));
+  const statement = reads.prepare(SQL.sqlite);
+  read = async () => reads.all(statement, [uploadId])?.[0];
 }
 
 const principals = new Map<string, { expires: string }>();
