@@ -8,7 +8,8 @@
  * - one row read from the platform's own database by primary key (`uploads` by ID): SQLite through
  *   better-sqlite3, a statement prepared once, the reads of a turn in one read transaction by the platform's own
  *   TurnReads;
- *   PostgreSQL through a pg pool of 10, a named statement.
+ *   PostgreSQL through a pg pool of 10, a named statement, the reads of a turn in one query by the platform's own
+ *   BatchedReads;
  * No validation, no metrics, no hooks of a framework on top. Its ratio to bare Fastify is the ceiling of the
  * platform's on this machine: what the platform does beyond this is what it could still shed.
  */
@@ -18,6 +19,7 @@ import Fastify from 'fastify';
 import pg from 'pg';
 import { pino } from 'pino';
 import { batchedStdout } from '../packages/platform/src/infra/log.js';
+import { BatchedReads } from '../packages/platform/src/infra/store/batched-reads.js';
 import { TurnReads } from '../packages/platform/src/infra/store/turn-reads.js';
 
 const routes = JSON.parse(process.env.ROUTES!) as { path: string; body: unknown }[];
@@ -29,7 +31,14 @@ const SQL = { sqlite: 'select * from uploads where id = ?', postgres: 'select * 
 let read: () => Promise<unknown>;
 if (process.env.DATABASE_URL) {
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
-  read = async () => (await pool.query({ name: 'floor', text: SQL.postgres, values: [uploadId] })).rows[0];
+  const names = new Map([[SQL.postgres, 'floor']]);
+  const batched = new BatchedReads<[string]>(
+    { sql: SQL.postgres, slots: [0] },
+    1,
+    async (text, values) => (await pool.query({ name: names.get(text), text, values })).rows,
+    (sql) => names.set(sql, `floor_${names.size}`),
+  );
+  read = async () => (await batched.load([uploadId]))[0];
 } else {
   const reads = new TurnReads(new SQLite(process.env.SQLITE_FILE, { readonly: true }));
   const statement = reads.prepare(SQL.sqlite);

@@ -5,7 +5,7 @@ import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql,
 import pg from 'pg';
 import { migrationsFor } from './migrations.js';
 import { InlineLimits } from './limits.js';
-import { preparedStatementNames, sqliteReads } from './prepared.js';
+import { postgresRoots, preparedStatementNames, sqliteReads } from './prepared.js';
 import type { Database } from './schema.js';
 import { TurnReads } from './turn-reads.js';
 
@@ -137,10 +137,9 @@ function postgres(url: string): { db: Db; driver: Store['driver'] } {
       return name ? query({ name, text: args[0], values: args[1] }) : query(...args);
     }) as typeof client.query;
   });
-  return {
-    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
-    driver: { dialect: 'postgres', pool },
-  };
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  postgresRoots.add(db);
+  return { db, driver: { dialect: 'postgres', pool } };
 }
 
 /**

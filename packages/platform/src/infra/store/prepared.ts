@@ -1,5 +1,6 @@
 import type SQLite from 'better-sqlite3';
 import type { CompiledQuery, Compilable, Kysely, RootOperationNode } from 'kysely';
+import { BatchedReads } from './batched-reads.js';
 import type { Database } from './schema.js';
 import type { TurnReads } from './turn-reads.js';
 
@@ -9,10 +10,17 @@ type Db = Kysely<Database>;
 /** The SQL of every prepared query, by text: PostgreSQL connections prepare these by name, once each. */
 export const preparedStatementNames = new Map<string, string>();
 
+function nameStatement(sql: string): void {
+  if (!preparedStatementNames.has(sql)) preparedStatementNames.set(sql, `cc_${preparedStatementNames.size}`);
+}
+
 const MARK = '\u0000cc-param:';
 
 /** The reads of the SQLite connection behind a store's root Kysely instance (index.ts registers them). */
 export const sqliteReads: WeakMap<Db, TurnReads> = new WeakMap();
+
+/** The root Kysely instance of a PostgreSQL store (index.ts registers it): its reads are batched per turn. */
+export const postgresRoots: WeakSet<Db> = new WeakSet();
 
 /**
  * A query of the hot path, built and compiled once per dialect: each call binds its parameters to the SQL
@@ -37,12 +45,12 @@ export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => 
       );
       entry = { compiled, slots, arrays: namesItsColumns(compiled.query) };
       byAdapter.set(adapter, entry);
-      if (!preparedStatementNames.has(compiled.sql))
-        preparedStatementNames.set(compiled.sql, `cc_${preparedStatementNames.size}`);
+      nameStatement(compiled.sql);
     }
     return entry;
   };
   const statements = new WeakMap<TurnReads, { statement: SQLite.Statement; row: (values: unknown[]) => R }>();
+  const batches = new WeakMap<Db, BatchedReads<A>>();
   const run = async (db: Db, args: A): Promise<R[]> => {
     const { compiled, slots, arrays } = compile(db);
     const parameters = slots.map((s) => (typeof s === 'number' ? args[s] : s.value));
@@ -60,6 +68,17 @@ export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => 
       }
       const rows = reads.all(direct.statement, parameters);
       if (rows) return rows.map((values) => direct.row(values as unknown[]));
+    }
+    // On PostgreSQL, the root store's SELECTs of one turn go together (batched-reads.ts).
+    if (compiled.query.kind === 'SelectQueryNode' && postgresRoots.has(db)) {
+      let batched = batches.get(db);
+      if (!batched) {
+        const read = async (sql: string, values: unknown[]) =>
+          (await db.executeQuery<Record<string, unknown>>({ ...compiled, sql, parameters: values })).rows;
+        batched = new BatchedReads<A>({ sql: compiled.sql, slots }, build.length - 1, read, nameStatement);
+        batches.set(db, batched);
+      }
+      return (await batched.load(args)) as R[];
     }
     return (await db.executeQuery<R>({ ...compiled, parameters })).rows;
   };
