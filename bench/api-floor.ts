@@ -32,12 +32,11 @@ let read: () => Promise<unknown>;
 if (process.env.DATABASE_URL) {
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
   const names = new Map([[SQL.postgres, 'floor']]);
-  const batched = new BatchedReads<[string]>(
-    { sql: SQL.postgres, slots: [0] },
-    1,
-    async (text, values) => (await pool.query({ name: names.get(text), text, values })).rows,
-    (sql) => names.set(sql, `floor_${names.size}`),
-  );
+  const batched = new BatchedReads<[string]>({ sql: SQL.postgres, slots: [0] }, 1, {
+    run: async (text, values) => (await pool.query({ name: names.get(text), text, values })).rows,
+    named: (sql) => void names.set(sql, `floor_${names.size}`),
+    parameterTypes: async () => ['text'], // uploads.id
+  });
   read = async () => (await batched.load([uploadId]))[0];
 } else {
   const reads = new TurnReads(new SQLite(process.env.SQLITE_FILE, { readonly: true }));

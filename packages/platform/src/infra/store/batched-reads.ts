@@ -6,72 +6,93 @@ export interface ReadPlan {
   slots: (number | { value: unknown })[];
 }
 
-type Run = (sql: string, parameters: unknown[]) => Promise<Record<string, unknown>[]>;
+type Rows = Record<string, unknown>[];
+
+/** What a batch needs of the database: to run SQL, to name it, and to tell the types of a statement's parameters. */
+export interface BatchDatabase {
+  run(sql: string, parameters: unknown[]): Promise<Rows>;
+  /** Called before a batched SQL is first sent, so that it goes as a named statement. */
+  named(sql: string): void;
+  /** PostgreSQL's types of the statement's parameters, as it infers them: `text`, `bigint`… */
+  parameterTypes(sql: string): Promise<string[]>;
+}
 
 /** The column that says which call of a batch a row answers (1-based); no table of the schema has it. */
 const CALL = 'cc_batch_call';
 
-/** PostgreSQL's type for an array of one argument across a batch, from the values' own: undefined if mixed. */
-function arrayType(values: unknown[]): string | undefined {
-  let type: string | undefined;
-  for (const v of values) {
-    const t =
-      v === null || v === undefined
-        ? undefined
-        : typeof v === 'string'
-          ? 'text'
-          : typeof v === 'boolean'
-            ? 'bool'
-            : Number.isSafeInteger(v)
-              ? 'int8'
-              : 'other';
-    if (t === 'other' || (t && type && t !== type)) return undefined;
-    type ??= t;
-  }
-  return type ?? 'text';
-}
+/** A value an array parameter carries as the call alone would send it: no NUL (which PostgreSQL's text refuses). */
+const carried = (v: unknown) =>
+  v === null ||
+  v === undefined ||
+  typeof v === 'number' ||
+  typeof v === 'boolean' ||
+  typeof v === 'bigint' ||
+  (typeof v === 'string' && !v.includes('\0'));
 
 /**
- * The SQL of a batch: the read made LATERAL to a row of arguments for each call, each row numbered. Each argument
- * goes as one array ($1..$n); the read's constants follow as they are.
+ * The SQL of a batch: the read made LATERAL to a row of arguments for each call, the rows numbered. Each argument
+ * goes as one array of the type PostgreSQL gives its parameter in the read ($1..$n); the read's constants follow,
+ * each once.
  */
 export function batchedSql(plan: ReadPlan, arity: number, types: string[]): string {
-  const constants: number[] = [];
+  const constants = new Map<number, number>();
   const inner = plan.sql.replace(/\$(\d+)/g, (_, n: string) => {
     const slot = plan.slots[Number(n) - 1]!;
     if (typeof slot === 'number') return `cc_batch.a${slot}`;
-    constants.push(Number(n));
-    return `$${arity + constants.length}`;
+    if (!constants.has(Number(n))) constants.set(Number(n), arity + constants.size + 1);
+    return `$${constants.get(Number(n))}`;
   });
-  const args = types.map((t, i) => `$${i + 1}::${t}[]`).join(', ');
-  const names = types.map((_, i) => `a${i}`).join(', ');
+  const args = Array.from({ length: arity }, (_, a) => `$${a + 1}::${types[a]}[]`).join(', ');
+  const names = Array.from({ length: arity }, (_, a) => `a${a}`).join(', ');
   return `select cc_batch.n as ${CALL}, cc_read.* from unnest(${args}) with ordinality as cc_batch(${names}, n) cross join lateral (${inner}) as cc_read`;
 }
+
+/** The constants' values in the order batchedSql numbers them. */
+function constantValues(plan: ReadPlan): unknown[] {
+  const seen = new Set<number>();
+  const values: unknown[] = [];
+  for (const [, n] of plan.sql.matchAll(/\$(\d+)/g)) {
+    const slot = plan.slots[Number(n) - 1]!;
+    if (typeof slot !== 'number' && !seen.has(Number(n))) {
+      seen.add(Number(n));
+      values.push(slot.value);
+    }
+  }
+  return values;
+}
+
+/** PostgreSQL's class 42 (syntax error or access rule violation): the SQL itself, not the moment. */
+const isPlanError = (error: unknown) => (error as { code?: unknown }).code?.toString().startsWith('42') === true;
+
+const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
 /**
  * On PostgreSQL, the calls of one prepared read made in one turn of the event loop (the reads of the requests that
  * turn answers) go to the database as one query instead of one each. A round trip costs the platform more than the
  * read (pg's messages, a write and a read on the socket, a wake-up of the database's process on another core), and
- * the database's own CPU is the same machine's. Each call gets exactly its own rows, in the read's order: the read
- * is joined LATERAL to the calls' arguments (a nested loop, row by row), and its rows are told apart by the call's
- * number. A call alone, or a batch whose arguments PostgreSQL's arrays cannot carry, runs as the read itself.
+ * the database's CPU is the same machine's. The read is joined LATERAL to the calls' arguments, each argument an
+ * array of the type PostgreSQL infers for its parameter in the read (asked once), so that each compares as it would
+ * alone; its rows are told apart by the call's number, and keep the read's order (a nested loop, call by call).
  *
- * Only the root store reads this way (index.ts): a transaction's reads are its own. The reads of one batch see one
- * snapshot, as if each had read a moment earlier; a failure fails the whole batch (so the requests that shared it).
+ * A call alone runs the read itself, and so does a call with an argument an array cannot carry. A batch that fails
+ * runs each of its calls alone, so that each meets its own answer or error; one that PostgreSQL cannot plan (class
+ * 42) turns batching off for the read. Only the root store reads this way (prepared.ts): a transaction's reads are
+ * its own. The reads of one batch see one snapshot, taken after each of them was asked for.
  */
 export class BatchedReads<A extends unknown[]> {
-  readonly #loader: DataLoader<A, Record<string, unknown>[]>;
-  readonly #sql = new Map<string, string>();
+  readonly #loader: DataLoader<A, Rows>;
+  #types: Promise<string[] | undefined> | undefined;
+  #sql: string | undefined;
   #batching: boolean;
+  readonly #constants: unknown[];
 
   constructor(
     private readonly plan: ReadPlan,
     private readonly arity: number,
-    private readonly run: Run,
-    /** A batched SQL is named (index.ts's preparedStatementNames) before it is first sent. */
-    private readonly named: (sql: string) => void,
+    private readonly database: BatchDatabase,
   ) {
-    this.#batching = arity > 0 && !/'/.test(plan.sql); // no literals in which a "$1" could stand
+    this.#batching = arity > 0 && !plan.sql.includes("'"); // no literal in which a "$1" could stand
+    this.#constants = constantValues(plan);
     this.#loader = new DataLoader((calls) => this.#batch(calls), {
       cache: false,
       maxBatchSize: 100,
@@ -79,44 +100,60 @@ export class BatchedReads<A extends unknown[]> {
     });
   }
 
-  load(args: A): Promise<Record<string, unknown>[]> {
+  load(args: A): Promise<Rows> {
     return this.#loader.load(args);
   }
 
-  #single(args: A): Promise<Record<string, unknown>[]> {
-    return this.run(
-      this.plan.sql,
-      this.plan.slots.map((s) => (typeof s === 'number' ? args[s] : s.value)),
+  async #batch(calls: readonly A[]): Promise<(Rows | Error)[]> {
+    const together = calls.flatMap((args, i) => (args.every(carried) ? [i] : []));
+    const sql = together.length > 1 && this.#batching ? await this.#batchedSql() : undefined;
+    if (!sql) return Promise.all(calls.map((args) => this.#alone(args)));
+    const columns = Array.from({ length: this.arity }, (_, a) => together.map((i) => calls[i]![a]));
+    const batch = this.#together(sql, columns, together.length).catch((error: unknown) => {
+      // A read this rewriting does not suit (a name or type it cannot resolve) runs alone from now on.
+      if (isPlanError(error)) this.#batching = false;
+      return undefined;
+    });
+    const position = new Map(together.map((call, j) => [call, j]));
+    return Promise.all(
+      calls.map((args, i) => {
+        const j = position.get(i);
+        return j === undefined ? this.#alone(args) : batch.then((rows) => rows?.[j] ?? this.#alone(args));
+      }),
     );
   }
 
-  async #batch(calls: readonly A[]): Promise<(Record<string, unknown>[] | Error)[]> {
-    const columns = Array.from({ length: this.arity }, (_, i) => calls.map((args) => args[i]));
-    const types = columns.map(arrayType);
-    if (calls.length === 1 || !this.#batching || types.includes(undefined)) return this.#eachAlone(calls);
-    const signature = types.join(',');
-    let sql = this.#sql.get(signature);
-    if (!sql) {
-      sql = batchedSql(this.plan, this.arity, types as string[]);
-      this.#sql.set(signature, sql);
-      this.named(sql);
+  async #together(sql: string, columns: unknown[][], count: number): Promise<Rows[]> {
+    const rows = await this.database.run(sql, [...columns, ...this.#constants]);
+    const answers = Array.from({ length: count }, (): Rows => []);
+    for (const { [CALL]: n, ...row } of rows) {
+      const answer = answers[Number(n) - 1];
+      if (!answer) throw new Error(`a batched read answered call ${String(n)} of ${count}`);
+      answer.push(row);
     }
-    const constants = this.plan.slots.filter((s) => typeof s !== 'number').map((s) => s.value);
-    let rows: Record<string, unknown>[];
-    try {
-      rows = await this.run(sql, [...columns, ...constants]);
-    } catch (error) {
-      // A read this rewriting does not suit (PostgreSQL's class 42: a type or a name it cannot resolve) runs alone
-      // from now on; any other failure (the connection) is each call's own to meet.
-      if ((error as { code?: string }).code?.startsWith('42')) this.#batching = false;
-      return this.#eachAlone(calls);
-    }
-    const answers = calls.map((): Record<string, unknown>[] => []);
-    for (const { [CALL]: n, ...row } of rows) answers[Number(n) - 1]!.push(row);
     return answers;
   }
 
-  #eachAlone(calls: readonly A[]) {
-    return Promise.all(calls.map((args) => this.#single(args).catch((error: Error) => error)));
+  #alone(args: A): Promise<Rows | Error> {
+    const parameters = this.plan.slots.map((s) => (typeof s === 'number' ? args[s] : s.value));
+    return this.database.run(this.plan.sql, parameters).catch(asError);
+  }
+
+  /** The batched SQL, made once the read's parameter types are known; undefined when they cannot be. */
+  async #batchedSql(): Promise<string | undefined> {
+    this.#types ??= this.database.parameterTypes(this.plan.sql).catch((error: unknown) => {
+      // A read PostgreSQL cannot prepare this way is never batched; otherwise (the connection) a later batch asks again.
+      if (isPlanError(error)) this.#batching = false;
+      else this.#types = undefined;
+      return undefined;
+    });
+    const all = await this.#types;
+    if (!all) return undefined;
+    if (!this.#sql) {
+      const types = Array.from({ length: this.arity }, (_, a) => all[this.plan.slots.indexOf(a)]!);
+      this.#sql = batchedSql(this.plan, this.arity, types);
+      this.database.named(this.#sql);
+    }
+    return this.#sql;
   }
 }

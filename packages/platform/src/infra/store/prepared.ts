@@ -1,6 +1,6 @@
 import type SQLite from 'better-sqlite3';
-import type { CompiledQuery, Compilable, Kysely, RootOperationNode } from 'kysely';
-import { BatchedReads } from './batched-reads.js';
+import { CompiledQuery, type Compilable, type Kysely, type RootOperationNode } from 'kysely';
+import { BatchedReads, type BatchDatabase } from './batched-reads.js';
 import type { Database } from './schema.js';
 import type { TurnReads } from './turn-reads.js';
 
@@ -73,9 +73,7 @@ export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => 
     if (compiled.query.kind === 'SelectQueryNode' && postgresRoots.has(db)) {
       let batched = batches.get(db);
       if (!batched) {
-        const read = async (sql: string, values: unknown[]) =>
-          (await db.executeQuery<Record<string, unknown>>({ ...compiled, sql, parameters: values })).rows;
-        batched = new BatchedReads<A>({ sql: compiled.sql, slots }, build.length - 1, read, nameStatement);
+        batched = new BatchedReads<A>({ sql: compiled.sql, slots }, build.length - 1, batchDatabase(db, compiled));
         batches.set(db, batched);
       }
       return (await batched.load(args)) as R[];
@@ -85,6 +83,32 @@ export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => 
   return {
     all: (db: Db, ...args: A): Promise<R[]> => run(db, args),
     first: async (db: Db, ...args: A): Promise<R | undefined> => (await run(db, args))[0],
+  };
+}
+
+/** The root PostgreSQL store as batched-reads.ts uses it: Kysely's connections, and named statements. */
+function batchDatabase(db: Db, compiled: CompiledQuery): BatchDatabase {
+  const raw = (sql: string) => CompiledQuery.raw(sql);
+  return {
+    run: async (sql, parameters) =>
+      (await db.executeQuery<Record<string, unknown>>({ ...compiled, sql, parameters })).rows,
+    named: nameStatement,
+    // PREPARE infers the parameters' types as the protocol's Parse does; the view tells them, named by pg_type
+    // (bpchar, not `character`, which as a cast means char(1)).
+    parameterTypes: (sql) =>
+      db.connection().execute(async (c) => {
+        await c.executeQuery(raw(`prepare cc_describe as ${sql}`));
+        try {
+          const described = raw(`select array(
+              select quote_ident(n.nspname) || '.' || quote_ident(t.typname)
+              from unnest(p.parameter_types) with ordinality as u(type, i)
+              join pg_type t on t.oid = u.type join pg_namespace n on n.oid = t.typnamespace order by u.i) as types
+            from pg_prepared_statements p where p.name = 'cc_describe'`);
+          return (await c.executeQuery<{ types: string[] }>(described)).rows[0]!.types;
+        } finally {
+          await c.executeQuery(raw('deallocate cc_describe'));
+        }
+      }),
   };
 }
 
