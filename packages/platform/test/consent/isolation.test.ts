@@ -79,6 +79,20 @@ describeEachStore('isolation between integrations and instances, and no secret i
     expect([crossPoll.status, crossPoll.body.code]).toEqual([404, 'passcode-not-found']);
   });
 
+  it("answers each of many requests at once with its own integration's, whoever asks beside it", async () => {
+    const { platform } = ctx;
+    const a = await integrate('Instance D', SECRET_A);
+    const b = await integrate('Instance E', SECRET_B);
+    // Sent together, many are answered in one turn of the event loop: on PostgreSQL their reads go as one query.
+    const asked = Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? b : a));
+    const answers = await Promise.all(
+      asked.map((who) => platform.api('GET', '/api/integration', undefined, withKey(who.apikey))),
+    );
+    expect(answers.map((r) => [r.status, r.body.integrationId, r.body.instance.name])).toEqual(
+      asked.map((who) => [200, who.integrationId, who === a ? 'Instance D' : 'Instance E']),
+    );
+  });
+
   it('keeps no API key, instance key, passcode, passcode secret, registration token or signing secret in the clear', async () => {
     const { platform } = ctx;
     const a = await integrate('Instance C', SECRET_A);

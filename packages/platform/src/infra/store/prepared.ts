@@ -86,6 +86,8 @@ export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => 
   };
 }
 
+let described = 0;
+
 /** The root PostgreSQL store as batched-reads.ts uses it: Kysely's connections, and named statements. */
 function batchDatabase(db: Db, compiled: CompiledQuery): BatchDatabase {
   const raw = (sql: string) => CompiledQuery.raw(sql);
@@ -94,19 +96,21 @@ function batchDatabase(db: Db, compiled: CompiledQuery): BatchDatabase {
       (await db.executeQuery<Record<string, unknown>>({ ...compiled, sql, parameters })).rows,
     named: nameStatement,
     // PREPARE infers the parameters' types as the protocol's Parse does; the view tells them, named by pg_type
-    // (bpchar, not `character`, which as a cast means char(1)).
+    // (bpchar, not `character`, which as a cast means char(1)). A name of its own each time: one left behind by a
+    // failed DEALLOCATE cannot stand in the way of the next.
     parameterTypes: (sql) =>
       db.connection().execute(async (c) => {
-        await c.executeQuery(raw(`prepare cc_describe as ${sql}`));
+        const name = `cc_describe_${++described}`;
+        await c.executeQuery(raw(`prepare ${name} as ${sql}`));
         try {
-          const described = raw(`select array(
+          const types = raw(`select array(
               select quote_ident(n.nspname) || '.' || quote_ident(t.typname)
               from unnest(p.parameter_types) with ordinality as u(type, i)
               join pg_type t on t.oid = u.type join pg_namespace n on n.oid = t.typnamespace order by u.i) as types
-            from pg_prepared_statements p where p.name = 'cc_describe'`);
-          return (await c.executeQuery<{ types: string[] }>(described)).rows[0]!.types;
+            from pg_prepared_statements p where p.name = '${name}'`);
+          return (await c.executeQuery<{ types: string[] }>(types)).rows[0]!.types;
         } finally {
-          await c.executeQuery(raw('deallocate cc_describe'));
+          await c.executeQuery(raw(`deallocate ${name}`));
         }
       }),
   };
