@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers';
 import DataLoader from 'dataloader';
 
 /** A prepared read's SQL ($1, $2…), and its parameters: the position of a call's argument, or a constant. */
@@ -62,7 +63,25 @@ function constantValues(plan: ReadPlan): unknown[] {
 }
 
 /** PostgreSQL's class 42 (syntax error or access rule violation): the SQL itself, not the moment. */
-const isPlanError = (error: unknown) => (error as { code?: unknown }).code?.toString().startsWith('42') === true;
+const isPlanError = (error: unknown) =>
+  (error as { code?: unknown } | null | undefined)?.code?.toString().startsWith('42') === true;
+
+/**
+ * Whether the read's SQL can be rewritten by its `$n`: each within its parameters, none inside a literal or a quoted
+ * name (where a `$1` is text, not a parameter), and at least one argument.
+ */
+function rewritable(plan: ReadPlan, arity: number): boolean {
+  const numbers = [...plan.sql.matchAll(/\$(\d+)/g)].map(([, n]) => Number(n));
+  return (
+    arity > 0 &&
+    !plan.sql.includes("'") &&
+    !(plan.sql.match(/"(?:[^"]|"")*"/g) ?? []).some((name) => name.includes('$')) &&
+    numbers.every((n) => n >= 1 && n <= plan.slots.length)
+  );
+}
+
+/** Failed batches in a row whose calls all then succeeded alone, after which a read is not batched any more. */
+const FAILURES_BEFORE_ALONE = 3;
 
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
@@ -75,15 +94,18 @@ const asError = (error: unknown) => (error instanceof Error ? error : new Error(
  * alone; its rows are told apart by the call's number, and keep the read's order (a nested loop, call by call).
  *
  * A call alone runs the read itself, and so does a call with an argument an array cannot carry. A batch that fails
- * runs each of its calls alone, so that each meets its own answer or error; one that PostgreSQL cannot plan (class
- * 42) turns batching off for the read. Only the root store reads this way (prepared.ts): a transaction's reads are
- * its own. The reads of one batch see one snapshot, taken after each of them was asked for.
+ * runs each of its calls alone, so that each meets its own answer or error. A batch PostgreSQL cannot plan (class
+ * 42), or a few in a row that fail while their calls succeed alone, turn batching off for the read; so do an
+ * argument of two types in the read, and SQL whose `$n` cannot all be told for parameters. Only the root store reads
+ * this way (prepared.ts): a transaction's reads are its own. The reads of one batch see one snapshot, taken after
+ * each of them was asked for.
  */
 export class BatchedReads<A extends unknown[]> {
   readonly #loader: DataLoader<A, Rows>;
   #types: Promise<string[] | undefined> | undefined;
   #sql: string | undefined;
   #batching: boolean;
+  #failures = 0;
   readonly #constants: unknown[];
 
   constructor(
@@ -91,8 +113,8 @@ export class BatchedReads<A extends unknown[]> {
     private readonly arity: number,
     private readonly database: BatchDatabase,
   ) {
-    this.#batching = arity > 0 && !plan.sql.includes("'"); // no literal in which a "$1" could stand
-    this.#constants = constantValues(plan);
+    this.#batching = rewritable(plan, arity);
+    this.#constants = this.#batching ? constantValues(plan) : [];
     this.#loader = new DataLoader((calls) => this.#batch(calls), {
       cache: false,
       maxBatchSize: 100,
@@ -108,19 +130,23 @@ export class BatchedReads<A extends unknown[]> {
     const together = calls.flatMap((args, i) => (args.every(carried) ? [i] : []));
     const sql = together.length > 1 && this.#batching ? await this.#batchedSql() : undefined;
     if (!sql) return Promise.all(calls.map((args) => this.#alone(args)));
+    const position = new Map(together.map((call, j) => [call, j]));
+    const lone = calls.map((args, i) => (position.has(i) ? undefined : this.#alone(args)));
     const columns = Array.from({ length: this.arity }, (_, a) => together.map((i) => calls[i]![a]));
-    const batch = this.#together(sql, columns, together.length).catch((error: unknown) => {
+    const rows = await this.#together(sql, columns, together.length).catch((error: unknown) => {
       // A read this rewriting does not suit (a name or type it cannot resolve) runs alone from now on.
       if (isPlanError(error)) this.#batching = false;
       return undefined;
     });
-    const position = new Map(together.map((call, j) => [call, j]));
-    return Promise.all(
-      calls.map((args, i) => {
-        const j = position.get(i);
-        return j === undefined ? this.#alone(args) : batch.then((rows) => rows?.[j] ?? this.#alone(args));
-      }),
+    const answers = await Promise.all(
+      calls.map(async (args, i) => lone[i] ?? (rows ? rows[position.get(i)!]! : this.#alone(args))),
     );
+    // A batch that failed while each of its calls succeeds alone failed for being a batch: after a few in a row,
+    // the read runs alone. (A bad argument, or the database gone, fails a call alone too.)
+    if (rows) this.#failures = 0;
+    else if (together.every((i) => !(answers[i] instanceof Error)) && ++this.#failures >= FAILURES_BEFORE_ALONE)
+      this.#batching = false;
+    return answers;
   }
 
   async #together(sql: string, columns: unknown[][], count: number): Promise<Rows[]> {
@@ -150,8 +176,20 @@ export class BatchedReads<A extends unknown[]> {
     const all = await this.#types;
     if (!all) return undefined;
     if (!this.#sql) {
-      const types = Array.from({ length: this.arity }, (_, a) => all[this.plan.slots.indexOf(a)]!);
-      this.#sql = batchedSql(this.plan, this.arity, types);
+      // Each argument's array takes its parameter's type: an argument used where PostgreSQL gives it two types
+      // (a char(5) column and a text function) would compare as only one of them, so such a read runs alone.
+      const types = Array.from({ length: this.arity }, (_, a) => [
+        ...new Set(this.plan.slots.flatMap((slot, k) => (slot === a ? [all[k]] : []))),
+      ]);
+      if (types.some((t) => t.length !== 1 || !t[0])) {
+        this.#batching = false;
+        return undefined;
+      }
+      this.#sql = batchedSql(
+        this.plan,
+        this.arity,
+        types.map((t) => t[0]!),
+      );
       this.database.named(this.#sql);
     }
     return this.#sql;
