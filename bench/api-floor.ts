@@ -18,7 +18,7 @@ import SQLite from 'better-sqlite3';
 import Fastify from 'fastify';
 import pg from 'pg';
 import { pino } from 'pino';
-import { batchedStdout } from '../packages/platform/src/infra/log.js';
+import { batchedStdout } from '../packages/platform/src/infra/stdout.js';
 import { BatchedReads } from '../packages/platform/src/infra/store/batched-reads.js';
 import { TurnReads } from '../packages/platform/src/infra/store/turn-reads.js';
 

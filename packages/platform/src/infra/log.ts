@@ -2,6 +2,7 @@ import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyR
 import type { Bindings, ChildLoggerOptions } from 'fastify/types/logger.js';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { randomBase62 } from './secrets/random.js';
+import { batchedStdout } from './stdout.js';
 
 /**
  * Path segments that carry a bearer token (a registration link's, a portal sign-in link's); they are masked
@@ -28,50 +29,6 @@ export function requestIds(): (req: { headers: Record<string, string | string[] 
 
 /** Fields that hold a credential, redacted at the top of a logged object and one level down. */
 const SECRET_FIELDS = ['apikey', 'instanceKey', 'secret', 'passcode', 'webhookSecret', 'adminToken', 'token'];
-
-let stdout: DestinationStream | undefined;
-
-/** SonicBoom's own largest write: all that an exit can lose is the piece in flight, as with pino's own stream. */
-const PIECE = 16 * 1024;
-
-/**
- * Standard output, written once per turn of the event loop: the lines a turn logs (under load, a request line for
- * each of dozens of requests) go out together, where pino's own stream starts a write for each line that finds
- * none in flight, each a trip through libuv's thread pool. One per process, as stdout is. A kill -9 loses at most
- * the turn it ends, as an unfinished write would.
- */
-export function batchedStdout(): DestinationStream {
-  if (stdout) return stdout;
-  const out = pino.destination({ dest: process.stdout.fd, sync: false });
-  let held: string[] = [];
-  const flush = () => {
-    if (held.length === 0) return;
-    const lines = held;
-    held = [];
-    let piece = '';
-    for (const line of lines) {
-      if (piece && piece.length + line.length > PIECE) {
-        out.write(piece);
-        piece = '';
-      }
-      piece += line;
-    }
-    out.write(piece);
-  };
-  // At exit, the held lines are queued behind the stream's buffer without starting a write of their own (which a
-  // non-blocking pipe would cut short, the rest never written): pino's exit hook, after this one, writes them
-  // synchronously, retrying while the pipe is full.
-  process.prependListener('exit', () => {
-    (out as unknown as { minLength: number }).minLength = Infinity; // an option of SonicBoom's, read at each write
-    flush();
-  });
-  stdout = {
-    write(line: string) {
-      if (held.push(line) === 1) setImmediate(flush);
-    },
-  };
-  return stdout;
-}
 
 /** pino with every credential redacted: headers, bodies' secret fields and tokens in URLs. */
 export function createLogger(level: string, destination: DestinationStream = batchedStdout()): Logger {

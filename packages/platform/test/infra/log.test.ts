@@ -107,10 +107,13 @@ describe('the standard output', () => {
       'throw new Error("ended");': 1,
       'setImmediate(() => process.exit(4));': 4,
     };
-    // Each ending read at once, and an exit read only after half a second.
+    // Each ending read at once, and read only after half a second: a full pipe, with the turn's lines on their way
+    // (the exit a turn later) or not yet (the exit at once). In order, each: the same line twice, or two lines
+    // swapped, fail as surely as one lost.
     const runs = [
       ...Object.entries(ends).map(([end, status]) => [end, status, 0] as const),
       ['process.exit(3);', 3, 500] as const,
+      ['setImmediate(() => process.exit(4));', 4, 500] as const,
     ].map(async ([end, status, readAfterMs]) => ({
       end,
       status,
@@ -121,5 +124,22 @@ describe('the standard output', () => {
       expect(numbers(child.stdout), `${end} read after ${readAfterMs} ms`).toEqual(all);
       expect(child.status).toBe(status);
     }
+  });
+
+  it('holds at most 8 MiB for a reader that does not read, and says how many lines it dropped', async () => {
+    // 120,000 lines of about 85 bytes (10 MB) in one turn, read only after the process has begun to exit.
+    const child = await logThenEnd(120_000, 'setImmediate(() => process.exit(5));', 500);
+    const lines = child.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { i?: number; msg: string; dropped?: number });
+    const kept = lines.filter((l) => l.msg === 'line').map((l) => l.i);
+    expect(kept.length).toBeGreaterThan(90_000);
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => i));
+    expect(lines.at(-1)).toMatchObject({ msg: 'log lines dropped', dropped: 120_000 - kept.length });
+    expect(Buffer.byteLength(child.stdout) - Buffer.byteLength(JSON.stringify(lines.at(-1))) - 1).toBeLessThanOrEqual(
+      8 * 1024 * 1024,
+    );
+    expect(child.status).toBe(5);
   });
 });
