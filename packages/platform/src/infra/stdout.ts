@@ -33,20 +33,20 @@ export function batchedStdout(): DestinationStream {
   /** The turn's lines into the backlog, as many as the bound lets in; the others dropped, and counted. */
   const take = () => {
     if (held.length === 0) return;
-    let text = held.join('');
-    if (size + Buffer.byteLength(text) > BACKLOG) {
+    let bytes = Buffer.from(held.join(''));
+    if (size + bytes.length > BACKLOG) {
       let fits = 0;
       for (let room = BACKLOG - size; fits < held.length; fits++) {
         room -= Buffer.byteLength(held[fits]!);
         if (room < 0) break;
       }
       dropped += held.length - fits;
-      text = held.slice(0, fits).join('');
+      bytes = Buffer.from(held.slice(0, fits).join(''));
     }
     held = [];
-    if (text) {
-      backlog.push(Buffer.from(text));
-      size += backlog.at(-1)!.length;
+    if (bytes.length > 0) {
+      backlog.push(bytes);
+      size += bytes.length;
     }
   };
   /** Writes what the reader takes: false while a full pipe takes no more. */
@@ -82,15 +82,22 @@ export function batchedStdout(): DestinationStream {
     take();
     if (!retry) write();
   };
-  process.on('exit', () => {
-    clearTimeout(retry);
+  let exiting = false;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const writeNow = () => {
     take();
-    const pause = new Int32Array(new SharedArrayBuffer(4));
     for (const end = Date.now() + EXIT_WAIT_MS; !drain() && Date.now() < end;) Atomics.wait(pause, 0, 0, 10);
+  };
+  process.on('exit', () => {
+    exiting = true; // a line logged by a later exit listener is written at once: no turn comes after
+    clearTimeout(retry);
+    writeNow();
   });
   stdout = {
     write(line: string) {
-      if (held.push(line) === 1) setImmediate(flush);
+      held.push(line);
+      if (exiting) writeNow();
+      else if (held.length === 1) setImmediate(flush);
     },
   };
   return stdout;

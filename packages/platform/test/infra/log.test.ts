@@ -126,6 +126,15 @@ describe('the standard output', () => {
     }
   });
 
+  it('writes a line logged while the process exits, after the rest', async () => {
+    const child = await logThenEnd(6000, 'process.on("exit", () => log.warn("last words")); process.exit(6);', 500);
+    const lines = child.stdout.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(6001);
+    expect(numbers(lines.slice(0, -1).join('\n'))).toEqual(Array.from({ length: 6000 }, (_, i) => i));
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ msg: 'last words' });
+    expect(child.status).toBe(6);
+  });
+
   it('holds at most 8 MiB for a reader that does not read, and says how many lines it dropped', async () => {
     // 120,000 lines of about 85 bytes (10 MB) in one turn, read only after the process has begun to exit.
     const child = await logThenEnd(120_000, 'setImmediate(() => process.exit(5));', 500);
