@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchedReads, batchedSql, type BatchDatabase } from '../../src/infra/store/batched-reads.js';
+import { BatchedReads, batchedSql, rewriteForBatch, type BatchDatabase } from '../../src/infra/store/batched-reads.js';
 import { openStore, type Db, type Store } from '../../src/infra/store/index.js';
 import { prepared } from '../../src/infra/store/prepared.js';
 import { describeEachStore, developerRow } from '../support/stores.js';
@@ -276,11 +276,11 @@ describe('batched reads, by what they send', () => {
   });
 
   it('number each constant once, in the order the SQL first uses it', () => {
-    const sql = batchedSql(
+    const read = rewriteForBatch(
       { sql: 'select 1 where b = $3 and a = $2 and (id = $1 or b = $3)', slots: [0, { value: 'A' }, { value: 'B' }] },
       1,
-      ['text'],
-    );
-    expect(sql).toContain('where b = $2 and a = $3 and (id = cc_batch.a0 or b = $2)');
+    )!;
+    expect(read.constants).toEqual(['B', 'A']);
+    expect(batchedSql(read, ['text'])).toContain('where b = $2 and a = $3 and (id = cc_batch.a0 or b = $2)');
   });
 });

@@ -30,55 +30,56 @@ const carried = (v: unknown) =>
   typeof v === 'bigint' ||
   (typeof v === 'string' && !v.includes('\0'));
 
-/**
- * The SQL of a batch: the read made LATERAL to a row of arguments for each call, the rows numbered. Each argument
- * goes as one array of the type PostgreSQL gives its parameter in the read ($1..$n); the read's constants follow,
- * each once.
- */
-export function batchedSql(plan: ReadPlan, arity: number, types: string[]): string {
-  const constants = new Map<number, number>();
-  const inner = plan.sql.replace(/\$(\d+)/g, (_, n: string) => {
-    const slot = plan.slots[Number(n) - 1]!;
-    if (typeof slot === 'number') return `cc_batch.a${slot}`;
-    if (!constants.has(Number(n))) constants.set(Number(n), arity + constants.size + 1);
-    return `$${constants.get(Number(n))}`;
-  });
-  const args = Array.from({ length: arity }, (_, a) => `$${a + 1}::${types[a]}[]`).join(', ');
-  const names = Array.from({ length: arity }, (_, a) => `a${a}`).join(', ');
-  return `select cc_batch.n as ${CALL}, cc_read.* from unnest(${args}) with ordinality as cc_batch(${names}, n) cross join lateral (${inner}) as cc_read`;
+/** One call's parameters: its arguments in their slots, the constants in theirs. */
+export function bind(slots: ReadPlan['slots'], args: readonly unknown[]): unknown[] {
+  return slots.map((s) => (typeof s === 'number' ? args[s] : s.value));
 }
 
-/** The constants' values in the order batchedSql numbers them. */
-function constantValues(plan: ReadPlan): unknown[] {
-  const seen = new Set<number>();
-  const values: unknown[] = [];
-  for (const [, n] of plan.sql.matchAll(/\$(\d+)/g)) {
-    const slot = plan.slots[Number(n) - 1]!;
-    if (typeof slot !== 'number' && !seen.has(Number(n))) {
-      seen.add(Number(n));
-      values.push(slot.value);
+/** A read rewritten for batches: its arguments' `$n` made the batch's columns, its constants renumbered. */
+export interface BatchRead {
+  inner: string;
+  /** The constants' values, in the order the SQL first uses each: $arity+1, $arity+2… */
+  constants: unknown[];
+}
+
+/**
+ * The read with each argument's `$n` made `cc_batch.aK`, and each constant numbered once, after the arrays;
+ * undefined when its `$n` cannot all be told for parameters: one inside a literal or a quoted name (where a `$1` is
+ * text), or past the parameters. A read without arguments has nothing to batch.
+ */
+export function rewriteForBatch(plan: ReadPlan, arity: number): BatchRead | undefined {
+  const quoted = plan.sql.match(/"(?:[^"]|"")*"/g) ?? [];
+  if (arity === 0 || plan.sql.includes("'") || quoted.some((name) => name.includes('$'))) return undefined;
+  const numbers = new Map<number, number>();
+  const constants: unknown[] = [];
+  let told = true;
+  const inner = plan.sql.replace(/\$(\d+)/g, (match, n: string) => {
+    const slot = plan.slots[Number(n) - 1];
+    if (slot === undefined) {
+      told = false;
+      return match;
     }
-  }
-  return values;
+    if (typeof slot === 'number') return `cc_batch.a${slot}`;
+    let number = numbers.get(Number(n));
+    if (number === undefined) numbers.set(Number(n), (number = arity + constants.push(slot.value)));
+    return `$${number}`;
+  });
+  return told ? { inner, constants } : undefined;
+}
+
+/**
+ * The SQL of a batch: the read made LATERAL to a row of arguments for each call, the rows numbered. Each argument
+ * goes as one array of the type PostgreSQL gives its parameter in the read ($1..$n); the constants follow.
+ */
+export function batchedSql(read: BatchRead, types: string[]): string {
+  const args = types.map((type, a) => `$${a + 1}::${type}[]`).join(', ');
+  const names = types.map((_, a) => `a${a}`).join(', ');
+  return `select cc_batch.n as ${CALL}, cc_read.* from unnest(${args}) with ordinality as cc_batch(${names}, n) cross join lateral (${read.inner}) as cc_read`;
 }
 
 /** PostgreSQL's class 42 (syntax error or access rule violation): the SQL itself, not the moment. */
 const isPlanError = (error: unknown) =>
   (error as { code?: unknown } | null | undefined)?.code?.toString().startsWith('42') === true;
-
-/**
- * Whether the read's SQL can be rewritten by its `$n`: each within its parameters, none inside a literal or a quoted
- * name (where a `$1` is text, not a parameter), and at least one argument.
- */
-function rewritable(plan: ReadPlan, arity: number): boolean {
-  const numbers = [...plan.sql.matchAll(/\$(\d+)/g)].map(([, n]) => Number(n));
-  return (
-    arity > 0 &&
-    !plan.sql.includes("'") &&
-    !(plan.sql.match(/"(?:[^"]|"")*"/g) ?? []).some((name) => name.includes('$')) &&
-    numbers.every((n) => n >= 1 && n <= plan.slots.length)
-  );
-}
 
 /** Failed batches in a row whose calls all then succeeded alone, after which a read is not batched any more. */
 const FAILURES_BEFORE_ALONE = 3;
@@ -106,15 +107,15 @@ export class BatchedReads<A extends unknown[]> {
   #sql: string | undefined;
   #batching: boolean;
   #failures = 0;
-  readonly #constants: unknown[];
+  readonly #read: BatchRead | undefined;
 
   constructor(
     private readonly plan: ReadPlan,
     private readonly arity: number,
     private readonly database: BatchDatabase,
   ) {
-    this.#batching = rewritable(plan, arity);
-    this.#constants = this.#batching ? constantValues(plan) : [];
+    this.#read = rewriteForBatch(plan, arity);
+    this.#batching = this.#read !== undefined;
     this.#loader = new DataLoader((calls) => this.#batch(calls), {
       cache: false,
       maxBatchSize: 100,
@@ -150,7 +151,7 @@ export class BatchedReads<A extends unknown[]> {
   }
 
   async #together(sql: string, columns: unknown[][], count: number): Promise<Rows[]> {
-    const rows = await this.database.run(sql, [...columns, ...this.#constants]);
+    const rows = await this.database.run(sql, [...columns, ...this.#read!.constants]);
     const answers = Array.from({ length: count }, (): Rows => []);
     for (const { [CALL]: n, ...row } of rows) {
       const answer = answers[Number(n) - 1];
@@ -161,8 +162,7 @@ export class BatchedReads<A extends unknown[]> {
   }
 
   #alone(args: A): Promise<Rows | Error> {
-    const parameters = this.plan.slots.map((s) => (typeof s === 'number' ? args[s] : s.value));
-    return this.database.run(this.plan.sql, parameters).catch(asError);
+    return this.database.run(this.plan.sql, bind(this.plan.slots, args)).catch(asError);
   }
 
   /** The batched SQL, made once the read's parameter types are known; undefined when they cannot be. */
@@ -186,8 +186,7 @@ export class BatchedReads<A extends unknown[]> {
         return undefined;
       }
       this.#sql = batchedSql(
-        this.plan,
-        this.arity,
+        this.#read!,
         types.map((t) => t[0]!),
       );
       this.database.named(this.#sql);

@@ -1,6 +1,6 @@
 import type SQLite from 'better-sqlite3';
 import { CompiledQuery, type Compilable, type Kysely, type RootOperationNode } from 'kysely';
-import { BatchedReads, type BatchDatabase } from './batched-reads.js';
+import { BatchedReads, bind, type BatchDatabase } from './batched-reads.js';
 import type { Database } from './schema.js';
 import type { TurnReads } from './turn-reads.js';
 
@@ -53,7 +53,6 @@ export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => 
   const batches = new WeakMap<Db, BatchedReads<A>>();
   const run = async (db: Db, args: A): Promise<R[]> => {
     const { compiled, slots, arrays } = compile(db);
-    const parameters = slots.map((s) => (typeof s === 'number' ? args[s] : s.value));
     // On SQLite, a SELECT outside any transaction goes to the connection itself, in the turn's read transaction
     // (turn-reads.ts), without queueing for the connection as Kysely's driver would: statements run whole and
     // synchronously, so only an open transaction (whose writes it must not see) holds the connection between them.
@@ -66,7 +65,7 @@ export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => 
         direct = directStatement<R>(reads, compiled.sql, arrays);
         statements.set(reads, direct);
       }
-      const rows = reads.all(direct.statement, parameters);
+      const rows = reads.all(direct.statement, bind(slots, args));
       if (rows) return rows.map((values) => direct.row(values as unknown[]));
     }
     // On PostgreSQL, the root store's SELECTs of one turn go together (batched-reads.ts).
@@ -78,7 +77,7 @@ export function prepared<A extends unknown[], R>(build: (db: Db, ...args: A) => 
       }
       return (await batched.load(args)) as R[];
     }
-    return (await db.executeQuery<R>({ ...compiled, parameters })).rows;
+    return (await db.executeQuery<R>({ ...compiled, parameters: bind(slots, args) })).rows;
   };
   return {
     all: (db: Db, ...args: A): Promise<R[]> => run(db, args),
